@@ -1,0 +1,1 @@
+"""The demo application (``python -m demo_app``); its gateway arrives with the pipeline issue."""
