@@ -1,0 +1,110 @@
+"""Response-cache keys (spec 4.5): pure functions over plain data, unit-tested without a server.
+
+A key names everything a cached response may depend on: the policy generation (a policy change
+rotates every key, as APIM does), product, API and revision, operation, the request URL without
+its query, the developer and their groups when the policy varies by them, and each vary-by
+header and query parameter. An absent header or parameter is distinct from one present with an
+empty value. Unlisted query parameters are ignored (spec 4.5 decision).
+
+The key is readable (it shows up in logs) and injective: values are escaped so that no value can
+imitate a separator, whatever bytes a client sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["KeyShape", "escape", "response_cache_key"]
+
+# "|" separates components, "=" introduces a value and "!" marks an absent one; "%" escapes.
+_ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D", "!": "%21", "\n": "%0A"})
+
+
+def escape(text: str) -> str:
+    """``text`` with the key's separators escaped (identity, without copying, for plain text)."""
+    return text.translate(_ESCAPES)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShape:
+    """The parts of a response-cache key fixed at setup for one cache-lookup in one scope.
+
+    ``prefix`` holds the namespace, policy generation, product, API and operation, already
+    escaped; ``headers`` the lower-cased vary-by header names (de-duplicated, declaration order);
+    ``query`` the vary-by query parameter names (as declared, order kept).
+    """
+
+    prefix: str
+    headers: tuple[str, ...]
+    query: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        generation: str,
+        product: str | None,
+        api: str | None,
+        revision: str,
+        operation: str | None,
+        vary_by_headers: Iterable[str],
+        vary_by_query_parameters: Iterable[str],
+    ) -> KeyShape:
+        headers: list[str] = []
+        for name in vary_by_headers:
+            lowered = name.strip().lower()
+            if lowered and lowered not in headers:
+                headers.append(lowered)
+        query: list[str] = []
+        for name in vary_by_query_parameters:
+            if name and name not in query:
+                query.append(name)
+        prefix = "|".join(
+            [
+                "resp",
+                escape(generation),
+                "p=" + ("!" if product is None else escape(product)),
+                "a=" + ("!" if api is None else escape(api)) + ";rev=" + escape(revision),
+                "o=" + ("!" if operation is None else escape(operation)),
+            ]
+        )
+        return cls(prefix, tuple(headers), tuple(query))
+
+
+def response_cache_key(
+    shape: KeyShape,
+    *,
+    url: str,
+    headers: Mapping[str, Sequence[str]],
+    query: Mapping[str, Sequence[str]],
+    vary_by_developer: bool = False,
+    developer: str | None = None,
+    vary_by_groups: bool = False,
+    groups: Iterable[str] = (),
+) -> str:
+    """The key of one request.
+
+    ``url`` is ``scheme://host:port/path`` as the lookup sees it (lower-casing scheme and host is
+    the caller's job: it knows the URL's parts). ``developer`` is the caller's user id (``None``
+    for an anonymous caller) and counts only when ``vary_by_developer``; ``groups`` are the
+    caller's group ids and count only when ``vary_by_groups``. ``headers`` maps lower-cased names
+    to values; ``query`` maps names to values. The values of a repeated header or parameter are
+    joined with ``,`` in arrival order, as ``GetValueOrDefault`` joins them.
+    """
+    parts = [shape.prefix, "u=" + escape(url)]
+    if vary_by_developer:
+        parts.append("d!" if developer is None else "d=" + escape(developer))
+    if vary_by_groups:
+        parts.append("g=" + ",".join(escape(g).replace(",", "%2C") for g in sorted(groups)))
+    for name in shape.headers:
+        values = headers.get(name)
+        parts.append(
+            "h:" + escape(name) + ("!" if values is None else "=" + escape(",".join(values)))
+        )
+    for name in shape.query:
+        values = query.get(name)
+        parts.append(
+            "q:" + escape(name) + ("!" if values is None else "=" + escape(",".join(values)))
+        )
+    return "|".join(parts)

@@ -1,0 +1,124 @@
+"""Response-cache key composition (spec 4.5): what varies the key and what does not."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
+
+SHAPE = KeyShape.build(
+    generation="g1",
+    product="gold",
+    api="shop",
+    revision="1",
+    operation="list",
+    vary_by_headers=["Accept", "accept", "X-Tenant"],
+    vary_by_query_parameters=["page", "size", "page"],
+)
+
+
+def key(**kwargs: object) -> str:
+    args: dict[str, object] = {"url": "https://shop.test:443/items", "headers": {}, "query": {}}
+    args.update(kwargs)
+    return response_cache_key(SHAPE, **args)  # type: ignore[arg-type]
+
+
+def test_header_names_are_case_insensitive_and_deduplicated() -> None:
+    assert SHAPE.headers == ("accept", "x-tenant")
+    assert SHAPE.query == ("page", "size")
+
+
+def test_absent_is_distinct_from_empty() -> None:
+    assert key(headers={"accept": [""]}) != key(headers={})
+    assert key(query={"page": [""]}) != key(query={})
+
+
+def test_unlisted_query_parameters_and_headers_are_ignored() -> None:
+    assert key(query={"other": ["1"]}, headers={"user-agent": ["x"]}) == key()
+
+
+def test_values_are_case_sensitive_and_exact() -> None:
+    assert key(headers={"accept": ["A"]}) != key(headers={"accept": ["a"]})
+    assert key(query={"page": ["1 "]}) != key(query={"page": ["1"]})
+
+
+def test_product_api_operation_and_generation_vary_the_key() -> None:
+    base = {
+        "generation": "g1",
+        "product": "gold",
+        "api": "shop",
+        "revision": "1",
+        "operation": "list",
+        "vary_by_headers": (),
+        "vary_by_query_parameters": (),
+    }
+    shapes = {
+        KeyShape.build(**{**base, field: value}).prefix  # type: ignore[arg-type]
+        for field, value in [
+            ("generation", "g1"),
+            ("generation", "g2"),
+            ("product", None),
+            ("product", "silver"),
+            ("api", "other"),
+            ("operation", "get"),
+            ("revision", "2"),
+        ]
+    }
+    assert len(shapes) == 7
+
+
+def test_developer_and_groups_count_only_when_varied() -> None:
+    assert key(developer="alice") == key(developer="bob")
+    assert key(vary_by_developer=True, developer="alice") != key(
+        vary_by_developer=True, developer="bob"
+    )
+    assert key(vary_by_developer=True, developer=None) != key(vary_by_developer=True, developer="")
+    assert key(vary_by_groups=True, groups=["b", "a"]) == key(
+        vary_by_groups=True, groups=["a", "b"]
+    )
+    assert key(vary_by_groups=True, groups=["a"]) != key(vary_by_groups=True, groups=["a,b"])
+
+
+texts = st.text(max_size=6)
+value_lists = st.none() | st.lists(texts, min_size=1, max_size=2)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict[str, object]:
+    headers = {n: v for n in ("accept", "x-tenant") if (v := draw(value_lists)) is not None}
+    query = {n: v for n in ("page", "size") if (v := draw(value_lists)) is not None}
+    return {
+        "url": draw(st.sampled_from(["https://a:443/x", "https://a:443/x|y", "https://a:443/"])),
+        "headers": headers,
+        "query": query,
+        "vary_by_developer": True,
+        "developer": draw(st.none() | texts),
+        "vary_by_groups": True,
+        "groups": draw(st.lists(texts, max_size=2)),
+    }
+
+
+def meaning(request: dict[str, object]) -> object:
+    """What a key must distinguish: values joined as GetValueOrDefault joins them."""
+
+    def joined(mapping: object, names: tuple[str, ...]) -> tuple[str | None, ...]:
+        assert isinstance(mapping, dict)
+        return tuple(None if n not in mapping else ",".join(mapping[n]) for n in names)
+
+    groups = request["groups"]
+    assert isinstance(groups, list)
+    return (
+        request["url"],
+        request["developer"],
+        tuple(sorted(groups)),
+        joined(request["headers"], SHAPE.headers),
+        joined(request["query"], SHAPE.query),
+    )
+
+
+@given(requests(), requests())
+def test_keys_are_equal_exactly_when_requests_mean_the_same(
+    one: dict[str, object], two: dict[str, object]
+) -> None:
+    assert (key(**one) == key(**two)) == (meaning(one) == meaning(two))
