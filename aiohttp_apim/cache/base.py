@@ -1,0 +1,135 @@
+"""The interface every cache backend implements, and the types it speaks in.
+
+The pipeline talks to caches only through :class:`Cache`: an async, bytes-in/bytes-out store with
+per-entry TTLs and an atomic counter. Encoding values (responses, typed variables) to bytes is the
+codec's job, not the backend's, so a backend never interprets what it stores (except the decimal
+counters that :meth:`Cache.increment` keeps, which Redis also keeps as decimal text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, final, runtime_checkable
+
+__all__ = ["Cache", "CacheHit", "CacheUnavailable", "Clock", "ClockBindable"]
+
+Clock = Callable[[], float]
+"""A zero-argument callable returning the current time in seconds (only differences matter)."""
+
+
+class CacheUnavailable(Exception):
+    """A cache backend could not do an operation for a reason of its own: I/O failure, timeout,
+    a garbled reply. Backends raise it rather than leak their client's exception types."""
+
+
+@final
+# Not frozen on purpose: a frozen dataclass's __init__ costs ~2.5x a plain one, and this object
+# is made on every hit. Each hit gets its own CacheHit, so mutating one cannot reach the cache.
+@dataclass(slots=True)
+class CacheHit:
+    """A value found in a cache.
+
+    ``value`` is the stored bytes exactly (possibly ``b""``: a stored empty value is a hit, which is
+    why a miss is ``None`` and not an empty value). ``ttl_remaining`` is the number of seconds
+    before the entry expires, or ``None`` when the entry has no expiry (possible only for entries a
+    backend did not write itself, e.g. a Redis key set by another tool).
+    """
+
+    value: bytes
+    ttl_remaining: float | None
+
+
+@runtime_checkable
+class Cache(Protocol):
+    """An async key-value store with per-entry time-to-live: what every cache backend implements.
+
+    Keys are any ``str`` (unicode, spaces, control characters, empty, long, even lone surrogates
+    that undecodable request bytes can leave); a backend that needs bytes encodes them as UTF-8
+    with ``"surrogatepass"``, and two different strings are always two different keys. Values
+    are ``bytes`` and come back byte for byte. A TTL is in seconds, finite and ``> 0``; anything
+    else raises :class:`ValueError` and changes nothing (the pipeline decides what a zero or
+    negative ``duration`` means before it gets here). Entries may disappear before their TTL
+    (eviction, restarts): a cache is never the only copy of anything.
+
+    **Failure contract.** A backend raises :class:`CacheUnavailable` when it cannot do what was
+    asked for a reason of its own (connection refused, timeout, protocol error), and
+    :class:`ValueError` for arguments it will never accept. The caller, the pipeline, treats *any*
+    exception from a cache as "a miss" for reads and "done" for writes, logs it, and carries on,
+    and it bounds every call with a short timeout. So a backend must not retry for long, nor hide
+    a failure as a miss itself: the pipeline logs failures, and ``cache-remove-value`` with
+    ``fail-on-cache-removal-error="true"`` must see them.
+
+    **Concurrency.** Every method is safe to call concurrently from tasks of one event loop; one
+    cache object may serve several gateways at once. ``increment`` is atomic.
+
+    Backends should subclass ``Cache`` explicitly: that makes a missing method an error where the
+    backend is defined, and gives them the default :meth:`get_many`.
+    """
+
+    @property
+    def name(self) -> str:
+        """A short name for logs and metrics, e.g. ``"memory"`` or ``"redis"``."""
+        ...
+
+    async def get(self, key: str) -> CacheHit | None:
+        """Return the entry stored under ``key``, or ``None`` when there is none (or it expired)."""
+        ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        """Return one result per key, in the order given (``None`` for each miss).
+
+        The default calls :meth:`get` once per key; backends with a round-trip per call (Redis)
+        override it to fetch everything at once.
+        """
+        if isinstance(keys, str):
+            # A str is a Sequence[str] to the type checker; one key passed alone is a bug.
+            raise TypeError("get_many() takes a sequence of keys, not a single str")
+        return [await self.get(key) for key in keys]
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds, replacing any entry (and its TTL).
+
+        A backend may decline to keep a value it considers too large; it then also drops any
+        older entry under ``key``, so a later read never returns a value the caller replaced.
+        """
+        ...
+
+    async def delete(self, key: str) -> bool:
+        """Remove ``key``; return whether an (unexpired) entry was there."""
+        ...
+
+    async def increment(self, key: str, amount: int, ttl: float) -> int:
+        """Atomically add ``amount`` to the counter under ``key`` and return the new value.
+
+        An absent (or expired) key starts from 0 and gets ``ttl``: the counter's window opens at
+        its first increment, and later increments never extend it (``ttl`` is used only when the
+        key is created). The counter is stored as ASCII decimal bytes, so :meth:`get` returns e.g.
+        ``b"3"`` and :meth:`set` may seed it. Raises :class:`ValueError` when the stored value is
+        not a canonical decimal integer or the result leaves the signed 64-bit range (Redis's
+        limits, kept by every backend so that they behave the same).
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release what the backend holds (connections, memory). Idempotent.
+
+        Whoever created a cache closes it: the gateway closes only the caches it made itself.
+        """
+        ...
+
+
+@runtime_checkable
+class ClockBindable(Protocol):
+    """A cache that keeps time itself (an in-process cache) and can follow a gateway's clock.
+
+    ``setup(clock=...)`` calls :meth:`bind_clock` on such a cache so that tests stepping the clock
+    step cache expiry too. A backend whose server keeps time (Redis) does not implement this.
+    """
+
+    def bind_clock(self, clock: Clock) -> bool:
+        """Follow ``clock`` from now on, unless the cache was given its own clock explicitly.
+
+        Returns whether the cache now follows ``clock``.
+        """
+        ...
