@@ -1,1 +1,52 @@
-"""See architecture.md."""
+"""APIM policy expressions: the C# subset of ``@(...)`` and ``@{...}``, compiled to Python.
+
+    compiled = compile_expression('@("user-" + context.Variables["id"])')
+    compiled(context)        # -> "user-42"; raises errors.ExpressionError only
+
+``compile_expression`` lexes (lexer.py), parses (parser.py, nodes.py) and compiles (compiler.py)
+once; syntax errors, unknown names and missing returns raise ``ExpressionSyntaxError`` with a
+1-based line/column relative to the expression source (its leading ``@`` is 1:1). Compiled code
+touches values only through runtime.py, the sandbox's allow-listed .NET surface.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from aiohttp_apim.expressions.lexer import ExpressionSyntaxError
+from aiohttp_apim.expressions.parser import MAX_DEPTH, MAX_NESTING
+
+if TYPE_CHECKING:
+    from aiohttp_apim.expressions.compiler import MAX_ITERATIONS, CompiledExpression
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_ITERATIONS",
+    "MAX_NESTING",
+    "CompiledExpression",
+    "ExpressionSyntaxError",
+    "compile_expression",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The compiler imports runtime.py and with it the whole .NET surface: load it on first use
+    # so that the lexer/parser (and runtime's own modules) import without that weight or cycles.
+    if name in ("CompiledExpression", "MAX_ITERATIONS"):
+        from aiohttp_apim.expressions import compiler
+
+        return getattr(compiler, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> CompiledExpression:
+    """Compile ``source`` -- the whole ``@(...)`` or ``@{...}`` text -- once.
+
+    Raises ``ExpressionSyntaxError`` for syntax errors, unknown names or types, and statement
+    blocks where not every code path returns a value. The result is immutable and cached per
+    source text (policies repeat the same expressions across scopes)."""
+    from aiohttp_apim.expressions.compiler import compile_program
+
+    return compile_program(source)

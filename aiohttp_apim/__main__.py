@@ -1,0 +1,5 @@
+"""``python -m aiohttp_apim``: see :mod:`aiohttp_apim.cli`."""
+
+from aiohttp_apim.cli import main
+
+raise SystemExit(main())

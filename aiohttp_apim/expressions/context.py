@@ -1,0 +1,1028 @@
+"""The closed ``context`` object model of policy expressions (spec 2.3), built from plain data.
+
+The pipeline builds one `ExpressionContext` per request. Construction is cheap: URLs are parsed,
+header dictionaries built and bodies decoded only when an expression first reads them. The
+pipeline mutates the objects from Python between steps (``context.response = Response(...)``,
+``context.variables.set(...)``, ``response.headers.set(...)``, ``body.set(...)``); expressions
+see every object read-only (no setters are declared for them).
+
+Choices the pipeline must know:
+
+* ``Headers.GetValueOrDefault(name, default)`` joins multiple values with "," (no space), as the
+  spec's "comma-joined" says; header names are case-insensitive, ``Keys`` keep the first spelling.
+* ``Url.Query`` and ``MatchedParameters`` are case-insensitive too; query values are URL-decoded.
+* ``MessageBody.As<T>()`` consumes the body unless ``preserveContent`` is true: afterwards
+  ``As<string>()`` is "", ``As<byte[]>()`` empty and ``As<JObject/JToken/JArray>()`` null;
+  `MessageBody.content` is what a forwarder must send (b"" once consumed). XNode/XElement/
+  XDocument raise NotSupportedException.
+* ``Variables.GetValueOrDefault<T>`` casts like ``(T)object`` in generic code: exact type for
+  value types (a stored long is not an int), no JToken conversions.
+* ``Timestamp`` is UTC; ``Elapsed`` is ``clock() - timestamp`` with the context's clock.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NoReturn
+from urllib.parse import parse_qsl, urlsplit
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, dotnet, dotnet_time, json, linq, strings
+from aiohttp_apim.expressions.clr import TypeRef, arity, declare
+from aiohttp_apim.expressions.dotnet import Guid, NetEnum, OutRef, to_string
+
+__all__ = [
+    "Api",
+    "Deployment",
+    "ExpressionContext",
+    "Group",
+    "HeaderDictionary",
+    "LastError",
+    "MessageBody",
+    "Operation",
+    "Product",
+    "ProductState",
+    "Request",
+    "Response",
+    "StringValuesDictionary",
+    "Subscription",
+    "SubscriptionKeyParameterNames",
+    "Url",
+    "User",
+    "UserIdentity",
+    "Variables",
+]
+
+HeaderSource = (
+    Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
+)
+TimeValue = float | datetime | dotnet_time.DateTime | None
+
+
+def _to_datetime(v: TimeValue) -> dotnet_time.DateTime | None:
+    if v is None or isinstance(v, dotnet_time.DateTime):
+        return v
+    if isinstance(v, datetime):
+        return dotnet_time.from_datetime(v)
+    return dotnet_time.from_unix(float(v))
+
+
+def _out(args: Sequence[object], i: int, value: object) -> None:
+    ref = args[i] if len(args) > i else None
+    if not isinstance(ref, OutRef):
+        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
+    ref.value = value
+
+
+def _key_not_found(key: object) -> NoReturn:
+    raise ExpressionError(
+        "KeyNotFoundException",
+        f"The given key '{to_string(key)}' was not present in the dictionary.",
+    )
+
+
+# ---------------------------------------------------------------- string -> string[] dictionaries
+
+
+class StringValuesDictionary:
+    """IReadOnlyDictionary<string, string[]> (headers, query, JWT claims), built lazily.
+
+    ``source``: a mapping name → str | list[str], or (name, value) pairs (repeated names
+    accumulate; bytes pairs such as aiohttp's ``raw_headers`` are decoded as latin-1)."""
+
+    __slots__ = ("_data", "_source", "case_insensitive")
+
+    def __init__(
+        self, source: HeaderSource | None = None, *, case_insensitive: bool = True
+    ) -> None:
+        self._source = source
+        self._data: dict[str, tuple[str, list[str]]] | None = None
+        self.case_insensitive = case_insensitive
+
+    def _k(self, name: str) -> str:
+        return name.lower() if self.case_insensitive else name
+
+    def _map(self) -> dict[str, tuple[str, list[str]]]:
+        data = self._data
+        if data is None:
+            data = {}
+            src = self._source
+            pairs: Iterable[tuple[object, object]]
+            if src is None:
+                pairs = ()
+            elif isinstance(src, Mapping):
+                pairs = src.items()
+            else:
+                pairs = src
+            for name, value in pairs:
+                n = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+                values: list[str]
+                if isinstance(value, bytes):
+                    values = [value.decode("latin-1")]
+                elif isinstance(value, str):
+                    values = [value]
+                else:
+                    values = [str(x) for x in value]
+                entry = data.get(self._k(n))
+                if entry is None:
+                    data[self._k(n)] = (n, values)
+                else:
+                    entry[1].extend(values)
+            self._data = data
+            self._source = None
+        return data
+
+    # Python-side API (for the pipeline)
+    def get(self, name: str) -> list[str] | None:
+        entry = self._map().get(self._k(name))
+        return None if entry is None else list(entry[1])
+
+    def get_joined(self, name: str, default: str | None = None) -> str | None:
+        entry = self._map().get(self._k(name))
+        return default if entry is None else ",".join(entry[1])
+
+    def set(self, name: str, values: str | Sequence[str]) -> None:
+        vals = [values] if isinstance(values, str) else list(values)
+        data = self._map()
+        entry = data.get(self._k(name))
+        data[self._k(name)] = (entry[0] if entry else name, vals)
+
+    def add(self, name: str, value: str) -> None:
+        data = self._map()
+        entry = data.get(self._k(name))
+        if entry is None:
+            data[self._k(name)] = (name, [value])
+        else:
+            entry[1].append(value)
+
+    def remove(self, name: str) -> bool:
+        return self._map().pop(self._k(name), None) is not None
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        return [(n, list(v)) for n, v in self._map().values()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._k(name) in self._map()
+
+    def __len__(self) -> int:
+        return len(self._map())
+
+
+HeaderDictionary = StringValuesDictionary
+
+
+def _svd_key(a: Sequence[object], i: int = 0) -> str:
+    k = a[i] if len(a) > i else None
+    if k is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'key')")
+    if not isinstance(k, str):
+        raise ExpressionError("ArgumentException", "Argument 'key': cannot convert to 'string'")
+    return k
+
+
+def _svd_index(d: StringValuesDictionary, a: Sequence[object]) -> object:
+    arity("IReadOnlyDictionary", "this[]", a, 1)
+    v = d.get(_svd_key(a))
+    if v is None:
+        _key_not_found(a[0])
+    return v
+
+
+def _svd_try_get(d: StringValuesDictionary, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("IReadOnlyDictionary", "TryGetValue", a, 2)
+    v = d.get(_svd_key(a))
+    _out(a, 1, v)
+    return v is not None
+
+
+def _svd_get_or_default(
+    d: StringValuesDictionary, a: Sequence[object], t: Sequence[TypeRef]
+) -> object:
+    # hot in cache-key expressions: GetValueOrDefault(name, default) → comma-joined values
+    n = len(a)
+    if n == 2:
+        name, default = a
+    elif n == 1:
+        name, default = a[0], None
+    else:
+        arity("IReadOnlyDictionary", "GetValueOrDefault", a, 1, 2)
+    if type(name) is not str:
+        name = _svd_key(a)
+    data = d._data if d._data is not None else d._map()
+    entry = data.get(name.lower() if d.case_insensitive else name)
+    if entry is None:
+        return default
+    values = entry[1]
+    return values[0] if len(values) == 1 else ",".join(values)
+
+
+SVD = declare(
+    "IReadOnlyDictionary",
+    "System.Collections.Generic.IReadOnlyDictionary`2",
+    (StringValuesDictionary,),
+    aliases=("IReadOnlyDictionary`2", "IHeaderDictionary"),
+    bases=(linq.IENUMERABLE,),
+)
+SVD.indexer = _svd_index
+SVD.iterate = lambda d: [linq.KeyValuePair(n, list(v)) for n, v in d.items()]
+SVD.members.update(
+    {
+        "Count": lambda d: len(d),
+        "Keys": lambda d: linq.CollectionView(n for n, _ in d.items()),
+        "Values": lambda d: linq.CollectionView(v for _, v in d.items()),
+    }
+)
+SVD.methods.update(
+    {
+        "ContainsKey": lambda d, a, t: (
+            arity("IReadOnlyDictionary", "ContainsKey", a, 1),
+            _svd_key(a) in d,
+        )[1],
+        "TryGetValue": _svd_try_get,
+        "GetValueOrDefault": _svd_get_or_default,
+    }
+)
+
+
+class StringDictionary:
+    """IReadOnlyDictionary<string, string> (MatchedParameters), case-insensitive."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, str] | None = None) -> None:
+        self._data = {k.lower(): (k, v) for k, v in (data or {}).items()}
+
+    def get(self, name: str) -> str | None:
+        e = self._data.get(name.lower())
+        return None if e is None else e[1]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._data.values())
+
+
+def _sd_get_or_default(d: StringDictionary, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("IReadOnlyDictionary", "GetValueOrDefault", a, 1, 2)
+    v = d.get(_svd_key(a))
+    return v if v is not None else (a[1] if len(a) == 2 else None)
+
+
+def _sd_try_get(d: StringDictionary, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("IReadOnlyDictionary", "TryGetValue", a, 2)
+    v = d.get(_svd_key(a))
+    _out(a, 1, v)
+    return v is not None
+
+
+SD = declare(
+    "IReadOnlyDictionary<string,string>",
+    "System.Collections.Generic.IReadOnlyDictionary`2",
+    (StringDictionary,),
+    bases=(linq.IENUMERABLE,),
+    owns=True,
+)
+SD.indexer = lambda d, a: (
+    d.get(_svd_key(a)) if d.get(_svd_key(a)) is not None else _key_not_found(a[0])
+)
+SD.iterate = lambda d: [linq.KeyValuePair(k, v) for k, v in d.items()]
+SD.members.update(
+    {
+        "Count": lambda d: len(d._data),
+        "Keys": lambda d: linq.CollectionView(k for k, _ in d.items()),
+        "Values": lambda d: linq.CollectionView(v for _, v in d.items()),
+    }
+)
+SD.methods.update(
+    {
+        "ContainsKey": lambda d, a, t: d.get(_svd_key(a)) is not None,
+        "TryGetValue": _sd_try_get,
+        "GetValueOrDefault": _sd_get_or_default,
+    }
+)
+
+
+# ---------------------------------------------------------------- Url
+
+
+class Url:
+    """IUrl, parsed on first access."""
+
+    __slots__ = ("_parts", "_query", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parts: tuple[str, str, int, str, str] | None = None
+        self._query: StringValuesDictionary | None = None
+
+    def parts(self) -> tuple[str, str, int, str, str]:
+        """(scheme, host, port, path, query-without-'?')."""
+        if self._parts is None:
+            try:
+                s = urlsplit(self.text)
+                port = s.port
+            except ValueError:
+                s = urlsplit("http://invalid/")
+                port = None
+            scheme = s.scheme.lower() or "http"
+            if port is None:
+                port = {"https": 443, "http": 80, "wss": 443, "ws": 80}.get(scheme, -1)
+            self._parts = (scheme, (s.hostname or "").lower(), port, s.path or "/", s.query)
+        return self._parts
+
+    def query(self) -> StringValuesDictionary:
+        if self._query is None:
+            self._query = StringValuesDictionary(parse_qsl(self.parts()[4], keep_blank_values=True))
+        return self._query
+
+    def __str__(self) -> str:
+        scheme, host, port, path, query = self.parts()
+        default = {"https": 443, "http": 80}.get(scheme)
+        auth = host if port in (default, -1) else f"{host}:{port}"
+        return f"{scheme}://{auth}{path}" + (f"?{query}" if query else "")
+
+
+def _url(v: str | Url | None) -> Url | None:
+    return v if isinstance(v, Url) or v is None else Url(v)
+
+
+URL = declare(
+    "IUrl",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.IUrl",
+    (Url,),
+    aliases=("Url",),
+)
+URL.members.update(
+    {
+        "Host": lambda u: u.parts()[1],
+        "Path": lambda u: u.parts()[3],
+        "Port": lambda u: u.parts()[2],
+        "Scheme": lambda u: u.parts()[0],
+        "Query": Url.query,
+        "QueryString": lambda u: ("?" + u.parts()[4]) if u.parts()[4] else "",
+    }
+)
+URL.methods["ToString"] = lambda u, a, t: str(u)
+
+
+# ---------------------------------------------------------------- bodies, requests, responses
+
+
+class MessageBody:
+    """IMessageBody. ``content`` is what is left to forward (b"" once consumed)."""
+
+    __slots__ = ("_consumed", "_content", "content_type")
+
+    def __init__(self, content: bytes = b"", content_type: str | None = None) -> None:
+        self._content = content
+        self._consumed = False
+        self.content_type = content_type
+
+    @property
+    def content(self) -> bytes:
+        return b"" if self._consumed else self._content
+
+    @property
+    def consumed(self) -> bool:
+        return self._consumed
+
+    def set(self, content: bytes, content_type: str | None = None) -> None:
+        self._content = content
+        self._consumed = False
+        if content_type is not None:
+            self.content_type = content_type
+
+    def text(self) -> str:
+        charset = "utf-8"
+        if self.content_type:
+            m = re.search(r"charset\s*=\s*\"?([\w.:-]+)", self.content_type, re.IGNORECASE)
+            if m:
+                charset = m.group(1)
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            charset = "utf-8"
+        data = self.content
+        if charset.lower().replace("-", "") == "utf8" and data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        return clr.check_length(data.decode(charset, errors="replace"))
+
+
+def _body_as(b: MessageBody, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("IMessageBody", "As", a, 0, 1)
+    if not t:
+        raise ExpressionError("ArgumentException", "As<T>() needs a type argument")
+    preserve = bool(a[0]) if a else False
+    if a and type(a[0]) is not bool:
+        raise ExpressionError(
+            "ArgumentException", "Argument 'preserveContent': cannot convert to 'bool'"
+        )
+    target = t[0]
+    name = target.name
+    was_consumed = b.consumed
+    if name in ("XNode", "XElement", "XDocument"):
+        raise ExpressionError(
+            "NotSupportedException",
+            f"As<{name}>() is not supported by aiohttp_apim (no System.Xml.Linq)",
+        )
+    if name == "String":
+        result: object = b.text()
+    elif name == "Byte[]":
+        result = b.content
+    elif name in ("JObject", "JToken", "JArray"):
+        result = None if was_consumed else json.parse(b.text(), name)
+    else:
+        raise ExpressionError(
+            "NotSupportedException",
+            f"As<{name}>() is not supported; use string, byte[], JObject, JToken or JArray",
+        )
+    if not preserve:
+        b._consumed = True
+    return result
+
+
+BODY = declare(
+    "IMessageBody",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.IMessageBody",
+    (MessageBody,),
+    aliases=("MessageBody",),
+)
+BODY.methods["As"] = _body_as
+
+
+def _body(v: bytes | str | MessageBody | None) -> MessageBody | None:
+    if v is None or isinstance(v, MessageBody):
+        return v
+    return MessageBody(v.encode("utf-8") if isinstance(v, str) else v)
+
+
+def _headers(v: HeaderSource | StringValuesDictionary | None) -> StringValuesDictionary:
+    return v if isinstance(v, StringValuesDictionary) else StringValuesDictionary(v)
+
+
+class Request:
+    """IRequest. Attributes are the pipeline's to change (e.g. ``body``)."""
+
+    __slots__ = (
+        "_matched",
+        "body",
+        "certificate",
+        "headers",
+        "ip_address",
+        "method",
+        "original_url",
+        "url",
+    )
+
+    def __init__(
+        self,
+        *,
+        method: str = "GET",
+        url: str | Url = "http://localhost/",
+        headers: HeaderSource | StringValuesDictionary | None = None,
+        body: bytes | str | MessageBody | None = None,
+        ip_address: str = "",
+        matched_parameters: Mapping[str, str] | None = None,
+        original_url: str | Url | None = None,
+        certificate: object = None,
+    ) -> None:
+        self.method = method
+        self.url: Url = _url(url)  # type: ignore[assignment]
+        self.original_url: Url = _url(original_url) or self.url
+        self.headers = _headers(headers)
+        self.body = _body(body)
+        self.ip_address = ip_address
+        self._matched: Mapping[str, str] | StringDictionary | None = matched_parameters
+        self.certificate = certificate
+
+    def matched(self) -> StringDictionary:
+        m = self._matched
+        if isinstance(m, StringDictionary):
+            return m
+        built = StringDictionary(m)
+        self._matched = built
+        return built
+
+
+class Response:
+    """IResponse (context.Response, and what send-request stores in a variable)."""
+
+    __slots__ = ("body", "headers", "status_code", "status_reason")
+
+    def __init__(
+        self,
+        *,
+        status_code: int = 200,
+        status_reason: str | None = None,
+        headers: HeaderSource | StringValuesDictionary | None = None,
+        body: bytes | str | MessageBody | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if status_reason is None:
+            from http import HTTPStatus
+
+            try:
+                status_reason = HTTPStatus(status_code).phrase
+            except ValueError:
+                status_reason = ""
+        self.status_reason = status_reason
+        self.headers = _headers(headers)
+        self.body = _body(body)
+
+
+REQUEST = declare(
+    "IRequest",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.IRequest",
+    (Request,),
+    aliases=("Request",),
+)
+REQUEST.members.update(
+    {
+        "Body": lambda r: r.body,
+        "Certificate": lambda r: r.certificate,
+        "Headers": lambda r: r.headers,
+        "IpAddress": lambda r: r.ip_address,
+        "MatchedParameters": Request.matched,
+        "Method": lambda r: r.method,
+        "OriginalUrl": lambda r: r.original_url,
+        "Url": lambda r: r.url,
+        "PrivateEndpointConnection": lambda r: None,
+    }
+)
+RESPONSE = declare(
+    "IResponse",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.IResponse",
+    (Response,),
+    aliases=("Response", "IMessageResponse"),
+)
+RESPONSE.members.update(
+    {
+        "Body": lambda r: r.body,
+        "Headers": lambda r: r.headers,
+        "StatusCode": lambda r: r.status_code,
+        "StatusReason": lambda r: r.status_reason,
+    }
+)
+
+
+# ---------------------------------------------------------------- Variables
+
+
+class Variables:
+    """context.Variables: IReadOnlyDictionary<string, object> (ordinal keys)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, initial: Mapping[str, object] | None = None) -> None:
+        self._data: dict[str, object] = dict(initial or {})
+
+    def get(self, name: str, default: object = None) -> object:
+        return self._data.get(name, default)
+
+    def set(self, name: str, value: object) -> None:
+        self._data[name] = value
+
+    def remove(self, name: str) -> bool:
+        return self._data.pop(name, _MISSING) is not _MISSING
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self._data)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+_MISSING = object()
+
+
+def strict_cast(target: TypeRef, value: object) -> object:
+    """``(T)(object)value`` in generic code: unboxing needs the exact type; no conversions."""
+    if target.name == "Object":
+        return value
+    if target.nullable_of is not None:
+        if value is None:
+            return None
+        target = target.nullable_of
+    if value is None:
+        if target.value_type:
+            raise ExpressionError(
+                "NullReferenceException", "Object reference not set to an instance of an object."
+            )
+        return None
+    # unboxing needs exactly the boxed type
+    ok = type(value) in target.py_types if target.value_type else target.is_instance(value)
+    if not ok:
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(value, full=True)}' "
+            f"to type '{target.full_name}'.",
+        )
+    return value
+
+
+_INFER = {str: "String", bool: "Boolean", int: "Int32", float: "Double"}
+
+
+def _vars_get_or_default(v: Variables, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("IReadOnlyDictionary", "GetValueOrDefault", a, 1, 2)
+    name = _svd_key(a)
+    target = t[0] if t else None
+    if target is None and len(a) == 2 and a[1] is not None:
+        target = clr.type_of(a[1])
+        inferred = _INFER.get(type(a[1]))
+        if inferred is not None:
+            target = clr.lookup(inferred)
+    if name in v._data:
+        value = v._data[name]
+        return value if target is None else strict_cast(target, value)
+    if len(a) == 2:
+        return a[1]
+    if target is None:
+        return None
+    return None if target.nullable_of is not None or not target.value_type else target.default
+
+
+def _vars_index(v: Variables, a: Sequence[object]) -> object:
+    if len(a) == 1:
+        name = a[0]
+        data = v._data
+        if type(name) is str and name in data:
+            return data[name]
+    arity("IReadOnlyDictionary", "this[]", a, 1)
+    _key_not_found(_svd_key(a))
+
+
+def _vars_try_get(v: Variables, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("IReadOnlyDictionary", "TryGetValue", a, 2)
+    name = _svd_key(a)
+    ok = name in v._data
+    _out(a, 1, v._data.get(name))
+    return ok
+
+
+VARIABLES = declare(
+    "Variables",
+    "System.Collections.Generic.IReadOnlyDictionary`2[System.String,System.Object]",
+    (Variables,),
+    bases=(linq.IENUMERABLE,),
+)
+VARIABLES.indexer = _vars_index
+VARIABLES.iterate = lambda v: [linq.KeyValuePair(k, x) for k, x in v._data.items()]
+VARIABLES.members.update(
+    {
+        "Count": lambda v: len(v._data),
+        "Keys": lambda v: linq.CollectionView(v._data.keys()),
+        "Values": lambda v: linq.CollectionView(v._data.values()),
+    }
+)
+VARIABLES.methods.update(
+    {
+        "ContainsKey": lambda v, a, t: (
+            arity("IReadOnlyDictionary", "ContainsKey", a, 1),
+            _svd_key(a) in v._data,
+        )[1],
+        "TryGetValue": _vars_try_get,
+        "GetValueOrDefault": _vars_get_or_default,
+    }
+)
+
+
+# ---------------------------------------------------------------- descriptive objects
+
+
+class ProductState(NetEnum):
+    NotPublished = 0
+    Published = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionKeyParameterNames:
+    header: str = "Ocp-Apim-Subscription-Key"
+    query: str = "subscription-key"
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    id: str = ""
+    name: str = ""
+    path: str = ""
+    service_url: str | None = None
+    version: str = ""
+    revision: str = "1"
+    is_current_revision: bool = True
+    protocols: tuple[str, ...] = ("https",)
+    subscription_key_parameter_names: SubscriptionKeyParameterNames = field(
+        default_factory=SubscriptionKeyParameterNames
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    id: str = ""
+    method: str = ""
+    name: str = ""
+    url_template: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UserIdentity:
+    id: str
+    provider: str = "Basic"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    groups: tuple[Group, ...] = ()
+    identities: tuple[UserIdentity, ...] = ()
+    note: str = ""
+    registration_date: TimeValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str = ""
+    name: str = ""
+    apis: tuple[Api, ...] = ()
+    groups: tuple[Group, ...] = ()
+    approval_required: bool = False
+    state: ProductState = ProductState.Published
+    subscription_limit: int | None = None
+    subscription_required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str = ""
+    key: str = ""
+    name: str = ""
+    primary_key: str = ""
+    secondary_key: str = ""
+    created_date: TimeValue = None
+    start_date: TimeValue = None
+    end_date: TimeValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    gateway_id: str = "managed"
+    region: str = ""
+    service_name: str = ""
+    service_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LastError:
+    source: str = ""
+    reason: str = ""
+    message: str = ""
+    scope: str = ""
+    section: str = ""
+    path: str = ""
+    policy_id: str = ""
+
+
+def _seq(items: Iterable[object]) -> linq.CollectionView:
+    return linq.CollectionView(items)
+
+
+dotnet.declare_enum(
+    "ProductState",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.ProductState",
+    ProductState,
+)
+_NS = "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions."
+SKPN = declare(
+    "ISubscriptionKeyParameterNames",
+    _NS + "ISubscriptionKeyParameterNames",
+    (SubscriptionKeyParameterNames,),
+)
+SKPN.members.update({"Header": lambda s: s.header, "Query": lambda s: s.query})
+API = declare("IApi", _NS + "IApi", (Api,), aliases=("Api",))
+API.members.update(
+    {
+        "Id": lambda x: x.id,
+        "IsCurrentRevision": lambda x: x.is_current_revision,
+        "Name": lambda x: x.name,
+        "Path": lambda x: x.path,
+        "Revision": lambda x: x.revision,
+        "ServiceUrl": lambda x: None if x.service_url is None else Url(x.service_url),
+        "Version": lambda x: x.version,
+        "Protocols": lambda x: _seq(x.protocols),
+        "SubscriptionKeyParameterNames": lambda x: x.subscription_key_parameter_names,
+    }
+)
+OPERATION = declare("IOperation", _NS + "IOperation", (Operation,), aliases=("Operation",))
+OPERATION.members.update(
+    {
+        "Id": lambda x: x.id,
+        "Method": lambda x: x.method,
+        "Name": lambda x: x.name,
+        "UrlTemplate": lambda x: x.url_template,
+    }
+)
+GROUP = declare("IGroup", _NS + "IGroup", (Group,))
+GROUP.members.update({"Id": lambda x: x.id, "Name": lambda x: x.name})
+IDENTITY = declare("IUserIdentity", _NS + "IUserIdentity", (UserIdentity,))
+IDENTITY.members.update({"Id": lambda x: x.id, "Provider": lambda x: x.provider})
+USER = declare("IUser", _NS + "IUser", (User,), aliases=("User",))
+USER.members.update(
+    {
+        "Id": lambda x: x.id,
+        "Email": lambda x: x.email,
+        "FirstName": lambda x: x.first_name,
+        "LastName": lambda x: x.last_name,
+        "Groups": lambda x: _seq(x.groups),
+        "Identities": lambda x: _seq(x.identities),
+        "Note": lambda x: x.note,
+        "RegistrationDate": lambda x: _to_datetime(x.registration_date) or dotnet_time.DateTime(0),
+    }
+)
+PRODUCT = declare("IProduct", _NS + "IProduct", (Product,), aliases=("Product",))
+PRODUCT.members.update(
+    {
+        "Id": lambda x: x.id,
+        "Name": lambda x: x.name,
+        "Apis": lambda x: _seq(x.apis),
+        "Groups": lambda x: _seq(x.groups),
+        "ApprovalRequired": lambda x: x.approval_required,
+        "State": lambda x: x.state,
+        "SubscriptionLimit": lambda x: x.subscription_limit,
+        "SubscriptionRequired": lambda x: x.subscription_required,
+    }
+)
+SUBSCRIPTION = declare(
+    "ISubscription", _NS + "ISubscription", (Subscription,), aliases=("Subscription",)
+)
+SUBSCRIPTION.members.update(
+    {
+        "Id": lambda x: x.id,
+        "Key": lambda x: x.key,
+        "Name": lambda x: x.name,
+        "PrimaryKey": lambda x: x.primary_key,
+        "SecondaryKey": lambda x: x.secondary_key,
+        "CreatedDate": lambda x: _to_datetime(x.created_date) or dotnet_time.DateTime(0),
+        "StartDate": lambda x: _to_datetime(x.start_date),
+        "EndDate": lambda x: _to_datetime(x.end_date),
+    }
+)
+DEPLOYMENT = declare("IDeployment", _NS + "IDeployment", (Deployment,), aliases=("Deployment",))
+DEPLOYMENT.members.update(
+    {
+        "GatewayId": lambda x: x.gateway_id,
+        "Region": lambda x: x.region,
+        "ServiceName": lambda x: x.service_name,
+        "ServiceId": lambda x: x.service_id,
+        "Certificates": lambda x: {},
+    }
+)
+LAST_ERROR = declare("ILastError", _NS + "ILastError", (LastError,), aliases=("LastError",))
+LAST_ERROR.members.update(
+    {
+        "Source": lambda x: x.source,
+        "Reason": lambda x: x.reason,
+        "Message": lambda x: x.message,
+        "Scope": lambda x: x.scope,
+        "Section": lambda x: x.section,
+        "Path": lambda x: x.path,
+        "PolicyId": lambda x: x.policy_id,
+    }
+)
+
+
+# ---------------------------------------------------------------- the context
+
+
+class ExpressionContext:
+    """``context`` of policy expressions.
+
+    Every argument is optional. ``timestamp`` (seconds since the epoch, a datetime or a
+    DateTime) defaults to ``clock()`` at construction; ``clock`` defaults to the runtime CLOCK;
+    ``trace`` receives the messages of ``context.Trace(message)``; ``request_id`` is a UUID or its
+    text (default: a new uuid4). ``variables`` may be a mapping (copied) or a `Variables`.
+    Attributes with the same names are the pipeline's to read and replace between steps.
+    """
+
+    __slots__ = (
+        "api",
+        "clock",
+        "deployment",
+        "last_error",
+        "operation",
+        "product",
+        "request",
+        "request_id",
+        "response",
+        "subscription",
+        "timestamp",
+        "trace",
+        "tracing",
+        "user",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        *,
+        request: Request | None = None,
+        response: Response | None = None,
+        variables: Mapping[str, object] | Variables | None = None,
+        api: Api | None = None,
+        operation: Operation | None = None,
+        product: Product | None = None,
+        subscription: Subscription | None = None,
+        user: User | None = None,
+        deployment: Deployment | None = None,
+        last_error: LastError | None = None,
+        timestamp: TimeValue = None,
+        request_id: uuid.UUID | str | None = None,
+        tracing: bool = False,
+        clock: Callable[[], float] | None = None,
+        trace: Callable[[str], None] | None = None,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.variables = variables if isinstance(variables, Variables) else Variables(variables)
+        self.api = api
+        self.operation = operation
+        self.product = product
+        self.subscription = subscription
+        self.user = user
+        self.deployment = deployment if deployment is not None else Deployment()
+        self.last_error = last_error
+        self.clock = clock
+        now = clock() if clock is not None else clr.CLOCK.get()()
+        self.timestamp: dotnet_time.DateTime = _to_datetime(
+            timestamp if timestamp is not None else now
+        )  # type: ignore[assignment]
+        if isinstance(request_id, str):
+            request_id = uuid.UUID(request_id)
+        self.request_id = Guid(request_id or uuid.uuid4())
+        self.tracing = tracing
+        self.trace = trace
+
+    def elapsed(self) -> dotnet_time.TimeSpan:
+        now = self.clock() if self.clock is not None else clr.CLOCK.get()()
+        ticks = (
+            dotnet_time.EPOCH_TICKS
+            + round(now * dotnet_time.TICKS_PER_SECOND)
+            - self.timestamp.ticks
+        )
+        return dotnet_time.TimeSpan(max(ticks, 0))
+
+
+def _trace(c: ExpressionContext, a: Sequence[object], t: Sequence[TypeRef]) -> None:
+    arity("IProxyRequestContext", "Trace", a, 1, 2)
+    message = to_string(a[-1])
+    if c.trace is not None:
+        c.trace(message)
+
+
+CONTEXT = declare(
+    "IProxyRequestContext",
+    _NS + "IProxyRequestContext",
+    (ExpressionContext,),
+    aliases=("IContext",),
+)
+CONTEXT.members.update(
+    {
+        "Api": lambda c: c.api,
+        "Deployment": lambda c: c.deployment,
+        "Elapsed": ExpressionContext.elapsed,
+        "LastError": lambda c: c.last_error,
+        "Operation": lambda c: c.operation,
+        "Product": lambda c: c.product,
+        "Request": lambda c: c.request,
+        "RequestId": lambda c: c.request_id,
+        "Response": lambda c: c.response,
+        "Subscription": lambda c: c.subscription,
+        "Timestamp": lambda c: c.timestamp,
+        "Tracing": lambda c: c.tracing,
+        "User": lambda c: c.user,
+        "Variables": lambda c: c.variables,
+    }
+)
+CONTEXT.methods["Trace"] = _trace
+
+strings.STRING.check = lambda v: type(v) is str
+_ = time  # the default clock lives in clr.CLOCK (time.time)
+
+# System.Xml.Linq names resolve (so As<XDocument>() compiles) but no XML object model exists.
+for _x in ("XNode", "XElement", "XDocument"):
+    declare(_x, f"System.Xml.Linq.{_x}", ())

@@ -1,0 +1,1329 @@
+"""Primitive .NET values: numbers, Boolean, Char, enums, Guid, Math, Convert (numeric), CultureInfo.
+
+Runtime representation (contracts.md): ``str`` is System.String, ``bool`` Boolean, ``int`` Int32,
+``float`` Double, ``decimal.Decimal`` Decimal; the other integral types, Single and Char are the
+subclasses declared here so a value keeps its .NET type (``Int64(5)`` is a long, ``Char("a")`` a
+char). Also here: ``to_string`` (.NET ToString), value equality and ordering shared by operators,
+Equals, Contains, OrderBy, Min/Max, and the explicit numeric conversions used by casts and Convert.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+import functools
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, numfmt
+from aiohttp_apim.expressions.clr import TypeRef, arity, declare, throw
+
+__all__ = [
+    "Byte",
+    "Char",
+    "Guid",
+    "Int16",
+    "Int64",
+    "NetEnum",
+    "NetFlags",
+    "OutRef",
+    "SByte",
+    "Single",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "compare",
+    "obj_equals",
+    "op_equals",
+    "to_string",
+]
+
+
+class Int64(int):
+    __slots__ = ()
+
+
+class UInt64(int):
+    __slots__ = ()
+
+
+class UInt32(int):
+    __slots__ = ()
+
+
+class Int16(int):
+    __slots__ = ()
+
+
+class UInt16(int):
+    __slots__ = ()
+
+
+class Byte(int):
+    __slots__ = ()
+
+
+class SByte(int):
+    __slots__ = ()
+
+
+class Single(float):
+    __slots__ = ()
+
+
+class Char(str):
+    """A UTF-16 code unit (one Python code point; astral characters stay one 'char')."""
+
+    __slots__ = ()
+
+
+class OutRef:
+    """An ``out`` argument: the called method sets ``value``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object = None) -> None:
+        self.value = value
+
+
+# (bits, signed) per integral Python class; Int32 is plain int
+INT_BITS: dict[type, int] = {
+    int: 32,
+    Int64: 64,
+    UInt64: 64,
+    UInt32: 32,
+    Int16: 16,
+    UInt16: 16,
+    Byte: 8,
+    SByte: 8,
+}
+INT_SIGNED: dict[type, bool] = {
+    int: True,
+    Int64: True,
+    UInt64: False,
+    UInt32: False,
+    Int16: True,
+    UInt16: False,
+    Byte: False,
+    SByte: True,
+}
+INT_NAMES: dict[type, str] = {
+    int: "Int32",
+    Int64: "Int64",
+    UInt64: "UInt64",
+    UInt32: "UInt32",
+    Int16: "Int16",
+    UInt16: "UInt16",
+    Byte: "Byte",
+    SByte: "SByte",
+}
+
+
+def int_range(cls: type) -> tuple[int, int]:
+    bits = INT_BITS[cls]
+    if INT_SIGNED[cls]:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def wrap_int(cls: type, v: int) -> int:
+    """Unchecked conversion of an integer to the integral type ``cls`` (two's complement)."""
+    bits = INT_BITS[cls]
+    mask = (1 << bits) - 1
+    v &= mask
+    if INT_SIGNED[cls] and v >> (bits - 1):
+        v -= 1 << bits
+    return v if cls is int else cls(v)
+
+
+def checked_int(cls: type, v: int) -> int:
+    lo, hi = int_range(cls)
+    if v < lo or v > hi:
+        raise ExpressionError(
+            "OverflowException",
+            f"Value was either too large or too small for {_a(INT_NAMES[cls])}.",
+        )
+    return v if cls is int else cls(v)
+
+
+def _a(name: str) -> str:
+    return ("an " if name[0] in "AEIOU" else "a ") + name
+
+
+NUMERIC_TYPES: tuple[type, ...] = (
+    int,
+    Int64,
+    UInt64,
+    UInt32,
+    Int16,
+    UInt16,
+    Byte,
+    SByte,
+    float,
+    Single,
+    Decimal,
+)
+
+
+def is_numeric(v: object) -> bool:
+    """A .NET numeric value (bool and enums excluded; Char excluded)."""
+    return type(v) in _NUMERIC_SET
+
+
+_NUMERIC_SET = frozenset(NUMERIC_TYPES)
+
+
+# ---------------------------------------------------------------- enums
+
+
+def _same(value: object) -> object:
+    """A static getter returning a fixed value (functools.partial(_same, v))."""
+    return value
+
+
+class NetEnum(enum.IntEnum):
+    """Base of .NET enums visible to expressions; ToString gives the member name."""
+
+
+class NetFlags(enum.IntFlag):
+    """Base of .NET [Flags] enums; ToString gives "A, B" like .NET."""
+
+
+def enum_to_string(e: enum.Enum) -> str:
+    if isinstance(e, enum.IntFlag):
+        cls = type(e)
+        value = int(e)
+        exact = [m for m in cls if int(m) == value]
+        if exact:
+            return str(exact[0].name)
+        names = [m.name for m in cls if int(m) and int(m) & value == int(m)]
+        covered = 0
+        for m in cls:
+            if int(m) and int(m) & value == int(m):
+                covered |= int(m)
+        if covered != value or not names:
+            return str(value)
+        return ", ".join(str(n) for n in names)
+    return str(e.name)
+
+
+def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
+    t = declare(name, full_name, (cls,), bases=(ENUM,), value_type=True, default=cls(0))
+    for member_name, member in cls.__members__.items():  # aliases too (HexNumber, Float...)
+        t.statics[member_name] = functools.partial(_same, member)
+    t.convert = lambda v: _to_enum(cls, v)
+    return t
+
+
+def _to_enum(cls: type[enum.Enum], v: object) -> object:
+    if isinstance(v, cls):
+        return v
+    if type(v) in INT_BITS or isinstance(v, enum.Enum):
+        iv = int(v)  # type: ignore[call-overload]
+        try:
+            return cls(iv)
+        except ValueError:
+            if issubclass(cls, enum.IntFlag):
+                return cls(iv)
+            return cls._missing_(iv) or throw(
+                "InvalidCastException", f"{iv} is not a value of {cls.__name__}"
+            )
+    raise ExpressionError(
+        "InvalidCastException",
+        f"Unable to cast object of type '{clr.net_name(v, full=True)}' to type '{cls.__name__}'.",
+    )
+
+
+class StringComparison(NetEnum):
+    CurrentCulture = 0
+    CurrentCultureIgnoreCase = 1
+    InvariantCulture = 2
+    InvariantCultureIgnoreCase = 3
+    Ordinal = 4
+    OrdinalIgnoreCase = 5
+
+
+class StringSplitOptions(NetFlags):
+    None_ = 0
+    RemoveEmptyEntries = 1
+    TrimEntries = 2
+
+
+class MidpointRounding(NetEnum):
+    ToEven = 0
+    AwayFromZero = 1
+    ToZero = 2
+    ToNegativeInfinity = 3
+    ToPositiveInfinity = 4
+
+
+class NumberStyles(NetFlags):
+    None_ = 0
+    AllowLeadingWhite = 1
+    AllowTrailingWhite = 2
+    AllowLeadingSign = 4
+    Integer = 7
+    AllowTrailingSign = 8
+    AllowParentheses = 16
+    AllowDecimalPoint = 32
+    AllowThousands = 64
+    Number = 111
+    AllowExponent = 128
+    Float = 167
+    AllowCurrencySymbol = 256
+    Currency = 383
+    Any = 511
+    AllowHexSpecifier = 512
+    HexNumber = 515
+
+
+# ---------------------------------------------------------------- equality, ordering, ToString
+
+
+def to_string(value: object) -> str:
+    """.NET ``ToString()`` of any value (null → "" as string concatenation does)."""
+    cls = type(value)
+    if cls is str:
+        return value  # type: ignore[return-value]
+    if value is None:
+        return ""
+    if cls is bool:
+        return "True" if value else "False"
+    if cls is int:
+        return int.__repr__(value)
+    if cls is float:
+        return numfmt.double_to_string(value)  # type: ignore[arg-type]
+    table = clr.TABLES.get(cls) or clr.table_of(value)
+    method = table.methods.get("ToString")
+    if method is None:
+        return table.type.full_name
+    result = method(value, (), ())
+    return result if isinstance(result, str) else ""
+
+
+def _number_key(v: object) -> int | float | Decimal:
+    if isinstance(v, Char):
+        return ord(v)
+    return v  # type: ignore[return-value]
+
+
+def op_equals(a: object, b: object) -> bool:
+    """C# ``==``: numeric promotion, ordinal strings, value types by value, else reference."""
+    if a is b:
+        return not (type(a) is float and math.isnan(a))
+    if a is None or b is None:
+        return False
+    ta, tb = type(a), type(b)
+    if ta is tb and (ta is str or ta is bool or ta is Char):
+        return a == b
+    na = ta in _NUMERIC_SET or ta is Char
+    nb = tb in _NUMERIC_SET or tb is Char
+    if na and nb:
+        return bool(_number_key(a) == _number_key(b))
+    hook = EQUALITY_HOOKS.get(ta) or EQUALITY_HOOKS.get(tb)
+    if hook is not None:
+        return hook(a, b)
+    if na or nb:
+        return False
+    if ta is tb:
+        t = clr.type_of(a)
+        if t is not None and t.value_type:
+            return a == b
+    hook = EQUALITY_HOOKS.get(ta) or EQUALITY_HOOKS.get(tb)
+    if hook is not None:
+        return hook(a, b)
+    return False
+
+
+def obj_equals(a: object, b: object) -> bool:
+    """``object.Equals`` / EqualityComparer.Default: value types equal only to the same type."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    ta, tb = type(a), type(b)
+    if ta is tb:
+        if ta is float or ta is Single:
+            return a == b or (math.isnan(a) and math.isnan(b))  # type: ignore[arg-type]
+        t = clr.type_of(a)
+        if t is not None and (t.value_type or ta is str):
+            return a == b
+    hook = EQUALITY_HOOKS.get(ta) or EQUALITY_HOOKS.get(tb)
+    if hook is not None:
+        return hook(a, b)
+    return False
+
+
+EQUALITY_HOOKS: dict[type, Callable[[object, object], bool]] = {}
+"""Value equality for reference types that define it (JValue)."""
+
+COMPARE_HOOKS: dict[type, Callable[[object, object], int]] = {}
+
+
+def culture_compare(a: str, b: str) -> int:
+    """An approximation of invariant-culture string order: case-insensitive first, then
+    lowercase before uppercase (ICU order for Latin text)."""
+    ka, kb = a.casefold(), b.casefold()
+    if ka != kb:
+        return -1 if ka < kb else 1
+    sa, sb = a.swapcase(), b.swapcase()
+    if sa == sb:
+        return 0
+    return -1 if sa < sb else 1
+
+
+def ordinal_compare(a: str, b: str) -> int:
+    return 0 if a == b else (-1 if a < b else 1)
+
+
+def compare(a: object, b: object) -> int:
+    """Comparer<T>.Default: -1/0/1 (null sorts first)."""
+    if a is None or b is None:
+        return 0 if a is b else (-1 if a is None else 1)
+    ta, tb = type(a), type(b)
+    if ta is str and tb is str:
+        return culture_compare(a, b)  # type: ignore[arg-type]
+    na = ta in _NUMERIC_SET or ta is Char or ta is bool
+    nb = tb in _NUMERIC_SET or tb is Char or tb is bool
+    if na and nb:
+        x, y = _number_key(a), _number_key(b)
+        if isinstance(x, float) and math.isnan(x):
+            return 0 if isinstance(y, float) and math.isnan(y) else -1
+        if isinstance(y, float) and math.isnan(y):
+            return 1
+        return 0 if x == y else (-1 if x < y else 1)
+    if ta is tb:
+        hook = COMPARE_HOOKS.get(ta)
+        if hook is not None:
+            return hook(a, b)
+        if isinstance(a, enum.Enum):
+            x2, y2 = int(a), int(b)  # type: ignore[call-overload]
+            return 0 if x2 == y2 else (-1 if x2 < y2 else 1)
+    raise ExpressionError("ArgumentException", "At least one object must implement IComparable.")
+
+
+# ---------------------------------------------------------------- numeric conversions
+
+
+def to_integral(cls: type, v: object, *, checked: bool = False) -> int:
+    """Explicit (unchecked unless ``checked``) conversion of a numeric/char value to ``cls``."""
+    if type(v) is Char:
+        iv = ord(v)
+    elif isinstance(v, bool):
+        raise ExpressionError(
+            "InvalidCastException", f"Cannot convert type 'bool' to '{INT_NAMES[cls]}'"
+        )
+    elif isinstance(v, int):
+        iv = int(v)
+    elif isinstance(v, float):
+        if checked:
+            if math.isnan(v) or math.isinf(v):
+                raise ExpressionError(
+                    "OverflowException",
+                    f"Value was either too large or too small for {_a(INT_NAMES[cls])}.",
+                )
+            return checked_int(cls, math.trunc(v))
+        if math.isnan(v):
+            iv = 0
+        elif math.isinf(v):
+            lo, hi = int_range(cls)
+            iv = hi if v > 0 else lo
+        else:
+            lo, hi = int_range(cls)
+            iv = max(lo, min(hi, math.trunc(v)))  # saturating, as .NET 9
+        return iv if cls is int else cls(iv)
+    elif isinstance(v, Decimal):
+        return checked_int(cls, int(v.to_integral_value(rounding=decimal.ROUND_DOWN)))
+    else:
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            f"to type 'System.{INT_NAMES[cls]}'.",
+        )
+    return checked_int(cls, iv) if checked else wrap_int(cls, iv)
+
+
+def to_double(v: object) -> float:
+    if type(v) is Char:
+        return float(ord(v))
+    if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            "to type 'System.Double'.",
+        )
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def to_single(v: object) -> Single:
+    import struct
+
+    d = to_double(v)
+    try:
+        return Single(struct.unpack("<f", struct.pack("<f", d))[0])
+    except OverflowError:
+        return Single(math.inf if d > 0 else -math.inf)
+
+
+def to_decimal(v: object) -> Decimal:
+    if type(v) is Char:
+        return Decimal(ord(v))
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, bool):
+        raise ExpressionError("InvalidCastException", "Cannot convert type 'bool' to 'decimal'")
+    if isinstance(v, int):
+        return numfmt.to_decimal_range(Decimal(int(v)))
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise ExpressionError(
+                "OverflowException", "Value was either too large or too small for a Decimal."
+            )
+        # .NET keeps at most 15 significant digits of a double
+        return numfmt.to_decimal_range(Decimal(format(v, ".15g")).normalize() if v else Decimal(0))
+    raise ExpressionError(
+        "InvalidCastException",
+        f"Unable to cast object of type '{clr.net_name(v, full=True)}' to type 'System.Decimal'.",
+    )
+
+
+def to_char(v: object) -> Char:
+    if type(v) is Char:
+        return v
+    if isinstance(v, str) and len(v) == 1:
+        return Char(v)
+    iv = to_integral(UInt16, v)
+    return Char(chr(iv))
+
+
+# ---------------------------------------------------------------- type declarations
+
+OBJECT = declare("Object", "System.Object", (object,), aliases=("object",), owns=False)
+OBJECT.methods["ToString"] = lambda o, a, t: _object_to_string(o, a)
+OBJECT.methods["Equals"] = lambda o, a, t: (arity("Object", "Equals", a, 1), obj_equals(o, a[0]))[1]
+OBJECT.methods["GetHashCode"] = lambda o, a, t: _hash(o)
+OBJECT.methods["GetType"] = lambda o, a, t: throw(
+    "NotSupportedException", "Reflection (GetType) is not available in policy expressions"
+)
+OBJECT.check = lambda v: v is not None
+
+
+def _object_to_string(o: object, args: Sequence[object]) -> str:
+    arity(clr.net_name(o), "ToString", args, 0)
+    return clr.net_name(o, full=True)
+
+
+def _hash(o: object) -> int:
+    try:
+        return wrap_int(int, hash(o))
+    except TypeError:
+        return wrap_int(int, id(o))
+
+
+VALUE_TYPE = declare("ValueType", "System.ValueType", owns=False)
+# Nullable<T> members seen on a non-null value: HasValue / Value / GetValueOrDefault()
+VALUE_TYPE.members["HasValue"] = lambda o: True
+VALUE_TYPE.members["Value"] = lambda o: o
+VALUE_TYPE.methods["GetValueOrDefault"] = lambda o, a, t: o
+VALUE_TYPE.check = lambda v: (t := clr.type_of(v)) is not None and t.value_type
+
+ENUM = declare("Enum", "System.Enum", (enum.Enum,), bases=(VALUE_TYPE,), value_type=True)
+ENUM.check = lambda v: isinstance(v, enum.Enum)
+ENUM.methods["ToString"] = lambda o, a, t: enum_to_string(o)
+ENUM.methods["HasFlag"] = lambda o, a, t: (int(o) & int(a[0])) == int(a[0])  # type: ignore[call-overload]
+
+
+def _numeric_to_string(o: Any, a: Sequence[object], t: Sequence[TypeRef]) -> str:
+    arity(clr.net_name(o), "ToString", a, 0, 1, 2)
+    fmt = a[0] if a and isinstance(a[0], str) else None
+    return numfmt.format_number(o, fmt)
+
+
+def _compare_to(o: object, a: Sequence[object], t: Sequence[TypeRef]) -> int:
+    arity(clr.net_name(o), "CompareTo", a, 1)
+    if a[0] is None:
+        return 1
+    return compare(o, a[0])
+
+
+NUMBER_BASE = declare("Number", "System.Number", (), bases=(VALUE_TYPE,), owns=False)
+NUMBER_BASE.methods["ToString"] = _numeric_to_string
+NUMBER_BASE.methods["CompareTo"] = _compare_to
+
+
+def _out(args: Sequence[object], i: int, value: object) -> None:
+    ref = args[i] if len(args) > i else None
+    if not isinstance(ref, OutRef):
+        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
+    ref.value = value
+
+
+def _styles(args: Sequence[object]) -> int:
+    for x in args[1:]:
+        if isinstance(x, NumberStyles):
+            return int(x)
+    return int(NumberStyles.Integer)
+
+
+def _declare_integral(cls: type, name: str, keyword: str) -> TypeRef:
+    lo, hi = int_range(cls)
+    t = declare(
+        name,
+        f"System.{name}",
+        (cls,),
+        aliases=(keyword,),
+        bases=(NUMBER_BASE,),
+        value_type=True,
+        default=0 if cls is int else cls(0),
+    )
+    t.statics["MaxValue"] = lambda: hi if cls is int else cls(hi)
+    t.statics["MinValue"] = lambda: lo if cls is int else cls(lo)
+
+    def parse(args: Sequence[object], targs: Sequence[TypeRef]) -> object:
+        arity(name, "Parse", args, 1, 2, 3)
+        hexn = bool(_styles(args) & NumberStyles.AllowHexSpecifier)
+        v = numfmt.parse_integer(args[0], lo, hi, name, hex_number=hexn)
+        return v if cls is int else cls(v)
+
+    def try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool:
+        arity(name, "TryParse", args, 2, 4)
+        try:
+            v = parse(args[:1] if len(args) == 2 else args[:2], targs)
+        except clr.ExpressionError:
+            _out(args, len(args) - 1, t.default)
+            return False
+        _out(args, len(args) - 1, v)
+        return True
+
+    t.static_methods["Parse"] = parse
+    t.static_methods["TryParse"] = try_parse
+    t.convert = lambda v: to_integral(cls, v)
+    return t
+
+
+INT32 = _declare_integral(int, "Int32", "int")
+INT64 = _declare_integral(Int64, "Int64", "long")
+UINT64 = _declare_integral(UInt64, "UInt64", "ulong")
+UINT32 = _declare_integral(UInt32, "UInt32", "uint")
+INT16 = _declare_integral(Int16, "Int16", "short")
+UINT16 = _declare_integral(UInt16, "UInt16", "ushort")
+BYTE = _declare_integral(Byte, "Byte", "byte")
+SBYTE = _declare_integral(SByte, "SByte", "sbyte")
+
+
+def _declare_float(cls: type, name: str, keyword: str) -> TypeRef:
+    t = declare(
+        name,
+        f"System.{name}",
+        (cls,),
+        aliases=(keyword,),
+        bases=(NUMBER_BASE,),
+        value_type=True,
+        default=cls(0.0),
+    )
+    conv = to_single if cls is Single else to_double
+    t.statics["MaxValue"] = lambda: conv(
+        3.4028234663852886e38 if cls is Single else 1.7976931348623157e308
+    )
+    t.statics["MinValue"] = lambda: conv(
+        -3.4028234663852886e38 if cls is Single else -1.7976931348623157e308
+    )
+    t.statics["Epsilon"] = lambda: conv(1.401298464324817e-45 if cls is Single else 5e-324)
+    t.statics["NaN"] = lambda: conv(math.nan)
+    t.statics["PositiveInfinity"] = lambda: conv(math.inf)
+    t.statics["NegativeInfinity"] = lambda: conv(-math.inf)
+
+    def parse(args: Sequence[object], targs: Sequence[TypeRef]) -> object:
+        arity(name, "Parse", args, 1, 2, 3)
+        return conv(numfmt.parse_double(args[0]))
+
+    def try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool:
+        arity(name, "TryParse", args, 2, 4)
+        try:
+            v = parse(args[:1], targs)
+        except clr.ExpressionError:
+            _out(args, len(args) - 1, conv(0.0))
+            return False
+        _out(args, len(args) - 1, v)
+        return True
+
+    t.static_methods["Parse"] = parse
+    t.static_methods["TryParse"] = try_parse
+    t.static_methods["IsNaN"] = lambda a, ta: math.isnan(to_double(a[0]))
+    t.static_methods["IsInfinity"] = lambda a, ta: math.isinf(to_double(a[0]))
+    t.static_methods["IsPositiveInfinity"] = lambda a, ta: to_double(a[0]) == math.inf
+    t.static_methods["IsNegativeInfinity"] = lambda a, ta: to_double(a[0]) == -math.inf
+    t.static_methods["IsFinite"] = lambda a, ta: math.isfinite(to_double(a[0]))
+    t.convert = conv
+    return t
+
+
+DOUBLE = _declare_float(float, "Double", "double")
+SINGLE = _declare_float(Single, "Single", "float")
+
+DECIMAL = declare(
+    "Decimal",
+    "System.Decimal",
+    (Decimal,),
+    aliases=("decimal",),
+    bases=(NUMBER_BASE,),
+    value_type=True,
+    default=Decimal(0),
+)
+DECIMAL.statics["MaxValue"] = lambda: numfmt.DECIMAL_MAX
+DECIMAL.statics["MinValue"] = lambda: -numfmt.DECIMAL_MAX
+DECIMAL.statics["Zero"] = lambda: Decimal(0)
+DECIMAL.statics["One"] = lambda: Decimal(1)
+DECIMAL.statics["MinusOne"] = lambda: Decimal(-1)
+DECIMAL.convert = to_decimal
+
+
+def _decimal_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> Decimal:
+    arity("Decimal", "Parse", args, 1, 2, 3)
+    return numfmt.parse_decimal(args[0])
+
+
+def _decimal_try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool:
+    arity("Decimal", "TryParse", args, 2, 4)
+    try:
+        v = numfmt.parse_decimal(args[0])
+    except clr.ExpressionError:
+        _out(args, len(args) - 1, Decimal(0))
+        return False
+    _out(args, len(args) - 1, v)
+    return True
+
+
+DECIMAL.static_methods["Parse"] = _decimal_parse
+DECIMAL.static_methods["TryParse"] = _decimal_try_parse
+
+
+def parse_bool(s: object) -> bool:
+    if s is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'value')")
+    if not isinstance(s, str):
+        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
+    text = s.strip(" \t\n\v\f\r\0")
+    if text.lower() == "true":
+        return True
+    if text.lower() == "false":
+        return False
+    raise ExpressionError("FormatException", f"String '{s}' was not recognized as a valid Boolean.")
+
+
+def _bool_try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool:
+    arity("Boolean", "TryParse", args, 2)
+    try:
+        v = parse_bool(args[0])
+    except clr.ExpressionError:
+        _out(args, 1, False)
+        return False
+    _out(args, 1, v)
+    return True
+
+
+BOOLEAN = declare(
+    "Boolean",
+    "System.Boolean",
+    (bool,),
+    aliases=("bool",),
+    bases=(VALUE_TYPE,),
+    value_type=True,
+    default=False,
+)
+BOOLEAN.methods["ToString"] = lambda o, a, t: "True" if o else "False"
+BOOLEAN.methods["CompareTo"] = _compare_to
+BOOLEAN.statics["TrueString"] = lambda: "True"
+BOOLEAN.statics["FalseString"] = lambda: "False"
+BOOLEAN.static_methods["Parse"] = lambda a, t: (arity("Boolean", "Parse", a, 1), parse_bool(a[0]))[
+    1
+]
+BOOLEAN.static_methods["TryParse"] = _bool_try_parse
+
+
+def _to_bool_cast(v: object) -> bool:
+    if type(v) is bool:
+        return v
+    raise ExpressionError(
+        "InvalidCastException",
+        f"Unable to cast object of type '{clr.net_name(v, full=True)}' to type 'System.Boolean'.",
+    )
+
+
+BOOLEAN.convert = _to_bool_cast
+
+CHAR = declare(
+    "Char",
+    "System.Char",
+    (Char,),
+    aliases=("char",),
+    bases=(VALUE_TYPE,),
+    value_type=True,
+    default=Char("\0"),
+)
+CHAR.methods["ToString"] = lambda o, a, t: str.__str__(o)
+CHAR.methods["CompareTo"] = _compare_to
+CHAR.statics["MaxValue"] = lambda: Char("\uffff")
+CHAR.statics["MinValue"] = lambda: Char("\0")
+CHAR.convert = to_char
+
+declare_enum("StringComparison", "System.StringComparison", StringComparison)
+declare_enum("StringSplitOptions", "System.StringSplitOptions", StringSplitOptions)
+declare_enum("MidpointRounding", "System.MidpointRounding", MidpointRounding)
+declare_enum("NumberStyles", "System.Globalization.NumberStyles", NumberStyles)
+for _e in (StringSplitOptions, NumberStyles):
+    _et = clr.lookup(_e.__name__)
+    assert _et is not None
+    _et.statics["None"] = functools.partial(_same, _e(0))
+
+
+# ---------------------------------------------------------------- CultureInfo, StringComparer
+
+
+@dataclass(frozen=True, slots=True)
+class CultureInfo:
+    name: str
+
+
+INVARIANT = CultureInfo("")
+CULTURE = declare("CultureInfo", "System.Globalization.CultureInfo", (CultureInfo,))
+CULTURE.statics["InvariantCulture"] = lambda: INVARIANT
+CULTURE.statics["CurrentCulture"] = lambda: INVARIANT
+CULTURE.statics["CurrentUICulture"] = lambda: INVARIANT
+CULTURE.members["Name"] = lambda c: c.name
+CULTURE.methods["ToString"] = lambda o, a, t: o.name
+CULTURE.construct = lambda a, t: CultureInfo(str(a[0]) if a else "")
+
+
+@dataclass(frozen=True, slots=True)
+class StringComparer:
+    """StringComparer.Ordinal / OrdinalIgnoreCase / ...: used as a key function."""
+
+    ignore_case: bool
+    name: str
+
+    def key(self, v: object) -> object:
+        return v.casefold() if self.ignore_case and isinstance(v, str) else v
+
+
+COMPARER = declare("StringComparer", "System.StringComparer", (StringComparer,))
+for _n, _ic in (
+    ("Ordinal", False),
+    ("OrdinalIgnoreCase", True),
+    ("InvariantCulture", False),
+    ("InvariantCultureIgnoreCase", True),
+    ("CurrentCulture", False),
+    ("CurrentCultureIgnoreCase", True),
+):
+    COMPARER.statics[_n] = functools.partial(_same, StringComparer(_ic, _n))
+COMPARER.methods["Equals"] = lambda o, a, t: (
+    o.key(a[0]) == o.key(a[1]) if len(a) == 2 else obj_equals(o, a[0])
+)
+COMPARER.methods["Compare"] = lambda o, a, t: ordinal_compare(str(o.key(a[0])), str(o.key(a[1])))
+
+
+def comparison_key(mode: object) -> Callable[[str], str]:
+    """Key function for a StringComparison / StringComparer argument."""
+    if isinstance(mode, StringComparer):
+        return str.casefold if mode.ignore_case else _identity
+    if isinstance(mode, StringComparison):
+        return str.casefold if int(mode) % 2 == 1 else _identity
+    raise ExpressionError(
+        "ArgumentException",
+        "The string comparison type passed in is currently not supported. "
+        "(Parameter 'comparisonType')",
+    )
+
+
+def _identity(s: str) -> str:
+    return s
+
+
+# ---------------------------------------------------------------- Guid
+
+
+@dataclass(frozen=True, slots=True)
+class Guid:
+    value: uuid.UUID
+
+    def format(self, fmt: str | None) -> str:
+        d = str(self.value)
+        f = (fmt or "D").upper()
+        if f == "D":
+            return d
+        if f == "N":
+            return self.value.hex
+        if f == "B":
+            return "{" + d + "}"
+        if f == "P":
+            return "(" + d + ")"
+        raise ExpressionError(
+            "FormatException",
+            'Format string can be only "D", "d", "N", "n", "P", "p", "B", "b", "X" or "x".',
+        )
+
+
+def parse_guid(s: object) -> Guid:
+    if s is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'input')")
+    if not isinstance(s, str):
+        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
+    text = s.strip()
+    inner = text
+    if (text[:1], text[-1:]) in (("{", "}"), ("(", ")")):
+        inner = text[1:-1]
+    import re
+
+    if re.fullmatch(
+        r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}", inner
+    ) is None or (inner is not text and "-" not in inner):
+        raise ExpressionError(
+            "FormatException",
+            "Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).",
+        )
+    return Guid(uuid.UUID(inner))
+
+
+EMPTY_GUID = Guid(uuid.UUID(int=0))
+GUID = declare(
+    "Guid", "System.Guid", (Guid,), bases=(VALUE_TYPE,), value_type=True, default=EMPTY_GUID
+)
+GUID.statics["Empty"] = lambda: EMPTY_GUID
+GUID.static_methods["NewGuid"] = lambda a, t: Guid(uuid.uuid4())
+GUID.static_methods["Parse"] = lambda a, t: (arity("Guid", "Parse", a, 1), parse_guid(a[0]))[1]
+
+
+def _guid_try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("Guid", "TryParse", a, 2)
+    try:
+        g = parse_guid(a[0])
+    except clr.ExpressionError:
+        _out(a, 1, EMPTY_GUID)
+        return False
+    _out(a, 1, g)
+    return True
+
+
+GUID.static_methods["TryParse"] = _guid_try_parse
+GUID.construct = lambda a, t: parse_guid(a[0]) if a else EMPTY_GUID
+GUID.methods["ToString"] = lambda o, a, t: o.format(a[0] if a and isinstance(a[0], str) else None)
+GUID.methods["ToByteArray"] = lambda o, a, t: o.value.bytes_le
+COMPARE_HOOKS[Guid] = lambda a, b: ordinal_compare(str(a.value), str(b.value))  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- Math
+
+
+def _num(v: object, name: str = "value") -> int | float | Decimal:
+    if type(v) in _NUMERIC_SET:
+        return v  # type: ignore[return-value]
+    if type(v) is Char:
+        return ord(v)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Argument '{name}': cannot convert from '{clr.net_name(v)}' to a number",
+    )
+
+
+def promote(a: object, b: object) -> type:
+    """C# binary numeric promotion: the Python class of the result type."""
+    ta = Char if type(a) is Char else type(a)
+    tb = Char if type(b) is Char else type(b)
+    if ta is Decimal or tb is Decimal:
+        if ta in (float, Single) or tb in (float, Single):
+            raise ExpressionError(
+                "InvalidOperationException",
+                "Operator cannot be applied to operands of type 'decimal' and 'double'",
+            )
+        return Decimal
+    if ta is float or tb is float:
+        return float
+    if ta is Single or tb is Single:
+        return Single
+    if ta is UInt64 or tb is UInt64:
+        return UInt64
+    if ta is Int64 or tb is Int64:
+        return Int64
+    if ta is UInt32 or tb is UInt32:
+        other = tb if ta is UInt32 else ta
+        return Int64 if other in (int, Int16, SByte) else UInt32
+    return int
+
+
+def convert_to(cls: type, v: object) -> Any:
+    """Implicit/explicit numeric conversion to the Python class of a numeric type."""
+    if cls is float:
+        return to_double(v)
+    if cls is Single:
+        return to_single(v)
+    if cls is Decimal:
+        return to_decimal(v)
+    return to_integral(cls, v)
+
+
+def _math_abs(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Abs", a, 1)
+    v = _num(a[0])
+    cls = type(v) if type(a[0]) is not Char else int
+    if cls in INT_BITS:
+        lo, _ = int_range(cls)
+        if v == lo and lo < 0:
+            raise ExpressionError(
+                "OverflowException",
+                "Negating the minimum value of a twos complement number is invalid.",
+            )
+        return v if v >= 0 else (-v if cls is int else cls(-v))
+    return Single(abs(v)) if cls is Single else abs(v)  # type: ignore[arg-type]
+
+
+def _math_minmax(name: str, pick_max: bool) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 2)
+        x, y = _num(a[0], "val1"), _num(a[1], "val2")
+        cls = promote(a[0], a[1])
+        x, y = convert_to(cls, x), convert_to(cls, y)
+        if isinstance(x, float) and (math.isnan(x) or math.isnan(y)):
+            return convert_to(cls, math.nan)
+        return (x if x >= y else y) if pick_max else (x if x <= y else y)
+
+    return impl
+
+
+def round_half(x: float, mode: int) -> float:
+    if not math.isfinite(x):
+        return x
+    if mode == MidpointRounding.ToEven:
+        return float(round(x))
+    if mode == MidpointRounding.AwayFromZero:
+        frac, whole = math.modf(x)
+        if abs(frac) >= 0.5:
+            whole += math.copysign(1.0, frac)
+        return whole
+    if mode == MidpointRounding.ToZero:
+        return float(math.trunc(x))
+    if mode == MidpointRounding.ToNegativeInfinity:
+        return float(math.floor(x))
+    if mode == MidpointRounding.ToPositiveInfinity:
+        return float(math.ceil(x))
+    raise ExpressionError(
+        "ArgumentException",
+        f"The value '{mode}' is not valid for this usage of the type "
+        "MidpointRounding. (Parameter 'mode')",
+    )
+
+
+_DEC_MODES = {
+    0: decimal.ROUND_HALF_EVEN,
+    1: decimal.ROUND_HALF_UP,
+    2: decimal.ROUND_DOWN,
+    3: decimal.ROUND_FLOOR,
+    4: decimal.ROUND_CEILING,
+}
+
+
+def _math_round(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Round", a, 1, 2, 3)
+    v = a[0]
+    digits = 0
+    mode = 0
+    if len(a) >= 2:
+        if isinstance(a[1], MidpointRounding):
+            mode = int(a[1])
+        else:
+            digits = int(_num(a[1], "digits"))
+    if len(a) == 3:
+        mode = int(a[2])  # type: ignore[call-overload]
+    if isinstance(v, Decimal):
+        if not 0 <= digits <= 28:
+            raise ExpressionError(
+                "ArgumentOutOfRangeException",
+                "Decimal can only round to between 0 and 28 digits "
+                "of precision. (Parameter 'decimals')",
+            )
+        return v.quantize(
+            Decimal(1).scaleb(-digits),
+            rounding=_DEC_MODES.get(mode, decimal.ROUND_HALF_EVEN),
+            context=numfmt._EXACT,
+        )
+    x = to_double(_num(v))
+    if not 0 <= digits <= 15:
+        raise ExpressionError(
+            "ArgumentOutOfRangeException",
+            "Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')",
+        )
+    if digits == 0:
+        return round_half(x, mode)
+    if abs(x) < 1e16:
+        p = 10.0**digits
+        return round_half(x * p, mode) / p
+    return x
+
+
+def _unary_float(name: str, fn: Callable[[float], float]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 1)
+        try:
+            return fn(to_double(_num(a[0], "d")))
+        except (ValueError, OverflowError):
+            return math.nan
+
+    return impl
+
+
+def _floor_ceiling(name: str, fn: Callable[[Any], Any]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 1)
+        v = _num(a[0], "d")
+        if isinstance(v, Decimal):
+            return Decimal(fn(v))
+        x = to_double(v)
+        return x if not math.isfinite(x) else float(fn(x))
+
+    return impl
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return math.inf if x > 0 or y % 2 == 0 else -math.inf
+    except ValueError:
+        if x == 0 and y < 0:
+            return math.inf
+        return math.nan
+
+
+def _log(a: Sequence[object], t: Sequence[TypeRef]) -> float:
+    arity("Math", "Log", a, 1, 2)
+    x = to_double(_num(a[0]))
+    base = math.e if len(a) == 1 else to_double(_num(a[1]))
+    try:
+        if x == 0:
+            return -math.inf
+        return math.log(x, base)
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def _sign(a: Sequence[object], t: Sequence[TypeRef]) -> int:
+    arity("Math", "Sign", a, 1)
+    v = _num(a[0])
+    if isinstance(v, float) and math.isnan(v):
+        raise ExpressionError(
+            "ArithmeticException", "Function does not accept floating point Not-a-Number values."
+        )
+    return 0 if v == 0 else (1 if v > 0 else -1)
+
+
+def _clamp(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Clamp", a, 3)
+    v, lo, hi = _num(a[0]), _num(a[1]), _num(a[2])
+    if lo > hi:
+        raise ExpressionError(
+            "ArgumentException", f"'{to_string(lo)}' cannot be greater than {to_string(hi)}."
+        )
+    return lo if v < lo else (hi if v > hi else v)
+
+
+MATH = declare("Math", "System.Math", ())
+MATH.statics["PI"] = lambda: math.pi
+MATH.statics["E"] = lambda: math.e
+MATH.static_methods.update(
+    {
+        "Abs": _math_abs,
+        "Max": _math_minmax("Max", True),
+        "Min": _math_minmax("Min", False),
+        "Round": _math_round,
+        "Floor": _floor_ceiling("Floor", math.floor),
+        "Ceiling": _floor_ceiling("Ceiling", math.ceil),
+        "Truncate": _floor_ceiling("Truncate", math.trunc),
+        "Pow": lambda a, t: (
+            arity("Math", "Pow", a, 2),
+            _pow(to_double(_num(a[0])), to_double(_num(a[1]))),
+        )[1],
+        "Sqrt": _unary_float("Sqrt", math.sqrt),
+        "Exp": _unary_float("Exp", math.exp),
+        "Log10": _unary_float("Log10", lambda x: -math.inf if x == 0 else math.log10(x)),
+        "Log2": _unary_float("Log2", lambda x: -math.inf if x == 0 else math.log2(x)),
+        "Log": _log,
+        "Sin": _unary_float("Sin", math.sin),
+        "Cos": _unary_float("Cos", math.cos),
+        "Tan": _unary_float("Tan", math.tan),
+        "Atan": _unary_float("Atan", math.atan),
+        "Sign": _sign,
+        "Clamp": _clamp,
+    }
+)
+
+
+# ---------------------------------------------------------------- Convert (numeric part)
+
+
+def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
+    lo, hi = int_range(cls)
+
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Convert", f"To{name}", a, 1, 2)
+        v = a[0]
+        if len(a) == 2 and type(a[1]) is int:
+            base = a[1]
+            if base not in (2, 8, 10, 16):
+                raise ExpressionError("ArgumentException", "Invalid Base. (Parameter 'fromBase')")
+            if v is None:
+                return convert_to(cls, 0)
+            text = str(v).strip()
+            if base == 16 and text[:2].lower() == "0x":
+                text = text[2:]
+            try:
+                iv = int(text, base)
+            except ValueError:
+                raise ExpressionError(
+                    "FormatException", "Could not find any recognizable digits."
+                ) from None
+            if base != 10 and iv >= 0:
+                bits = INT_BITS[cls]
+                if iv >> bits:
+                    raise ExpressionError(
+                        "OverflowException",
+                        f"Value was either too large or too small for {_a(name)}.",
+                    )
+                return wrap_int(cls, iv)
+            return checked_int(cls, iv)
+        if v is None:
+            return convert_to(cls, 0)
+        if isinstance(v, str) and type(v) is not Char:
+            return convert_to(cls, numfmt.parse_integer(v, lo, hi, name))
+        if isinstance(v, bool):
+            return convert_to(cls, int(v))
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise ExpressionError(
+                    "OverflowException", f"Value was either too large or too small for {_a(name)}."
+                )
+            return checked_int(cls, round(v))
+        if isinstance(v, Decimal):
+            return checked_int(cls, int(v.quantize(Decimal(1), rounding=decimal.ROUND_HALF_EVEN)))
+        if isinstance(v, int) or type(v) is Char:
+            return to_integral(cls, v, checked=True)
+        if isinstance(v, enum.Enum):
+            return checked_int(cls, int(v))  # type: ignore[call-overload]
+        hook = CONVERT_HOOKS.get(type(v))
+        if hook is not None:
+            return convert_to(cls, hook(v, cls))
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            "to type 'System.IConvertible'.",
+        )
+
+    return impl
+
+
+CONVERT_HOOKS: dict[type, Callable[[object, type], object]] = {}
+"""IConvertible-like conversions of our reference types (JValue) to a primitive class."""
+
+
+def _convert_float(cls: type) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Convert", "ToDouble", a, 1, 2)
+        v = a[0]
+        if v is None:
+            return convert_to(cls, 0)
+        if isinstance(v, str) and type(v) is not Char:
+            return (
+                numfmt.parse_decimal(v)
+                if cls is Decimal
+                else convert_to(cls, numfmt.parse_double(v))
+            )
+        if isinstance(v, bool):
+            return convert_to(cls, int(v))
+        if type(v) is Char:
+            raise ExpressionError("InvalidCastException", "Invalid cast from 'Char' to 'Double'.")
+        if type(v) in _NUMERIC_SET:
+            return convert_to(cls, v)
+        hook = CONVERT_HOOKS.get(type(v))
+        if hook is not None:
+            return convert_to(cls, hook(v, cls))
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            "to type 'System.IConvertible'.",
+        )
+
+    return impl
+
+
+def _convert_bool(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("Convert", "ToBoolean", a, 1, 2)
+    v = a[0]
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and type(v) is not Char:
+        return parse_bool(v)
+    if type(v) in _NUMERIC_SET:
+        return bool(v != 0)
+    hook = CONVERT_HOOKS.get(type(v))
+    if hook is not None:
+        return bool(hook(v, bool))
+    raise ExpressionError(
+        "InvalidCastException", f"Invalid cast from '{clr.net_name(v)}' to 'Boolean'."
+    )
+
+
+def _convert_to_string(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Convert", "ToString", a, 1, 2)
+    v = a[0]
+    if len(a) == 2 and type(a[1]) is int and type(v) in INT_BITS:
+        base = a[1]
+        iv = int(v)  # type: ignore[call-overload]
+        if base not in (2, 8, 10, 16):
+            raise ExpressionError("ArgumentException", "Invalid Base. (Parameter 'toBase')")
+        if base == 10:
+            return str(iv)
+        if iv < 0:
+            iv &= (1 << INT_BITS[type(v)]) - 1
+        return format(iv, {2: "b", 8: "o", 16: "x"}[base])
+    if len(a) == 2 and isinstance(a[1], str) and type(v) in _NUMERIC_SET:
+        return numfmt.format_number(v, a[1])  # type: ignore[arg-type]
+    return to_string(v)
+
+
+def _convert_char(a: Sequence[object], t: Sequence[TypeRef]) -> Char:
+    arity("Convert", "ToChar", a, 1, 2)
+    v = a[0]
+    if isinstance(v, str):
+        if len(v) != 1:
+            raise ExpressionError("FormatException", "String must be exactly one character long.")
+        return Char(v)
+    return Char(chr(to_integral(UInt16, v, checked=True)))
+
+
+CONVERT = declare("Convert", "System.Convert", ())
+CONVERT.static_methods.update(
+    {
+        "ToInt32": _convert_integral(int, "Int32"),
+        "ToInt64": _convert_integral(Int64, "Int64"),
+        "ToInt16": _convert_integral(Int16, "Int16"),
+        "ToUInt16": _convert_integral(UInt16, "UInt16"),
+        "ToUInt32": _convert_integral(UInt32, "UInt32"),
+        "ToUInt64": _convert_integral(UInt64, "UInt64"),
+        "ToByte": _convert_integral(Byte, "Byte"),
+        "ToSByte": _convert_integral(SByte, "SByte"),
+        "ToDouble": _convert_float(float),
+        "ToSingle": _convert_float(Single),
+        "ToDecimal": _convert_float(Decimal),
+        "ToBoolean": _convert_bool,
+        "ToString": _convert_to_string,
+        "ToChar": _convert_char,
+    }
+)

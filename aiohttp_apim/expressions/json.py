@@ -1,0 +1,1380 @@
+"""Newtonsoft.Json.Linq as policy expressions see it: JToken, JObject, JArray, JProperty, JValue,
+JsonConvert and Formatting.
+
+Behaviour kept from Newtonsoft (what APIM runs):
+
+* ``Parse`` is lenient like JsonTextReader (comments, single-quoted strings, unquoted names,
+  NaN/Infinity), stops at depth 64, keeps integers as Int64 and floats as Double, and turns
+  ISO-8601 date-time strings ("2024-01-02T03:04:05Z") into Date values (DateParseHandling.DateTime).
+* ``ToString()`` of an object/array is indented JSON (2 spaces). Newtonsoft writes
+  Environment.NewLine; we always write "\\n" (the gateway on Linux) — a documented choice.
+  ``ToString(Formatting.None)`` is compact. ``ToString()`` of a JValue is the raw value text
+  ("abc", "1.5", "True", "" for null).
+* ``obj["missing"]`` is null; explicit conversions ``(string)tok``, ``(int)tok``, ``(bool)tok``...
+  follow Newtonsoft (null → null for reference/nullable targets, JObject → ArgumentException).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, dotnet, dotnet_time, linq, numfmt, strings
+from aiohttp_apim.expressions.clr import TypeRef, arity, declare
+from aiohttp_apim.expressions.dotnet import Int64, NetEnum, to_string
+from aiohttp_apim.expressions.dotnet_time import DateTime, DateTimeKind, TimeSpan
+
+__all__ = ["JArray", "JObject", "JProperty", "JToken", "JValue", "parse", "to_json"]
+
+MAX_DEPTH = 64
+NEWLINE = "\n"
+
+
+class JTokenType(NetEnum):
+    None_ = 0
+    Object = 1
+    Array = 2
+    Constructor = 3
+    Property = 4
+    Comment = 5
+    Integer = 6
+    Float = 7
+    String = 8
+    Boolean = 9
+    Null = 10
+    Undefined = 11
+    Date = 12
+    Raw = 13
+    Bytes = 14
+    Guid = 15
+    Uri = 16
+    TimeSpan = 17
+
+
+class Formatting(NetEnum):
+    None_ = 0
+    Indented = 1
+
+
+class JToken:
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: JToken | None = None
+
+    @property
+    def type(self) -> JTokenType:
+        raise NotImplementedError
+
+
+class JObject(JToken):
+    __slots__ = ("props",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.props: dict[str, JProperty] = {}
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Object
+
+    def get(self, name: str) -> JToken | None:
+        p = self.props.get(name)
+        return None if p is None else p.value
+
+    def set(self, name: str, value: JToken) -> None:
+        p = self.props.get(name)
+        if p is None:
+            clr.check_items(len(self.props) + 1)
+            p = JProperty(name, value)
+            p.parent = self
+            self.props[name] = p
+        else:
+            p.set_value(value)
+
+    def add_property(self, p: JProperty) -> None:
+        if p.name in self.props:
+            raise ExpressionError(
+                "ArgumentException",
+                f"Can not add property {p.name} to Newtonsoft.Json.Linq.JObject. "
+                "Property with the same name already exists on object.",
+            )
+        if p.parent is not None:
+            p = deep_clone(p)  # type: ignore[assignment]
+        clr.check_items(len(self.props) + 1)
+        p.parent = self
+        self.props[p.name] = p
+
+
+class JArray(JToken):
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[JToken] = ()) -> None:
+        super().__init__()
+        self.items: list[JToken] = []
+        for x in items:
+            self.append(x)
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Array
+
+    def append(self, t: JToken) -> None:
+        clr.check_items(len(self.items) + 1)
+        self.items.append(_adopt(t, self))
+
+
+class JProperty(JToken):
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: JToken) -> None:
+        super().__init__()
+        self.name = name
+        self.value = _adopt(value, self)
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Property
+
+    def set_value(self, value: JToken) -> None:
+        self.value.parent = None
+        self.value = _adopt(value, self)
+
+
+class JValue(JToken):
+    __slots__ = ("kind", "value")
+
+    def __init__(self, value: object, kind: JTokenType) -> None:
+        super().__init__()
+        self.value = value
+        self.kind = kind
+
+    @property
+    def type(self) -> JTokenType:
+        return self.kind
+
+
+def _adopt(t: JToken, parent: JToken) -> JToken:
+    if t.parent is not None:
+        t = deep_clone(t)
+    t.parent = parent
+    return t
+
+
+def deep_clone(t: JToken) -> JToken:
+    if isinstance(t, JValue):
+        return JValue(t.value, t.kind)
+    if isinstance(t, JProperty):
+        return JProperty(t.name, deep_clone(t.value))
+    if isinstance(t, JArray):
+        return JArray([deep_clone(x) for x in t.items])
+    assert isinstance(t, JObject)
+    o = JObject()
+    for name, p in t.props.items():
+        o.set(name, deep_clone(p.value))
+    return o
+
+
+def deep_equals(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, JValue) and isinstance(b, JValue):
+        if a.kind == JTokenType.Null or b.kind == JTokenType.Null:
+            return a.kind == b.kind
+        return dotnet.op_equals(a.value, b.value)
+    if isinstance(a, JArray) and isinstance(b, JArray):
+        return len(a.items) == len(b.items) and all(
+            deep_equals(x, y) for x, y in zip(a.items, b.items, strict=True)
+        )
+    if isinstance(a, JObject) and isinstance(b, JObject):
+        return a.props.keys() == b.props.keys() and all(
+            deep_equals(p.value, b.props[k].value) for k, p in a.props.items()
+        )
+    if isinstance(a, JProperty) and isinstance(b, JProperty):
+        return a.name == b.name and deep_equals(a.value, b.value)
+    return False
+
+
+# ---------------------------------------------------------------- values <-> tokens
+
+
+def value_token(v: object) -> JToken:
+    """Implicit conversion of a CLR value to a JToken (JToken.op_Implicit / JValue ctor)."""
+    if isinstance(v, JToken):
+        return v
+    if v is None:
+        return JValue(None, JTokenType.Null)
+    t = type(v)
+    if t is str:
+        return JValue(v, JTokenType.String)
+    if t is bool:
+        return JValue(v, JTokenType.Boolean)
+    if t in dotnet.INT_BITS:
+        return JValue(Int64(v) if t is int else v, JTokenType.Integer)  # type: ignore[call-overload]
+    if t in (float, dotnet.Single, Decimal):
+        return JValue(v, JTokenType.Float)
+    if t is dotnet.Char:
+        return JValue(str(v), JTokenType.String)
+    if isinstance(v, DateTime | dotnet_time.DateTimeOffset):
+        return JValue(v, JTokenType.Date)
+    if isinstance(v, dotnet.Guid):
+        return JValue(v, JTokenType.Guid)
+    if isinstance(v, TimeSpan):
+        return JValue(v, JTokenType.TimeSpan)
+    if isinstance(v, bytes | bytearray):
+        return JValue(bytes(v), JTokenType.Bytes)
+    from aiohttp_apim.expressions import uri
+
+    if isinstance(v, uri.Uri):
+        return JValue(v, JTokenType.Uri)
+    return from_object(v)
+
+
+def from_object(v: object, depth: int = 0) -> JToken:
+    """JToken.FromObject: primitives, dictionaries, sequences and tokens (deep-cloned)."""
+    if depth > MAX_DEPTH:
+        raise ExpressionError("JsonSerializationException", "Self referencing loop detected.")
+    if isinstance(v, JToken):
+        return deep_clone(v)
+    if isinstance(v, dict):
+        o = JObject()
+        for k, x in v.items():
+            o.set(to_string(k), from_object(x, depth + 1))
+        return o
+    if isinstance(v, linq.KeyValuePair):
+        o = JObject()
+        o.set("Key", from_object(v.key, depth + 1))
+        o.set("Value", from_object(v.value, depth + 1))
+        return o
+    if isinstance(v, list | linq.Seq | linq.NetHashSet):
+        return JArray([from_object(x, depth + 1) for x in linq.items_of(v)])
+    if v is None or type(v) in _SIMPLE or isinstance(v, DateTime | dotnet.Guid | TimeSpan | bytes):
+        return value_token(v)
+    from aiohttp_apim.expressions import uri
+
+    if isinstance(v, uri.Uri | dotnet_time.DateTimeOffset):
+        return value_token(v)
+    if isinstance(v, dotnet.NetEnum | dotnet.NetFlags):
+        return JValue(Int64(int(v)), JTokenType.Integer)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Could not determine JSON object type for type {clr.net_name(v, full=True)}.",
+    )
+
+
+_SIMPLE = frozenset({str, bool, float, Decimal, dotnet.Char, *dotnet.INT_BITS, dotnet.Single})
+
+
+def content_token(v: object) -> JToken:
+    """Content added to a container (JArray.Add, new JProperty(name, content))."""
+    if isinstance(v, JToken):
+        return v
+    if isinstance(v, list | linq.Seq):
+        return JArray([content_token(x) for x in linq.items_of(v)])
+    if isinstance(v, dict):
+        return from_object(v)
+    return value_token(v)
+
+
+# ---------------------------------------------------------------- parser
+
+_NUM = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.i = 0
+
+    def error(self, msg: str) -> None:
+        line = self.s.count("\n", 0, self.i) + 1
+        col = self.i - (self.s.rfind("\n", 0, self.i) + 1)
+        raise ExpressionError("JsonReaderException", f"{msg} Path '', line {line}, position {col}.")
+
+    def skip(self) -> None:
+        s, n = self.s, len(self.s)
+        while self.i < n:
+            c = s[self.i]
+            if c in " \t\r\n\ufeff\xa0":
+                self.i += 1
+            elif s.startswith("//", self.i):
+                j = s.find("\n", self.i)
+                self.i = n if j < 0 else j + 1
+            elif s.startswith("/*", self.i):
+                j = s.find("*/", self.i + 2)
+                if j < 0:
+                    self.i = n
+                    self.error("Unexpected end while parsing comment.")
+                self.i = j + 2
+            else:
+                return
+
+    def value(self, depth: int) -> JToken:
+        if depth > MAX_DEPTH:
+            self.error(f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded.")
+        self.skip()
+        if self.i >= len(self.s):
+            self.error(
+                "Unexpected end of content while loading JObject."
+                if depth
+                else "Error reading JToken from JsonReader."
+            )
+        c = self.s[self.i]
+        if c == "{":
+            return self.obj(depth)
+        if c == "[":
+            return self.arr(depth)
+        if c in "\"'":
+            text = self.string()
+            return _string_token(text)
+        if c == "-" or c.isdigit():
+            m = _NUM.match(self.s, self.i)
+            if m is None:
+                if self.s.startswith("-Infinity", self.i):
+                    self.i += 9
+                    return JValue(-math.inf, JTokenType.Float)
+                self.error(f"Unexpected character encountered while parsing value: {c}.")
+            assert m is not None
+            text = m.group(0)
+            self.i = m.end()
+            if any(ch in text for ch in ".eE"):
+                return JValue(float(text), JTokenType.Float)
+            n = int(text)
+            if -(2**63) <= n < 2**63:
+                return JValue(Int64(n), JTokenType.Integer)
+            return JValue(n, JTokenType.Integer)  # BigInteger
+        for word, tok in (
+            ("true", JValue(True, JTokenType.Boolean)),
+            ("false", JValue(False, JTokenType.Boolean)),
+            ("null", JValue(None, JTokenType.Null)),
+            ("undefined", JValue(None, JTokenType.Undefined)),
+            ("NaN", JValue(math.nan, JTokenType.Float)),
+            ("Infinity", JValue(math.inf, JTokenType.Float)),
+        ):
+            if self.s.startswith(word, self.i):
+                self.i += len(word)
+                return tok
+        self.error(f"Unexpected character encountered while parsing value: {c}.")
+        raise AssertionError
+
+    def string(self) -> str:
+        q = self.s[self.i]
+        self.i += 1
+        out: list[str] = []
+        s, n = self.s, len(self.s)
+        while True:
+            j = self.i
+            while j < n and s[j] != q and s[j] != "\\":
+                j += 1
+            out.append(s[self.i : j])
+            if j >= n:
+                self.i = j
+                self.error("Unterminated string. Expected delimiter: " + q + ".")
+            if s[j] == q:
+                self.i = j + 1
+                return "".join(out)
+            esc = s[j + 1 : j + 2]
+            simple = {
+                "b": "\b",
+                "f": "\f",
+                "n": "\n",
+                "r": "\r",
+                "t": "\t",
+                "\\": "\\",
+                "/": "/",
+                '"': '"',
+                "'": "'",
+            }
+            if esc in simple:
+                out.append(simple[esc])
+                self.i = j + 2
+            elif esc == "u":
+                hexd = s[j + 2 : j + 6]
+                if not re.fullmatch(r"[0-9A-Fa-f]{4}", hexd):
+                    self.i = j
+                    self.error("Invalid Unicode escape sequence.")
+                code = int(hexd, 16)
+                self.i = j + 6
+                if 0xD800 <= code < 0xDC00 and s.startswith("\\u", self.i):
+                    low = s[self.i + 2 : self.i + 6]
+                    if re.fullmatch(r"[0-9A-Fa-f]{4}", low) and 0xDC00 <= int(low, 16) < 0xE000:
+                        code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
+                        self.i += 6
+                out.append(chr(code))
+            else:
+                self.i = j
+                self.error(f"Bad JSON escape sequence: \\{esc}.")
+
+    def name(self) -> str:
+        self.skip()
+        if self.i < len(self.s) and self.s[self.i] in "\"'":
+            return self.string()
+        m = re.compile(r"[A-Za-z_$][\w$]*").match(self.s, self.i)
+        if m is None:
+            self.error(
+                "Invalid property identifier character: "
+                f"{self.s[self.i] if self.i < len(self.s) else 'end'}."
+            )
+        assert m is not None
+        self.i = m.end()
+        return m.group(0)
+
+    def obj(self, depth: int) -> JObject:
+        o = JObject()
+        self.i += 1
+        self.skip()
+        if self.i < len(self.s) and self.s[self.i] == "}":
+            self.i += 1
+            return o
+        while True:
+            key = self.name()
+            self.skip()
+            if self.i >= len(self.s) or self.s[self.i] != ":":
+                self.error(
+                    "Invalid character after parsing property name. Expected ':' but got: "
+                    f"{self.s[self.i] if self.i < len(self.s) else 'end'}."
+                )
+            self.i += 1
+            o.set(key, self.value(depth + 1))  # duplicate names: last wins (Replace)
+            self.skip()
+            if self.i >= len(self.s):
+                self.error("Unexpected end of content while loading JObject.")
+            c = self.s[self.i]
+            self.i += 1
+            if c == "}":
+                return o
+            if c != ",":
+                self.error(f"After parsing a value an unexpected character was encountered: {c}.")
+            self.skip()
+            if self.i < len(self.s) and self.s[self.i] == "}":
+                self.i += 1
+                return o
+
+    def arr(self, depth: int) -> JArray:
+        a = JArray()
+        self.i += 1
+        self.skip()
+        if self.i < len(self.s) and self.s[self.i] == "]":
+            self.i += 1
+            return a
+        while True:
+            a.append(self.value(depth + 1))
+            self.skip()
+            if self.i >= len(self.s):
+                self.error("Unexpected end of content while loading JArray.")
+            c = self.s[self.i]
+            self.i += 1
+            if c == "]":
+                return a
+            if c != ",":
+                self.error(f"After parsing a value an unexpected character was encountered: {c}.")
+            self.skip()
+            if self.i < len(self.s) and self.s[self.i] == "]":
+                self.i += 1
+                return a
+
+
+def _string_token(text: str) -> JValue:
+    if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":
+        m = _ISO_DATE.fullmatch(text)
+        if m:
+            try:
+                y, mo, d, h, mi, s, frac, zone = m.groups()
+                local = dotnet_time.make_datetime(
+                    int(y),
+                    int(mo),
+                    int(d),
+                    int(h),
+                    int(mi),
+                    int(s),
+                    int((frac or "0").ljust(7, "0")),
+                )
+            except clr.ExpressionError:
+                return JValue(text, JTokenType.String)
+            if zone is None:
+                return JValue(local, JTokenType.Date)
+            if zone == "Z":
+                return JValue(DateTime(local.ticks, DateTimeKind.Utc), JTokenType.Date)
+            off = dotnet_time._zone(zone) or 0
+            return JValue(DateTime(local.ticks - off, DateTimeKind.Local), JTokenType.Date)
+    return JValue(text, JTokenType.String)
+
+
+def parse(text: object, what: str = "JToken") -> JToken:
+    if text is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'json')")
+    if not isinstance(text, str):
+        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
+    p = _Parser(text)
+    p.skip()
+    if p.i >= len(text):
+        raise ExpressionError(
+            "JsonReaderException",
+            f"Error reading {what} from JsonReader. Path '', line 0, position 0.",
+        )
+    c = text[p.i]
+    if what == "JObject" and c != "{":
+        kind = "StartArray" if c == "[" else ("String" if c in "\"'" else "value")
+        raise ExpressionError(
+            "JsonReaderException",
+            f"Error reading JObject from JsonReader. Current JsonReader item "
+            f"is not an object: {kind}. Path '', line 1, position {p.i + 1}.",
+        )
+    if what == "JArray" and c != "[":
+        kind = "StartObject" if c == "{" else "value"
+        raise ExpressionError(
+            "JsonReaderException",
+            f"Error reading JArray from JsonReader. Current JsonReader item "
+            f"is not an array: {kind}. Path '', line 1, position {p.i + 1}.",
+        )
+    tok = p.value(0)
+    p.skip()
+    if p.i < len(text):
+        p.error(f"Additional text encountered after finished reading JSON content: {text[p.i]}.")
+    return tok
+
+
+# ---------------------------------------------------------------- writer
+
+
+def _escape(s: str) -> str:
+    out = ['"']
+    for ch in s:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif o < 0x20 or ch in "\x85\u2028\u2029":
+            named = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}.get(ch)
+            out.append(named or f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _ensure_decimal_place(text: str) -> str:
+    if any(c in text for c in ".EN"):
+        return text
+    if text in ("Infinity", "-Infinity"):
+        return text
+    return text + ".0"
+
+
+def _iso(v: DateTime) -> str:
+    return dotnet_time.format_datetime(v, "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")
+
+
+def value_json(v: JValue) -> str:
+    x, k = v.value, v.kind
+    if k in (JTokenType.Null,) or x is None:
+        return "undefined" if k == JTokenType.Undefined else "null"
+    if k == JTokenType.Boolean:
+        return "true" if x else "false"
+    if k == JTokenType.Integer:
+        return str(int(x))  # type: ignore[call-overload]
+    if k == JTokenType.Float:
+        if isinstance(x, Decimal):
+            return _ensure_decimal_place(numfmt.decimal_to_string(x))
+        f = float(x)  # type: ignore[arg-type]
+        if math.isnan(f) or math.isinf(f):
+            return _escape(numfmt.double_to_string(f))
+        text = (
+            numfmt.single_to_string(f)
+            if isinstance(x, dotnet.Single)
+            else numfmt.double_to_string(f)
+        )
+        return _ensure_decimal_place(text)
+    if k == JTokenType.Date:
+        if isinstance(x, dotnet_time.DateTimeOffset):
+            return _escape(
+                dotnet_time.format_datetime(
+                    DateTime(x.ticks), "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", x.offset
+                )
+            )
+        return _escape(_iso(x))  # type: ignore[arg-type]
+    if k == JTokenType.Bytes:
+        return _escape(base64.b64encode(x).decode("ascii"))  # type: ignore[arg-type]
+    return _escape(to_string(x))
+
+
+def to_json(t: JToken, indented: bool) -> str:
+    parts: list[str] = []
+    _write(t, indented, 0, parts)
+    return clr.check_length("".join(parts))
+
+
+def _write(t: JToken, indented: bool, level: int, out: list[str]) -> None:
+    if isinstance(t, JValue):
+        out.append(value_json(t))
+    elif isinstance(t, JProperty):
+        out.append(_escape(t.name))
+        out.append(": " if indented else ":")
+        _write(t.value, indented, level, out)
+    elif isinstance(t, JObject):
+        if not t.props:
+            out.append("{}")
+            return
+        out.append("{")
+        first = True
+        for p in t.props.values():
+            if not first:
+                out.append(",")
+            first = False
+            if indented:
+                out.append(NEWLINE + "  " * (level + 1))
+            _write(p, indented, level + 1, out)
+        if indented:
+            out.append(NEWLINE + "  " * level)
+        out.append("}")
+    elif isinstance(t, JArray):
+        if not t.items:
+            out.append("[]")
+            return
+        out.append("[")
+        first = True
+        for x in t.items:
+            if not first:
+                out.append(",")
+            first = False
+            if indented:
+                out.append(NEWLINE + "  " * (level + 1))
+            _write(x, indented, level + 1, out)
+        if indented:
+            out.append(NEWLINE + "  " * level)
+        out.append("]")
+
+
+def token_to_string(t: JToken, args: Sequence[object] = ()) -> str:
+    indented = True
+    if args:
+        if not isinstance(args[0], Formatting):
+            raise ExpressionError(
+                "ArgumentException", "Argument 1 of 'ToString': expected Formatting"
+            )
+        indented = args[0] == Formatting.Indented
+    if isinstance(t, JValue) and not args:
+        return value_text(t)
+    return to_json(t, indented)
+
+
+def value_text(v: JValue) -> str:
+    """JValue.ToString(): the value's own ToString (invariant culture)."""
+    if v.value is None:
+        return ""
+    if v.kind == JTokenType.Bytes:
+        return "System.Byte[]"
+    return to_string(v.value)
+
+
+# ---------------------------------------------------------------- conversions
+
+
+def _type_name(t: JToken) -> str:
+    return t.type.name.rstrip("_")
+
+
+def convert_token(target: TypeRef, tok: JToken) -> object:
+    """Newtonsoft's explicit conversion operators (JToken → string, int, bool, ...)."""
+    nullable = target.nullable_of is not None
+    base = target.nullable_of or target
+    name = base.name
+    if name in ("Object", "JToken", "JContainer", "IEnumerable") or (
+        clr.lookup(name) in _TOKEN_TYPES
+    ):
+        return NotImplemented
+    if isinstance(tok, JValue):
+        v, k = tok.value, tok.kind
+        if v is None:
+            if base.value_type and not nullable:
+                raise ExpressionError("ArgumentException", f"Can not convert Null to {name}.")
+            return None
+        if name == "String":
+            if k == JTokenType.Bytes:
+                return base64.b64encode(v).decode("ascii")  # type: ignore[arg-type]
+            return to_string(v)
+        if name == "Boolean":
+            if isinstance(v, bool):
+                return v
+            if isinstance(v, str):
+                return dotnet.parse_bool(v)
+            if type(v) in dotnet._NUMERIC_SET:
+                return v != 0
+        if type(v) in dotnet.INT_BITS or k in (
+            JTokenType.Float,
+            JTokenType.String,
+            JTokenType.Boolean,
+        ):
+            conv = dotnet.CONVERT.static_methods.get(f"To{name}")
+            if conv is not None:
+                return conv([v], ())
+        if base.is_instance(v):
+            return v
+        if name == "DateTime" and isinstance(v, str):
+            return dotnet_time.parse_datetime(v)
+        if name == "Guid" and isinstance(v, str):
+            return dotnet.parse_guid(v)
+        if name == "TimeSpan" and isinstance(v, str):
+            return dotnet_time.parse_timespan(v)
+        if name == "Byte[]" and isinstance(v, str):
+            from aiohttp_apim.expressions import encoding
+
+            return encoding.from_base64(v)
+        raise ExpressionError("ArgumentException", f"Can not convert {_type_name(tok)} to {name}.")
+    raise ExpressionError("ArgumentException", f"Can not convert {_type_name(tok)} to {name}.")
+
+
+def _token_value(tok: object, target: TypeRef | None) -> object:
+    """Value<T>() / ToObject<T>()."""
+    if target is None:
+        return tok.value if isinstance(tok, JValue) else tok
+    if tok is None:
+        return None if not target.value_type else target.default
+    if (
+        isinstance(tok, JValue)
+        and tok.value is None
+        and target.value_type
+        and not target.nullable_of
+    ):
+        return target.default
+    if not isinstance(tok, JToken):
+        return tok
+    r = convert_token(target, tok)
+    if r is NotImplemented:
+        from aiohttp_apim.expressions import runtime
+
+        return runtime.cast(target, tok)
+    return r
+
+
+def to_object(tok: JToken, target: TypeRef | None, type_args: Sequence[TypeRef] = ()) -> object:
+    """ToObject<T>() / DeserializeObject<T>() including Dictionary / List targets."""
+    if target is None or target.name == "Object":
+        return plain(tok)
+    if target.name in ("Dictionary", "IDictionary"):
+        if not isinstance(tok, JObject):
+            raise ExpressionError(
+                "JsonSerializationException",
+                f"Cannot deserialize the current JSON {_type_name(tok).lower()} "
+                "into type 'Dictionary'.",
+            )
+        vt = type_args[1] if len(type_args) > 1 else None
+        return {k: to_object(p.value, vt) for k, p in tok.props.items()}
+    if target.name in ("List", "Array", "IEnumerable") or target.element is not None:
+        if not isinstance(tok, JArray):
+            raise ExpressionError(
+                "JsonSerializationException",
+                f"Cannot deserialize the current JSON {_type_name(tok).lower()} into a list type.",
+            )
+        et = target.element or (type_args[0] if type_args else None)
+        items = [to_object(x, et) for x in tok.items]
+        return linq.NetList(items) if target.name == "List" else items
+    return _token_value(tok, target)
+
+
+def plain(tok: JToken) -> object:
+    """DeserializeObject(text) without a type: JValue → its value, containers stay tokens."""
+    return tok.value if isinstance(tok, JValue) else tok
+
+
+# ---------------------------------------------------------------- SelectToken
+
+_PATH_PART = re.compile(
+    r"\.?([^.\[\]]+)|\[\s*(\d+)\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]"
+)
+
+
+def select_token(tok: JToken, path: str, error_when_no_match: bool = False) -> JToken | None:
+    p = path.strip()
+    if p.startswith("$"):
+        p = p[1:]
+    cur: JToken | None = tok
+    i = 0
+    while i < len(p) and cur is not None:
+        m = _PATH_PART.match(p, i)
+        if m is None:
+            raise ExpressionError(
+                "JsonException", f"Unexpected character while parsing path: {p[i]}"
+            )
+        name, idx, q1, q2 = m.groups()
+        i = m.end()
+        if idx is not None:
+            cur = (
+                cur.items[int(idx)]
+                if isinstance(cur, JArray) and int(idx) < len(cur.items)
+                else None
+            )
+            if cur is None and error_when_no_match:
+                raise ExpressionError("JsonException", f"Index {idx} outside the bounds of JArray.")
+        else:
+            key = name if name is not None else (q1 if q1 is not None else q2)
+            if key == "*":
+                raise ExpressionError(
+                    "NotSupportedException",
+                    "Wildcard JSON paths are not supported; use SelectTokens",
+                )
+            cur = cur.get(key) if isinstance(cur, JObject) else None
+            if cur is None and error_when_no_match:
+                raise ExpressionError(
+                    "JsonException", f"Property '{key}' does not exist on JObject."
+                )
+    return cur
+
+
+def token_path(t: JToken) -> str:
+    parts: list[str] = []
+    cur: JToken | None = t
+    while cur is not None and cur.parent is not None:
+        par = cur.parent
+        if isinstance(par, JProperty):
+            n = par.name
+            parts.append(f".{n}" if re.fullmatch(r"[A-Za-z_]\w*", n) else f"['{n}']")
+            cur = par.parent
+            continue
+        if isinstance(par, JArray):
+            parts.append(f"[{next(i for i, x in enumerate(par.items) if x is cur)}]")
+        cur = par
+    return "".join(reversed(parts)).lstrip(".")
+
+
+# ---------------------------------------------------------------- declarations
+
+
+def _out(args: Sequence[object], i: int, value: object) -> None:
+    ref = args[i] if len(args) > i else None
+    if not isinstance(ref, dotnet.OutRef):
+        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
+    ref.value = value
+
+
+def _index(t: JToken, args: Sequence[object]) -> object:
+    if len(args) != 1:
+        raise ExpressionError("ArgumentException", "Wrong number of indices inside []; expected 1")
+    key = args[0]
+    if isinstance(t, JObject):
+        if not isinstance(key, str):
+            raise ExpressionError(
+                "ArgumentException",
+                f"Accessed JObject values with invalid key value: {to_string(key)}. "
+                "Object property name expected.",
+            )
+        return t.get(key)
+    if isinstance(t, JArray):
+        if type(key) not in dotnet.INT_BITS:
+            shown = f'"{key}"' if isinstance(key, str) else to_string(key)
+            raise ExpressionError(
+                "ArgumentException",
+                f"Accessed JArray values with invalid key value: {shown}. "
+                "Int32 array index expected.",
+            )
+        i = int(key)  # type: ignore[call-overload]
+        if i < 0 or i >= len(t.items):
+            raise ExpressionError(
+                "ArgumentOutOfRangeException",
+                "Index was out of range. Must be non-negative and less "
+                "than the size of the collection. (Parameter 'index')",
+            )
+        return t.items[i]
+    if isinstance(t, JProperty):
+        raise ExpressionError(
+            "InvalidOperationException",
+            "Cannot access child value on Newtonsoft.Json.Linq.JProperty.",
+        )
+    raise ExpressionError(
+        "InvalidOperationException", "Cannot access child value on Newtonsoft.Json.Linq.JValue."
+    )
+
+
+def _set_index(t: JToken, args: Sequence[object], value: object) -> None:
+    if len(args) != 1:
+        raise ExpressionError("ArgumentException", "Wrong number of indices inside []; expected 1")
+    key = args[0]
+    if isinstance(t, JObject):
+        if not isinstance(key, str):
+            raise ExpressionError(
+                "ArgumentException",
+                f"Set JObject values with invalid key value: {to_string(key)}. "
+                "Object property name expected.",
+            )
+        t.set(key, value_token(value))
+        return
+    if isinstance(t, JArray):
+        if type(key) not in dotnet.INT_BITS:
+            raise ExpressionError(
+                "ArgumentException",
+                f"Set JArray values with invalid key value: {to_string(key)}. "
+                "Int32 array index expected.",
+            )
+        i = int(key)  # type: ignore[call-overload]
+        if i < 0 or i >= len(t.items):
+            raise ExpressionError(
+                "ArgumentOutOfRangeException",
+                "Index was out of range. Must be non-negative and less "
+                "than the size of the collection. (Parameter 'index')",
+            )
+        t.items[i].parent = None
+        t.items[i] = _adopt(value_token(value), t)
+        return
+    raise ExpressionError(
+        "InvalidOperationException",
+        f"Cannot set child value on Newtonsoft.Json.Linq.{type(t).__name__}.",
+    )
+
+
+def _children(t: JToken) -> list[object]:
+    if isinstance(t, JObject):
+        return list(t.props.values())
+    if isinstance(t, JArray):
+        return list(t.items)
+    if isinstance(t, JProperty):
+        return [t.value]
+    return []
+
+
+def _value_method(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    arity("JToken", "Value", a, 0, 1)
+    target = ta[0] if ta else None
+    tok: object = t
+    if a:
+        tok = _index(t, a)
+    return _token_value(tok, target)
+
+
+def _values_method(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    arity("JToken", "Values", a, 0)
+    target = ta[0] if ta else None
+    kids = [p.value for p in t.props.values()] if isinstance(t, JObject) else _children(t)
+    if target is None:
+        return linq.Seq(lambda: iter(kids), "JEnumerable")
+    return linq.Seq(lambda: (_token_value(k, target) for k in kids), "JEnumerable")
+
+
+def _select_token(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    arity("JToken", "SelectToken", a, 1, 2)
+    path = strings._str_arg(a[0], "path", "SelectToken")
+    return select_token(t, path, a[1] is True if len(a) == 2 else False)
+
+
+def _remove_self(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
+    arity("JToken", "Remove", a, 0)
+    par = t.parent
+    if par is None:
+        raise ExpressionError("InvalidOperationException", "The parent is missing.")
+    if isinstance(par, JArray):
+        par.items = [x for x in par.items if x is not t]
+    elif isinstance(par, JObject) and isinstance(t, JProperty):
+        par.props.pop(t.name, None)
+    elif isinstance(par, JProperty):
+        raise ExpressionError(
+            "InvalidOperationException",
+            "Cannot add or remove items from Newtonsoft.Json.Linq.JProperty.",
+        )
+    t.parent = None
+
+
+JTOKEN_TYPE = dotnet.declare_enum("JTokenType", "Newtonsoft.Json.Linq.JTokenType", JTokenType)
+JTOKEN_TYPE.statics["None"] = lambda: JTokenType.None_
+FORMATTING = dotnet.declare_enum("Formatting", "Newtonsoft.Json.Formatting", Formatting)
+FORMATTING.statics["None"] = lambda: Formatting.None_
+
+JTOKEN = declare(
+    "JToken",
+    "Newtonsoft.Json.Linq.JToken",
+    (JToken,),
+    bases=(linq.IENUMERABLE,),
+    aliases=("Newtonsoft.Json.Linq.JToken",),
+)
+JTOKEN.members.update(
+    {
+        "Type": lambda t: t.type,
+        "HasValues": lambda t: bool(_children(t)) if not isinstance(t, JValue) else False,
+        "Parent": lambda t: t.parent,
+        "Path": token_path,
+        "First": lambda t: (_children(t) or [None])[0],
+        "Last": lambda t: (_children(t) or [None])[-1],
+        "Root": lambda t: _root(t),
+    }
+)
+JTOKEN.methods.update(
+    {
+        "ToString": lambda t, a, ta: token_to_string(t, a),
+        "Value": _value_method,
+        "Values": _values_method,
+        "ToObject": lambda t, a, ta: to_object(t, ta[0] if ta else None, ()),
+        "Children": lambda t, a, ta: linq.Seq(lambda: iter(_children(t)), "JEnumerable"),
+        "DeepClone": lambda t, a, ta: deep_clone(t),
+        "SelectToken": _select_token,
+        "Remove": _remove_self,
+        "Equals": lambda t, a, ta: t is a[0],
+    }
+)
+JTOKEN.indexer = _index
+JTOKEN.set_indexer = _set_index
+JTOKEN.iterate = _children
+
+
+def _root(t: JToken) -> JToken:
+    while t.parent is not None:
+        t = t.parent
+    return t
+
+
+def _parse_static(what: str) -> clr.StaticMethod:
+    def impl(a: Sequence[object], ta: Sequence[TypeRef]) -> JToken:
+        arity(what, "Parse", a, 1, 2)
+        return parse(a[0], what)
+
+    return impl
+
+
+def _from_object(what: str) -> clr.StaticMethod:
+    def impl(a: Sequence[object], ta: Sequence[TypeRef]) -> JToken:
+        arity(what, "FromObject", a, 1, 2)
+        if a[0] is None:
+            raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'o')")
+        tok = from_object(a[0])
+        if what == "JObject" and not isinstance(tok, JObject):
+            raise ExpressionError(
+                "ArgumentException",
+                f"Object serialized to {_type_name(tok)}. JObject instance expected.",
+            )
+        if what == "JArray" and not isinstance(tok, JArray):
+            raise ExpressionError(
+                "ArgumentException",
+                f"Object serialized to {_type_name(tok)}. JArray instance expected.",
+            )
+        return tok
+
+    return impl
+
+
+JTOKEN.static_methods.update(
+    {
+        "Parse": _parse_static("JToken"),
+        "FromObject": _from_object("JToken"),
+        "DeepEquals": lambda a, ta: deep_equals(a[0], a[1]),
+    }
+)
+
+JCONTAINER = declare(
+    "JContainer", "Newtonsoft.Json.Linq.JContainer", (), bases=(JTOKEN,), owns=False
+)
+JCONTAINER.check = lambda v: isinstance(v, JObject | JArray | JProperty)
+JCONTAINER.members["Count"] = lambda t: len(_children(t))
+
+
+def _obj_add(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
+    arity("JObject", "Add", a, 1, 2)
+    if len(a) == 2:
+        name = strings._str_arg(a[0], "propertyName", "Add")
+        o.add_property(JProperty(name, content_token(a[1])))
+        return
+    item = a[0]
+    if isinstance(item, JProperty):
+        o.add_property(item)
+    elif isinstance(item, list | linq.Seq):
+        for x in linq.items_of(item):
+            _obj_add(o, [x], ta)
+    else:
+        raise ExpressionError(
+            "ArgumentException",
+            f"Can not add {clr.net_name(item, full=True)} to Newtonsoft.Json.Linq.JObject.",
+        )
+
+
+def _obj_ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> JObject:
+    o = JObject()
+    if len(a) == 1 and isinstance(a[0], JObject):
+        for name, p in a[0].props.items():
+            o.set(name, deep_clone(p.value))
+        return o
+    for x in a:
+        if x is None:
+            continue
+        _obj_add(o, [x], ta)
+    return o
+
+
+def _obj_try_get(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> bool:
+    arity("JObject", "TryGetValue", a, 2)
+    v = o.get(strings._str_arg(a[0], "propertyName", "TryGetValue"))
+    _out(a, 1, v)
+    return v is not None
+
+
+def _obj_property(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    arity("JObject", "Property", a, 1, 2)
+    name = strings._str_arg(a[0], "name", "Property")
+    if len(a) == 2:
+        key = dotnet.comparison_key(a[1])
+        return next((p for n, p in o.props.items() if key(n) == key(name)), None)
+    return o.props.get(name)
+
+
+def _obj_get_value(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    p = _obj_property(o, a, ta)
+    return p.value if isinstance(p, JProperty) else None
+
+
+def _obj_remove(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> bool:
+    if not a:
+        _remove_self(o, a, ta)
+        return True
+    arity("JObject", "Remove", a, 1)
+    p = o.props.pop(strings._str_arg(a[0], "propertyName", "Remove"), None)
+    if p is None:
+        return False
+    p.parent = None
+    return True
+
+
+JOBJECT = declare("JObject", "Newtonsoft.Json.Linq.JObject", (JObject,), bases=(JCONTAINER,))
+JOBJECT.construct = _obj_ctor
+JOBJECT.members["Count"] = lambda o: len(o.props)
+JOBJECT.members["Keys"] = lambda o: linq.CollectionView(o.props.keys())
+JOBJECT.iterate = lambda o: [linq.KeyValuePair(k, p.value) for k, p in o.props.items()]
+JOBJECT.methods.update(
+    {
+        "Add": _obj_add,
+        "ContainsKey": lambda o, a, ta: (
+            strings._str_arg(a[0], "propertyName", "ContainsKey") in o.props
+        ),
+        "TryGetValue": _obj_try_get,
+        "Remove": _obj_remove,
+        "Property": _obj_property,
+        "GetValue": _obj_get_value,
+        "Properties": lambda o, a, ta: linq.Seq(
+            lambda: iter(list(o.props.values())), "JEnumerable"
+        ),
+    }
+)
+JOBJECT.static_methods.update(
+    {
+        "Parse": _parse_static("JObject"),
+        "FromObject": _from_object("JObject"),
+    }
+)
+
+
+def _arr_ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> JArray:
+    arr = JArray()
+    for x in a:
+        if isinstance(x, list | linq.Seq | linq.NetHashSet) or (
+            isinstance(x, JArray) and len(a) == 1
+        ):
+            for y in linq.items_of(x):
+                arr.append(content_token(y))
+        else:
+            arr.append(content_token(x))
+    return arr
+
+
+def _arr_remove(arr: JArray, a: Sequence[object], ta: Sequence[TypeRef]) -> bool:
+    if not a:
+        _remove_self(arr, a, ta)
+        return True
+    arity("JArray", "Remove", a, 1)
+    for i, x in enumerate(arr.items):
+        if x is a[0]:
+            del arr.items[i]
+            x.parent = None
+            return True
+    return False
+
+
+def _arr_insert(arr: JArray, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
+    arity("JArray", "Insert", a, 2)
+    i = strings._int_arg(a[0], "index")
+    if i < 0 or i > len(arr.items):
+        raise ExpressionError(
+            "ArgumentOutOfRangeException",
+            "Index is greater than the number of items. (Parameter 'index')",
+        )
+    clr.check_items(len(arr.items) + 1)
+    arr.items.insert(i, _adopt(content_token(a[1]), arr))
+
+
+def _arr_remove_at(arr: JArray, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
+    arity("JArray", "RemoveAt", a, 1)
+    i = strings._int_arg(a[0], "index")
+    if i < 0 or i >= len(arr.items):
+        raise ExpressionError(
+            "ArgumentOutOfRangeException",
+            "Index is equal to or greater than Count. (Parameter 'index')",
+        )
+    arr.items.pop(i).parent = None
+
+
+JARRAY = declare("JArray", "Newtonsoft.Json.Linq.JArray", (JArray,), bases=(JCONTAINER,))
+JARRAY.construct = _arr_ctor
+JARRAY.members["Count"] = lambda arr: len(arr.items)
+JARRAY.methods.update(
+    {
+        "Add": lambda arr, a, ta: (arity("JArray", "Add", a, 1), arr.append(content_token(a[0])))[
+            1
+        ],
+        "Remove": _arr_remove,
+        "RemoveAt": _arr_remove_at,
+        "Insert": _arr_insert,
+        "Clear": lambda arr, a, ta: arr.items.clear(),
+        "IndexOf": lambda arr, a, ta: next((i for i, x in enumerate(arr.items) if x is a[0]), -1),
+        "Contains": lambda arr, a, ta: any(x is a[0] for x in arr.items),
+    }
+)
+JARRAY.static_methods.update(
+    {
+        "Parse": _parse_static("JArray"),
+        "FromObject": _from_object("JArray"),
+    }
+)
+
+
+def _prop_ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> JProperty:
+    if not a:
+        arity("JProperty", ".ctor", a, 1, 2)
+    name = strings._str_arg(a[0], "name", "JProperty")
+    if len(a) == 1:
+        return JProperty(name, JValue(None, JTokenType.Null))
+    if len(a) == 2:
+        return JProperty(name, content_token(a[1]))
+    return JProperty(name, _arr_ctor(a[1:], ta))
+
+
+def _prop_set_value(p: JProperty, v: object) -> None:
+    p.set_value(value_token(v))
+
+
+JPROPERTY = declare(
+    "JProperty", "Newtonsoft.Json.Linq.JProperty", (JProperty,), bases=(JCONTAINER,)
+)
+JPROPERTY.construct = _prop_ctor
+JPROPERTY.members["Name"] = lambda p: p.name
+JPROPERTY.members["Value"] = lambda p: p.value
+JPROPERTY.setters["Value"] = _prop_set_value
+
+
+def _jvalue_ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> JValue:
+    arity("JValue", ".ctor", a, 1)
+    tok = value_token(a[0])
+    if not isinstance(tok, JValue):
+        raise ExpressionError(
+            "ArgumentException",
+            f"Could not determine JSON object type for type {clr.net_name(a[0], full=True)}.",
+        )
+    return JValue(tok.value, tok.kind) if tok.parent is not None else tok
+
+
+def _jvalue_set(v: JValue, x: object) -> None:
+    tok = value_token(x)
+    if not isinstance(tok, JValue):
+        raise ExpressionError("ArgumentException", "Value must be a primitive value")
+    v.value, v.kind = tok.value, tok.kind
+
+
+JVALUE = declare("JValue", "Newtonsoft.Json.Linq.JValue", (JValue,), bases=(JTOKEN,))
+JVALUE.construct = _jvalue_ctor
+JVALUE.members["Value"] = lambda v: v.value
+JVALUE.setters["Value"] = _jvalue_set
+JVALUE.methods["CompareTo"] = lambda v, a, ta: dotnet.compare(
+    v.value, a[0].value if isinstance(a[0], JValue) else a[0]
+)
+JVALUE.methods["Equals"] = lambda v, a, ta: _jvalue_equals(v, a[0])
+JVALUE.static_methods.update(
+    {
+        "CreateNull": lambda a, ta: JValue(None, JTokenType.Null),
+        "CreateString": lambda a, ta: JValue(
+            a[0], JTokenType.String if a[0] is not None else JTokenType.Null
+        ),
+        "CreateUndefined": lambda a, ta: JValue(None, JTokenType.Undefined),
+    }
+)
+
+
+def _jvalue_equals(a: object, b: object) -> bool:
+    """JValue compares by value (also with a plain value on the other side of ==)."""
+    if isinstance(a, JValue) and isinstance(b, JValue):
+        return deep_equals(a, b)
+    if isinstance(a, JValue):
+        return a.value is None if b is None else dotnet.op_equals(a.value, b)
+    if isinstance(b, JValue):
+        return _jvalue_equals(b, a)
+    return False
+
+
+dotnet.EQUALITY_HOOKS[JValue] = _jvalue_equals
+dotnet.COMPARE_HOOKS[JValue] = lambda a, b: dotnet.compare(a.value, b.value)  # type: ignore[attr-defined]
+dotnet.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
+_TOKEN_TYPES = {JTOKEN, JCONTAINER, JOBJECT, JARRAY, JPROPERTY, JVALUE}
+
+
+# ---------------------------------------------------------------- JsonConvert
+
+
+def _serialize(a: Sequence[object], ta: Sequence[TypeRef]) -> str:
+    arity("JsonConvert", "SerializeObject", a, 1, 2)
+    indented = len(a) == 2 and a[1] == Formatting.Indented
+    v = a[0]
+    if v is None:
+        return "null"
+    return to_json(from_object(v) if not isinstance(v, JToken) else v, indented)
+
+
+def _deserialize(a: Sequence[object], ta: Sequence[TypeRef]) -> object:
+    arity("JsonConvert", "DeserializeObject", a, 1, 2)
+    text = a[0]
+    if text is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'value')")
+    tok = parse(text)
+    target = ta[0] if ta else None
+    if target is None:
+        return plain(tok)
+    if target in _TOKEN_TYPES:
+        if isinstance(tok, JValue) and tok.kind == JTokenType.Null:
+            return None
+        if not target.is_instance(tok):
+            raise ExpressionError(
+                "InvalidCastException",
+                f"Unable to cast object of type 'Newtonsoft.Json.Linq.{type(tok).__name__}' "
+                f"to type '{target.full_name}'.",
+            )
+        return tok
+    inner = list(ta[1:])
+    return to_object(tok, target, inner)
+
+
+JSONCONVERT = declare("JsonConvert", "Newtonsoft.Json.JsonConvert", ())
+JSONCONVERT.static_methods.update(
+    {
+        "SerializeObject": _serialize,
+        "DeserializeObject": _deserialize,
+        "ToString": lambda a, ta: (
+            value_json(value_token(a[0]))  # type: ignore[arg-type]
+            if not isinstance(value_token(a[0]), JObject | JArray)
+            else to_json(value_token(a[0]), False)
+        ),
+    }
+)
+
+
+def _cast_hook(target: TypeRef, tok: object) -> object:
+    assert isinstance(tok, JToken)
+    return convert_token(target, tok)
+
+
+for _cls in (JToken, JObject, JArray, JProperty, JValue):
+    clr.CAST_HOOKS[_cls] = _cast_hook
+
+
+def iter_tokens(t: JToken) -> Iterator[JToken]:
+    yield t
+    for c in _children(t):
+        assert isinstance(c, JToken)
+        yield from iter_tokens(c)

@@ -1,0 +1,454 @@
+"""Syntax tree of the C# subset used by APIM policy expressions.
+
+Every node is a frozen, slotted dataclass carrying the 1-based ``line``/``column`` of the token
+that starts it (relative to the expression source: the leading ``@`` is line 1, column 1), so the
+compiler can report an unknown name or a missing ``return`` exactly where it is.
+
+The tree is purely syntactic: names are not resolved here (``Regex.Match`` is a ``Call`` of a
+``Member`` of a ``Name``); the compiler decides whether ``Regex`` is a local, ``context`` or a type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal as _L
+
+__all__ = [
+    "Anonymous",
+    "Argument",
+    "As",
+    "Assign",
+    "Binary",
+    "Block",
+    "Break",
+    "Call",
+    "Cast",
+    "Catch",
+    "Coalesce",
+    "Conditional",
+    "Continue",
+    "Declarator",
+    "Default",
+    "DoWhile",
+    "Empty",
+    "Expr",
+    "ExprStmt",
+    "For",
+    "Foreach",
+    "Hole",
+    "If",
+    "IncDec",
+    "Index",
+    "InitEntry",
+    "Initializer",
+    "Interpolated",
+    "Is",
+    "IsNull",
+    "Lambda",
+    "Literal",
+    "LiteralKind",
+    "LocalDecl",
+    "LocalFunction",
+    "Logical",
+    "Member",
+    "Name",
+    "New",
+    "NewArray",
+    "Node",
+    "OutVar",
+    "Param",
+    "Paren",
+    "Program",
+    "Return",
+    "Stmt",
+    "Throw",
+    "ThrowExpr",
+    "Try",
+    "TypeExpr",
+    "TypeSyntax",
+    "Unary",
+    "While",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    line: int
+    column: int
+
+
+# --------------------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSyntax(Node):
+    """A type as written: ``string``, ``System.Text.Encoding``, ``List<string>``, ``int?``,
+    ``string[]`` (``ranks`` counts the ``[]`` suffixes; multi-dimensional ranks are rejected)."""
+
+    name: str  # dotted name or predefined keyword ("string", "int", ...)
+    args: tuple[TypeSyntax, ...] = ()
+    nullable: bool = False
+    ranks: int = 0
+    keyword: bool = False  # a predefined type keyword such as ``int``
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.args:
+            text += "<" + ", ".join(str(a) for a in self.args) + ">"
+        if self.nullable:
+            text += "?"
+        return text + "[]" * self.ranks
+
+    @property
+    def element(self) -> TypeSyntax:
+        """The element type of an array type (``string[]`` -> ``string``)."""
+        return TypeSyntax(
+            self.line, self.column, self.name, self.args, self.nullable, self.ranks - 1,
+            self.keyword,
+        )
+
+
+# --------------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Expr(Node):
+    pass
+
+
+LiteralKind = _L["null", "bool", "int", "real", "char", "string"]
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Expr):
+    kind: LiteralKind
+    value: bool | int | float | Decimal | str | None
+    suffix: str = ""  # numeric literal suffix, lower-cased ("l", "u", "ul", "f", "d", "m")
+
+
+@dataclass(frozen=True, slots=True)
+class Hole(Node):
+    """``{expr,alignment:format}`` inside an interpolated string."""
+
+    expr: Expr
+    alignment: Expr | None
+    format: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Interpolated(Expr):
+    parts: tuple[str | Hole, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypeExpr(Expr):
+    """A predefined type keyword used as an expression prefix: ``string.IsNullOrEmpty``."""
+
+    type: TypeSyntax
+
+
+@dataclass(frozen=True, slots=True)
+class Paren(Expr):
+    """Kept so that ``(a?.b).c`` ends the null-conditional chain at the parenthesis, as in C#."""
+
+    inner: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Member(Expr):
+    target: Expr
+    name: str
+    type_args: tuple[TypeSyntax, ...] = ()
+    conditional: bool = False  # ``?.``
+
+
+@dataclass(frozen=True, slots=True)
+class OutVar(Expr):
+    """``out var x`` / ``out string[] x`` / ``out _``: declares a local at the call."""
+
+    type: TypeSyntax | None  # None for ``var``
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Argument(Node):
+    value: Expr
+    name: str | None = None  # named argument ``preserveContent: true``
+    modifier: str | None = None  # "out" | "ref" | "in"
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Expr):
+    target: Expr
+    args: tuple[Argument, ...]
+    conditional: bool = False  # ``?[``
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    target: Expr  # a Member (method), or a Name (a local holding a lambda)
+    args: tuple[Argument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InitEntry(Node):
+    """One entry of an object/collection initializer, in source order:
+    ``kind == "member"``: ``Name = value``; ``"index"``: ``[args] = value``;
+    ``"add"``: a collection element ``value`` or ``{v1, v2}`` (``Add(v1, v2)``)."""
+
+    kind: _L["member", "index", "add"]
+    name: str | None
+    args: tuple[Argument, ...]
+    values: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Initializer(Node):
+    entries: tuple[InitEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymous(Expr):
+    """``new { typ = "JWT", x.Name }``: built as a JObject (what such objects are used for in
+    policies is ``JsonConvert.SerializeObject``)."""
+
+    members: tuple[tuple[str, Expr], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class New(Expr):
+    type: TypeSyntax
+    args: tuple[Argument, ...]
+    initializer: Initializer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewArray(Expr):
+    """``new[] {..}``, ``new string[] {..}``, ``new string[n]``."""
+
+    element: TypeSyntax | None
+    size: Expr | None
+    items: tuple[Expr, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cast(Expr):
+    type: TypeSyntax
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    op: str  # "-", "+", "!", "~"
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class IncDec(Expr):
+    op: str  # "++" | "--"
+    prefix: bool
+    target: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    op: str  # arithmetic, shift, relational, equality, bitwise
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Logical(Expr):
+    op: str  # "&&" | "||"
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Coalesce(Expr):
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional(Expr):
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Is(Expr):
+    operand: Expr
+    type: TypeSyntax
+    name: str | None = None  # declaration pattern ``x is JObject o``
+
+
+@dataclass(frozen=True, slots=True)
+class IsNull(Expr):
+    operand: Expr
+    negated: bool  # ``is not null``
+
+
+@dataclass(frozen=True, slots=True)
+class As(Expr):
+    operand: Expr
+    type: TypeSyntax
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Node):
+    name: str
+    type: TypeSyntax | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda(Expr):
+    params: tuple[Param, ...]
+    body: Expr | Block
+
+
+@dataclass(frozen=True, slots=True)
+class Default(Expr):
+    type: TypeSyntax | None  # None: the ``default`` literal
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Expr):
+    op: str  # "=", "+=", ..., "??="
+    target: Expr
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ThrowExpr(Expr):
+    value: Expr
+
+
+# ---------------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Stmt(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Stmt):
+    body: tuple[Stmt, ...]
+    end_line: int  # of the closing brace: where "not all code paths return a value" points
+    end_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Declarator(Node):
+    name: str
+    init: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDecl(Stmt):
+    type: TypeSyntax | None  # None for ``var``
+    declarators: tuple[Declarator, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStmt(Stmt):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class If(Stmt):
+    cond: Expr
+    then: Stmt
+    otherwise: Stmt | None
+
+
+@dataclass(frozen=True, slots=True)
+class While(Stmt):
+    cond: Expr
+    body: Stmt
+
+
+@dataclass(frozen=True, slots=True)
+class DoWhile(Stmt):
+    body: Stmt
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class For(Stmt):
+    init: tuple[Stmt, ...]  # one LocalDecl, or expression statements
+    cond: Expr | None
+    update: tuple[Expr, ...]
+    body: Stmt
+
+
+@dataclass(frozen=True, slots=True)
+class Foreach(Stmt):
+    type: TypeSyntax | None  # None for ``var``
+    name: str
+    iterable: Expr
+    body: Stmt
+
+
+@dataclass(frozen=True, slots=True)
+class Break(Stmt):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Return(Stmt):
+    value: Expr | None
+
+
+@dataclass(frozen=True, slots=True)
+class Throw(Stmt):
+    value: Expr | None  # None: rethrow inside a catch
+
+
+@dataclass(frozen=True, slots=True)
+class Catch(Node):
+    type: TypeSyntax | None
+    name: str | None
+    body: Block
+
+
+@dataclass(frozen=True, slots=True)
+class Try(Stmt):
+    body: Block
+    catches: tuple[Catch, ...]
+    final: Block | None
+
+
+@dataclass(frozen=True, slots=True)
+class Empty(Stmt):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFunction(Stmt):
+    """A C# 7 local function: ``int F(int x) { ... }`` or ``string G(string s) => s + "!";``."""
+
+    name: str
+    returns: TypeSyntax | None  # None for ``void``
+    params: tuple[Param, ...]
+    body: Block | Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Program(Node):
+    """The whole ``@(expr)`` (``body`` is an Expr) or ``@{ ... }`` (``body`` is a Block)."""
+
+    body: Expr | Block

@@ -1,0 +1,411 @@
+"""C# operators over sandbox values: ``binary``, ``unary``, ``to_bool`` (re-exported by runtime).
+
+Semantics (C# unchecked context): binary numeric promotion (int+long → long, int+double →
+double, char+int → int), Int32/Int64/... arithmetic wraps, integer division truncates toward
+zero and ``%`` takes the dividend's sign, integer division by zero → DivideByZeroException,
+double division by zero → ±Infinity/NaN, decimal overflow → OverflowException. ``+`` with a
+string operand concatenates with .NET ToString (null → ""). Lifted (nullable) operators: an
+arithmetic operand that is null gives null, a comparison with null gives false. Two null
+operands of ``+`` give "" (string concatenation is the common case in policy expressions).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from decimal import DivisionByZero as _DecDivZero
+from typing import Any, NoReturn
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, dotnet
+from aiohttp_apim.expressions.clr import MAX_STRING_LENGTH, check_length
+from aiohttp_apim.expressions.dotnet import (
+    INT_BITS,
+    INT_SIGNED,
+    Char,
+    Single,
+    convert_to,
+    op_equals,
+    promote,
+    to_string,
+    wrap_int,
+)
+from aiohttp_apim.expressions.numfmt import _DECIMAL_CTX, DECIMAL_MAX
+
+__all__ = ["ARITH_HOOKS", "add_checked", "binary", "to_bool", "unary"]
+
+_I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
+
+ARITH_HOOKS: dict[tuple[str, type, type], Callable[[Any, Any], object]] = {}
+"""(op, type(a), type(b)) → implementation, for DateTime/TimeSpan and friends."""
+
+UNARY_HOOKS: dict[tuple[str, type], Callable[[Any], object]] = {}
+
+
+def _numeric(v: object) -> bool:
+    t = type(v)
+    return t in dotnet._NUMERIC_SET or t is Char
+
+
+def _op_name(op: str, a: object, b: object) -> NoReturn:
+    raise ExpressionError(
+        "InvalidOperationException",
+        f"Operator '{op}' cannot be applied to operands of type "
+        f"'{clr.net_name(a) if a is not None else 'null'}' and "
+        f"'{clr.net_name(b) if b is not None else 'null'}'",
+    )
+
+
+def _concat(a: object, b: object) -> str:
+    r = to_string(a) + to_string(b)
+    if len(r) > MAX_STRING_LENGTH:
+        check_length(r)
+    return r
+
+
+def _div_zero() -> NoReturn:
+    raise ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
+
+
+def _overflow() -> NoReturn:
+    raise ExpressionError("OverflowException", "Arithmetic operation resulted in an overflow.")
+
+
+def _decimal_result(d: Decimal) -> Decimal:
+    if not d.is_finite() or abs(d) > DECIMAL_MAX:
+        raise ExpressionError(
+            "OverflowException", "Value was either too large or too small for a Decimal."
+        )
+    return d
+
+
+def _float_div(x: float, y: float) -> float:
+    if y == 0:
+        if x == 0 or math.isnan(x):
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
+
+
+def _float_mod(x: float, y: float) -> float:
+    if y == 0 or math.isinf(x) or math.isnan(x) or math.isnan(y):
+        return math.nan
+    if math.isinf(y):
+        return x
+    return math.fmod(x, y)
+
+
+def _arith(op: str, a: object, b: object) -> object:
+    if a is None or b is None:
+        if (a is None or _numeric(a)) and (b is None or _numeric(b)):
+            return None  # lifted nullable arithmetic
+        hook = ARITH_HOOKS.get((op, type(a), type(b)))
+        if hook is None and (a is None) != (b is None):
+            return None
+    ta, tb = type(a), type(b)
+    hook = ARITH_HOOKS.get((op, ta, tb))
+    if hook is not None:
+        return hook(a, b)
+    if not (_numeric(a) and _numeric(b)):
+        if isinstance(a, enum.Enum) and (op in "+-") and type(b) is int:
+            return type(a)(int(a) + (b if op == "+" else -b))  # type: ignore[call-overload]
+        _op_name(op, a, b)
+    cls = promote(a, b)
+    x, y = convert_to(cls, a), convert_to(cls, b)
+    if cls in INT_BITS:
+        if op == "+":
+            r = x + y
+        elif op == "-":
+            r = x - y
+        elif op == "*":
+            r = x * y
+        elif op in ("/", "%"):
+            if y == 0:
+                _div_zero()
+            if INT_SIGNED[cls] and y == -1 and x == -(1 << (INT_BITS[cls] - 1)):
+                _overflow()
+            q = abs(x) // abs(y)
+            if (x < 0) != (y < 0):
+                q = -q
+            r = q if op == "/" else x - y * q
+        else:
+            _op_name(op, a, b)
+        return wrap_int(cls, r)
+    if cls is Decimal:
+        try:
+            if op == "+":
+                d = _DECIMAL_CTX.add(x, y)
+            elif op == "-":
+                d = _DECIMAL_CTX.subtract(x, y)
+            elif op == "*":
+                d = _DECIMAL_CTX.multiply(x, y)
+            elif op == "/":
+                if y == 0:
+                    _div_zero()
+                d = _DECIMAL_CTX.divide(x, y)
+            elif op == "%":
+                if y == 0:
+                    _div_zero()
+                d = _DECIMAL_CTX.remainder(x, y)
+            else:
+                _op_name(op, a, b)
+        except (InvalidOperation, _DecDivZero):
+            _overflow()
+        return _decimal_result(d)
+    if op == "+":
+        f = x + y
+    elif op == "-":
+        f = x - y
+    elif op == "*":
+        f = x * y
+    elif op == "/":
+        f = _float_div(x, y)
+    elif op == "%":
+        f = _float_mod(x, y)
+    else:
+        _op_name(op, a, b)
+    return Single(dotnet.to_single(f)) if cls is Single else f
+
+
+def _add(a: object, b: object) -> object:
+    ta, tb = type(a), type(b)
+    if ta is int and tb is int:
+        r = a + b  # type: ignore[operator]
+        if _I32_MIN <= r <= _I32_MAX:
+            return r
+        return wrap_int(int, r)
+    if ta is str:
+        if tb is str:
+            s = a + b  # type: ignore[operator]
+            if len(s) > MAX_STRING_LENGTH:
+                check_length(s)
+            return s
+        return _concat(a, b)
+    if tb is str:
+        return _concat(a, b)
+    if a is None and b is None:
+        return ""
+    return _arith("+", a, b)
+
+
+def _sub(a: object, b: object) -> object:
+    if type(a) is int and type(b) is int:
+        r = a - b
+        return r if _I32_MIN <= r <= _I32_MAX else wrap_int(int, r)
+    return _arith("-", a, b)
+
+
+def _mul(a: object, b: object) -> object:
+    if type(a) is int and type(b) is int:
+        r = a * b
+        return r if _I32_MIN <= r <= _I32_MAX else wrap_int(int, r)
+    return _arith("*", a, b)
+
+
+def _div(a: object, b: object) -> object:
+    return _arith("/", a, b)
+
+
+def _mod(a: object, b: object) -> object:
+    return _arith("%", a, b)
+
+
+def add_checked(a: object, b: object) -> object:
+    """``checked(a + b)`` for Enumerable.Sum (integral overflow → OverflowException)."""
+    r = _arith("+", a, b)
+    if type(r) in INT_BITS:
+        exact = int(a) + int(b)  # type: ignore[call-overload]
+        if exact != int(r):  # type: ignore[call-overload]
+            _overflow()
+    return r
+
+
+def _compare_op(op: str) -> Callable[[object, object], object]:
+    def impl(a: object, b: object) -> bool:
+        ta, tb = type(a), type(b)
+        if ta is int and tb is int:
+            x, y = a, b
+        elif a is None or b is None:
+            return False
+        elif _numeric(a) and _numeric(b):
+            x = a if ta is not Char else ord(a)  # type: ignore[arg-type]
+            y = b if tb is not Char else ord(b)  # type: ignore[arg-type]
+            if (isinstance(x, Decimal) and isinstance(y, float)) or (
+                isinstance(y, Decimal) and isinstance(x, float)
+            ):
+                _op_name(op, a, b)
+        elif ta is tb and (ta in dotnet.COMPARE_HOOKS or isinstance(a, enum.Enum)):
+            c = dotnet.compare(a, b)
+            x, y = c, 0
+        else:
+            _op_name(op, a, b)
+        if op == "<":
+            return x < y  # type: ignore[operator,no-any-return]
+        if op == "<=":
+            return x <= y  # type: ignore[operator,no-any-return]
+        if op == ">":
+            return x > y  # type: ignore[operator,no-any-return]
+        return x >= y  # type: ignore[operator,no-any-return]
+
+    return impl
+
+
+def _eq(a: object, b: object) -> bool:
+    if type(a) is str and type(b) is str:
+        return a == b
+    return op_equals(a, b)
+
+
+def _ne(a: object, b: object) -> bool:
+    return not _eq(a, b)
+
+
+def _bitwise(op: str) -> Callable[[object, object], object]:
+    def impl(a: object, b: object) -> object:
+        ta, tb = type(a), type(b)
+        if ta is bool and tb is bool:
+            if op == "&":
+                return a and b
+            if op == "|":
+                return a or b
+            return a != b
+        if isinstance(a, enum.Enum) or isinstance(b, enum.Enum):
+            cls = ta if isinstance(a, enum.Enum) else tb
+            if (ta is not tb) and not (a == 0 or b == 0):
+                _op_name(op, a, b)
+            x, y = int(a), int(b)  # type: ignore[call-overload]
+            r = x & y if op == "&" else (x | y if op == "|" else x ^ y)
+            return cls(r)  # type: ignore[call-arg]
+        if a is None or b is None:
+            if (a is None or _numeric(a) or ta is bool) and (
+                b is None or _numeric(b) or tb is bool
+            ):
+                return None
+            _op_name(op, a, b)
+        if not (_numeric(a) and _numeric(b)):
+            _op_name(op, a, b)
+        cls = promote(a, b)
+        if cls not in INT_BITS:
+            _op_name(op, a, b)
+        x, y = convert_to(cls, a), convert_to(cls, b)
+        r = x & y if op == "&" else (x | y if op == "|" else x ^ y)
+        return wrap_int(cls, r)
+
+    return impl
+
+
+def _shift(op: str) -> Callable[[object, object], object]:
+    def impl(a: object, b: object) -> object:
+        if a is None or b is None:
+            return None
+        if not (_numeric(a) and _numeric(b)):
+            _op_name(op, a, b)
+        cls = type(a) if type(a) in (Int64 := dotnet.Int64, dotnet.UInt64, dotnet.UInt32) else int
+        del Int64
+        if type(a) not in INT_BITS and type(a) is not Char:
+            _op_name(op, a, b)
+        count = dotnet.to_integral(int, b)
+        bits = INT_BITS[cls]
+        count &= bits - 1
+        x = int(convert_to(cls, a))
+        if op == "<<":
+            return wrap_int(cls, x << count)
+        if op == ">>>":
+            return wrap_int(cls, (x & ((1 << bits) - 1)) >> count)
+        return wrap_int(cls, x >> count)
+
+    return impl
+
+
+_BINARY: dict[str, Callable[[object, object], object]] = {
+    "+": _add,
+    "-": _sub,
+    "*": _mul,
+    "/": _div,
+    "%": _mod,
+    "==": _eq,
+    "!=": _ne,
+    "<": _compare_op("<"),
+    "<=": _compare_op("<="),
+    ">": _compare_op(">"),
+    ">=": _compare_op(">="),
+    "&": _bitwise("&"),
+    "|": _bitwise("|"),
+    "^": _bitwise("^"),
+    "<<": _shift("<<"),
+    ">>": _shift(">>"),
+    ">>>": _shift(">>>"),
+}
+
+
+def binary(op: str, a: object, b: object) -> object:
+    """C# binary operator ``a op b`` (``&&``, ``||`` and ``??`` are the compiler's)."""
+    fn = _BINARY.get(op)
+    if fn is None:
+        raise ExpressionError("InvalidOperationException", f"Unknown binary operator '{op}'")
+    return fn(a, b)
+
+
+def unary(op: str, a: object) -> object:
+    """C# unary operator: ``-``, ``+``, ``!``, ``~``."""
+    ta = type(a)
+    if op == "!":
+        if ta is bool:
+            return not a
+        if a is None:
+            return None
+        _unary_error(op, a)
+    if a is None:
+        return None
+    hook = UNARY_HOOKS.get((op, ta))
+    if hook is not None:
+        return hook(a)
+    if op == "~" and isinstance(a, enum.Enum):
+        return ta(~int(a))  # type: ignore[call-overload,call-arg]
+    if not _numeric(a):
+        _unary_error(op, a)
+    cls: type = ta
+    if ta is Char or ta in (dotnet.Byte, dotnet.SByte, dotnet.Int16, dotnet.UInt16):
+        cls = int
+    if op == "-" and ta is dotnet.UInt32:
+        cls = dotnet.Int64
+    if op == "-" and ta is dotnet.UInt64:
+        _unary_error(op, a)
+    x = convert_to(cls, a)
+    if op == "+":
+        return x
+    if op == "-":
+        if cls in INT_BITS:
+            return wrap_int(cls, -x)
+        if cls is Decimal:
+            return -x
+        return Single(-x) if cls is Single else -x
+    if op == "~":
+        if cls not in INT_BITS:
+            _unary_error(op, a)
+        return wrap_int(cls, ~x)
+    raise ExpressionError("InvalidOperationException", f"Unknown unary operator '{op}'")
+
+
+def _unary_error(op: str, a: object) -> NoReturn:
+    raise ExpressionError(
+        "InvalidOperationException",
+        f"Operator '{op}' cannot be applied to operand of type '{clr.net_name(a)}'",
+    )
+
+
+def to_bool(value: object) -> bool:
+    """A condition (if, ?:, &&, ||, !): must be a bool, as C# requires."""
+    if value is True:
+        return True
+    if value is False:
+        return False
+    if value is None:
+        raise ExpressionError("InvalidOperationException", "Nullable object must have a value.")
+    raise ExpressionError(
+        "InvalidCastException",
+        f"Unable to cast object of type '{clr.net_name(value, full=True)}' "
+        "to type 'System.Boolean'.",
+    )

@@ -1,0 +1,441 @@
+"""The dispatch layer: the only way compiled policy expressions touch values (the sandbox).
+
+Every member access, call, index, cast and operator of a compiled expression goes through a
+function here. Dispatch uses the explicit per-type tables of `clr` (never ``getattr`` with a
+name from an expression): ``TABLES[type(obj)]`` then ``table.members[name]`` — two dict lookups
+on the hot path, a cached MRO walk the first time a class is seen.
+
+Conventions for the compiler (contracts.md):
+
+* lambdas are plain Python callables with positional parameters (``Where((x, i) => ..)`` is
+  detected from the callable's ``__code__.co_argcount``);
+* ``out x`` / ``out var x`` arguments are `OutRef` instances; the method sets ``.value``;
+* type arguments (``GetValueOrDefault<int>``, ``As<JObject>``) are TypeRefs from `resolve_type`;
+* literals: ``int`` for Int32, ``dotnet.Int64`` for long (and Int32-overflowing) literals,
+  ``dotnet.UInt32``/``UInt64`` for ``u``/``ul`` suffixes, ``float`` for double, ``dotnet.Single``
+  for ``f``, ``decimal.Decimal`` for ``m``, ``dotnet.Char`` for char literals (or
+  ``cast(resolve_type("char"), "x")``).
+
+Every failure raises `aiohttp_apim.errors.ExpressionError` whose ``exception_type`` is the .NET
+exception's short name; stray Python exceptions from a method are converted, never leaked.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Sequence
+from typing import NoReturn
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import (  # noqa: F401 - imported to register their types
+    clr,
+    context,
+    dotnet,
+    dotnet_regex,
+    dotnet_time,
+    encoding,
+    json,
+    jwt,
+    linq,
+    strings,
+    uri,
+)
+from aiohttp_apim.expressions.clr import CLOCK, TABLES, TypeRef, table_of
+from aiohttp_apim.expressions.dotnet import OutRef, to_string
+from aiohttp_apim.expressions.operators import binary, to_bool, unary
+
+__all__ = [
+    "CLOCK",
+    "OutRef",
+    "TypeRef",
+    "binary",
+    "call_method",
+    "call_static",
+    "cast",
+    "construct",
+    "default_of",
+    "get_member",
+    "get_static",
+    "index",
+    "is_instance",
+    "iterate",
+    "new_array",
+    "resolve_type",
+    "set_index",
+    "set_member",
+    "to_bool",
+    "to_string",
+    "unary",
+]
+
+_NRE = "Object reference not set to an instance of an object."
+
+
+def _convert_exception(e: BaseException) -> ExpressionError:
+    """A Python exception escaping a method implementation, as the .NET exception it means."""
+    if isinstance(e, ExpressionError):
+        return e
+    if isinstance(e, RecursionError):
+        return ExpressionError(
+            "InsufficientExecutionStackException",
+            "Insufficient stack to continue executing the program safely.",
+        )
+    if isinstance(e, MemoryError):
+        return ExpressionError(
+            "OutOfMemoryException", "Insufficient memory to continue the execution of the program."
+        )
+    if isinstance(e, ZeroDivisionError):
+        return ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
+    if isinstance(e, OverflowError | decimal.Overflow):
+        return ExpressionError("OverflowException", "Arithmetic operation resulted in an overflow.")
+    if isinstance(e, IndexError):
+        return ExpressionError(
+            "IndexOutOfRangeException", "Index was outside the bounds of the array."
+        )
+    if isinstance(e, KeyError):
+        return ExpressionError(
+            "KeyNotFoundException", "The given key was not present in the dictionary."
+        )
+    if isinstance(e, TimeoutError):
+        return ExpressionError("RegexMatchTimeoutException", "The Regex engine has timed out.")
+    if isinstance(e, TypeError | AttributeError):
+        return ExpressionError("InvalidCastException", f"Specified cast is not valid. ({e})")
+    if isinstance(e, ValueError | UnicodeError):
+        return ExpressionError(
+            "ArgumentException", f"Value does not fall within the expected range. ({e})"
+        )
+    return ExpressionError("Exception", f"{type(e).__name__}: {e}")
+
+
+# ---------------------------------------------------------------- types
+
+_RESOLVED: dict[str, TypeRef | None] = {}
+
+
+def resolve_type(name: str) -> TypeRef | None:
+    """The TypeRef for a C# type name: keywords (``int``), short (``Regex``) or full names
+    (``System.Text.RegularExpressions.Regex``), ``T[]`` arrays, ``T?`` nullables; generic
+    arguments in the name are ignored (``List<string>`` → List; pass type args separately)."""
+    if name in _RESOLVED:
+        return _RESOLVED[name]
+    t = _resolve(name.strip())
+    _RESOLVED[name] = t
+    return t
+
+
+def _resolve(name: str) -> TypeRef | None:
+    if name.startswith("global::"):
+        name = name[len("global::") :]
+    if name.endswith("?"):
+        inner = _resolve(name[:-1])
+        return None if inner is None else _nullable(inner)
+    if name.endswith("[]"):
+        inner = _resolve(name[:-2])
+        return None if inner is None else _array_of(inner)
+    if "<" in name and name.endswith(">"):
+        base = name[: name.index("<")]
+        n_args = name.count(",") + 1
+        if base in ("Nullable", "System.Nullable"):
+            inner = _resolve(name[name.index("<") + 1 : -1])
+            return None if inner is None else _nullable(inner)
+        return clr.lookup(f"{base}`{n_args}") or _resolve(base)
+    t = clr.lookup(name)
+    if t is None and "." in name and name.startswith(("System.", "Newtonsoft.")):
+        t = clr.lookup(name.rsplit(".", 1)[1])
+    return t
+
+
+_DERIVED: dict[tuple[str, int], TypeRef] = {}
+
+
+def _array_of(element: TypeRef) -> TypeRef:
+    key = ("[]", id(element))
+    t = _DERIVED.get(key)
+    if t is None:
+        if element.name == "Byte":
+            t = clr.lookup("Byte[]")
+            assert t is not None
+        else:
+            array = clr.lookup("Array")
+            assert array is not None
+            t = TypeRef(f"{element.name}[]", f"{element.full_name}[]", (list,), bases=(array,))
+            t.element = element
+            t.check = lambda v: type(v) is list
+        _DERIVED[key] = t
+    return t
+
+
+def _nullable(inner: TypeRef) -> TypeRef:
+    if not inner.value_type:
+        return inner
+    key = ("?", id(inner))
+    t = _DERIVED.get(key)
+    if t is None:
+        t = TypeRef(
+            f"Nullable<{inner.name}>", f"System.Nullable`1[{inner.full_name}]", inner.py_types
+        )
+        t.nullable_of = inner
+        t.check = inner.is_instance
+        _DERIVED[key] = t
+    return t
+
+
+# ---------------------------------------------------------------- members
+
+
+_MEMBERS: dict[type, dict[str, clr.Getter]] = {}
+_METHODS: dict[type, dict[str, clr.Method]] = {}
+"""Per exact class: the flattened member/method dicts (filled by the slow path)."""
+
+
+def _table(obj: object) -> clr.Table:
+    """Slow path: find, flatten and cache the tables of obj's class (None → NullReference)."""
+    table = table_of(obj)
+    _MEMBERS[obj.__class__] = table.members
+    _METHODS[obj.__class__] = table.methods
+    return table
+
+
+def get_member(obj: object, name: str) -> object:
+    """``obj.Name`` (property or field)."""
+    try:
+        getter = _MEMBERS[obj.__class__][name]
+    except KeyError:
+        if obj is None:
+            return _null_member(name)
+        table = _table(obj)
+        found = table.members.get(name)
+        if found is None:
+            _missing(table.type.name, name)
+        getter = found
+    try:
+        return getter(obj)
+    except Exception as e:  # converted to the .NET exception it stands for
+        raise _convert_exception(e) from None
+
+
+def _null_member(name: str) -> object:
+    # Nullable<T> with no value: HasValue is false, Value throws (C# semantics)
+    if name == "HasValue":
+        return False
+    if name == "Value":
+        raise ExpressionError("InvalidOperationException", "Nullable object must have a value.")
+    raise ExpressionError("NullReferenceException", _NRE)
+
+
+def _missing(type_name: str, name: str) -> NoReturn:
+    raise ExpressionError(
+        "MissingMemberException", f"'{type_name}' does not contain a definition for '{name}'"
+    )
+
+
+def set_member(obj: object, name: str, value: object) -> None:
+    """``obj.Name = value``."""
+    table = TABLES.get(obj.__class__) or table_of(obj)
+    setter = table.setters.get(name)
+    if setter is None:
+        if name in table.members:
+            raise ExpressionError(
+                "InvalidOperationException",
+                f"Property or indexer '{table.type.name}.{name}' cannot be assigned to "
+                "-- it is read only",
+            )
+        _missing(table.type.name, name)
+    try:
+        setter(obj, value)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def call_method(
+    obj: object, name: str, args: Sequence[object], type_args: Sequence[TypeRef] = ()
+) -> object:
+    """``obj.Name<T..>(args)``, including extension methods (Linq, AsJwt, GetValueOrDefault)."""
+    try:
+        method = _METHODS[obj.__class__][name]
+    except KeyError:
+        if obj is None:
+            if name == "GetValueOrDefault" and not args:
+                return None
+            raise ExpressionError("NullReferenceException", _NRE) from None
+        table = _table(obj)
+        found = table.methods.get(name)
+        if found is None:
+            _missing(table.type.name, name)
+        method = found
+    try:
+        return method(obj, args, type_args)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def get_static(t: TypeRef, name: str) -> object:
+    """``Type.Name`` (static property, field or enum member)."""
+    getter = t.statics.get(name)
+    if getter is None:
+        _missing(t.name, name)
+    try:
+        return getter()
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def call_static(
+    t: TypeRef, name: str, args: Sequence[object], type_args: Sequence[TypeRef] = ()
+) -> object:
+    """``Type.Name<T..>(args)``."""
+    method = t.static_methods.get(name)
+    if method is None:
+        _missing(t.name, name)
+    try:
+        return method(args, type_args)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def construct(t: TypeRef, args: Sequence[object], type_args: Sequence[TypeRef] = ()) -> object:
+    """``new T<..>(args)``."""
+    ctor = t.construct
+    if ctor is None:
+        if t.value_type and not args:
+            return t.default
+        raise ExpressionError(
+            "MissingMethodException",
+            f"Cannot create an instance of '{t.name}' in a policy expression",
+        )
+    try:
+        return ctor(args, type_args)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def new_array(t: TypeRef | None, items: Sequence[object]) -> object:
+    """``new[] {..}`` (t is None) or ``new T[] {..}`` (t is the element type or the array type)."""
+    clr.check_items(len(items))
+    if t is None:
+        return list(items)
+    element = t.element or t
+    if element.name == "Byte":
+        return bytes(dotnet.to_integral(dotnet.Byte, cast(element, x)) for x in items)
+    if element.value_type and element.convert is not None:
+        return [None if x is None and element.nullable_of else cast(element, x) for x in items]
+    for x in items:
+        if x is not None and not element.is_instance(x) and element.name != "Object":
+            cast(element, x)  # raises InvalidCast with the .NET message
+    return list(items)
+
+
+_INDEXERS: dict[type, clr.Indexer] = {}
+
+
+def index(obj: object, args: Sequence[object]) -> object:
+    """``obj[args]``."""
+    try:
+        indexer = _INDEXERS[obj.__class__]
+    except KeyError:
+        table = TABLES.get(obj.__class__) or table_of(obj)
+        if table.indexer is None:
+            raise ExpressionError(
+                "InvalidOperationException",
+                f"Cannot apply indexing with [] to an expression of type '{table.type.name}'",
+            ) from None
+        indexer = _INDEXERS[obj.__class__] = table.indexer
+    try:
+        return indexer(obj, args)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def set_index(obj: object, args: Sequence[object], value: object) -> None:
+    """``obj[args] = value``."""
+    table = TABLES.get(obj.__class__) or table_of(obj)
+    setter = table.set_indexer
+    if setter is None:
+        raise ExpressionError(
+            "InvalidOperationException",
+            f"Property or indexer '{table.type.name}.this[]' cannot be "
+            "assigned to -- it is read only",
+        )
+    try:
+        setter(obj, args, value)
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+# ---------------------------------------------------------------- conversions
+
+CAST_HOOKS = clr.CAST_HOOKS
+_STRING = strings.STRING
+
+
+def cast(t: TypeRef, value: object) -> object:
+    """``(T)value``: reference casts, unboxing, explicit numeric conversions, JToken conversions.
+
+    Numeric leniency (we have no static types): numeric → numeric explicit conversions are
+    allowed with C# unchecked semantics, except Int64 → Int32, which fails with
+    InvalidCastException as unboxing a boxed long does (spec 2.6)."""
+    if t is _STRING and (type(value) is str or value is None):
+        return value  # the common (string)x
+    try:
+        hook = CAST_HOOKS.get(type(value))
+        if hook is not None:
+            r = hook(t, value)
+            if r is not NotImplemented:
+                return r
+        if t.nullable_of is not None:
+            if value is None:
+                return None
+            t = t.nullable_of
+        if value is None:
+            if t.value_type:
+                raise ExpressionError("NullReferenceException", _NRE)
+            return None
+        if t.convert is not None:
+            return t.convert(value)
+        if t.is_instance(value):
+            return value
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(value, full=True)}' "
+            f"to type '{t.full_name}'.",
+        )
+    except ExpressionError:
+        raise
+    except Exception as e:
+        raise _convert_exception(e) from None
+
+
+def _int32_convert(v: object) -> object:
+    if type(v) is int:
+        return v
+    if type(v) is dotnet.Int64:
+        raise ExpressionError(
+            "InvalidCastException",
+            "Unable to cast object of type 'System.Int64' to type 'System.Int32'.",
+        )
+    return dotnet.to_integral(int, v)
+
+
+dotnet.INT32.convert = _int32_convert
+
+
+def is_instance(t: TypeRef, value: object) -> bool:
+    """``value is T`` (false for null)."""
+    return t.is_instance(value)
+
+
+def default_of(t: TypeRef) -> object:
+    """``default(T)``."""
+    if t.nullable_of is not None or not t.value_type:
+        return None
+    return t.default
+
+
+def iterate(value: object) -> Iterable[object]:
+    """What ``foreach`` enumerates."""
+    if value is None:
+        raise ExpressionError("NullReferenceException", _NRE)
+    try:
+        return linq.items_of(value)
+    except Exception as e:
+        raise _convert_exception(e) from None
