@@ -1,7 +1,32 @@
-"""aiohttp_apim: Azure API Management caching policies, as APIM users write them, in aiohttp."""
+"""aiohttp_apim: Azure API Management caching policies, as APIM users write them, in aiohttp.
 
-from aiohttp_apim.errors import PolicyError
+    gateway = aiohttp_apim.setup(app, policies="policies/")
+
+Public names only; everything else is private to the package.
+"""
+
+from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable
+from aiohttp_apim.cache.memory import MemoryCache
+from aiohttp_apim.errors import PolicyError, Problem
+from aiohttp_apim.identity import Subscriptions
+from aiohttp_apim.policy.sources import load_policies
+from aiohttp_apim.web import GATEWAY, Gateway, policy_middleware, setup
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["PolicyError", "__version__"]
+__all__ = [
+    "GATEWAY",
+    "Cache",
+    "CacheHit",
+    "CacheUnavailable",
+    "Gateway",
+    "MemoryCache",
+    "PolicyError",
+    "Problem",
+    "Subscriptions",
+    "__version__",
+    "load_policies",
+    "policy_middleware",
+    "setup",
+]
+

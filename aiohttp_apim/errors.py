@@ -5,10 +5,11 @@ The exception tree::
     Exception
     ├── PolicyError            load time: a policy set that cannot run (xml, expression,
     │                          unsupported-policy, validation, binding); carries every Problem found
-    └── ApimRuntimeError       run time: something a policy did failed; the pipeline turns it into
-        │                      ``context.LastError`` and runs ``on-error``
-        ├── ExpressionError    a policy expression threw (Reason ``ExpressionValueEvaluationFailure``);
-        │                      ``exception_type`` names the .NET exception it stands for
+    └── ApimRuntimeError       run time: something a policy did failed; the pipeline turns
+        │                      it into ``context.LastError`` and runs ``on-error``
+        ├── ExpressionError    a policy expression threw (Reason
+        │                      ``ExpressionValueEvaluationFailure``); ``exception_type`` names
+        │                      the .NET exception it stands for
         └── PolicyRuntimeError a policy itself failed (Reason given by the policy)
 
 Nothing here imports aiohttp or redis: errors are shared by every layer.

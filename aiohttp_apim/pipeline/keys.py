@@ -12,10 +12,19 @@ imitate a separator, whatever bytes a client sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["KeyShape", "escape", "response_cache_key"]
+__all__ = ["KeyShape", "ValuesLookup", "escape", "response_cache_key"]
+
+
+class ValuesLookup(Protocol):
+    """Where the key reads header or query values: ``get(name)`` is every value of ``name`` in
+    arrival order, or None when absent. A ``Mapping[str, Sequence[str]]`` is one; the pipeline
+    passes its live header store and query view, so nothing is copied for the key."""
+
+    def get(self, name: str, /) -> Sequence[str] | None: ...
 
 # "|" separates components, "=" introduces a value and "!" marks an absent one; "%" escapes.
 _ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D", "!": "%21", "\n": "%0A"})
@@ -76,8 +85,8 @@ def response_cache_key(
     shape: KeyShape,
     *,
     url: str,
-    headers: Mapping[str, Sequence[str]],
-    query: Mapping[str, Sequence[str]],
+    headers: ValuesLookup,
+    query: ValuesLookup,
     vary_by_developer: bool = False,
     developer: str | None = None,
     vary_by_groups: bool = False,
@@ -85,18 +94,20 @@ def response_cache_key(
 ) -> str:
     """The key of one request.
 
-    ``url`` is ``scheme://host:port/path`` as the lookup sees it (lower-casing scheme and host is
-    the caller's job: it knows the URL's parts). ``developer`` is the caller's user id (``None``
-    for an anonymous caller) and counts only when ``vary_by_developer``; ``groups`` are the
-    caller's group ids and count only when ``vary_by_groups``. ``headers`` maps lower-cased names
-    to values; ``query`` maps names to values. The values of a repeated header or parameter are
+    ``url`` names the resource as the backend sees it: spec 4.5's ``scheme://host:port/path``
+    of the backend URL; the gateway passes the path alone, its backend being the app itself.
+    ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only
+    when ``vary_by_developer``; ``groups`` are the caller's group ids and count only when
+    ``vary_by_groups``. ``headers`` looks values up by lower-cased name (it may be
+    case-insensitive itself); ``query`` by name. The values of a repeated header or parameter are
     joined with ``,`` in arrival order, as ``GetValueOrDefault`` joins them.
     """
     parts = [shape.prefix, "u=" + escape(url)]
     if vary_by_developer:
         parts.append("d!" if developer is None else "d=" + escape(developer))
     if vary_by_groups:
-        parts.append("g=" + ",".join(escape(g).replace(",", "%2C") for g in sorted(groups)))
+        # "g" then "=<id>" per group: no groups ("g") and one empty id ("g=") stay distinct.
+        parts.append("g" + "".join("=" + escape(g) for g in sorted(groups)))
     for name in shape.headers:
         values = headers.get(name)
         parts.append(

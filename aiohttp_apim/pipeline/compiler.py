@@ -1,0 +1,312 @@
+"""Compiling effective policies into plans: one step object per policy element, once.
+
+Everything that does not depend on the request is decided here: literal attribute values (and
+constant expressions) become constants, ``caching-type`` becomes the cache object itself, the
+response-cache key's fixed part becomes a :class:`~aiohttp_apim.pipeline.keys.KeyShape`, every
+step learns its ``LastError`` location, and the outbound statements a cache hit resumes with are
+flattened out of any ``choose`` (spec 4.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp_apim.cache.base import Cache
+from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.keys import KeyShape
+from aiohttp_apim.pipeline.plan import Plan
+from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
+from aiohttp_apim.pipeline.steps.base import Step, StepMeta
+from aiohttp_apim.pipeline.steps.caching import CacheLookupStep, CacheStoreStep
+from aiohttp_apim.pipeline.steps.control import (
+    Branch,
+    ChooseStep,
+    ReturnResponseStep,
+    SetVariableStep,
+)
+from aiohttp_apim.pipeline.steps.message import SetBodyStep, SetHeaderStep, SetStatusStep, Target
+from aiohttp_apim.pipeline.steps.unsupported import NotSupportedStep
+from aiohttp_apim.pipeline.values import (
+    Val,
+    as_bool,
+    as_enum,
+    as_int,
+    as_str,
+    compile_typed,
+    compile_value,
+)
+from aiohttp_apim.policy import model as m
+from aiohttp_apim.policy.scopes import EffectiveItem, PolicySet, ScopeKey
+
+__all__ = ["CompileOptions", "compile_plan", "resume_points"]
+
+_SECTION_TARGET = {
+    m.SectionName.INBOUND: Target.REQUEST,
+    m.SectionName.BACKEND: Target.REQUEST,
+    m.SectionName.OUTBOUND: Target.RESPONSE,
+    m.SectionName.ON_ERROR: Target.RESPONSE,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompileOptions:
+    """What plans are compiled against: the gateway's caches and limits."""
+
+    generation: str
+    internal_cache: Cache | None
+    external_cache: Cache | None
+    cache_timeout: float
+    max_response_bytes: int
+
+    def cache_for(self, caching_type: m.CachingType) -> Cache | None:
+        """``caching-type`` resolved as APIM does (spec 3.1); None: no such cache here."""
+        if caching_type is m.CachingType.INTERNAL:
+            return self.internal_cache
+        if caching_type is m.CachingType.EXTERNAL:
+            return self.external_cache
+        return self.external_cache if self.external_cache is not None else self.internal_cache
+
+
+def compile_plan(
+    policies: PolicySet,
+    key: ScopeKey,
+    options: CompileOptions,
+    *,
+    operation_method: str = "",
+    url_template: str = "",
+) -> Plan:
+    product, api, operation = key
+    effective = policies.effective(product, api, operation)
+    compiler = _Compiler(key, options)
+    inbound = compiler.section(m.SectionName.INBOUND, effective.inbound)
+    backend = compiler.section(m.SectionName.BACKEND, effective.backend)
+    outbound = compiler.section(m.SectionName.OUTBOUND, effective.outbound)
+    on_error = compiler.section(m.SectionName.ON_ERROR, effective.on_error)
+    return Plan(
+        key=key,
+        inbound=inbound,
+        backend=backend,
+        outbound=outbound,
+        on_error=on_error,
+        resume_after=resume_points(outbound),
+        reads_request_body="Body" in compiler.names and "Request" in compiler.names,
+        api_view=None if api is None else ctx.Api(id=api, name=api),
+        operation_view=None
+        if operation is None
+        else ctx.Operation(
+            id=operation,
+            method="" if operation_method == "*" else operation_method,
+            name=operation,
+            url_template=url_template,
+        ),
+    )
+
+
+def resume_points(outbound: tuple[Step, ...]) -> tuple[tuple[Step, ...], ...]:
+    """For each cache-store in ``outbound`` (depth first, document order), the steps a hit of
+    its entries runs: the rest of its own sequence, then the rest of each enclosing one. Sets
+    each store's ``marker`` to its index."""
+    points: list[tuple[Step, ...]] = []
+
+    def walk(steps: tuple[Step, ...], after: tuple[Step, ...]) -> None:
+        for index, step in enumerate(steps):
+            rest = steps[index + 1 :] + after
+            if isinstance(step, CacheStoreStep):
+                step.marker = len(points)
+                points.append(rest)
+            elif isinstance(step, ChooseStep):
+                for branch in step.branches():
+                    walk(branch, rest)
+
+    walk(outbound, ())
+    return tuple(points)
+
+
+class _Compiler:
+    def __init__(self, key: ScopeKey, options: CompileOptions) -> None:
+        self.key = key
+        self.options = options
+        self.names: set[str] = set()
+
+    # --- values -------------------------------------------------------------------------------
+
+    def value(self, value: m.Literal[Any] | m.Expr, convert: Callable[[object], Any]) -> Val[Any]:
+        compiled = compile_value(value, convert)
+        self.names |= compiled.names
+        return compiled
+
+    def typed(self, value: m.Literal[Any] | m.Expr) -> Val[object]:
+        compiled = compile_typed(value)
+        self.names |= compiled.names
+        return compiled
+
+    # --- sequences ----------------------------------------------------------------------------
+
+    def section(
+        self, name: m.SectionName, items: tuple[EffectiveItem, ...]
+    ) -> tuple[Step, ...]:
+        def meta(statement: m.Statement, path: str, item: EffectiveItem) -> StepMeta:
+            return StepMeta(
+                source=statement.element,
+                scope=item.scope.value,
+                section=name.value,
+                path=path,
+                policy_id=statement.id or "",
+            )
+
+        paths = _paths((item.statement.element for item in items), "")
+        return tuple(
+            self.statement(item.statement, meta(item.statement, path, item), name)
+            for item, path in zip(items, paths, strict=True)
+        )
+
+    def statements(
+        self, items: tuple[m.Statement, ...], parent: StepMeta, section: m.SectionName
+    ) -> tuple[Step, ...]:
+        steps = []
+        paths = _paths((statement.element for statement in items), parent.path + "\\")
+        for statement, path in zip(items, paths, strict=True):
+            meta = StepMeta(
+                source=statement.element,
+                scope=parent.scope,
+                section=parent.section,
+                path=path,
+                policy_id=statement.id or "",
+            )
+            steps.append(self.statement(statement, meta, section))
+        return tuple(steps)
+
+    # --- statements ---------------------------------------------------------------------------
+
+    def statement(self, s: m.Statement, meta: StepMeta, section: m.SectionName) -> Step:
+        target = _SECTION_TARGET[section]
+        if isinstance(s, m.SetVariable):
+            return SetVariableStep(meta, s.name, self.typed(s.value))
+        if isinstance(s, m.SetHeader):
+            return self.set_header(s, meta, target)
+        if isinstance(s, m.SetStatus):
+            return self.set_status(s, meta)
+        if isinstance(s, m.SetBody):
+            return self.set_body(s, meta, target)
+        if isinstance(s, m.Choose):
+            return self.choose(s, meta, section)
+        if isinstance(s, m.ReturnResponse):
+            return self.return_response(s, meta)
+        if isinstance(s, m.ForwardRequest):
+            return ForwardRequestStep(
+                meta,
+                timeout=None if s.timeout is None else self.value(s.timeout, as_int),
+                timeout_ms=None if s.timeout_ms is None else self.value(s.timeout_ms, as_int),
+                fail_on_error_status_code=self.value(s.fail_on_error_status_code, as_bool),
+            )
+        if isinstance(s, m.CacheLookup):
+            return self.cache_lookup(s, meta)
+        if isinstance(s, m.CacheStore):
+            return CacheStoreStep(
+                meta,
+                duration=self.value(s.duration, as_int),
+                cache_response=self.value(s.cache_response, as_bool),
+                max_bytes=self.options.max_response_bytes,
+            )
+        # rate-limit-by-key, send-request, cache-*-value (next issue); base and include-fragment
+        # never get here (scopes expands and inlines them).
+        return NotSupportedStep(meta)
+
+    def set_header(self, s: m.SetHeader, meta: StepMeta, target: Target) -> SetHeaderStep:
+        return SetHeaderStep(
+            meta,
+            target,
+            self.value(s.name, as_str),
+            self.value(s.exists_action, as_enum(m.ExistsAction)),
+            tuple(self.value(v, as_str) for v in s.values),
+        )
+
+    def set_status(self, s: m.SetStatus, meta: StepMeta) -> SetStatusStep:
+        return SetStatusStep(
+            meta,
+            self.value(s.code, as_int),
+            None if s.reason is None else self.value(s.reason, as_str),
+        )
+
+    def set_body(self, s: m.SetBody, meta: StepMeta, target: Target) -> Step:
+        if s.template is not None:
+            return NotSupportedStep(meta, f"<set-body template=\"{s.template.value}\">")
+        return SetBodyStep(meta, target, self.typed(s.value))
+
+    def choose(self, s: m.Choose, meta: StepMeta, section: m.SectionName) -> ChooseStep:
+        whens = []
+        for index, when in enumerate(s.whens, start=1):
+            branch_meta = meta.nested(f"when[{index}]", source=meta.source, policy_id=s.id)
+            whens.append(
+                Branch(
+                    self.value(when.condition, as_bool),
+                    self.statements(when.items, branch_meta, section),
+                    branch_meta,
+                )
+            )
+        otherwise: tuple[Step, ...] = ()
+        if s.otherwise is not None:
+            otherwise_meta = meta.nested("otherwise[1]", source=meta.source, policy_id=s.id)
+            otherwise = self.statements(s.otherwise, otherwise_meta, section)
+        return ChooseStep(meta, tuple(whens), otherwise)
+
+    def return_response(self, s: m.ReturnResponse, meta: StepMeta) -> ReturnResponseStep:
+        children: list[Step] = []
+        parts: list[m.SetStatus | m.SetHeader | m.SetBody] = []
+        if s.set_status is not None:
+            parts.append(s.set_status)
+        parts += s.set_headers
+        if s.set_body is not None:
+            parts.append(s.set_body)
+        paths = _paths((part.element for part in parts), meta.path + "\\")
+        for part, path in zip(parts, paths, strict=True):
+            child = StepMeta(
+                source=part.element,
+                scope=meta.scope,
+                section=meta.section,
+                path=path,
+                policy_id=part.id or "",
+            )
+            if isinstance(part, m.SetStatus):
+                children.append(self.set_status(part, child))
+            elif isinstance(part, m.SetHeader):
+                children.append(self.set_header(part, child, Target.RESPONSE))
+            else:
+                children.append(self.set_body(part, child, Target.RESPONSE))
+        return ReturnResponseStep(meta, s.response_variable_name, tuple(children))
+
+    def cache_lookup(self, s: m.CacheLookup, meta: StepMeta) -> CacheLookupStep:
+        product, api, operation = self.key
+        options = self.options
+        return CacheLookupStep(
+            meta,
+            shape=KeyShape.build(
+                generation=options.generation,
+                product=product,
+                api=api,
+                revision="1",
+                operation=operation,
+                vary_by_headers=s.vary_by_headers,
+                vary_by_query_parameters=s.vary_by_query_parameters,
+            ),
+            cache=options.cache_for(s.caching_type),
+            timeout=options.cache_timeout,
+            vary_by_developer=self.value(s.vary_by_developer, as_bool),
+            vary_by_groups=self.value(s.vary_by_developer_groups, as_bool),
+            downstream=self.value(s.downstream_caching_type, as_enum(m.DownstreamCachingType)),
+            must_revalidate=self.value(s.must_revalidate, as_bool),
+            allow_private=self.value(s.allow_private_response_caching, as_bool),
+        )
+
+
+def _paths(elements: Iterable[str], prefix: str) -> list[str]:
+    """The path of each element: ``prefix + element[n]``, ``n`` counting same-named siblings
+    from 1 (the XPath-like ``choose[3]`` of ``LastError.Path``)."""
+    counts: dict[str, int] = {}
+    paths = []
+    for element in elements:
+        counts[element] = counts.get(element, 0) + 1
+        paths.append(f"{prefix}{element}[{counts[element]}]")
+    return paths

@@ -1,0 +1,302 @@
+"""The state of one request going through the pipeline, and what the pipeline needs from outside.
+
+:class:`Exchange` is made per request and is all the steps touch: the request as inbound has
+changed it, the current response, the variables, the cache lookup's record and, built only when
+an expression first runs, the expression ``context``. The pipeline does not import aiohttp.web:
+the request is read through the :class:`HttpRequest` protocol (an ``aiohttp.web.Request`` is
+one as it is, so nothing is wrapped per request) and responses are made and the backend called
+through the :class:`Adapter` the web layer supplies.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from multidict import CIMultiDictProxy, MultiMapping
+from yarl import URL
+
+from aiohttp_apim.cache.base import Cache, Clock
+from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.identity import Caller
+from aiohttp_apim.pipeline.headers import HeaderStore
+from aiohttp_apim.policy.model import DownstreamCachingType
+
+if TYPE_CHECKING:
+    from aiohttp_apim.expressions import CompiledExpression
+    from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
+    from aiohttp_apim.pipeline.exprcontext import IdentityViews
+    from aiohttp_apim.pipeline.plan import Plan
+
+__all__ = [
+    "Adapter",
+    "Exchange",
+    "HttpRequest",
+    "LookupRecord",
+    "ResponseState",
+    "Runtime",
+    "Signal",
+]
+
+
+class Signal(enum.Enum):
+    """What a step tells the runner besides "carry on" (None)."""
+
+    RETURN = "return"
+    """return-response: the response is final; no backend, no outbound."""
+    HIT = "hit"
+    """cache-lookup hit: skip the rest of inbound and the backend, resume outbound after the
+    cache-store that stored the entry."""
+
+
+class HttpRequest(Protocol):
+    """What the pipeline reads of the incoming request (``aiohttp.web.Request`` as it is)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def host(self) -> str: ...
+    @property
+    def url(self) -> URL: ...
+    @property
+    def rel_url(self) -> URL: ...
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+    @property
+    def query(self) -> MultiMapping[str]: ...
+    @property
+    def remote(self) -> str | None: ...
+    @property
+    def can_read_body(self) -> bool: ...
+    def read(self) -> Awaitable[bytes]: ...
+
+
+class Adapter(Protocol):
+    """The web layer's side of the pipeline: making responses and calling the backend."""
+
+    def new_response(
+        self, status: int, reason: str | None, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> ResponseState:
+        """A response the pipeline made (cache hit, return-response, error)."""
+        ...
+
+    def forward(self, x: Exchange, timeout: float | None) -> Awaitable[None]:
+        """Call the route's handler with the request as inbound left it; set ``x.response``
+        (or ``x.passthrough`` for a response the pipeline cannot buffer)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    """Everything of a gateway that requests share (immutable once the gateway is built)."""
+
+    adapter: Adapter
+    clock: Clock
+    background: BackgroundWrites
+    failures: FailureLog
+    cache_write_timeout: float
+    deployment: ctx.Deployment
+    identities: IdentityViews
+
+
+@dataclass(slots=True)
+class LookupRecord:
+    """What a cache-lookup that missed leaves for cache-store (spec 4.6 step 3)."""
+
+    cache: Cache | None
+    """None: the configured caching type has no cache here; cache-store does nothing."""
+    key: str
+    downstream: DownstreamCachingType
+    must_revalidate: bool
+    stored: bool = False
+
+
+class ResponseState:
+    """The current response: status, reason, headers, body, and the web layer's response object
+    (``origin``) that carries them out -- the handler's own, so its cookies and compression
+    settings survive, or one the adapter made."""
+
+    __slots__ = ("_body", "_message", "_view", "headers", "origin", "reason", "status")
+
+    def __init__(
+        self, status: int, reason: str, headers: HeaderStore, body: bytes, origin: object
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self._body = body
+        self._message: ctx.MessageBody | None = None
+        self._view: ctx.Response | None = None
+        self.origin = origin
+
+    @property
+    def body(self) -> bytes:
+        message = self._message
+        return self._body if message is None else message.content
+
+    @property
+    def body_changed(self) -> bool:
+        """Whether the body differs from the one the response was made with (set by a policy,
+        or consumed by an expression reading it without ``preserveContent``)."""
+        message = self._message
+        return message is not None and message.content is not self._body
+
+    def set_body(self, body: bytes) -> None:
+        message = self._message
+        if message is None:
+            self._message = ctx.MessageBody(body, self.headers.joined("Content-Type"))
+        else:
+            message.set(body)
+
+    def set_status(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        view = self._view
+        if view is not None:
+            view.status_code = status
+            view.status_reason = reason
+
+    def view(self) -> ctx.Response:
+        """``context.Response``: the same status, headers and body, seen by expressions."""
+        view = self._view
+        if view is None:
+            message = self._message
+            if message is None:
+                message = self._message = ctx.MessageBody(
+                    self._body, self.headers.joined("Content-Type")
+                )
+            view = self._view = ctx.Response(
+                status_code=self.status,
+                status_reason=self.reason,
+                headers=self.headers.dictionary(),
+                body=message,
+            )
+        return view
+
+
+class Exchange:
+    """One request on its way through a plan."""
+
+    __slots__ = (
+        "_context",
+        "_request_id",
+        "_variables",
+        "caller",
+        "handler",
+        "http",
+        "last_error",
+        "lookup",
+        "match_info",
+        "method",
+        "passthrough",
+        "plan",
+        "request_body",
+        "request_body_changed",
+        "request_headers",
+        "response",
+        "resume",
+        "runtime",
+        "started",
+    )
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        plan: Plan,
+        http: HttpRequest,
+        handler: object,
+        caller: Caller,
+        match_info: Mapping[str, str],
+    ) -> None:
+        self.runtime = runtime
+        self.plan = plan
+        self.http = http
+        self.handler = handler
+        """The web layer's next handler, for forward-request (opaque here)."""
+        self.caller = caller
+        self.match_info = match_info
+        self.method = http.method
+        self.request_headers = HeaderStore(http.headers, owned=False)
+        self.request_body: ctx.MessageBody | None = None
+        """The request body once read or set; None while it is still unread in the stream."""
+        self.request_body_changed = False
+        self.response: ResponseState | None = None
+        self.passthrough: object = None
+        """A response the handler streamed itself: sent as it is, no outbound, never cached."""
+        self.lookup: LookupRecord | None = None
+        self.resume = 0
+        """On a hit: which cache-store stored the entry (outbound resumes after it)."""
+        self.last_error: ctx.LastError | None = None
+        self.started = runtime.clock()
+        self._variables: ctx.Variables | None = None
+        self._context: ctx.ExpressionContext | None = None
+        self._request_id: uuid.UUID | None = None
+
+    # --- lazily made parts ---------------------------------------------------------------------
+
+    @property
+    def variables(self) -> ctx.Variables:
+        variables = self._variables
+        if variables is None:
+            variables = self._variables = ctx.Variables()
+        return variables
+
+    @property
+    def request_id(self) -> uuid.UUID:
+        request_id = self._request_id
+        if request_id is None:
+            request_id = self._request_id = uuid.uuid4()
+        return request_id
+
+    def evaluate(self, expression: CompiledExpression) -> object:
+        """Run a policy expression against this request's ``context``."""
+        context = self._context
+        if context is None:
+            from aiohttp_apim.pipeline.exprcontext import build_context
+
+            context = self._context = build_context(self)
+        return expression(context)
+
+    # --- changes that expressions must see ------------------------------------------------------
+
+    def set_response(self, response: ResponseState | None) -> None:
+        self.response = response
+        self.passthrough = None
+        context = self._context
+        if context is not None:
+            context.response = None if response is None else response.view()
+
+    def set_last_error(self, error: ctx.LastError) -> None:
+        self.last_error = error
+        context = self._context
+        if context is not None:
+            context.last_error = error
+
+    def set_request_body(self, body: bytes) -> None:
+        message = self.request_body
+        if message is None:
+            self.request_body = ctx.MessageBody(body, self.request_headers.joined("Content-Type"))
+        else:
+            message.set(body)
+        self.request_body_changed = True
+        # The view already built (if any) holds the MessageBody object itself; a first body
+        # must be put there.
+        context = self._context
+        if context is not None and context.request is not None:
+            context.request.body = self.request_body
+
+    async def read_request_body(self) -> None:
+        """Read the request body so that expressions can see it (``context.Request.Body``)."""
+        if self.request_body is None:
+            http = self.http
+            content = await http.read() if http.can_read_body else b""
+            content_type = self.request_headers.joined("Content-Type")
+            self.request_body = ctx.MessageBody(content, content_type)
+            context = self._context
+            if context is not None and context.request is not None:
+                context.request.body = self.request_body

@@ -1,0 +1,111 @@
+"""Running a plan: inbound, backend, outbound; on an error, on-error (spec 1.3-1.4).
+
+A cache hit skips the rest of inbound and the backend and resumes outbound after the cache-store
+that stored the entry; return-response ends the request with its response. Any failure abandons
+the section and runs the effective on-error section with ``context.LastError`` set and
+``context.Response`` already APIM's default error answer, so an on-error that does nothing (or
+is absent) answers with that default, and one that fails too answers with the default for its
+own error. Nothing of a Python traceback ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp_apim.expressions.context import LastError
+from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
+from aiohttp_apim.pipeline.steps.base import Abort, run_steps
+
+__all__ = [
+    "SUBSCRIPTION_KEY_INVALID",
+    "SUBSCRIPTION_KEY_NOT_FOUND",
+    "default_error_response",
+    "run_exchange",
+    "run_failure",
+]
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTION_KEY_NOT_FOUND = LastError(
+    source="authorization",
+    reason="SubscriptionKeyNotFound",
+    message="Access denied due to missing subscription key. Make sure to include subscription "
+    "key when making requests to an API.",
+    section="inbound",
+)
+SUBSCRIPTION_KEY_INVALID = LastError(
+    source="authorization",
+    reason="SubscriptionKeyInvalid",
+    message="Access denied due to invalid subscription key. Make sure to provide a valid key "
+    "for an active subscription.",
+    section="inbound",
+)
+_UNAUTHORIZED = frozenset({"SubscriptionKeyNotFound", "SubscriptionKeyInvalid"})
+_JSON = ("Content-Type", "application/json; charset=utf-8")
+
+
+async def run_exchange(x: Exchange) -> None:
+    """Run ``x``'s plan; afterwards ``x.response`` (or ``x.passthrough``) is the answer."""
+    plan = x.plan
+    try:
+        if plan.reads_request_body:
+            await x.read_request_body()
+        signal = await run_steps(plan.inbound, x)
+        if signal is Signal.HIT:
+            resumed = plan.outbound_after_hit(x.resume)
+            if resumed:
+                await run_steps(resumed, x)
+            return
+        if signal is Signal.RETURN:
+            return
+        if await run_steps(plan.backend, x) is Signal.RETURN or x.passthrough is not None:
+            return
+        if x.response is None:  # a backend section that calls no backend
+            x.set_response(x.runtime.adapter.new_response(200, "OK", (), b""))
+        await run_steps(plan.outbound, x)
+    except Abort as abort:
+        await run_failure(x, abort.error)
+
+
+async def run_failure(x: Exchange, error: LastError) -> None:
+    """Handle ``error``: the default error answer, then the effective on-error section."""
+    x.set_last_error(error)
+    x.set_response(default_error_response(x, error))
+    try:
+        await run_steps(x.plan.on_error, x)
+    except Abort as again:
+        logger.info(
+            "on-error failed too (%s at %s: %s); answering with the default error response",
+            again.error.source,
+            again.error.path,
+            again.error.message,
+        )
+        x.set_last_error(again.error)
+        x.set_response(default_error_response(x, again.error))
+
+
+def default_error_response(x: Exchange, error: LastError) -> ResponseState:
+    """APIM's own answer to an error no policy handled: 401 for subscription keys (with the
+    documented messages), else 500 with the request's activity id."""
+    if error.reason in _UNAUTHORIZED:
+        status, reason = 401, "Unauthorized"
+        payload: dict[str, object] = {"statusCode": 401, "message": error.message}
+        headers = [
+            _JSON,
+            (
+                "WWW-Authenticate",
+                'AzureApiManagementKey realm="aiohttp_apim",name="Ocp-Apim-Subscription-Key",'
+                'type="header"',
+            ),
+        ]
+    else:
+        status, reason = 500, "Internal Server Error"
+        payload = {
+            "statusCode": 500,
+            "message": "Internal server error",
+            "activityId": str(x.request_id),
+        }
+        headers = [_JSON]
+    body = json.dumps(payload).encode("utf-8")
+    return x.runtime.adapter.new_response(status, reason, headers, body)

@@ -1,0 +1,1 @@
+"""One step class per policy element (see ``base`` for what a step is)."""

@@ -1,0 +1,169 @@
+"""Attribute values as steps read them: a constant fixed at compile time, or an expression
+evaluated per request and converted to the attribute's declared type (spec 2.2).
+
+A literal (and an expression the compiler folded to a constant, such as ``@(1800)``) becomes a
+constant once, at plan compilation, so the common case costs an attribute read per request and
+never builds the expression ``context``.
+
+Conversions (spec 2.2): a bool attribute takes a bool (or "true"/"false" text); an int attribute
+takes an integer (or text that parses as one, as a published snippet relies on); a string
+attribute turns null into "" and anything else into its .NET ``ToString()``; an enumeration
+attribute takes its text case-insensitively. Anything else is an ``InvalidCastException``, which
+the pipeline reports as ``ExpressionValueEvaluationFailure`` like any expression failure.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions.runtime import to_string
+from aiohttp_apim.policy.model import Expr, Literal
+
+if TYPE_CHECKING:
+    from aiohttp_apim.expressions import CompiledExpression
+    from aiohttp_apim.pipeline.exchange import Exchange
+
+__all__ = [
+    "Val",
+    "as_bool",
+    "as_enum",
+    "as_int",
+    "as_str",
+    "compile_typed",
+    "compile_value",
+    "constant",
+]
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Val(Generic[T]):
+    """One attribute value of a compiled step: ``get(x)`` is its value for the request ``x``."""
+
+    __slots__ = ("const", "convert", "expression")
+
+    def __init__(
+        self,
+        const: T | None,
+        expression: CompiledExpression | None = None,
+        convert: Callable[[object], T] | None = None,
+    ) -> None:
+        self.const = const
+        self.expression = expression
+        self.convert = convert
+
+    @property
+    def is_constant(self) -> bool:
+        return self.expression is None
+
+    def get_constant(self) -> T:
+        """The value of a constant (check :attr:`is_constant` first)."""
+        assert self.expression is None, "not a constant"
+        return self.const  # type: ignore[return-value]
+
+    def get(self, x: Exchange) -> T:
+        expression = self.expression
+        if expression is None:
+            return self.const  # type: ignore[return-value]
+        result = x.evaluate(expression)
+        convert = self.convert
+        return result if convert is None else convert(result)  # type: ignore[return-value]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names the expression mentions (none for a constant)."""
+        return frozenset() if self.expression is None else self.expression.names
+
+
+def constant(value: T) -> Val[T]:
+    return Val(value)
+
+
+def compile_value(value: Literal[Any] | Expr, convert: Callable[[object], T]) -> Val[T]:
+    """A model value as a :class:`Val`; constant expressions are folded (and converted) now, so a
+    bad constant (``duration="@("x")"``) fails on every request exactly as it would at run time."""
+    if value.is_literal:
+        assert isinstance(value, Literal)
+        return Val(value.value)
+    assert isinstance(value, Expr)
+    expression = value.expression
+    if expression.is_constant:
+        try:
+            return Val(convert(expression.constant))
+        except ExpressionError:
+            pass  # keep it an expression: the failure is reported where and when it runs
+    return Val(None, expression, convert)
+
+
+def compile_typed(value: Literal[Any] | Expr) -> Val[object]:
+    """A value whose expression result keeps its type (``set-variable``); a literal is text."""
+    if value.is_literal:
+        assert isinstance(value, Literal)
+        return Val(value.value)
+    assert isinstance(value, Expr)
+    if value.expression.is_constant:
+        return Val(value.expression.constant)
+    return Val(None, value.expression, None)
+
+
+def _cast_error(value: object, target: str) -> ExpressionError:
+    from aiohttp_apim.expressions import clr
+
+    return ExpressionError(
+        "InvalidCastException",
+        f"Unable to cast object of type '{clr.net_name(value, full=True)}' to type '{target}'.",
+    )
+
+
+def as_bool(value: object) -> bool:
+    if type(value) is bool:
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise _cast_error(value, "System.Boolean")
+
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def as_int(value: object) -> int:
+    """An integer attribute: any .NET integer type, or text that parses as a decimal integer.
+    The range check is the caller's (``duration`` clamps, others refuse)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text.lstrip("+-")
+        if digits.isascii() and digits.isdigit() and len(text) - len(digits) <= 1:
+            if len(digits.lstrip("0")) > 12:  # far outside int32 either way; int() stays cheap
+                return _INT32_MAX + 1 if not text.startswith("-") else _INT32_MIN - 1
+            return int(text)
+        raise ExpressionError(
+            "FormatException", f"The input string '{value}' was not in a correct format."
+        )
+    raise _cast_error(value, "System.Int32")
+
+
+def as_str(value: object) -> str:
+    if type(value) is str:
+        return value
+    return to_string(value)
+
+
+def as_enum(enum_type: type[E]) -> Callable[[object], E]:
+    by_text = {str(member.value).lower(): member for member in enum_type}
+    allowed = ", ".join(str(member.value) for member in enum_type)
+
+    def convert(value: object) -> E:
+        member = by_text.get(as_str(value).strip().lower())
+        if member is None:
+            raise ExpressionError(
+                "ArgumentException", f"'{as_str(value)}' is not one of: {allowed}"
+            )
+        return member
+
+    return convert

@@ -1,0 +1,80 @@
+"""Installing the gateway: :func:`setup` for an app, :func:`policy_middleware` for a
+``web.Application(middlewares=[...])`` (api.md section 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from aiohttp_apim.cache.base import Cache, Clock
+from aiohttp_apim.identity import Subscriptions
+from aiohttp_apim.policy.scopes import PolicySet
+from aiohttp_apim.policy.sources import PolicySource
+from aiohttp_apim.web.gateway import GATEWAY, Gateway
+
+__all__ = ["policy_middleware", "setup"]
+
+
+def setup(
+    app: web.Application,
+    policies: PolicySource | PolicySet,
+    *,
+    internal_cache: Cache | None = None,
+    external_cache: Cache | None = None,
+    subscriptions: Subscriptions | None = None,
+    named_values: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    **options: Any,
+) -> Gateway:
+    """Run APIM policies in front of ``app``'s handlers; returns the :class:`Gateway`.
+
+    Loads, validates and compiles every policy now (a problem raises
+    :class:`~aiohttp_apim.PolicyError`); on startup checks that every operation policy binds to
+    a route named ``"<api>:<operation>"``; on cleanup waits for pending cache writes and closes
+    the caches the gateway made. ``options`` are :class:`Gateway`'s tuning keywords. The gateway
+    is also ``app[aiohttp_apim.GATEWAY]``.
+    """
+    gateway = Gateway(
+        policies,
+        internal_cache=internal_cache,
+        external_cache=external_cache,
+        subscriptions=subscriptions,
+        named_values=named_values,
+        clock=clock,
+        **options,
+    )
+    app.middlewares.append(gateway.middleware)
+    app[GATEWAY] = gateway
+    app.cleanup_ctx.append(gateway.lifecycle)
+    return gateway
+
+
+def policy_middleware(
+    policies: PolicySource | PolicySet,
+    *,
+    internal_cache: Cache | None = None,
+    external_cache: Cache | None = None,
+    subscriptions: Subscriptions | None = None,
+    named_values: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    **options: Any,
+) -> Middleware:
+    """The gateway as a middleware for ``web.Application(middlewares=[...])``.
+
+    Policies load and compile now, as with :func:`setup`; route binding is checked on the first
+    request (a problem is logged and answered with a 500). Nothing closes the caches or waits
+    for pending writes on shutdown: for that, use :func:`setup` or a :class:`Gateway` and its
+    ``middleware``, ``drain()`` and ``close()``.
+    """
+    return Gateway(
+        policies,
+        internal_cache=internal_cache,
+        external_cache=external_cache,
+        subscriptions=subscriptions,
+        named_values=named_values,
+        clock=clock,
+        **options,
+    ).middleware

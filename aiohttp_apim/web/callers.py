@@ -1,0 +1,44 @@
+"""Who is calling: the subscription key of a request (api.md section 4).
+
+The key comes from the ``Ocp-Apim-Subscription-Key`` header or else the ``subscription-key``
+query parameter (APIM's defaults). A known key that grants the API called makes the caller;
+otherwise the caller is anonymous -- or, when keys are required, APIM's 401 error.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from aiohttp_apim.expressions.context import LastError
+from aiohttp_apim.identity import ANONYMOUS, Caller, Subscriptions
+from aiohttp_apim.pipeline.runner import SUBSCRIPTION_KEY_INVALID, SUBSCRIPTION_KEY_NOT_FOUND
+
+__all__ = ["Callers"]
+
+
+class Callers:
+    """Resolves callers for one gateway; a :class:`Caller` is made once per subscription."""
+
+    __slots__ = ("_callers", "_subscriptions")
+
+    def __init__(self, subscriptions: Subscriptions | None) -> None:
+        self._subscriptions = subscriptions
+        self._callers: dict[str, Caller] = {}
+
+    def identify(self, request: web.Request, api: str | None) -> tuple[Caller, LastError | None]:
+        """The caller of ``request`` to ``api``, or the error that refuses it."""
+        subscriptions = self._subscriptions
+        if subscriptions is None:
+            return ANONYMOUS, None
+        key = request.headers.get(subscriptions.header_name) or request.query.get(
+            subscriptions.query_name
+        )
+        subscription = subscriptions.lookup(key) if key else None
+        if subscription is not None and subscription.grants(api):
+            caller = self._callers.get(subscription.key)
+            if caller is None:
+                caller = self._callers[subscription.key] = Caller(subscription)
+            return caller, None
+        if not subscriptions.required:
+            return ANONYMOUS, None
+        return ANONYMOUS, SUBSCRIPTION_KEY_INVALID if key else SUBSCRIPTION_KEY_NOT_FOUND

@@ -1,0 +1,89 @@
+"""The middleware: one request through the gateway.
+
+Per request it only looks things up -- the route's binding, the caller, the plan for the
+caller's product -- and runs the plan. A websocket upgrade is handed to its handler once the
+caller is admitted: a long-lived connection is no request/response exchange for policies to
+rewrite or cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
+
+from aiohttp_apim.errors import PolicyError
+from aiohttp_apim.pipeline.exchange import Exchange
+from aiohttp_apim.pipeline.runner import run_exchange, run_failure
+from aiohttp_apim.web.adapters import finish
+
+if TYPE_CHECKING:
+    from aiohttp_apim.web.gateway import Gateway
+
+__all__ = ["make_middleware"]
+
+logger = logging.getLogger(__name__)
+
+
+def make_middleware(gateway: Gateway) -> Middleware:
+    """The ``@web.middleware`` of ``gateway``."""
+    runtime = gateway.runtime
+    callers = gateway.callers
+
+    @web.middleware
+    async def apim_policies(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not gateway.bound and not _bind_on_first_request(gateway, request):
+            return _internal_error()
+        match_info = request.match_info
+        route = match_info.route
+        binding = gateway.route(route.name, route)
+        caller, refused = callers.identify(request, binding.api)
+        if refused is None and _is_websocket(request):
+            return await handler(request)
+        product = caller.product
+        plan = binding.plan(None if product is None else product.id)
+        x = Exchange(runtime, plan, request, handler, caller, match_info)
+        try:
+            if refused is None:
+                await run_exchange(x)
+            else:
+                await run_failure(x, refused)
+            return finish(x)
+        except (web.HTTPException, ConnectionError):
+            # 413 from reading an oversized body, a client gone mid-body: aiohttp's business.
+            raise
+        except Exception:
+            # A bug of ours: the application log gets it all, the caller APIM's plain 500.
+            logger.exception("aiohttp_apim failed on %s %s", request.method, request.path)
+            return _internal_error()
+
+    return apim_policies
+
+
+def _is_websocket(request: web.Request) -> bool:
+    upgrade = request.headers.get(hdrs.UPGRADE)
+    return upgrade is not None and upgrade.lower() == "websocket"
+
+
+def _bind_on_first_request(gateway: Gateway, request: web.Request) -> bool:
+    """For ``policy_middleware`` (no app at hand when it was made): bind to the app that serves
+    the first request. A binding problem is logged once; every request then gets a 500."""
+    if gateway.binding_error is None:
+        apps = request.match_info.apps
+        try:
+            gateway.bind(apps[0] if apps else request.app)
+        except PolicyError as error:
+            gateway.binding_error = error
+            logger.error("aiohttp_apim cannot serve requests: %s", error)
+    return gateway.binding_error is None
+
+
+def _internal_error() -> web.Response:
+    return web.Response(
+        status=500,
+        body=json.dumps({"statusCode": 500, "message": "Internal server error"}).encode(),
+        content_type="application/json",
+    )

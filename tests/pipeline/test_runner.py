@@ -1,0 +1,196 @@
+"""Running plans without a server: sections, signals, errors and context.LastError, and the
+cache hit path (which must not build the expression context)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aiohttp_apim.expressions.context import LastError
+from aiohttp_apim.pipeline import exprcontext
+from aiohttp_apim.pipeline.exchange import Exchange
+from tests.pipeline.fakes import Pipeline, doc
+
+LOOKUP = '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+ECHO = (
+    '<set-header name="X-Error" exists-action="override"><value>@(context.LastError.Source'
+    ' + "|" + context.LastError.Reason + "|" + context.LastError.Scope + "|"'
+    ' + context.LastError.Section + "|" + context.LastError.Path + "|"'
+    ' + context.LastError.PolicyId)</value></set-header>'
+)
+FAIL = '@(context.Variables["missing"].ToString())'
+
+
+def error_of(x: Exchange) -> LastError:
+    assert x.last_error is not None
+    return x.last_error
+
+
+def header(x: Exchange, name: str) -> str | None:
+    assert x.response is not None
+    return x.response.headers.joined(name)
+
+
+async def test_sections_run_in_order_around_the_backend() -> None:
+    pipeline = Pipeline({"policy.xml": doc(
+        inbound='<set-header name="X-In" exists-action="override"><value>1</value></set-header>',
+        outbound='<set-header name="X-Out" exists-action="override">'
+                 '<value>@(context.Response.Headers.GetValueOrDefault("X-Backend", "-"))</value>'
+                 "</set-header>",
+    )})
+    x = await pipeline.run()
+    assert ("X-In", "1") in pipeline.adapter.seen_headers[0]
+    assert header(x, "X-Out") == "yes"
+    assert x.response is not None
+    assert x.response.body == b"backend"
+
+
+async def test_return_response_skips_backend_and_outbound() -> None:
+    pipeline = Pipeline({"policy.xml": doc(
+        inbound='<return-response><set-status code="202" reason="Later" /></return-response>',
+        outbound='<set-header name="X-Out" exists-action="override"><value>1</value></set-header>',
+    )})
+    x = await pipeline.run()
+    assert x.response is not None
+    assert (x.response.status, x.response.reason) == (202, "Later")
+    assert header(x, "X-Out") is None
+    assert pipeline.adapter.calls == 0
+
+
+async def test_error_in_a_branch_reports_its_location_and_skips_the_rest() -> None:
+    inbound = (
+        '<choose><when condition="@(true)">'
+        '<set-variable name="ok" value="1" />'
+        f'<set-header id="bad" name="X" exists-action="override"><value>{FAIL}</value>'
+        "</set-header></when></choose>"
+        '<set-variable name="after" value="1" />'
+    )
+    pipeline = Pipeline({"policy.xml": doc(inbound=inbound, on_error=ECHO)})
+    x = await pipeline.run()
+    error = error_of(x)
+    assert (error.source, error.reason, error.scope, error.section) == (
+        "set-header", "ExpressionValueEvaluationFailure", "global", "inbound")
+    assert (error.path, error.policy_id) == ("choose[1]\\when[1]\\set-header[1]", "bad")
+    assert error.message.startswith("Expression evaluation failed. KeyNotFoundException")
+    assert header(x, "X-Error") == (
+        "set-header|ExpressionValueEvaluationFailure|global|inbound|"
+        "choose[1]\\when[1]\\set-header[1]|bad")
+    assert "after" not in x.variables
+    assert pipeline.adapter.calls == 0
+
+
+async def test_error_in_a_condition_is_the_chooses() -> None:
+    inbound = ('<choose id="c"><when condition="@(false)" />'
+               '<when condition="@(context.Variables["missing"] == "x")">'
+               '<set-variable name="a" value="1" /></when></choose>')
+    x = await Pipeline({"policy.xml": doc(inbound=inbound)}).run()
+    error = error_of(x)
+    assert (error.source, error.path, error.policy_id) == ("choose", "choose[1]\\when[2]", "c")
+
+
+async def test_unhandled_error_answers_apims_default_500() -> None:
+    x = await Pipeline({"policy.xml": doc(outbound=f'<set-variable name="v" value="{FAIL}" />')}
+                       ).run()
+    assert x.response is not None
+    assert x.response.status == 500
+    assert x.response.headers.joined("Content-Type") == "application/json; charset=utf-8"
+    assert json.loads(x.response.body) == {
+        "statusCode": 500, "message": "Internal server error", "activityId": str(x.request_id)}
+    assert error_of(x).section == "outbound"
+
+
+async def test_on_error_sees_the_default_status_and_can_change_the_answer() -> None:
+    on_error = ('<set-header name="X-Status" exists-action="override">'
+                "<value>@(context.Response.StatusCode.ToString())</value></set-header>"
+                '<set-status code="503" reason="Down" />')
+    x = await Pipeline({"policy.xml": doc(
+        inbound=f'<set-variable name="v" value="{FAIL}" />', on_error=on_error)}).run()
+    assert x.response is not None
+    assert (x.response.status, header(x, "X-Status")) == (503, "500")
+
+
+async def test_error_inside_on_error_answers_the_default_for_that_error() -> None:
+    x = await Pipeline({"policy.xml": doc(
+        inbound=f'<set-variable name="v" value="{FAIL}" />',
+        on_error=f'<set-variable id="again" name="w" value="{FAIL}" />',
+    )}).run()
+    assert x.response is not None
+    assert x.response.status == 500
+    assert (error_of(x).section, error_of(x).policy_id) == ("on-error", "again")
+
+
+async def test_policies_of_the_next_issue_fail_with_policy_not_supported() -> None:
+    x = await Pipeline({"policy.xml": doc(
+        inbound='<cache-remove-value key="k" />', on_error=ECHO)}).run()
+    error = error_of(x)
+    assert (error.source, error.reason) == ("cache-remove-value", "PolicyNotSupported")
+    assert "not supported" in error.message
+
+
+async def test_header_injection_from_an_expression_goes_to_on_error() -> None:
+    value = '@("a" + "\\r\\n" + "Injected: 1")'
+    x = await Pipeline({"policy.xml": doc(
+        outbound=f'<set-header name="X" exists-action="override"><value>{value}</value>'
+                 "</set-header>")}).run()
+    assert x.response is not None
+    assert x.response.status == 500
+    assert error_of(x).reason == "InvalidHeader"
+
+
+async def test_cache_hit_skips_backend_and_never_builds_the_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipeline = Pipeline({"policy.xml": doc(
+        inbound=LOOKUP, outbound='<cache-store duration="60" />')})
+    miss = await pipeline.run()
+    assert miss.response is not None
+    assert miss.response.headers.joined("Cache-Control") == (
+        "no-cache")
+
+    def refuse(x: Exchange) -> object:
+        raise AssertionError("the hit path built the expression context")
+
+    monkeypatch.setattr(exprcontext, "build_context", refuse)
+    hit = await pipeline.run(headers={"If-None-Match": '"v"'})
+    assert pipeline.adapter.calls == 1
+    assert hit.response is not None
+    assert (hit.response.status, hit.response.body) == (200, b"backend")
+    assert hit.response.headers.joined("X-Backend") == "yes"
+    assert hit.response.headers.joined("Cache-Control") == "no-cache"
+    assert not hit.request_headers.changed  # nothing stripped: nothing was forwarded
+
+
+async def test_hit_resumes_outbound_after_the_store_that_stored_it() -> None:
+    probe = ('<set-header name="{name}" exists-action="override"><value>'
+             '@(context.Request.Headers.GetValueOrDefault("X-Probe", ""))</value></set-header>')
+    outbound = (probe.format(name="X-Before") + '<cache-store duration="60" />'
+                + probe.format(name="X-After"))
+    pipeline = Pipeline({"policy.xml": doc(inbound=LOOKUP, outbound=outbound)})
+    await pipeline.run(headers={"X-Probe": "one"})
+    hit = await pipeline.run(headers={"X-Probe": "two"})
+    assert (header(hit, "X-Before"), header(hit, "X-After")) == ("one", "two")
+
+
+async def test_miss_strips_conditional_request_headers_before_the_backend() -> None:
+    pipeline = Pipeline({"policy.xml": doc(inbound=LOOKUP)})
+    await pipeline.run(headers={"If-None-Match": '"v"', "Cache-Control": "no-cache", "X": "1"})
+    seen = dict(pipeline.adapter.seen_headers[0])
+    assert "If-None-Match" not in seen
+    assert "Cache-Control" not in seen
+    assert seen["X"] == "1"
+
+
+async def test_store_runs_once_per_request_even_with_two_stores() -> None:
+    policies = {
+        "policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="5" />'),
+        "apis/shop/operations/list/policy.xml": doc(
+            inbound="<base />", backend="<base />",
+            outbound='<cache-store duration="60" /><base />'),
+    }
+    pipeline = Pipeline(policies)
+    await pipeline.run()
+    assert pipeline.background.pending == 0
+    pipeline.now += 30  # the first store (60 s) wrote the entry, the second (5 s) did not
+    await pipeline.run()
+    assert pipeline.adapter.calls == 1

@@ -1,0 +1,66 @@
+"""The demo app, driven as a newcomer would drive it with curl."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_aiohttp import AiohttpClient
+
+from demo_app.app import create_app
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_demo_caches_lists_per_page_and_ignores_other_parameters(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(create_app(backend_delay=0, clock=Clock()))
+    first = await client.get("/catalog/products?page=2&size=2")
+    assert first.status == 200
+    body: dict[str, Any] = await first.json()
+    assert [item["name"] for item in body["items"]] == ["mug", "saucer"]
+    again = await client.get("/catalog/products?page=2&size=2&utm=x")
+    assert (await again.json())["backend_call"] == body["backend_call"]
+    assert "public" in again.headers["Cache-Control"]
+    other = await client.get("/catalog/products?page=1&size=2")
+    assert (await other.json())["backend_call"] != body["backend_call"]
+    assert again.headers["X-Api"] == "catalog"
+    assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+
+
+async def test_demo_slow_product_is_cached_for_the_backends_max_age(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    clock = Clock()
+    client = await aiohttp_client(create_app(backend_delay=0, clock=clock))
+    first = await (await client.get("/catalog/products/1")).json()
+    hit = await client.get("/catalog/products/1")
+    assert (await hit.json())["backend_call"] == first["backend_call"]
+    assert "private" in hit.headers["Cache-Control"]
+    clock.now += 46  # the backend said max-age=45
+    fresh = await (await client.get("/catalog/products/1")).json()
+    assert fresh["backend_call"] != first["backend_call"]
+    missing = await client.get("/catalog/products/99")
+    assert missing.status == 404
+    assert (await client.get("/catalog/products/99")).status == 404
+
+
+async def test_demo_search_choose_and_post(aiohttp_client: AiohttpClient) -> None:
+    client = await aiohttp_client(create_app(backend_delay=0, clock=Clock()))
+    empty = await client.get("/catalog/search?q=")
+    assert empty.status == 400
+    assert "required" in (await empty.json())["error"]
+    found = await (await client.get("/catalog/search?q=tea")).json()
+    assert [item["name"] for item in found["items"]] == ["teapot", "tea tin"]
+    created = await client.post("/catalog/products", json={"name": "cup"})
+    again = await client.post("/catalog/products", json={"name": "cup"})
+    assert created.status == again.status == 201
+    assert (await created.json())["backend_call"] != (await again.json())["backend_call"]
+    health = await client.get("/health")
+    assert await health.text() == "ok"
