@@ -2,8 +2,11 @@
 
     gateway = aiohttp_apim.setup(app, policies="policies/")
 
-Public names only; everything else is private to the package.
+Public names only; everything else is private to the package. ``RedisCache`` is imported on
+first use, so that redis (an optional dependency) is needed only by those who use it.
 """
+
+from typing import TYPE_CHECKING
 
 from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable
 from aiohttp_apim.cache.memory import MemoryCache
@@ -11,6 +14,9 @@ from aiohttp_apim.errors import PolicyError, Problem
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.policy.sources import load_policies
 from aiohttp_apim.web import GATEWAY, Gateway, policy_middleware, setup
+
+if TYPE_CHECKING:
+    from aiohttp_apim.cache.redis import RedisCache
 
 __version__ = "0.1.0.dev0"
 
@@ -23,6 +29,7 @@ __all__ = [
     "MemoryCache",
     "PolicyError",
     "Problem",
+    "RedisCache",
     "Subscriptions",
     "__version__",
     "load_policies",
@@ -30,3 +37,10 @@ __all__ = [
     "setup",
 ]
 
+
+def __getattr__(name: str) -> object:
+    if name == "RedisCache":
+        from aiohttp_apim.cache.redis import RedisCache
+
+        return RedisCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ PUBLIC = [
     "MemoryCache",
     "PolicyError",
     "Problem",
+    "RedisCache",
     "Subscriptions",
     "__version__",
     "load_policies",
