@@ -30,6 +30,7 @@ __all__ = [
     "CLOCK",
     "MAX_ITEMS",
     "MAX_STRING_LENGTH",
+    "NULL_RECEIVER_METHODS",
     "ExpressionError",
     "Getter",
     "Method",
@@ -40,6 +41,7 @@ __all__ = [
     "check_items",
     "check_length",
     "declare",
+    "invalidate_tables",
     "lookup",
     "net_name",
     "table_of",
@@ -116,6 +118,7 @@ class TypeRef:
         "default",
         "element",
         "full_name",
+        "implicit",
         "indexer",
         "iterate",
         "members",
@@ -157,6 +160,9 @@ class TypeRef:
         self.iterate: Iterate | None = None
         # explicit conversion *to* this type from an arbitrary value ((T)x); None: reference cast
         self.convert: Converter | None = None
+        # C# implicit user-defined conversion: a local declared with this type converts what is
+        # assigned to it with ``convert`` (``XNamespace ns = "urn:x";``)
+        self.implicit = False
         # isinstance test when py_types is not enough (interfaces such as IEnumerable)
         self.check: Callable[[object], bool] | None = None
         self.element: TypeRef | None = None  # arrays: element type
@@ -228,6 +234,10 @@ CAST_HOOKS: dict[type, Callable[[TypeRef, object], object]] = {}
 A hook gets the target type as written (possibly Nullable) and returns NotImplemented to fall
 back to the ordinary cast."""
 
+NULL_RECEIVER_METHODS: dict[str, Method] = {}
+"""Extension methods that accept a null receiver (``((string)null).AsJwt()`` is null, not a
+NullReferenceException: C# passes the receiver of an extension method as an argument)."""
+
 TABLES: dict[type, Table] = {}
 """Flattened table per exact Python class, filled on first use (the dispatch cache)."""
 
@@ -255,6 +265,13 @@ def declare(
             _BY_PY[cls] = t
     TABLES.clear()
     return t
+
+
+def invalidate_tables() -> None:
+    """Forget flattened tables (after members were added to a type others inherit from)."""
+    for t in set(_BY_NAME.values()):
+        t._table = None
+    TABLES.clear()
 
 
 def lookup(name: str) -> TypeRef | None:

@@ -12,9 +12,9 @@ Choices the pipeline must know:
   spec's "comma-joined" says; header names are case-insensitive, ``Keys`` keep the first spelling.
 * ``Url.Query`` and ``MatchedParameters`` are case-insensitive too; query values are URL-decoded.
 * ``MessageBody.As<T>()`` consumes the body unless ``preserveContent`` is true: afterwards
-  ``As<string>()`` is "", ``As<byte[]>()`` empty and ``As<JObject/JToken/JArray>()`` null;
-  `MessageBody.content` is what a forwarder must send (b"" once consumed). XNode/XElement/
-  XDocument raise NotSupportedException.
+  ``As<string>()`` is "", ``As<byte[]>()`` empty and ``As<JObject/JToken/JArray>()`` (and
+  ``As<XDocument/XElement/XNode>()``, see xml.py) null; `MessageBody.content` is what a
+  forwarder must send (b"" once consumed).
 * ``Variables.GetValueOrDefault<T>`` casts like ``(T)object`` in generic code: exact type for
   value types (a stored long is not an int), no JToken conversions.
 * ``Timestamp`` is UTC; ``Elapsed`` is ``clock() - timestamp`` with the context's clock.
@@ -33,7 +33,7 @@ from typing import NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_time, json, linq, strings
+from aiohttp_apim.expressions import clr, dotnet, dotnet_time, json, linq, strings, xml
 from aiohttp_apim.expressions.clr import TypeRef, arity, declare
 from aiohttp_apim.expressions.dotnet import Guid, NetEnum, OutRef, to_string
 
@@ -424,21 +424,21 @@ def _body_as(b: MessageBody, a: Sequence[object], t: Sequence[TypeRef]) -> objec
     target = t[0]
     name = target.name
     was_consumed = b.consumed
-    if name in ("XNode", "XElement", "XDocument"):
-        raise ExpressionError(
-            "NotSupportedException",
-            f"As<{name}>() is not supported by aiohttp_apim (no System.Xml.Linq)",
-        )
     if name == "String":
         result: object = b.text()
     elif name == "Byte[]":
         result = b.content
     elif name in ("JObject", "JToken", "JArray"):
         result = None if was_consumed else json.parse(b.text(), name)
+    elif name in ("XDocument", "XNode", "XContainer"):
+        result = None if was_consumed else xml.parse_document(b.text())
+    elif name == "XElement":
+        result = None if was_consumed else xml.parse_element(b.text())
     else:
         raise ExpressionError(
             "NotSupportedException",
-            f"As<{name}>() is not supported; use string, byte[], JObject, JToken or JArray",
+            f"As<{name}>() is not supported; use string, byte[], JObject, JToken, JArray, "
+            "XDocument, XElement or XNode",
         )
     if not preserve:
         b._consumed = True
@@ -452,6 +452,25 @@ BODY = declare(
     aliases=("MessageBody",),
 )
 BODY.methods["As"] = _body_as
+
+
+def _body_as_form(b: MessageBody, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    """``AsFormUrlEncodedContent(preserveContent)``: the body as an
+    application/x-www-form-urlencoded dictionary (name → values; null once consumed)."""
+    arity("IMessageBody", "AsFormUrlEncodedContent", a, 0, 1)
+    if a and type(a[0]) is not bool:
+        raise ExpressionError(
+            "ArgumentException", "Argument 'preserveContent': cannot convert to 'bool'"
+        )
+    result = None if b.consumed else StringValuesDictionary(
+        parse_qsl(b.text(), keep_blank_values=True), case_insensitive=False
+    )
+    if not (a and a[0]):
+        b._consumed = True
+    return result
+
+
+BODY.methods["AsFormUrlEncodedContent"] = _body_as_form
 
 
 def _body(v: bytes | str | MessageBody | None) -> MessageBody | None:
@@ -1022,7 +1041,3 @@ CONTEXT.methods["Trace"] = _trace
 
 strings.STRING.check = lambda v: type(v) is str
 _ = time  # the default clock lives in clr.CLOCK (time.time)
-
-# System.Xml.Linq names resolve (so As<XDocument>() compiles) but no XML object model exists.
-for _x in ("XNode", "XElement", "XDocument"):
-    declare(_x, f"System.Xml.Linq.{_x}", ())

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import regex as _re
 
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, linq, strings
+from aiohttp_apim.expressions import clr, dotnet, dotnet_collections, linq, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare
 from aiohttp_apim.expressions.dotnet import NetFlags, to_string
 
@@ -708,6 +708,6 @@ MATCHES = declare(
     "MatchCollection",
     "System.Text.RegularExpressions.MatchCollection",
     (MatchCollection,),
-    bases=(linq.VIEW,),
+    bases=(dotnet_collections.VIEW,),
 )
-MATCHES.indexer = lambda mc, a: linq._list_get(mc, a)
+MATCHES.indexer = lambda mc, a: dotnet_collections.list_get(mc, a)

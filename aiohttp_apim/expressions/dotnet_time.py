@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, operators, strings
+from aiohttp_apim.expressions import clr, dotnet, dotnet_math, operators, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, declare
 from aiohttp_apim.expressions.dotnet import Int64, NetEnum, NetFlags
 
@@ -1142,7 +1142,7 @@ _H[("-", DateTimeOffset, TimeSpan)] = lambda a, b: DateTimeOffset(
 )
 
 # Convert.ToDateTime and the string/FORMATTABLE hooks
-dotnet.CONVERT.static_methods["ToDateTime"] = lambda a, t: (
+dotnet_math.CONVERT.static_methods["ToDateTime"] = lambda a, t: (
     a[0] if isinstance(a[0], DateTime) else DateTime(0) if a[0] is None else parse_datetime(a[0])
 )
 strings.FORMATTABLE.update({DateTime, TimeSpan, DateTimeOffset, dotnet.Guid})

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, strings
+from aiohttp_apim.expressions import clr, dotnet, dotnet_math, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare, throw
 
 __all__ = ["NetEncoding", "from_base64"]
@@ -209,7 +209,7 @@ _B64OPT = dotnet.declare_enum(
 )
 _B64OPT.statics["None"] = lambda: Base64FormattingOptions(0)
 
-dotnet.CONVERT.static_methods.update(
+dotnet_math.CONVERT.static_methods.update(
     {
         "ToBase64String": _to_base64,
         "FromBase64String": lambda a, t: (
@@ -354,6 +354,18 @@ HASH.methods["Dispose"] = lambda h, a, t: None
 HASH.members["Hash"] = lambda h: h.last
 HASH.members["HashSize"] = lambda h: hashlib.new(h.name).digest_size * 8
 HASH.members["Key"] = lambda h: h.key
+
+
+def _set_key(h: HashAlgorithm, v: object) -> None:
+    # ``new HMACSHA256 { Key = bytes }``: keyed (HMAC) algorithms only
+    if h.key is None:
+        raise ExpressionError(
+            "MissingMemberException", "'HashAlgorithm' does not contain a definition for 'Key'"
+        )
+    h.key = _bytes_arg(v, "value")
+
+
+HASH.setters["Key"] = _set_key
 
 for _net, _algo in (
     ("SHA256", "sha256"),

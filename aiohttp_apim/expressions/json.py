@@ -12,667 +12,70 @@ Behaviour kept from Newtonsoft (what APIM runs):
   ("abc", "1.5", "True", "" for null).
 * ``obj["missing"]`` is null; explicit conversions ``(string)tok``, ``(int)tok``, ``(bool)tok``...
   follow Newtonsoft (null → null for reference/nullable targets, JObject → ArgumentException).
+
+The object model is json_model.py, JSON text json_text.py; this module declares what expressions
+see (members, indexers, conversions, SelectToken, JsonConvert) and re-exports the rest.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 import re
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_time, linq, numfmt, strings
+from aiohttp_apim.expressions import clr, dotnet, dotnet_math, dotnet_time, linq, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.dotnet import Int64, NetEnum, to_string
-from aiohttp_apim.expressions.dotnet_time import DateTime, DateTimeKind, TimeSpan
-
-__all__ = ["JArray", "JObject", "JProperty", "JToken", "JValue", "parse", "to_json"]
-
-MAX_DEPTH = 64
-NEWLINE = "\n"
-
-
-class JTokenType(NetEnum):
-    None_ = 0
-    Object = 1
-    Array = 2
-    Constructor = 3
-    Property = 4
-    Comment = 5
-    Integer = 6
-    Float = 7
-    String = 8
-    Boolean = 9
-    Null = 10
-    Undefined = 11
-    Date = 12
-    Raw = 13
-    Bytes = 14
-    Guid = 15
-    Uri = 16
-    TimeSpan = 17
-
-
-class Formatting(NetEnum):
-    None_ = 0
-    Indented = 1
-
-
-class JToken:
-    __slots__ = ("parent",)
-
-    def __init__(self) -> None:
-        self.parent: JToken | None = None
-
-    @property
-    def type(self) -> JTokenType:
-        raise NotImplementedError
-
-
-class JObject(JToken):
-    __slots__ = ("props",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.props: dict[str, JProperty] = {}
-
-    @property
-    def type(self) -> JTokenType:
-        return JTokenType.Object
-
-    def get(self, name: str) -> JToken | None:
-        p = self.props.get(name)
-        return None if p is None else p.value
-
-    def set(self, name: str, value: JToken) -> None:
-        p = self.props.get(name)
-        if p is None:
-            clr.check_items(len(self.props) + 1)
-            p = JProperty(name, value)
-            p.parent = self
-            self.props[name] = p
-        else:
-            p.set_value(value)
-
-    def add_property(self, p: JProperty) -> None:
-        if p.name in self.props:
-            raise ExpressionError(
-                "ArgumentException",
-                f"Can not add property {p.name} to Newtonsoft.Json.Linq.JObject. "
-                "Property with the same name already exists on object.",
-            )
-        if p.parent is not None:
-            p = deep_clone(p)  # type: ignore[assignment]
-        clr.check_items(len(self.props) + 1)
-        p.parent = self
-        self.props[p.name] = p
-
-
-class JArray(JToken):
-    __slots__ = ("items",)
-
-    def __init__(self, items: Sequence[JToken] = ()) -> None:
-        super().__init__()
-        self.items: list[JToken] = []
-        for x in items:
-            self.append(x)
-
-    @property
-    def type(self) -> JTokenType:
-        return JTokenType.Array
-
-    def append(self, t: JToken) -> None:
-        clr.check_items(len(self.items) + 1)
-        self.items.append(_adopt(t, self))
-
-
-class JProperty(JToken):
-    __slots__ = ("name", "value")
-
-    def __init__(self, name: str, value: JToken) -> None:
-        super().__init__()
-        self.name = name
-        self.value = _adopt(value, self)
-
-    @property
-    def type(self) -> JTokenType:
-        return JTokenType.Property
-
-    def set_value(self, value: JToken) -> None:
-        self.value.parent = None
-        self.value = _adopt(value, self)
-
-
-class JValue(JToken):
-    __slots__ = ("kind", "value")
-
-    def __init__(self, value: object, kind: JTokenType) -> None:
-        super().__init__()
-        self.value = value
-        self.kind = kind
-
-    @property
-    def type(self) -> JTokenType:
-        return self.kind
-
-
-def _adopt(t: JToken, parent: JToken) -> JToken:
-    if t.parent is not None:
-        t = deep_clone(t)
-    t.parent = parent
-    return t
-
-
-def deep_clone(t: JToken) -> JToken:
-    if isinstance(t, JValue):
-        return JValue(t.value, t.kind)
-    if isinstance(t, JProperty):
-        return JProperty(t.name, deep_clone(t.value))
-    if isinstance(t, JArray):
-        return JArray([deep_clone(x) for x in t.items])
-    assert isinstance(t, JObject)
-    o = JObject()
-    for name, p in t.props.items():
-        o.set(name, deep_clone(p.value))
-    return o
-
-
-def deep_equals(a: object, b: object) -> bool:
-    if a is None or b is None:
-        return a is b
-    if isinstance(a, JValue) and isinstance(b, JValue):
-        if a.kind == JTokenType.Null or b.kind == JTokenType.Null:
-            return a.kind == b.kind
-        return dotnet.op_equals(a.value, b.value)
-    if isinstance(a, JArray) and isinstance(b, JArray):
-        return len(a.items) == len(b.items) and all(
-            deep_equals(x, y) for x, y in zip(a.items, b.items, strict=True)
-        )
-    if isinstance(a, JObject) and isinstance(b, JObject):
-        return a.props.keys() == b.props.keys() and all(
-            deep_equals(p.value, b.props[k].value) for k, p in a.props.items()
-        )
-    if isinstance(a, JProperty) and isinstance(b, JProperty):
-        return a.name == b.name and deep_equals(a.value, b.value)
-    return False
-
-
-# ---------------------------------------------------------------- values <-> tokens
-
-
-def value_token(v: object) -> JToken:
-    """Implicit conversion of a CLR value to a JToken (JToken.op_Implicit / JValue ctor)."""
-    if isinstance(v, JToken):
-        return v
-    if v is None:
-        return JValue(None, JTokenType.Null)
-    t = type(v)
-    if t is str:
-        return JValue(v, JTokenType.String)
-    if t is bool:
-        return JValue(v, JTokenType.Boolean)
-    if t in dotnet.INT_BITS:
-        return JValue(Int64(v) if t is int else v, JTokenType.Integer)  # type: ignore[call-overload]
-    if t in (float, dotnet.Single, Decimal):
-        return JValue(v, JTokenType.Float)
-    if t is dotnet.Char:
-        return JValue(str(v), JTokenType.String)
-    if isinstance(v, DateTime | dotnet_time.DateTimeOffset):
-        return JValue(v, JTokenType.Date)
-    if isinstance(v, dotnet.Guid):
-        return JValue(v, JTokenType.Guid)
-    if isinstance(v, TimeSpan):
-        return JValue(v, JTokenType.TimeSpan)
-    if isinstance(v, bytes | bytearray):
-        return JValue(bytes(v), JTokenType.Bytes)
-    from aiohttp_apim.expressions import uri
-
-    if isinstance(v, uri.Uri):
-        return JValue(v, JTokenType.Uri)
-    return from_object(v)
-
-
-def from_object(v: object, depth: int = 0) -> JToken:
-    """JToken.FromObject: primitives, dictionaries, sequences and tokens (deep-cloned)."""
-    if depth > MAX_DEPTH:
-        raise ExpressionError("JsonSerializationException", "Self referencing loop detected.")
-    if isinstance(v, JToken):
-        return deep_clone(v)
-    if isinstance(v, dict):
-        o = JObject()
-        for k, x in v.items():
-            o.set(to_string(k), from_object(x, depth + 1))
-        return o
-    if isinstance(v, linq.KeyValuePair):
-        o = JObject()
-        o.set("Key", from_object(v.key, depth + 1))
-        o.set("Value", from_object(v.value, depth + 1))
-        return o
-    if isinstance(v, list | linq.Seq | linq.NetHashSet):
-        return JArray([from_object(x, depth + 1) for x in linq.items_of(v)])
-    if v is None or type(v) in _SIMPLE or isinstance(v, DateTime | dotnet.Guid | TimeSpan | bytes):
-        return value_token(v)
-    from aiohttp_apim.expressions import uri
-
-    if isinstance(v, uri.Uri | dotnet_time.DateTimeOffset):
-        return value_token(v)
-    if isinstance(v, dotnet.NetEnum | dotnet.NetFlags):
-        return JValue(Int64(int(v)), JTokenType.Integer)
-    raise ExpressionError(
-        "ArgumentException",
-        f"Could not determine JSON object type for type {clr.net_name(v, full=True)}.",
-    )
-
-
-_SIMPLE = frozenset({str, bool, float, Decimal, dotnet.Char, *dotnet.INT_BITS, dotnet.Single})
-
-
-def content_token(v: object) -> JToken:
-    """Content added to a container (JArray.Add, new JProperty(name, content))."""
-    if isinstance(v, JToken):
-        return v
-    if isinstance(v, list | linq.Seq):
-        return JArray([content_token(x) for x in linq.items_of(v)])
-    if isinstance(v, dict):
-        return from_object(v)
-    return value_token(v)
-
-
-# ---------------------------------------------------------------- parser
-
-_NUM = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
-_ISO_DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?", re.ASCII
+from aiohttp_apim.expressions.dotnet import to_string
+from aiohttp_apim.expressions.json_model import (
+    MAX_DEPTH,
+    Formatting,
+    JArray,
+    JObject,
+    JProperty,
+    JToken,
+    JTokenType,
+    JValue,
+    adopt,
+    content_token,
+    deep_clone,
+    deep_equals,
+    from_object,
+    value_token,
+)
+from aiohttp_apim.expressions.json_text import (
+    NEWLINE,
+    parse,
+    to_json,
+    token_to_string,
+    value_json,
+    value_text,
 )
 
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.i = 0
-
-    def error(self, msg: str) -> None:
-        line = self.s.count("\n", 0, self.i) + 1
-        col = self.i - (self.s.rfind("\n", 0, self.i) + 1)
-        raise ExpressionError("JsonReaderException", f"{msg} Path '', line {line}, position {col}.")
-
-    def skip(self) -> None:
-        s, n = self.s, len(self.s)
-        while self.i < n:
-            c = s[self.i]
-            if c in " \t\r\n\ufeff\xa0":
-                self.i += 1
-            elif s.startswith("//", self.i):
-                j = s.find("\n", self.i)
-                self.i = n if j < 0 else j + 1
-            elif s.startswith("/*", self.i):
-                j = s.find("*/", self.i + 2)
-                if j < 0:
-                    self.i = n
-                    self.error("Unexpected end while parsing comment.")
-                self.i = j + 2
-            else:
-                return
-
-    def value(self, depth: int) -> JToken:
-        if depth > MAX_DEPTH:
-            self.error(f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded.")
-        self.skip()
-        if self.i >= len(self.s):
-            self.error(
-                "Unexpected end of content while loading JObject."
-                if depth
-                else "Error reading JToken from JsonReader."
-            )
-        c = self.s[self.i]
-        if c == "{":
-            return self.obj(depth)
-        if c == "[":
-            return self.arr(depth)
-        if c in "\"'":
-            text = self.string()
-            return _string_token(text)
-        if c == "-" or c.isdigit():
-            m = _NUM.match(self.s, self.i)
-            if m is None:
-                if self.s.startswith("-Infinity", self.i):
-                    self.i += 9
-                    return JValue(-math.inf, JTokenType.Float)
-                self.error(f"Unexpected character encountered while parsing value: {c}.")
-            assert m is not None
-            text = m.group(0)
-            self.i = m.end()
-            if any(ch in text for ch in ".eE"):
-                return JValue(float(text), JTokenType.Float)
-            n = int(text)
-            if -(2**63) <= n < 2**63:
-                return JValue(Int64(n), JTokenType.Integer)
-            return JValue(n, JTokenType.Integer)  # BigInteger
-        for word, tok in (
-            ("true", JValue(True, JTokenType.Boolean)),
-            ("false", JValue(False, JTokenType.Boolean)),
-            ("null", JValue(None, JTokenType.Null)),
-            ("undefined", JValue(None, JTokenType.Undefined)),
-            ("NaN", JValue(math.nan, JTokenType.Float)),
-            ("Infinity", JValue(math.inf, JTokenType.Float)),
-        ):
-            if self.s.startswith(word, self.i):
-                self.i += len(word)
-                return tok
-        self.error(f"Unexpected character encountered while parsing value: {c}.")
-        raise AssertionError
-
-    def string(self) -> str:
-        q = self.s[self.i]
-        self.i += 1
-        out: list[str] = []
-        s, n = self.s, len(self.s)
-        while True:
-            j = self.i
-            while j < n and s[j] != q and s[j] != "\\":
-                j += 1
-            out.append(s[self.i : j])
-            if j >= n:
-                self.i = j
-                self.error("Unterminated string. Expected delimiter: " + q + ".")
-            if s[j] == q:
-                self.i = j + 1
-                return "".join(out)
-            esc = s[j + 1 : j + 2]
-            simple = {
-                "b": "\b",
-                "f": "\f",
-                "n": "\n",
-                "r": "\r",
-                "t": "\t",
-                "\\": "\\",
-                "/": "/",
-                '"': '"',
-                "'": "'",
-            }
-            if esc in simple:
-                out.append(simple[esc])
-                self.i = j + 2
-            elif esc == "u":
-                hexd = s[j + 2 : j + 6]
-                if not re.fullmatch(r"[0-9A-Fa-f]{4}", hexd):
-                    self.i = j
-                    self.error("Invalid Unicode escape sequence.")
-                code = int(hexd, 16)
-                self.i = j + 6
-                if 0xD800 <= code < 0xDC00 and s.startswith("\\u", self.i):
-                    low = s[self.i + 2 : self.i + 6]
-                    if re.fullmatch(r"[0-9A-Fa-f]{4}", low) and 0xDC00 <= int(low, 16) < 0xE000:
-                        code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)
-                        self.i += 6
-                out.append(chr(code))
-            else:
-                self.i = j
-                self.error(f"Bad JSON escape sequence: \\{esc}.")
-
-    def name(self) -> str:
-        self.skip()
-        if self.i < len(self.s) and self.s[self.i] in "\"'":
-            return self.string()
-        m = re.compile(r"[A-Za-z_$][\w$]*").match(self.s, self.i)
-        if m is None:
-            self.error(
-                "Invalid property identifier character: "
-                f"{self.s[self.i] if self.i < len(self.s) else 'end'}."
-            )
-        assert m is not None
-        self.i = m.end()
-        return m.group(0)
-
-    def obj(self, depth: int) -> JObject:
-        o = JObject()
-        self.i += 1
-        self.skip()
-        if self.i < len(self.s) and self.s[self.i] == "}":
-            self.i += 1
-            return o
-        while True:
-            key = self.name()
-            self.skip()
-            if self.i >= len(self.s) or self.s[self.i] != ":":
-                self.error(
-                    "Invalid character after parsing property name. Expected ':' but got: "
-                    f"{self.s[self.i] if self.i < len(self.s) else 'end'}."
-                )
-            self.i += 1
-            o.set(key, self.value(depth + 1))  # duplicate names: last wins (Replace)
-            self.skip()
-            if self.i >= len(self.s):
-                self.error("Unexpected end of content while loading JObject.")
-            c = self.s[self.i]
-            self.i += 1
-            if c == "}":
-                return o
-            if c != ",":
-                self.error(f"After parsing a value an unexpected character was encountered: {c}.")
-            self.skip()
-            if self.i < len(self.s) and self.s[self.i] == "}":
-                self.i += 1
-                return o
-
-    def arr(self, depth: int) -> JArray:
-        a = JArray()
-        self.i += 1
-        self.skip()
-        if self.i < len(self.s) and self.s[self.i] == "]":
-            self.i += 1
-            return a
-        while True:
-            a.append(self.value(depth + 1))
-            self.skip()
-            if self.i >= len(self.s):
-                self.error("Unexpected end of content while loading JArray.")
-            c = self.s[self.i]
-            self.i += 1
-            if c == "]":
-                return a
-            if c != ",":
-                self.error(f"After parsing a value an unexpected character was encountered: {c}.")
-            self.skip()
-            if self.i < len(self.s) and self.s[self.i] == "]":
-                self.i += 1
-                return a
-
-
-def _string_token(text: str) -> JValue:
-    if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":
-        m = _ISO_DATE.fullmatch(text)
-        if m:
-            try:
-                y, mo, d, h, mi, s, frac, zone = m.groups()
-                local = dotnet_time.make_datetime(
-                    int(y),
-                    int(mo),
-                    int(d),
-                    int(h),
-                    int(mi),
-                    int(s),
-                    int((frac or "0").ljust(7, "0")),
-                )
-            except clr.ExpressionError:
-                return JValue(text, JTokenType.String)
-            if zone is None:
-                return JValue(local, JTokenType.Date)
-            if zone == "Z":
-                return JValue(DateTime(local.ticks, DateTimeKind.Utc), JTokenType.Date)
-            off = dotnet_time._zone(zone) or 0
-            return JValue(DateTime(local.ticks - off, DateTimeKind.Local), JTokenType.Date)
-    return JValue(text, JTokenType.String)
-
-
-def parse(text: object, what: str = "JToken") -> JToken:
-    if text is None:
-        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'json')")
-    if not isinstance(text, str):
-        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
-    p = _Parser(text)
-    p.skip()
-    if p.i >= len(text):
-        raise ExpressionError(
-            "JsonReaderException",
-            f"Error reading {what} from JsonReader. Path '', line 0, position 0.",
-        )
-    c = text[p.i]
-    if what == "JObject" and c != "{":
-        kind = "StartArray" if c == "[" else ("String" if c in "\"'" else "value")
-        raise ExpressionError(
-            "JsonReaderException",
-            f"Error reading JObject from JsonReader. Current JsonReader item "
-            f"is not an object: {kind}. Path '', line 1, position {p.i + 1}.",
-        )
-    if what == "JArray" and c != "[":
-        kind = "StartObject" if c == "{" else "value"
-        raise ExpressionError(
-            "JsonReaderException",
-            f"Error reading JArray from JsonReader. Current JsonReader item "
-            f"is not an array: {kind}. Path '', line 1, position {p.i + 1}.",
-        )
-    tok = p.value(0)
-    p.skip()
-    if p.i < len(text):
-        p.error(f"Additional text encountered after finished reading JSON content: {text[p.i]}.")
-    return tok
-
-
-# ---------------------------------------------------------------- writer
-
-
-def _escape(s: str) -> str:
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif o < 0x20 or ch in "\x85\u2028\u2029":
-            named = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}.get(ch)
-            out.append(named or f"\\u{o:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _ensure_decimal_place(text: str) -> str:
-    if any(c in text for c in ".EN"):
-        return text
-    if text in ("Infinity", "-Infinity"):
-        return text
-    return text + ".0"
-
-
-def _iso(v: DateTime) -> str:
-    return dotnet_time.format_datetime(v, "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")
-
-
-def value_json(v: JValue) -> str:
-    x, k = v.value, v.kind
-    if k in (JTokenType.Null,) or x is None:
-        return "undefined" if k == JTokenType.Undefined else "null"
-    if k == JTokenType.Boolean:
-        return "true" if x else "false"
-    if k == JTokenType.Integer:
-        return str(int(x))  # type: ignore[call-overload]
-    if k == JTokenType.Float:
-        if isinstance(x, Decimal):
-            return _ensure_decimal_place(numfmt.decimal_to_string(x))
-        f = float(x)  # type: ignore[arg-type]
-        if math.isnan(f) or math.isinf(f):
-            return _escape(numfmt.double_to_string(f))
-        text = (
-            numfmt.single_to_string(f)
-            if isinstance(x, dotnet.Single)
-            else numfmt.double_to_string(f)
-        )
-        return _ensure_decimal_place(text)
-    if k == JTokenType.Date:
-        if isinstance(x, dotnet_time.DateTimeOffset):
-            return _escape(
-                dotnet_time.format_datetime(
-                    DateTime(x.ticks), "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", x.offset
-                )
-            )
-        return _escape(_iso(x))  # type: ignore[arg-type]
-    if k == JTokenType.Bytes:
-        return _escape(base64.b64encode(x).decode("ascii"))  # type: ignore[arg-type]
-    return _escape(to_string(x))
-
-
-def to_json(t: JToken, indented: bool) -> str:
-    parts: list[str] = []
-    _write(t, indented, 0, parts)
-    return clr.check_length("".join(parts))
-
-
-def _write(t: JToken, indented: bool, level: int, out: list[str]) -> None:
-    if isinstance(t, JValue):
-        out.append(value_json(t))
-    elif isinstance(t, JProperty):
-        out.append(_escape(t.name))
-        out.append(": " if indented else ":")
-        _write(t.value, indented, level, out)
-    elif isinstance(t, JObject):
-        if not t.props:
-            out.append("{}")
-            return
-        out.append("{")
-        first = True
-        for p in t.props.values():
-            if not first:
-                out.append(",")
-            first = False
-            if indented:
-                out.append(NEWLINE + "  " * (level + 1))
-            _write(p, indented, level + 1, out)
-        if indented:
-            out.append(NEWLINE + "  " * level)
-        out.append("}")
-    elif isinstance(t, JArray):
-        if not t.items:
-            out.append("[]")
-            return
-        out.append("[")
-        first = True
-        for x in t.items:
-            if not first:
-                out.append(",")
-            first = False
-            if indented:
-                out.append(NEWLINE + "  " * (level + 1))
-            _write(x, indented, level + 1, out)
-        if indented:
-            out.append(NEWLINE + "  " * level)
-        out.append("]")
-
-
-def token_to_string(t: JToken, args: Sequence[object] = ()) -> str:
-    indented = True
-    if args:
-        if not isinstance(args[0], Formatting):
-            raise ExpressionError(
-                "ArgumentException", "Argument 1 of 'ToString': expected Formatting"
-            )
-        indented = args[0] == Formatting.Indented
-    if isinstance(t, JValue) and not args:
-        return value_text(t)
-    return to_json(t, indented)
-
-
-def value_text(v: JValue) -> str:
-    """JValue.ToString(): the value's own ToString (invariant culture)."""
-    if v.value is None:
-        return ""
-    if v.kind == JTokenType.Bytes:
-        return "System.Byte[]"
-    return to_string(v.value)
+__all__ = [
+    "MAX_DEPTH",
+    "NEWLINE",
+    "Formatting",
+    "JArray",
+    "JObject",
+    "JProperty",
+    "JToken",
+    "JTokenType",
+    "JValue",
+    "content_token",
+    "convert_token",
+    "deep_clone",
+    "deep_equals",
+    "from_object",
+    "parse",
+    "select_token",
+    "to_json",
+    "to_object",
+    "token_to_string",
+    "value_json",
+    "value_text",
+    "value_token",
+]
 
 
 # ---------------------------------------------------------------- conversions
@@ -713,7 +116,7 @@ def convert_token(target: TypeRef, tok: JToken) -> object:
             JTokenType.String,
             JTokenType.Boolean,
         ):
-            conv = dotnet.CONVERT.static_methods.get(f"To{name}")
+            conv = dotnet_math.CONVERT.static_methods.get(f"To{name}")
             if conv is not None:
                 return conv([v], ())
         if base.is_instance(v):
@@ -921,7 +324,7 @@ def _set_index(t: JToken, args: Sequence[object], value: object) -> None:
                 "than the size of the collection. (Parameter 'index')",
             )
         t.items[i].parent = None
-        t.items[i] = _adopt(value_token(value), t)
+        t.items[i] = adopt(value_token(value), t)
         return
     raise ExpressionError(
         "InvalidOperationException",
@@ -1199,7 +602,7 @@ def _arr_insert(arr: JArray, a: Sequence[object], ta: Sequence[TypeRef]) -> None
             "Index is greater than the number of items. (Parameter 'index')",
         )
     clr.check_items(len(arr.items) + 1)
-    arr.items.insert(i, _adopt(content_token(a[1]), arr))
+    arr.items.insert(i, adopt(content_token(a[1]), arr))
 
 
 def _arr_remove_at(arr: JArray, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
@@ -1311,7 +714,7 @@ def _jvalue_equals(a: object, b: object) -> bool:
 
 dotnet.EQUALITY_HOOKS[JValue] = _jvalue_equals
 dotnet.COMPARE_HOOKS[JValue] = lambda a, b: dotnet.compare(a.value, b.value)  # type: ignore[attr-defined]
-dotnet.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
+dotnet_math.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
 _TOKEN_TYPES = {JTOKEN, JCONTAINER, JOBJECT, JARRAY, JPROPERTY, JVALUE}
 
 

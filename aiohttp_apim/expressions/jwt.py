@@ -156,12 +156,40 @@ BASIC = declare(
 )
 BASIC.members.update({"UserId": lambda b: b.user_id, "Password": lambda b: b.password})
 
-strings.STRING.methods.update(
-    {
-        "AsJwt": lambda s, a, t: (arity("String", "AsJwt", a, 0), parse_jwt(s))[1],
-        "TryParseJwt": _try(parse_jwt, "TryParseJwt"),
-        "AsBasic": lambda s, a, t: (arity("String", "AsBasic", a, 0), parse_basic(s))[1],
-        "TryParseBasic": _try(parse_basic, "TryParseBasic"),
-    }
+EXTENSIONS: dict[str, clr.Method] = {
+    "AsJwt": lambda s, a, t: (arity("String", "AsJwt", a, 0), parse_jwt(s))[1],
+    "TryParseJwt": _try(parse_jwt, "TryParseJwt"),
+    "AsBasic": lambda s, a, t: (arity("String", "AsBasic", a, 0), parse_basic(s))[1],
+    "TryParseBasic": _try(parse_basic, "TryParseBasic"),
+}
+"""APIM's extension methods on string. As extension methods they accept a null receiver (null
+gives null / false), both as ``s.AsJwt()`` and in the static form
+``ExpressionSyntaxExtensions.AsJwt(s)``."""
+
+strings.STRING.methods.update(EXTENSIONS)
+clr.NULL_RECEIVER_METHODS.update(EXTENSIONS)
+
+
+def _static(name: str, method: clr.Method) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        if not a:
+            arity("ExpressionSyntaxExtensions", name, a, 1)
+        receiver = a[0]
+        if receiver is not None and not isinstance(receiver, str):
+            raise ExpressionError(
+                "ArgumentException",
+                f"Argument 'input' of '{name}': cannot convert from "
+                f"'{clr.net_name(receiver)}' to 'string'",
+            )
+        return method(receiver, a[1:], t)
+
+    return impl
+
+
+SYNTAX_EXTENSIONS = declare(
+    "ExpressionSyntaxExtensions",
+    "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions."
+    "ExpressionSyntaxExtensions",
 )
+SYNTAX_EXTENSIONS.static_methods.update({k: _static(k, m) for k, m in EXTENSIONS.items()})
 _ = linq  # Claims/Audiences are enumerable through linq's tables

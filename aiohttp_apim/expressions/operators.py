@@ -184,7 +184,8 @@ def _add(a: object, b: object) -> object:
             return s
         return _concat(a, b)
     if tb is str:
-        return _concat(a, b)
+        hook = ARITH_HOOKS.get(("+", ta, tb))  # XNamespace + string is an XName
+        return _concat(a, b) if hook is None else hook(a, b)
     if a is None and b is None:
         return ""
     return _arith("+", a, b)

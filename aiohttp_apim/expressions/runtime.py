@@ -18,6 +18,13 @@ Conventions for the compiler (contracts.md):
 
 Every failure raises `aiohttp_apim.errors.ExpressionError` whose ``exception_type`` is the .NET
 exception's short name; stray Python exceptions from a method are converted, never leaked.
+
+For the compiler's per-call-site inline caches, ``member_impl``/``indexer_impl``/``method_impl``
+return the implementation the dispatchers would run for a receiver's exact class (or None:
+null, missing member), and ``convert_exception`` is the conversion the dispatchers apply; the
+compiler guards each cached implementation on ``type(receiver)``. ``exception_object``,
+``exception_info`` and ``exception_is`` give ``catch``/``throw`` their .NET exception values
+(dotnet_exceptions.py); ``concat_head`` is ToString for the left operand of ``x + "..."``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from aiohttp_apim.expressions import (  # noqa: F401 - imported to register thei
     clr,
     context,
     dotnet,
+    dotnet_collections,
+    dotnet_exceptions,
+    dotnet_math,
+    dotnet_random,
     dotnet_regex,
     dotnet_time,
     encoding,
@@ -39,26 +50,39 @@ from aiohttp_apim.expressions import (  # noqa: F401 - imported to register thei
     linq,
     strings,
     uri,
+    xml,
 )
-from aiohttp_apim.expressions.clr import CLOCK, TABLES, TypeRef, table_of
+from aiohttp_apim.expressions.clr import CLOCK, MAX_STRING_LENGTH, TABLES, TypeRef, table_of
 from aiohttp_apim.expressions.dotnet import OutRef, to_string
+from aiohttp_apim.expressions.dotnet_exceptions import exception_info, exception_object
+from aiohttp_apim.expressions.dotnet_exceptions import is_subclass as exception_is
 from aiohttp_apim.expressions.operators import binary, to_bool, unary
+from aiohttp_apim.expressions.xml import concat_head
 
 __all__ = [
     "CLOCK",
+    "MAX_STRING_LENGTH",
     "OutRef",
     "TypeRef",
     "binary",
     "call_method",
     "call_static",
     "cast",
+    "concat_head",
     "construct",
+    "convert_exception",
     "default_of",
+    "exception_info",
+    "exception_is",
+    "exception_object",
     "get_member",
     "get_static",
     "index",
+    "indexer_impl",
     "is_instance",
     "iterate",
+    "member_impl",
+    "method_impl",
     "new_array",
     "resolve_type",
     "set_index",
@@ -71,8 +95,10 @@ __all__ = [
 _NRE = "Object reference not set to an instance of an object."
 
 
-def _convert_exception(e: BaseException) -> ExpressionError:
-    """A Python exception escaping a method implementation, as the .NET exception it means."""
+def convert_exception(e: BaseException) -> ExpressionError:
+    """A Python exception escaping a member/method implementation, as the .NET exception it
+    means (the dispatchers below apply it; the compiler's inline caches call implementations
+    directly and apply it where the exception is caught)."""
     if isinstance(e, ExpressionError):
         return e
     if isinstance(e, RecursionError):
@@ -140,9 +166,29 @@ def _resolve(name: str) -> TypeRef | None:
             return None if inner is None else _nullable(inner)
         return clr.lookup(f"{base}`{n_args}") or _resolve(base)
     t = clr.lookup(name)
-    if t is None and "." in name and name.startswith(("System.", "Newtonsoft.")):
-        t = clr.lookup(name.rsplit(".", 1)[1])
+    if t is None and "." in name:
+        # ``System.Collections.Generic.List`` (generic, registered as List`1), an interface
+        # named through another namespace: the short name, if it lives in that namespace
+        namespace, short = name.rsplit(".", 1)
+        t = clr.lookup(short)
+        if t is not None and namespace not in _namespaces_of(t):
+            t = None
     return t
+
+
+_NAMESPACE_ALIASES = {
+    # interfaces and views modelled by one type whose .NET namespace differs
+    "System.Collections": ("System.Collections.Generic", "System.Linq"),
+    "System.Collections.ObjectModel": ("System.Collections.Generic",),
+    "System.Linq": ("System.Collections.Generic",),
+}
+
+
+def _namespaces_of(t: TypeRef) -> tuple[str, ...]:
+    """The namespaces a type may be written with: its own, and aliases of it."""
+    full = t.full_name.split("`", 1)[0].split("[", 1)[0].split("+", 1)[0]
+    own = full.rsplit(".", 1)[0] if "." in full else ""
+    return (own, *_NAMESPACE_ALIASES.get(own, ()))
 
 
 _DERIVED: dict[tuple[str, int], TypeRef] = {}
@@ -211,7 +257,7 @@ def get_member(obj: object, name: str) -> object:
     try:
         return getter(obj)
     except Exception as e:  # converted to the .NET exception it stands for
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def _null_member(name: str) -> object:
@@ -229,6 +275,45 @@ def _missing(type_name: str, name: str) -> NoReturn:
     )
 
 
+# ---- implementation lookups for the compiler's per-call-site inline caches
+# Each returns the implementation that get_member/index/call_method would run for a receiver of
+# exactly ``type(obj)`` -- the tables are per exact class, so the result is valid for every
+# receiver of that class -- or None when the ordinary dispatcher must handle the receiver (null,
+# a missing member, a class invisible to expressions): the caller then takes that path, with its
+# exact semantics and errors. An implementation called directly may raise any Python exception;
+# the caller converts it with `convert_exception`.
+
+
+def _table_or_none(obj: object) -> clr.Table | None:
+    if obj is None:
+        return None
+    table = TABLES.get(obj.__class__)
+    if table is not None:
+        return table
+    try:
+        return _table(obj)
+    except ExpressionError:  # not visible to expressions: the dispatcher raises the error
+        return None
+
+
+def member_impl(obj: object, name: str) -> clr.Getter | None:
+    """The getter ``get_member(obj, name)`` runs for receivers of ``type(obj)``, or None."""
+    table = _table_or_none(obj)
+    return None if table is None else table.members.get(name)
+
+
+def indexer_impl(obj: object) -> clr.Indexer | None:
+    """The indexer ``index(obj, ...)`` runs for receivers of ``type(obj)``, or None."""
+    table = _table_or_none(obj)
+    return None if table is None else table.indexer
+
+
+def method_impl(obj: object, name: str) -> clr.Method | None:
+    """The method ``call_method(obj, name, ...)`` runs for receivers of ``type(obj)``, or None."""
+    table = _table_or_none(obj)
+    return None if table is None else table.methods.get(name)
+
+
 def set_member(obj: object, name: str, value: object) -> None:
     """``obj.Name = value``."""
     table = TABLES.get(obj.__class__) or table_of(obj)
@@ -244,7 +329,7 @@ def set_member(obj: object, name: str, value: object) -> None:
     try:
         setter(obj, value)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def call_method(
@@ -257,16 +342,20 @@ def call_method(
         if obj is None:
             if name == "GetValueOrDefault" and not args:
                 return None
-            raise ExpressionError("NullReferenceException", _NRE) from None
-        table = _table(obj)
-        found = table.methods.get(name)
-        if found is None:
-            _missing(table.type.name, name)
-        method = found
+            extension = clr.NULL_RECEIVER_METHODS.get(name)
+            if extension is None:
+                raise ExpressionError("NullReferenceException", _NRE) from None
+            method = extension
+        else:
+            table = _table(obj)
+            found = table.methods.get(name)
+            if found is None:
+                _missing(table.type.name, name)
+            method = found
     try:
         return method(obj, args, type_args)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def get_static(t: TypeRef, name: str) -> object:
@@ -277,7 +366,7 @@ def get_static(t: TypeRef, name: str) -> object:
     try:
         return getter()
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def call_static(
@@ -290,7 +379,7 @@ def call_static(
     try:
         return method(args, type_args)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def construct(t: TypeRef, args: Sequence[object], type_args: Sequence[TypeRef] = ()) -> object:
@@ -306,7 +395,7 @@ def construct(t: TypeRef, args: Sequence[object], type_args: Sequence[TypeRef] =
     try:
         return ctor(args, type_args)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def new_array(t: TypeRef | None, items: Sequence[object]) -> object:
@@ -343,7 +432,7 @@ def index(obj: object, args: Sequence[object]) -> object:
     try:
         return indexer(obj, args)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def set_index(obj: object, args: Sequence[object], value: object) -> None:
@@ -359,7 +448,7 @@ def set_index(obj: object, args: Sequence[object], value: object) -> None:
     try:
         setter(obj, args, value)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 # ---------------------------------------------------------------- conversions
@@ -402,7 +491,7 @@ def cast(t: TypeRef, value: object) -> object:
     except ExpressionError:
         raise
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None
 
 
 def _int32_convert(v: object) -> object:
@@ -438,4 +527,4 @@ def iterate(value: object) -> Iterable[object]:
     try:
         return linq.items_of(value)
     except Exception as e:
-        raise _convert_exception(e) from None
+        raise convert_exception(e) from None

@@ -421,6 +421,56 @@ def test_loops() -> None:
                   a=None) == "NullReferenceException"
 
 
+_CALL_ALL = 'return string.Join(",", fs.Select(f => f())); }'
+
+
+def test_foreach_variables_captured_by_lambdas_are_fresh_per_iteration() -> None:
+    # C# 5+: each iteration has its own foreach variable (and own body locals)
+    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2, 3 }) "
+              "{ fs.Add(() => i); } " + _CALL_ALL) == "1,2,3"
+    assert ev("@{ var fs = new List<object>(); foreach (string s in new[] { \"a\", \"b\" }) "
+              "{ var t = s + s; fs.Add(() => t); t += \"!\"; } " + _CALL_ALL) == "aa!,bb!"
+    # a for loop's variable is one variable for the whole loop; its body's locals are fresh
+    assert ev("@{ var fs = new List<object>(); for (var i = 0; i < 3; i++) "
+              "{ var j = i * 10; fs.Add(() => i + j); } " + _CALL_ALL) == "3,13,23"
+    assert ev("@{ var fs = new List<object>(); var n = 0; while (n < 3) "
+              "{ var k = n++; fs.Add(() => k); } " + _CALL_ALL) == "0,1,2"
+    # nested loops, and a lambda assigning its own iteration's variable
+    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
+              "foreach (var j in new[] { 10, 20 }) { fs.Add(() => i + j); } "
+              + _CALL_ALL) == "11,21,12,22"
+    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
+              "{ var c = i; fs.Add(() => c = c * 100); fs.Add(() => c); } "
+              + _CALL_ALL) == "100,100,200,200"
+    # local functions in the body capture their iteration too
+    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 5, 6 }) "
+              "{ int Twice() => i * 2; fs.Add(Twice); } " + _CALL_ALL) == "10,12"
+
+
+def test_loop_bodies_with_lambdas_keep_control_flow_and_outer_locals() -> None:
+    assert ev("@{ var n = 0; foreach (var i in new[] { 1, 2, 3, 4 }) { if (i == 3) break; "
+              "n += new[] { i }.Select(x => x * 2).Sum(); } return n; }") == 6
+    assert ev("@{ foreach (var i in new[] { 1, 2, 3 }) { if (new[] { i }.Any(x => x == 2)) "
+              "return i * 100; } return -1; }") == 200
+    assert ev('@{ var s = ""; foreach (string i in new[] { "a", "b", "c" }) { if (i == "b") '
+              "continue; s += new[] { i }.Select(x => x + x).First(); } return s; }") == "aacc"
+    assert ev("@{ var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) continue; "
+              "if (i > 7) break; s += new[] { i }.Sum(x => x); } return s; }") == 16
+    assert ev("@{ var i = 0; do { i++; if (new[] { i }.Any(x => x == 2)) continue; } "
+              "while (i < 5); return i; }") == 5
+    assert ev("@{ foreach (var i in new[] { 1, 2 }) foreach (var j in new[] { 3, 4 }) "
+              "{ if (new[] { j }.Any(x => x == 4) && i == 2) return i * 10 + j; } "
+              "return 0; }") == 24
+    assert ev("@{ var xs = new[] { 1, 2 }; return xs.Select(x => { foreach (var y in xs) "
+              "{ if (new[] { y }.Any(z => z == x)) return y * 10; } return 0; }).Sum(); }") == 30
+    assert ev("@{ var n = 0; foreach (var x in new[] { 1, 2 }) { long m = x; "
+              "n += new[] { m }.Count(y => y > 1); } return n; }") == 1
+    assert raises('@{ try { int.Parse("x"); } catch (FormatException) { foreach (var i in '
+                  "new[] { 1 }) { new[] { i }.Select(x => x).Count(); throw; } } return 0; }") \
+        == "FormatException"
+    assert ev("@{ foreach (var i in new[] { 1 }) { } return 1; }") == 1
+
+
 def test_try_catch_finally_and_throw() -> None:
     assert ev('@{ try { return int.Parse("x"); } catch (FormatException) { return -1; } }') == -1
     assert ev('@{ try { return int.Parse("x"); } catch (Exception) { return -2; } }') == -2
@@ -746,36 +796,11 @@ def test_budget_constant_is_exported() -> None:
 
 # ------------------------------------------------------------------------ inline caches
 
-_PROPOSED = ("member_impl", "indexer_impl", "method_impl")
-
-
 @pytest.fixture
-def inline_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Compile with per-site inline caches. Uses runtime.py's implementation lookups when it has
-    them; until then a private stand-in built on the runtime's own dispatch tables (test-only)."""
-    if not all(hasattr(runtime, name) for name in _PROPOSED):
-        from aiohttp_apim.expressions import clr
-
-        def table(obj: object) -> clr.Table | None:
-            return None if obj is None else clr.TABLES.get(type(obj)) or clr.table_of(obj)
-
-        def member_impl(obj: object, name: str) -> object:
-            t = table(obj)
-            return None if t is None else t.members.get(name)
-
-        def indexer_impl(obj: object) -> object:
-            t = table(obj)
-            return None if t is None else t.indexer
-
-        def method_impl(obj: object, name: str) -> object:
-            t = table(obj)
-            return None if t is None else t.methods.get(name)
-
-        monkeypatch.setattr(runtime, "member_impl", member_impl, raising=False)
-        monkeypatch.setattr(runtime, "indexer_impl", indexer_impl, raising=False)
-        monkeypatch.setattr(runtime, "method_impl", method_impl, raising=False)
-        monkeypatch.setattr(runtime, "convert_exception",
-                            runtime._convert_exception, raising=False)
+def inline_caches() -> Iterator[None]:
+    """Fresh compilations (cold inline-cache sites) for the test."""
+    assert all(callable(getattr(runtime, name, None))
+               for name in ("member_impl", "indexer_impl", "method_impl", "convert_exception"))
     compile_expression.cache_clear()
     yield
     compile_expression.cache_clear()
@@ -815,3 +840,112 @@ def test_inline_caches_keep_null_and_error_semantics() -> None:
               "{ return -1; } }") == -1
     assert raises('@(context.Variables["missing"])') == "KeyNotFoundException"
     assert raises("@(context.Reqest)") == "MissingMemberException"
+
+
+def _site_types(compiled: CompiledExpression) -> list[object]:
+    """The receiver types the sites of a compiled expression are specialised for (None: empty)."""
+    fn = type(compiled).__dict__["__call__"].__func__
+    ns = fn.__globals__
+    return [ns[f"T{i}"] for i in range(len([k for k in ns if k.startswith("T")]))]
+
+
+@pytest.mark.usefixtures("inline_caches")
+def test_one_site_sees_receivers_of_different_types() -> None:
+    # method site: the lambda's x.ToString() sees str, JValue, int and bool
+    assert ev('@(string.Join(",", new object[] { "ab", new JValue("cd"), 5, true, "e" }'
+              ".Select(x => x.ToString())))") == "ab,cd,5,True,e"
+    assert ev('@(string.Join(",", new object[] { new JValue("cd"), "ab", new JValue(2), 5 }'
+              ".Select(x => x.ToString())))") == "cd,ab,2,5"
+    # member site: x.Length on strings and arrays
+    assert ev('@(new object[] { "ab", new[] { 1, 2, 3 }, "c", new string[0] }'
+              ".Select(x => x.Length).Sum())") == 6
+    # indexer site: x[0] on a string, an int[], a JArray, a string
+    assert ev('@(string.Join(",", new object[] { "ab", new[] { 7, 8 }, JArray.Parse("[9]"), "z" }'
+              ".Select(x => x[0].ToString())))") == "a,7,9,z"
+
+
+@pytest.mark.usefixtures("inline_caches")
+def test_a_site_is_filled_once_by_its_first_cacheable_receiver() -> None:
+    compiled = compile_expression('@(context.Variables["v"].ToString())')
+    assert _site_types(compiled) == [None, None, None]
+    with pytest.raises(ExpressionError) as info:  # null receivers never fill a site
+        compiled(make_context(variables={"v": None}))
+    assert info.value.exception_type == "NullReferenceException"
+    assert _site_types(compiled)[2] is None
+    assert compiled(make_context(variables={"v": 5})) == "5"
+    variables_type = _site_types(compiled)[1]
+    assert _site_types(compiled)[2] is int
+    # other types take the dispatcher's path; the site keeps its type
+    for value, text in (("s", "s"), (True, "True"), (dotnet.Int64(7), "7"), (5, "5")):
+        assert compiled(make_context(variables={"v": value})) == text
+    assert _site_types(compiled)[1:] == [variables_type, int]
+
+
+@pytest.mark.usefixtures("inline_caches")
+def test_a_missing_member_does_not_fill_a_site() -> None:
+    compiled = compile_expression('@(context.Variables["v"].Length)')
+    with pytest.raises(ExpressionError) as info:
+        compiled(make_context(variables={"v": 5}))
+    assert info.value.exception_type == "MissingMemberException"
+    assert _site_types(compiled)[2] is None
+    assert compiled(make_context(variables={"v": "abc"})) == 3
+    assert compiled(make_context(variables={"v": [1, 2]})) == 2
+    with pytest.raises(ExpressionError) as info:
+        compiled(make_context(variables={"v": 5}))
+    assert info.value.exception_type == "MissingMemberException"
+
+
+@pytest.mark.usefixtures("inline_caches")
+def test_sites_stay_consistent_under_threads() -> None:
+    import sys
+    import threading
+
+    compiled = compile_expression('@(context.Variables["v"].ToString() + context.Variables["v"])')
+    cases = [("s", "ss"), (5, "55"), (True, "TrueTrue"), (2.5, "2.52.5")]
+    failures: list[object] = []
+
+    def run(value: object, expected: str) -> None:
+        ctx = make_context(variables={"v": value})
+        for _ in range(300):
+            got = compiled(ctx)
+            if got != expected:
+                failures.append(got)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=case) for case in cases * 2]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+
+
+@pytest.mark.usefixtures("inline_caches")
+def test_exceptions_of_directly_called_implementations_are_converted() -> None:
+    assert raises("@(new[] { 1 }[5])") == "IndexOutOfRangeException"
+    assert raises("@(new[] { 1 }.Select(i => new[] { 1 }[5]).Count())") \
+        == "IndexOutOfRangeException"
+    assert ev("@{ try { return new[] { 1 }.Select(i => new[] { 1 }[i + 4]).Count(); } "
+              "catch (IndexOutOfRangeException e) { return -1; } }") == -1
+
+
+def test_the_loop_budget_cannot_be_caught_inside_a_lambda() -> None:
+    assert raises("@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
+                  ".Count(); } catch (Exception e) { return -1; } }") == "TimeoutException"
+    assert raises("@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
+                  ".Count(); } catch { return -1; } }") == "TimeoutException"
+
+
+def test_the_compiler_package_keeps_its_public_names() -> None:
+    from aiohttp_apim.expressions import compiler
+    from aiohttp_apim.expressions.lexer import tokenize
+
+    assert compiler.compile_program('@("a" + 1)')(make_context()) == "a1"
+    assert compiler.MAX_ITERATIONS == MAX_ITERATIONS
+    assert compiler.CompiledExpression is CompiledExpression
+    assert list(compiler.names_in(tokenize("@(a.B)"))) == ["a", "B"]
+    assert "_gm" in compiler._HELPERS

@@ -136,8 +136,8 @@ def test_assigning_to_context_itself_does_not_compile() -> None:
 _ALLOWED_NAMES = (
     set(keyword.kwlist) - {"import", "global", "lambda", "class", "with", "yield",
                            "async", "await", "del", "assert"}
-) | set(_HELPERS) | {"e", "c", "b", "_dflt"}
-_GENERATED = re.compile(r"^[kvtfxs]\d+$")
+) | set(_HELPERS) | {"e", "c", "b", "_dflt", "_fm", "_fi", "_fc"}
+_GENERATED = re.compile(r"^[kvtfxTK]\d+$")
 _ALLOWED_STRINGS = {"''", *(repr(op) for op in
                             ["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "==", "!=", "<",
                              ">", "<=", ">=", "!", "~"])}

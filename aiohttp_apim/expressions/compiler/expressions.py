@@ -1,0 +1,496 @@
+"""Expression code generation: literals, names, string concatenation, operators, casts and type
+tests, object and array creation, lambdas and local functions, assignments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp_apim.expressions import nodes as n
+from aiohttp_apim.expressions import runtime
+from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
+from aiohttp_apim.expressions.compiler.folding import (
+    NOTHING,
+    SCALARS,
+    fold,
+    fold_to_string,
+    integer,
+    runtime_cast,
+)
+from aiohttp_apim.expressions.compiler.helpers import MAX_STRING_LENGTH
+from aiohttp_apim.expressions.compiler.scopes import (
+    DELEGATE_TYPES,
+    Func,
+    Scope,
+    err,
+    non_nullable,
+    resolve,
+    resolve_required,
+)
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["ExpressionGen"]
+
+
+class ExpressionGen(CodeGen):
+    """Generates Python expressions for C# expressions (member chains: see members.py)."""
+
+    def e_literal(self, e: n.Literal) -> Code:
+        if e.kind == "int":
+            assert isinstance(e.value, int)
+            return self.const_code(integer(e.value, e.suffix, e))
+        if e.kind == "real":
+            if e.suffix == "f":
+                return self.const_code(runtime_cast("float", e.value, e))
+            if e.suffix == "m":
+                return self.const_code(e.value)
+            return self.const_code(float(e.value))  # type: ignore[arg-type]
+        if e.kind == "char":
+            assert isinstance(e.value, str)
+            return self.const_code(runtime_cast("char", ord(e.value), e))
+        return self.const_code(e.value)
+
+    def e_interpolated(self, e: n.Interpolated) -> Code:
+        pieces: list[Code] = []
+        for part in e.parts:
+            if isinstance(part, str):
+                pieces.append(self.const_code(part))
+                continue
+            value = self.expr(part.expr)
+            if part.alignment is None and part.format is None:
+                pieces.append(value)
+                continue
+            fmt = "{0"
+            if part.alignment is not None:
+                align = self.expr(part.alignment)
+                if not (isinstance(align.const, int) and not isinstance(align.const, bool)):
+                    raise err("the alignment of an interpolation hole must be a constant "
+                               "integer", part.alignment)
+                fmt += f",{align.const}"
+            if part.format is not None:
+                fmt += f":{part.format}"
+            fmt += "}"
+            string_type = self.k(resolve_required("string", part))
+            pieces.append(Code(
+                f"_cs({string_type}, {self.k('Format')}, ({self.k(fmt)}, {value.src}))", "str?"))
+        if not pieces:
+            return self.const_code("")
+        return self.concat(pieces)
+
+    def concat(self, operands: list[Code], *, operator: bool = False) -> Code:
+        """C# string concatenation: each operand's ToString (null -> ""), constants folded,
+        nested concatenations flattened into one Python ``+`` chain. ``operator``: the operands
+        of a ``+`` (whose left one may be an XNamespace: see ``runtime.concat_head``)."""
+        flat: list[tuple[str, object]] = []  # (source, constant text or NOTHING)
+
+        def add_text(text: str) -> None:
+            if not text:
+                return
+            if flat and flat[-1][1] is not NOTHING:
+                flat[-1] = ("", str(flat[-1][1]) + text)
+            else:
+                flat.append(("", text))
+
+        for position, code in enumerate(operands):
+            if code.pieces is not None:
+                for src, const in code.pieces:
+                    if const is NOTHING:
+                        flat.append((src, NOTHING))
+                    else:
+                        add_text(str(const))
+            elif code.is_const:
+                text = code.const if type(code.const) is str else fold_to_string(code.const)
+                if isinstance(text, str):
+                    add_text(text)
+                else:
+                    flat.append((f"_ts({code.src})", NOTHING))
+            elif code.kind == "str":
+                flat.append((code.src, NOTHING))
+            elif code.kind == "str?":
+                flat.append((f"({code.src} or '')", NOTHING))
+            else:
+                head = operator and position == 0
+                flat.append((self.to_string(code.src, head=head), NOTHING))
+        if not flat:
+            return self.const_code("")
+        if len(flat) == 1 and flat[0][1] is not NOTHING:
+            return self.const_code(flat[0][1])
+        final = tuple((src if const is NOTHING else self.k(const), const) for src, const in flat)
+        dynamic = sum(1 for _, const in final if const is NOTHING)
+        joined = " + ".join(src for src, _ in final)
+        if len(final) == 1:
+            src = joined
+        elif dynamic >= 2 or self.has_loops or self.func.is_lambda:
+            # a concatenation of two unknown strings (or any inside a loop) can grow without
+            # bound: check the length like runtime.binary does
+            t = self.fresh("t")
+            src = f"({t} if _len({t} := {joined}) <= {self.k(MAX_STRING_LENGTH)} else _toolong())"
+        else:
+            src = f"({joined})"
+        return Code(src, "str", NOTHING, final)
+
+    def to_string(self, src: str, *, head: bool = False) -> str:
+        """``runtime.to_string`` with the identity on strings inlined (the common case)."""
+        t = self.fresh("t")
+        return f"({t} if _type({t} := {src}) is _str else {'_tsh' if head else '_ts'}({t}))"
+
+    def e_name(self, e: n.Name) -> Code:
+        local = self.scope.lookup(e.name)
+        if local is not None:
+            return Code(local.py)
+        if e.name == "context":
+            return Code("c")
+        if resolve(e.name) is not None:
+            raise err(f"'{e.name}' is a type, which is not valid in this context", e)
+        raise err(f"unknown name '{e.name}'", e)
+
+    def e_type(self, e: n.TypeExpr) -> Code:
+        raise err(f"'{e.type}' is a type, which is not valid in this context", e)
+
+    def e_paren(self, e: n.Paren) -> Code:
+        code = self.expr(e.inner)
+        return Code(code.src, code.kind, code.const, code.pieces)
+
+    def e_unary(self, e: n.Unary) -> Code:
+        operand = e.operand
+        if e.op == "-" and isinstance(operand, n.Literal) and operand.kind == "int":
+            # -2147483648 and -9223372036854775808 are int/long literals in C#
+            assert isinstance(operand.value, int)
+            return self.const_code(integer(-operand.value, operand.suffix, e, negated=True))
+        code = self.expr(operand)
+        if code.is_const:
+            folded = fold(lambda: runtime.unary(e.op, code.const))
+            if folded is not NOTHING:
+                return self.const_code(folded)
+        if e.op == "!":
+            if code.kind == "bool":
+                return Code(f"(not {code.src})", "bool")
+            return Code(f"_un('!', {code.src})", "bool")
+        return Code(f"_un({e.op!r}, {code.src})")
+
+    def e_binary(self, e: n.Binary) -> Code:
+        left = self.expr(e.left)
+        right = self.expr(e.right)
+        op = e.op
+        stringy = ("str", "str?")
+        if op == "+" and (left.kind in stringy or right.kind in stringy):
+            return self.concat([left, right], operator=True)
+        if left.is_const and right.is_const:
+            folded = fold(lambda: runtime.binary(op, left.const, right.const))
+            if folded is not NOTHING:
+                return self.const_code(folded)
+        if op in ("==", "!="):
+            if left.kind in stringy and right.kind in stringy:
+                return Code(f"({left.src} {op} {right.src})", "bool")
+            if {left.kind, right.kind} in ({"null", "str"}, {"null", "str?"}):
+                other = right if left.kind == "null" else left
+                word = "is" if op == "==" else "is not"
+                return Code(f"({other.src} {word} None)", "bool")
+        kind = "bool" if op in ("==", "!=", "<", ">", "<=", ">=") else "any"
+        return Code(f"_bin({op!r}, {left.src}, {right.src})", kind)
+
+    def e_logical(self, e: n.Logical) -> Code:
+        left = self.condition(e.left)
+        if left.is_const:
+            if (e.op == "&&") != bool(left.const):
+                return left  # false && x, true || x
+            return self.condition(e.right)
+        right = self.condition(e.right)
+        word = "and" if e.op == "&&" else "or"
+        return Code(f"({left.src} {word} {right.src})", "bool")
+
+    def e_coalesce(self, e: n.Coalesce) -> Code:
+        left = self.expr(e.left)
+        if left.is_const:
+            return left if left.const is not None else self.expr(e.right)
+        right = self.expr(e.right)
+        t = self.fresh("t")
+        kind = "str" if left.kind in ("str", "str?") and right.kind == "str" else "any"
+        if left.kind == right.kind and kind == "any":
+            kind = left.kind
+        return Code(f"({t} if ({t} := {left.src}) is not None else {right.src})", kind)
+
+    def e_conditional(self, e: n.Conditional) -> Code:
+        cond = self.condition(e.cond)
+        if cond.is_const:
+            return self.expr(e.then if cond.const else e.otherwise)
+        then = self.expr(e.then)
+        other = self.expr(e.otherwise)
+        if then.kind == other.kind:
+            kind = then.kind
+        elif {then.kind, other.kind} <= {"str", "str?", "null"}:
+            kind = "str?"
+        else:
+            kind = "any"
+        return Code(f"({then.src} if {cond.src} else {other.src})", kind)
+
+    def e_cast(self, e: n.Cast) -> Code:
+        t = e.type
+        if t.nullable and t.ranks == 0:
+            base = n.TypeSyntax(t.line, t.column, t.name, t.args, False, 0, t.keyword)
+            ref = self.k(self.type_ref(base))
+            code = self.expr(e.operand)
+            tmp = self.fresh("t")
+            return Code(f"(None if ({tmp} := {code.src}) is None else _cast({ref}, {tmp}))")
+        type_ref = self.type_ref(t)
+        code = self.expr(e.operand)
+        if code.is_const and isinstance(code.const, SCALARS):
+            folded = fold(lambda: runtime.cast(type_ref, code.const))
+            if folded is not NOTHING and isinstance(folded, SCALARS):
+                return self.const_code(folded)
+        kind = "any"
+        if t.keyword and not t.ranks:
+            if t.name == "string":
+                kind = "str?"
+            elif t.name == "bool":
+                kind = "bool"
+        if kind == "str?" and code.kind in ("str", "str?"):
+            return Code(code.src, code.kind, code.const, code.pieces)
+        if kind == "str?":
+            # (string)x is the identity on strings and null (runtime.cast): inline that case
+            tmp = self.fresh("t")
+            return Code(f"({tmp} if _type({tmp} := {code.src}) is _str or {tmp} is None "
+                         f"else _cast({self.k(type_ref)}, {tmp}))", kind)
+        return Code(f"_cast({self.k(type_ref)}, {code.src})", kind)
+
+    def e_is(self, e: n.Is) -> Code:
+        code = self.expr(e.operand)
+        ref = self.k(self.type_ref(non_nullable(e.type)))
+        if e.name is None:
+            return Code(f"_isi({ref}, {code.src})", "bool")
+        local = self.declare(e.name, e)
+        return Code(f"_isi({ref}, ({local.py} := {code.src}))", "bool")
+
+    def e_isnull(self, e: n.IsNull) -> Code:
+        code = self.expr(e.operand)
+        return Code(f"({code.src} is {'not ' if e.negated else ''}None)", "bool")
+
+    def e_as(self, e: n.As) -> Code:
+        code = self.expr(e.operand)
+        ref = self.k(self.type_ref(non_nullable(e.type)))
+        t = self.fresh("t")
+        kind = "str?" if e.type.keyword and e.type.name == "string" and not e.type.ranks else "any"
+        return Code(f"({t} if _isi({ref}, ({t} := {code.src})) else None)", kind)
+
+    def e_default(self, e: n.Default) -> Code:
+        if e.type is None or e.type.nullable:
+            return self.const_code(None)
+        ref = self.type_ref(e.type)
+        folded = fold(lambda: runtime.default_of(ref))
+        if folded is not NOTHING and isinstance(folded, SCALARS):
+            return self.const_code(folded)
+        return Code(f"_dflt({self.k(ref)})")
+
+    def e_new(self, e: n.New) -> Code:
+        t = e.type
+        if t.name.rsplit(".", 1)[-1] in DELEGATE_TYPES:
+            raise err(f"'new {t}' is not supported: write the lambda directly", e)
+        base = n.TypeSyntax(t.line, t.column, t.name, t.args, False, 0, t.keyword)
+        ref = self.k(self.type_ref(base))
+        type_args = self.type_args(t.args)
+        args = self.argument_tuple(e.args, e)
+        tail = f", {type_args}" if type_args else ""
+        src = f"_ct({ref}, {args}{tail})"
+        if e.initializer is None or not e.initializer.entries:
+            return Code(src)
+        obj = self.fresh("t")
+        seq = [f"({obj} := {src})"]
+        for entry in e.initializer.entries:
+            if entry.kind == "member":
+                assert entry.name is not None
+                value = self.expr(entry.values[0])
+                seq.append(f"_sm({obj}, {self.k(entry.name)}, {value.src})")
+            elif entry.kind == "index":
+                index_args = self.argument_tuple(entry.args, entry)
+                value = self.expr(entry.values[0])
+                seq.append(f"_si({obj}, {index_args}, {value.src})")
+            else:
+                items = self.argument_tuple(
+                    tuple(n.Argument(v.line, v.column, v) for v in entry.values), entry)
+                seq.append(f"_cm({obj}, {self.k('Add')}, {items})")
+        seq.append(obj)
+        return Code("(" + ", ".join(seq) + ")[-1]")
+
+    def e_new_array(self, e: n.NewArray) -> Code:
+        element = "None" if e.element is None else self.k(self.type_ref(e.element))
+        if e.items is None:
+            assert e.size is not None
+            size = self.expr(e.size)
+            return Code(f"_newsized({element}, {size.src})")
+        codes = [self.expr(item) for item in e.items]
+        items = "(" + ", ".join(c.src for c in codes) + ("," if len(codes) == 1 else "") + ")"
+        return Code(f"_na({element}, {items})")
+
+    def e_lambda(self, e: n.Lambda) -> Code:
+        name = self.fresh("f")
+        self.func.lines.extend(self.function_def(name, e.params, e.body, returns_value=True))
+        return Code(name)
+
+    def function_def(self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block,
+                     *, returns_value: bool) -> list[tuple[int, str]]:
+        """The lines of a nested ``def`` for a lambda or local function, at the current indent."""
+        del returns_value  # delegates' return types are unknown: a missing return gives null
+        outer_func, outer_scope = self.func, self.scope
+        func = Func(outer_func)
+        self.func = func
+        self.scope = Scope(outer_scope, func)
+        try:
+            py_params = []
+            for p in params:
+                if p.type is not None:
+                    self.check_type(p.type)
+                local = self.declare(p.name, p, self.conversion(p.type))
+                py_params.append(local.py)
+                if local.convert is not None:
+                    func.emit(f"{local.py} = _cast({local.convert}, {local.py})")
+            if isinstance(body, n.Block):
+                self.block(body)
+                func.emit("return None")
+            else:
+                func.emit(f"return {self.expr(body).src}")
+        finally:
+            self.func, self.scope = outer_func, outer_scope
+        base = outer_func.indent
+        lines = [(base, f"def {name}({', '.join(py_params)}):")]
+        if func.nonlocals:
+            lines.append((base + 1, f"nonlocal {', '.join(sorted(func.nonlocals))}"))
+        lines.extend((base + indent, text) for indent, text in func.lines)
+        return lines
+
+    def e_anonymous(self, e: n.Anonymous) -> Code:
+        jobject = self.k(resolve_required("JObject", e))
+        jproperty = self.k(resolve_required("JProperty", e))
+        props = [f"_ct({jproperty}, ({self.k(name)}, {self.expr(value).src}))"
+                 for name, value in e.members]
+        items = "(" + ", ".join(props) + ("," if len(props) == 1 else "") + ")"
+        return Code(f"_ct({jobject}, {items})")
+
+    def e_throw(self, e: n.ThrowExpr) -> Code:
+        return Code(self.throw_code(e.value))
+
+    def e_outvar(self, e: n.OutVar) -> Code:  # pragma: no cover - the parser prevents it
+        raise err("'out var' is only allowed as a method argument", e)
+
+    # --- assignment
+
+    def e_assign(self, e: n.Assign) -> Code:
+        return self.assign(e, statement=False)
+
+    def e_incdec(self, e: n.IncDec) -> Code:
+        return self.incdec(e, statement=False)
+
+    def assign(self, e: n.Assign, *, statement: bool) -> Code:
+        target = e.target.inner if isinstance(e.target, n.Paren) else e.target
+        if e.op == "??=":
+            # a ??= b  ==  a ?? (a = b)
+            plain = n.Assign(e.line, e.column, "=", target, e.value)
+            if statement:
+                current = self.expr(target)
+                self.func.emit(f"if {current.src} is None:")
+                self.func.indent += 1
+                self.assign(plain, statement=True)
+                self.func.indent -= 1
+                return Code("None")
+            return self.expr(n.Coalesce(e.line, e.column, target, plain))
+        value_node = e.value
+        if e.op != "=":
+            value_node = n.Binary(e.line, e.column, e.op[:-1], target, e.value)
+        if isinstance(target, n.Name):
+            local = self.scope.lookup(target.name)
+            if local is None:
+                if target.name == "context":
+                    raise err("'context' is read-only", target)
+                raise err(f"unknown name '{target.name}'", target)
+            value = self.converted(self.expr(value_node), local.convert)
+            py = self.local_ref(local)
+            if statement:
+                self.func.emit(f"{py} = {value}")
+                return Code("None")
+            return Code(f"({py} := {value})")
+        if isinstance(target, n.Member):
+            obj = self.member_target(target)
+            t = self.fresh("t")
+            name = self.k(target.name)
+            if e.op == "=":
+                stored = self.expr(e.value)
+            else:
+                stored = self.compound_value(e.op, Code(f"_gm({t}, {name})"), e.value)
+            src = f"_sm(({t} := {obj.src}), {name}, {{}})"
+            return self.store(src, stored, statement)
+        assert isinstance(target, n.Index)
+        obj = self.expr(target.target)
+        args = self.argument_tuple(target.args, target)
+        t, a = self.fresh("t"), self.fresh("t")
+        if e.op == "=":
+            stored = self.expr(e.value)
+        else:
+            stored = self.compound_value(e.op, Code(f"_ix({t}, {a})"), e.value)
+        src = f"_si(({t} := {obj.src}), ({a} := {args}), {{}})"
+        return self.store(src, stored, statement)
+
+    def member_target(self, target: n.Member) -> Code:
+        root = target.target
+        if isinstance(root, n.TypeExpr) or (
+            isinstance(root, n.Name) and self.scope.lookup(root.name) is None
+            and root.name != "context" and resolve(root.name) is not None
+        ):
+            raise err("static members cannot be assigned", target)
+        return self.expr(target.target)
+
+    def compound_value(self, op: str, current: Code, value: n.Expr) -> Code:
+        right = self.expr(value)
+        bop = op[:-1]
+        if bop == "+" and right.kind in ("str", "str?"):
+            return self.concat([current, right])
+        return Code(f"_bin({bop!r}, {current.src}, {right.src})")
+
+    def store(self, template: str, value: Code, statement: bool) -> Code:
+        if statement:
+            self.func.emit(template.format(value.src))
+            return Code("None")
+        v = self.fresh("t")
+        return Code(f"({template.format(f'({v} := {value.src})')}, {v})[-1]")
+
+    def incdec(self, e: n.IncDec, *, statement: bool) -> Code:
+        op = "+" if e.op == "++" else "-"
+        one = self.k(1)
+        target = e.target.inner if isinstance(e.target, n.Paren) else e.target
+        if isinstance(target, n.Name):
+            local = self.scope.lookup(target.name)
+            if local is None:
+                raise err(f"unknown name '{target.name}'", target)
+            py = self.local_ref(local)
+            new = self.converted(Code(f"_bin({op!r}, {py}, {one})"), local.convert)
+            if statement:
+                self.func.emit(f"{py} = {new}")
+                return Code("None")
+            if e.prefix:
+                return Code(f"({py} := {new})")
+            old = self.fresh("t")
+            new = self.converted(Code(f"_bin({op!r}, {old}, {one})"), local.convert)
+            return Code(f"(({old} := {py}), ({py} := {new}))[0]")
+        # members and indexers: evaluate the target once
+        if isinstance(target, n.Member):
+            obj = self.member_target(target)
+            t = self.fresh("t")
+            name = self.k(target.name)
+            current = f"_gm({t}, {name})"
+            template = f"_sm(({t} := {obj.src}), {name}, {{}})"
+        else:
+            assert isinstance(target, n.Index)
+            obj = self.expr(target.target)
+            args = self.argument_tuple(target.args, target)
+            t, a = self.fresh("t"), self.fresh("t")
+            current = f"_ix({t}, {a})"
+            template = f"_si(({t} := {obj.src}), ({a} := {args}), {{}})"
+        old = self.fresh("t")
+        new = self.fresh("t")
+        # the target object is bound by the template before ``current`` is evaluated: build the
+        # value inside the template's argument list
+        value = f"({new} := _bin({op!r}, ({old} := {current}), {one}))"
+        if statement:
+            self.func.emit(template.format(value))
+            return Code("None")
+        result = new if e.prefix else old
+        return Code(f"({template.format(value)}, {result})[-1]")

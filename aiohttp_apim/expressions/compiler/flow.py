@@ -1,0 +1,87 @@
+"""Syntactic analyses of statements: reachability (C#'s "not all code paths return a value"),
+loops, jumps and closures."""
+
+from __future__ import annotations
+
+from aiohttp_apim.expressions import nodes as n
+
+__all__ = ["completes", "contains_loop", "has_closure", "has_jump", "is_false", "is_true"]
+
+
+def completes(s: n.Stmt) -> bool:
+    """Can the end of ``s`` be reached (C#'s reachability rules, with constant conditions)?"""
+    if isinstance(s, n.Return | n.Throw | n.Break | n.Continue):
+        return False
+    if isinstance(s, n.Block):
+        return all(completes(x) for x in s.body)
+    if isinstance(s, n.If):
+        if is_true(s.cond):
+            return completes(s.then)
+        if s.otherwise is None:
+            return True
+        if is_false(s.cond):
+            return completes(s.otherwise)
+        return completes(s.then) or completes(s.otherwise)
+    if isinstance(s, n.While | n.DoWhile):
+        return not is_true(s.cond) or has_jump(s.body, n.Break)
+    if isinstance(s, n.For):
+        return (s.cond is not None and not is_true(s.cond)) or has_jump(s.body, n.Break)
+    if isinstance(s, n.Try):
+        if s.final is not None and not completes(s.final):
+            return False
+        return completes(s.body) or any(completes(c.body) for c in s.catches)
+    return True
+
+
+def has_closure(body: n.Stmt) -> bool:
+    """Does a loop body create lambdas or local functions (that may capture its locals)?"""
+    stack: list[object] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.Lambda | n.LocalFunction):
+            return True
+        if isinstance(node, n.Node):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+        elif isinstance(node, tuple):
+            stack.extend(node)
+    return False
+
+
+def contains_loop(program: n.Program) -> bool:
+    stack: list[object] = [program]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, n.While | n.DoWhile | n.For | n.Foreach):
+            return True
+        if isinstance(node, n.Node):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+        elif isinstance(node, tuple):
+            stack.extend(node)
+    return False
+
+
+def is_true(e: n.Expr) -> bool:
+    while isinstance(e, n.Paren):
+        e = e.inner
+    return isinstance(e, n.Literal) and e.value is True
+
+
+def is_false(e: n.Expr) -> bool:
+    while isinstance(e, n.Paren):
+        e = e.inner
+    return isinstance(e, n.Literal) and e.value is False
+
+
+def has_jump(s: n.Stmt, kind: type[n.Stmt]) -> bool:
+    """Does ``s`` contain a break/continue that targets the loop around it?"""
+    if isinstance(s, kind):
+        return True
+    if isinstance(s, n.Block):
+        return any(has_jump(x, kind) for x in s.body)
+    if isinstance(s, n.If):
+        return has_jump(s.then, kind) or (s.otherwise is not None
+                                           and has_jump(s.otherwise, kind))
+    if isinstance(s, n.Try):
+        return (has_jump(s.body, kind) or any(has_jump(c.body, kind) for c in s.catches)
+                or (s.final is not None and has_jump(s.final, kind)))
+    return False  # nested loops own their jumps

@@ -1,0 +1,215 @@
+"""Member chains: ``a.b``, ``a?.b``, ``a.M<T>(x)``, ``a[i]``, ``Type.Static``, ``f(x)``, with
+inline-cache sites for instance members, indexers and calls, and ``out``/``ref`` arguments."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from aiohttp_apim.expressions import nodes as n
+from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
+from aiohttp_apim.expressions.compiler.scopes import err, resolve, unconditional
+
+if TYPE_CHECKING:
+    from aiohttp_apim.expressions.runtime import TypeRef
+
+__all__ = ["MemberGen"]
+
+_NAME = re.compile(r"[a-z]\w*\Z")  # c, v<n>, t<n>, k<n>: generated names
+
+
+class MemberGen(CodeGen):
+    """Generates member reads, indexers and calls."""
+
+    def e_chain(self, e: n.Expr) -> Code:
+        links: list[n.Expr] = []
+        node = e
+        while isinstance(node, n.Member | n.Index | n.Call):
+            links.append(node)
+            node = node.target
+        links.reverse()
+        root = node
+        start = 0
+        base: Code | None = None
+        static: TypeRef | None = None
+        if isinstance(root, n.TypeExpr):
+            static = self.type_ref(root.type)
+        elif isinstance(root, n.Name) and self.scope.lookup(root.name) is None \
+                and root.name != "context":
+            static, start = self.static_prefix(root, links)
+        if static is None:
+            base = self.expr(root)
+            if isinstance(root, n.Name) and links and isinstance(links[0], n.Call):
+                local = self.scope.lookup(root.name)
+                if local is not None and local.function:
+                    call = links[0]
+                    assert isinstance(call, n.Call)
+                    args = self.argument_tuple(call.args, call)
+                    base = Code(f"{base.src}(*{args})")
+                    start = 1
+        return self.links(base, static, links, start, e)
+
+    def static_prefix(self, root: n.Name, links: list[n.Expr]) -> tuple[TypeRef, int]:
+        """Longest dotted prefix ``A.B.C`` of the chain that names a .NET type."""
+        names = [root.name]
+        for link in links:
+            if not isinstance(link, n.Member):
+                break
+            names.append(link.name)
+            if link.conditional or link.type_args:
+                break  # can only be the static member itself, not part of a type name
+        # the member right after the type is the static member: a type alone is not a value
+        for count in range(len(names) - 1, 0, -1):
+            ref = resolve(".".join(names[:count]))
+            if ref is not None:
+                return ref, count - 1
+        # name the unknown thing as written, without the member used on it
+        # (``System.IO.File.ReadAllText(...)`` -> 'System.IO.File', ``foo.Length`` -> 'foo')
+        shown = names if len(names) == 1 else names[:-1]
+        for m, link in enumerate(links[: len(names) - 1]):
+            nxt = links[m + 1] if m + 1 < len(links) else None
+            if isinstance(nxt, n.Call) and nxt.target is link:
+                shown = names[: m + 1]
+                break
+        raise err(f"unknown name '{'.'.join(shown)}'", root)
+
+    def links(self, base: Code | None, static: TypeRef | None, links: list[n.Expr],
+              start: int, whole: n.Expr) -> Code:
+        code = base
+        i = start
+        while i < len(links):
+            link = links[i]
+            nxt = links[i + 1] if i + 1 < len(links) else None
+            is_method = isinstance(link, n.Member) and isinstance(nxt, n.Call) \
+                and nxt.target is link
+            conditional = isinstance(link, n.Member | n.Index) and link.conditional
+            if conditional and code is not None:
+                # ``a?.rest``: null for the whole rest of the chain when ``a`` is null
+                t = self.fresh("t")
+                held = Code(t)
+                rest_links = [*links[:i], unconditional(link), *links[i + 1 :]]
+                if is_method:
+                    assert isinstance(nxt, n.Call)
+                    rest_links[i + 1] = n.Call(nxt.line, nxt.column, rest_links[i], nxt.args)
+                rest = self.links(held, None, rest_links, i, whole)
+                kind = "str?" if rest.kind in ("str", "str?") else "any"
+                return Code(f"(None if ({t} := {code.src}) is None else {rest.src})", kind)
+            if isinstance(link, n.Member):
+                if is_method:
+                    assert isinstance(nxt, n.Call)
+                    code = self.method_call(code, static, link, nxt)
+                    i += 2
+                else:
+                    if link.type_args:
+                        raise err(f"'{link.name}' with type arguments must be called", link)
+                    name = self.k(link.name)
+                    if code is None:
+                        assert static is not None
+                        code = Code(f"_gs({self.k(static)}, {name})")
+                    else:
+                        code = self.read_member(code, name)
+                    i += 1
+            elif isinstance(link, n.Index):
+                if code is None:
+                    raise err("a type cannot be indexed", link)
+                args = self.argument_tuple(link.args, link)
+                code = self.read_index(code, args)
+                i += 1
+            else:
+                assert isinstance(link, n.Call)
+                if code is None:
+                    raise err("a type cannot be invoked", link)
+                args = self.argument_tuple(link.args, link)
+                code = Code(f"_invoke({code.src}, {args})")
+                i += 1
+            static = None
+        assert code is not None
+        return code
+
+    def receiver(self, target: Code) -> tuple[str, str]:
+        """How a site names its receiver: (the expression to test, the name to reuse). A plain
+        name needs no temporary (nothing runs between the type test and the call)."""
+        if _NAME.match(target.src):
+            return f"({target.src})", target.src
+        o = self.fresh("t")
+        return f"({o} := {target.src})", o
+
+    def read_member(self, target: Code, name: str) -> Code:
+        (i, t, impl), (test, o) = self.site(), self.receiver(target)
+        return Code(f"({impl}({o}) if _type{test} is {t} else _fm({self.k(i)}, {o}, {name}))")
+
+    def read_index(self, target: Code, args: str) -> Code:
+        (i, t, impl), (test, o) = self.site(), self.receiver(target)
+        return Code(f"({impl}({o}, {args}) if _type{test} is {t} "
+                    f"else _fi({self.k(i)}, {o}, {args}))")
+
+    def cached_call(self, target: Code, name: str, args: str, type_args: str | None) -> str:
+        (i, t, impl), (test, o) = self.site(), self.receiver(target)
+        targs = type_args or "()"
+        return (f"({impl}({o}, {args}, {targs}) if _type{test} is {t} "
+                f"else _fc({self.k(i)}, {o}, {name}, {args}, {targs}))")
+
+    def method_call(self, target: Code | None, static: TypeRef | None, member: n.Member,
+                    call: n.Call) -> Code:
+        name = self.k(member.name)
+        type_args = self.type_args(member.type_args)
+        outs = [a for a in call.args if a.modifier in ("out", "ref")]
+        if not outs:
+            args = self.argument_tuple(call.args, call)
+            tail = f", {type_args}" if type_args else ""
+            if target is None:
+                assert static is not None
+                src = f"_cs({self.k(static)}, {name}, {args}{tail})"
+            else:
+                src = self.cached_call(target, name, args, type_args)
+            kind = "str?" if member.name == "ToString" and not call.args else "any"
+            return Code(src, kind)
+        # out/ref arguments: pass OutRefs, then copy their values into the locals
+        before: list[str] = []
+        after: list[str] = []
+        items: list[str] = []
+        for arg in call.args:
+            if arg.modifier not in ("out", "ref"):
+                items.append(self.expr(arg.value).src)
+                continue
+            ref = self.fresh("t")
+            value = arg.value
+            if isinstance(value, n.Paren):
+                value = value.inner
+            if isinstance(value, n.OutVar):
+                if value.type is not None:
+                    self.check_type(value.type)
+                if value.name == "_":
+                    before.append(f"({ref} := _Out(None))")
+                else:
+                    local = self.declare(value.name, value, self.conversion(value.type))
+                    before.append(f"({ref} := _Out(None))")
+                    after.append(f"({self.local_ref(local)} := {ref}.value)")
+                items.append(ref)
+                continue
+            if isinstance(value, n.Name) and value.name == "_" and self.scope.lookup("_") is None:
+                before.append(f"({ref} := _Out(None))")
+                items.append(ref)
+                continue
+            if not isinstance(value, n.Name):
+                raise err(f"'{arg.modifier}' arguments must be local variables", value)
+            existing = self.scope.lookup(value.name)
+            if existing is None:
+                raise err(f"unknown name '{value.name}'", value)
+            py = self.local_ref(existing)
+            initial = py if arg.modifier == "ref" else "None"
+            before.append(f"({ref} := _Out({initial}))")
+            stored = f"{ref}.value" if existing.convert is None else \
+                f"_cast({existing.convert}, {ref}.value)"
+            after.append(f"({py} := {stored})")
+            items.append(ref)
+        tail = f", {type_args}" if type_args else ""
+        args_src = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        result = self.fresh("t")
+        if target is None:
+            assert static is not None
+            call_src = f"_cs({self.k(static)}, {name}, {args_src}{tail})"
+        else:
+            call_src = f"_cm({target.src}, {name}, {args_src}{tail})"
+        seq = [*before, f"({result} := {call_src})", *after, result]
+        return Code("(" + ", ".join(seq) + ")[-1]")

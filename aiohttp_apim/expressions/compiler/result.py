@@ -1,0 +1,55 @@
+"""The compiled result: `CompiledExpression`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions.compiler.helpers import BudgetExceeded, top_level_error
+
+__all__ = ["CompiledExpression"]
+
+
+class CompiledExpression:
+    """A policy expression compiled once; call it with an ``ExpressionContext``.
+
+    ``names`` holds every identifier and member name the source mentions (the pipeline uses it,
+    e.g., to know whether the request body is read). ``is_constant``/``constant`` tell whether the
+    whole expression folded to a value at compile time (``@(1800)``, ``@("a" + "b")``)."""
+
+    __slots__ = ("_fn", "constant", "is_block", "is_constant", "names", "python_source",
+                 "source")
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        is_block: bool,
+        names: frozenset[str],
+        fn: Callable[[object], object],
+        python_source: str,
+        constant: object = None,
+        is_constant: bool = False,
+    ) -> None:
+        self.source = source
+        self.is_block = is_block
+        self.names = names
+        self._fn = fn
+        self.python_source = python_source
+        self.constant = constant
+        self.is_constant = is_constant
+
+    def __call__(self, context: object) -> object:
+        """Evaluate; raises ``errors.ExpressionError`` and nothing else.
+
+        (Instances made by the compiler replace this with the generated function itself, which
+        does the same conversion, to save a Python frame per evaluation.)"""
+        try:
+            return self._fn(context)
+        except ExpressionError:
+            raise
+        except (Exception, BudgetExceeded) as exc:
+            raise top_level_error(exc) from None
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.source!r})"

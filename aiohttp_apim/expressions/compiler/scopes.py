@@ -1,0 +1,112 @@
+"""Compile-time name resolution: generated functions, block scopes, locals, and .NET type names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from aiohttp_apim.expressions import nodes as n
+from aiohttp_apim.expressions import runtime
+from aiohttp_apim.expressions.lexer import ExpressionSyntaxError
+
+if TYPE_CHECKING:
+    from aiohttp_apim.expressions.runtime import TypeRef
+
+__all__ = [
+    "DELEGATE_TYPES",
+    "NUMERIC_TYPES",
+    "Func",
+    "Local",
+    "Scope",
+    "err",
+    "non_nullable",
+    "resolve",
+    "resolve_required",
+    "unconditional",
+]
+
+DELEGATE_TYPES: Final = frozenset(["Func", "Action", "Predicate", "Comparison", "Converter"])
+NUMERIC_TYPES: Final = frozenset(
+    [
+        "sbyte", "byte", "short", "ushort", "int", "uint", "long", "ulong", "float", "double",
+        "decimal", "char",
+    ]
+)
+
+
+
+@dataclass(slots=True)
+class Local:
+    py: str
+    func: Func
+    convert: str | None  # constant holding a numeric TypeRef applied on assignment
+    function: bool = False  # a local function (called directly)
+
+
+class Func:
+    """One generated Python function: the expression itself or a C# lambda."""
+
+    def __init__(self, parent: Func | None) -> None:
+        self.parent = parent
+        self.lines: list[tuple[int, str]] = []
+        self.indent = 1
+        self.nonlocals: set[str] = set()
+        self.loops = 0  # enclosing loops (for break/continue)
+        self.in_finally = False
+        self.in_catch = 0
+        self.is_lambda = parent is not None  # a nested def (needs ``nonlocal`` to assign outside)
+        # A loop body compiled as its own function (fresh locals per iteration, see
+        # ``loop_function``): ``return x`` returns ``(x,)``, ``break`` returns BREAK, and
+        # ``real`` is the C# function (expression, lambda or local function) it belongs to.
+        self.loop_body = False
+        self.real = self
+
+    def emit(self, text: str) -> None:
+        self.lines.append((self.indent, text))
+
+
+class Scope:
+    def __init__(self, parent: Scope | None, func: Func) -> None:
+        self.parent = parent
+        self.func = func
+        self.names: dict[str, Local] = {}
+        self.hoist_at = 0
+
+    def lookup(self, name: str) -> Local | None:
+        scope: Scope | None = self
+        while scope is not None:
+            local = scope.names.get(name)
+            if local is not None:
+                return local
+            scope = scope.parent
+        return None
+
+
+def err(message: str, node: n.Node) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(message, node.line, node.column)
+
+
+
+def resolve(name: str) -> TypeRef | None:
+    try:
+        return runtime.resolve_type(name)
+    except Exception:  # a runtime bug must not make the name "known"
+        return None
+
+
+def resolve_required(name: str, where: n.Node) -> TypeRef:
+    ref = resolve(name)
+    if ref is None:
+        raise err(f"unknown type '{name}'", where)
+    return ref
+
+
+def unconditional(link: n.Expr) -> n.Expr:
+    if isinstance(link, n.Member):
+        return n.Member(link.line, link.column, link.target, link.name, link.type_args, False)
+    assert isinstance(link, n.Index)
+    return n.Index(link.line, link.column, link.target, link.args, False)
+
+
+def non_nullable(t: n.TypeSyntax) -> n.TypeSyntax:
+    return n.TypeSyntax(t.line, t.column, t.name, t.args, False, t.ranks, t.keyword)

@@ -1,0 +1,414 @@
+"""System.Math and the numeric part of System.Convert (ToInt32, ToDouble, ToBoolean, ToString,
+ToChar...; encoding.py adds the base-64/hex members, dotnet_time.py ToDateTime). ``Math.Round``
+rounds half to even unless a MidpointRounding says otherwise, as .NET does."""
+
+from __future__ import annotations
+
+import decimal
+import enum
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, numfmt
+from aiohttp_apim.expressions.clr import TypeRef, arity, declare
+from aiohttp_apim.expressions.dotnet import (
+    _NUMERIC_SET,
+    INT_BITS,
+    Byte,
+    Char,
+    Int16,
+    Int64,
+    MidpointRounding,
+    SByte,
+    Single,
+    UInt16,
+    UInt32,
+    UInt64,
+    _a,
+    checked_int,
+    convert_to,
+    int_range,
+    parse_bool,
+    promote,
+    to_double,
+    to_integral,
+    to_string,
+    wrap_int,
+)
+
+__all__ = ["CONVERT", "CONVERT_HOOKS", "MATH", "round_half"]
+
+
+def _num(v: object, name: str = "value") -> int | float | Decimal:
+    if type(v) in _NUMERIC_SET:
+        return v  # type: ignore[return-value]
+    if type(v) is Char:
+        return ord(v)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Argument '{name}': cannot convert from '{clr.net_name(v)}' to a number",
+    )
+
+
+
+def _math_abs(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Abs", a, 1)
+    v = _num(a[0])
+    cls = type(v) if type(a[0]) is not Char else int
+    if cls in INT_BITS:
+        lo, _ = int_range(cls)
+        if v == lo and lo < 0:
+            raise ExpressionError(
+                "OverflowException",
+                "Negating the minimum value of a twos complement number is invalid.",
+            )
+        return v if v >= 0 else (-v if cls is int else cls(-v))
+    return Single(abs(v)) if cls is Single else abs(v)  # type: ignore[arg-type]
+
+
+def _math_minmax(name: str, pick_max: bool) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 2)
+        x, y = _num(a[0], "val1"), _num(a[1], "val2")
+        cls = promote(a[0], a[1])
+        x, y = convert_to(cls, x), convert_to(cls, y)
+        if isinstance(x, float) and (math.isnan(x) or math.isnan(y)):
+            return convert_to(cls, math.nan)
+        return (x if x >= y else y) if pick_max else (x if x <= y else y)
+
+    return impl
+
+
+def round_half(x: float, mode: int) -> float:
+    if not math.isfinite(x):
+        return x
+    if mode == MidpointRounding.ToEven:
+        return float(round(x))
+    if mode == MidpointRounding.AwayFromZero:
+        frac, whole = math.modf(x)
+        if abs(frac) >= 0.5:
+            whole += math.copysign(1.0, frac)
+        return whole
+    if mode == MidpointRounding.ToZero:
+        return float(math.trunc(x))
+    if mode == MidpointRounding.ToNegativeInfinity:
+        return float(math.floor(x))
+    if mode == MidpointRounding.ToPositiveInfinity:
+        return float(math.ceil(x))
+    raise ExpressionError(
+        "ArgumentException",
+        f"The value '{mode}' is not valid for this usage of the type "
+        "MidpointRounding. (Parameter 'mode')",
+    )
+
+
+_DEC_MODES = {
+    0: decimal.ROUND_HALF_EVEN,
+    1: decimal.ROUND_HALF_UP,
+    2: decimal.ROUND_DOWN,
+    3: decimal.ROUND_FLOOR,
+    4: decimal.ROUND_CEILING,
+}
+
+
+def _math_round(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Round", a, 1, 2, 3)
+    v = a[0]
+    digits = 0
+    mode = 0
+    if len(a) >= 2:
+        if isinstance(a[1], MidpointRounding):
+            mode = int(a[1])
+        else:
+            digits = int(_num(a[1], "digits"))
+    if len(a) == 3:
+        mode = int(a[2])  # type: ignore[call-overload]
+    if isinstance(v, Decimal):
+        if not 0 <= digits <= 28:
+            raise ExpressionError(
+                "ArgumentOutOfRangeException",
+                "Decimal can only round to between 0 and 28 digits "
+                "of precision. (Parameter 'decimals')",
+            )
+        return v.quantize(
+            Decimal(1).scaleb(-digits),
+            rounding=_DEC_MODES.get(mode, decimal.ROUND_HALF_EVEN),
+            context=numfmt._EXACT,
+        )
+    x = to_double(_num(v))
+    if not 0 <= digits <= 15:
+        raise ExpressionError(
+            "ArgumentOutOfRangeException",
+            "Rounding digits must be between 0 and 15, inclusive. (Parameter 'digits')",
+        )
+    if digits == 0:
+        return round_half(x, mode)
+    if abs(x) < 1e16:
+        p = 10.0**digits
+        return round_half(x * p, mode) / p
+    return x
+
+
+def _unary_float(name: str, fn: Callable[[float], float]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 1)
+        try:
+            return fn(to_double(_num(a[0], "d")))
+        except (ValueError, OverflowError):
+            return math.nan
+
+    return impl
+
+
+def _floor_ceiling(name: str, fn: Callable[[Any], Any]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 1)
+        v = _num(a[0], "d")
+        if isinstance(v, Decimal):
+            return Decimal(fn(v))
+        x = to_double(v)
+        return x if not math.isfinite(x) else float(fn(x))
+
+    return impl
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return math.inf if x > 0 or y % 2 == 0 else -math.inf
+    except ValueError:
+        if x == 0 and y < 0:
+            return math.inf
+        return math.nan
+
+
+def _log(a: Sequence[object], t: Sequence[TypeRef]) -> float:
+    arity("Math", "Log", a, 1, 2)
+    x = to_double(_num(a[0]))
+    base = math.e if len(a) == 1 else to_double(_num(a[1]))
+    try:
+        if x == 0:
+            return -math.inf
+        return math.log(x, base)
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def _sign(a: Sequence[object], t: Sequence[TypeRef]) -> int:
+    arity("Math", "Sign", a, 1)
+    v = _num(a[0])
+    if isinstance(v, float) and math.isnan(v):
+        raise ExpressionError(
+            "ArithmeticException", "Function does not accept floating point Not-a-Number values."
+        )
+    return 0 if v == 0 else (1 if v > 0 else -1)
+
+
+def _clamp(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Math", "Clamp", a, 3)
+    v, lo, hi = _num(a[0]), _num(a[1]), _num(a[2])
+    if lo > hi:
+        raise ExpressionError(
+            "ArgumentException", f"'{to_string(lo)}' cannot be greater than {to_string(hi)}."
+        )
+    return lo if v < lo else (hi if v > hi else v)
+
+
+MATH = declare("Math", "System.Math", ())
+MATH.statics["PI"] = lambda: math.pi
+MATH.statics["E"] = lambda: math.e
+MATH.static_methods.update(
+    {
+        "Abs": _math_abs,
+        "Max": _math_minmax("Max", True),
+        "Min": _math_minmax("Min", False),
+        "Round": _math_round,
+        "Floor": _floor_ceiling("Floor", math.floor),
+        "Ceiling": _floor_ceiling("Ceiling", math.ceil),
+        "Truncate": _floor_ceiling("Truncate", math.trunc),
+        "Pow": lambda a, t: (
+            arity("Math", "Pow", a, 2),
+            _pow(to_double(_num(a[0])), to_double(_num(a[1]))),
+        )[1],
+        "Sqrt": _unary_float("Sqrt", math.sqrt),
+        "Exp": _unary_float("Exp", math.exp),
+        "Log10": _unary_float("Log10", lambda x: -math.inf if x == 0 else math.log10(x)),
+        "Log2": _unary_float("Log2", lambda x: -math.inf if x == 0 else math.log2(x)),
+        "Log": _log,
+        "Sin": _unary_float("Sin", math.sin),
+        "Cos": _unary_float("Cos", math.cos),
+        "Tan": _unary_float("Tan", math.tan),
+        "Atan": _unary_float("Atan", math.atan),
+        "Sign": _sign,
+        "Clamp": _clamp,
+    }
+)
+
+
+# ---------------------------------------------------------------- Convert (numeric part)
+
+
+def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
+    lo, hi = int_range(cls)
+
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Convert", f"To{name}", a, 1, 2)
+        v = a[0]
+        if len(a) == 2 and type(a[1]) is int:
+            base = a[1]
+            if base not in (2, 8, 10, 16):
+                raise ExpressionError("ArgumentException", "Invalid Base. (Parameter 'fromBase')")
+            if v is None:
+                return convert_to(cls, 0)
+            text = str(v).strip()
+            if base == 16 and text[:2].lower() == "0x":
+                text = text[2:]
+            try:
+                iv = int(text, base)
+            except ValueError:
+                raise ExpressionError(
+                    "FormatException", "Could not find any recognizable digits."
+                ) from None
+            if base != 10 and iv >= 0:
+                bits = INT_BITS[cls]
+                if iv >> bits:
+                    raise ExpressionError(
+                        "OverflowException",
+                        f"Value was either too large or too small for {_a(name)}.",
+                    )
+                return wrap_int(cls, iv)
+            return checked_int(cls, iv)
+        if v is None:
+            return convert_to(cls, 0)
+        if isinstance(v, str) and type(v) is not Char:
+            return convert_to(cls, numfmt.parse_integer(v, lo, hi, name))
+        if isinstance(v, bool):
+            return convert_to(cls, int(v))
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise ExpressionError(
+                    "OverflowException", f"Value was either too large or too small for {_a(name)}."
+                )
+            return checked_int(cls, round(v))
+        if isinstance(v, Decimal):
+            return checked_int(cls, int(v.quantize(Decimal(1), rounding=decimal.ROUND_HALF_EVEN)))
+        if isinstance(v, int) or type(v) is Char:
+            return to_integral(cls, v, checked=True)
+        if isinstance(v, enum.Enum):
+            return checked_int(cls, int(v))  # type: ignore[call-overload]
+        hook = CONVERT_HOOKS.get(type(v))
+        if hook is not None:
+            return convert_to(cls, hook(v, cls))
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            "to type 'System.IConvertible'.",
+        )
+
+    return impl
+
+
+CONVERT_HOOKS: dict[type, Callable[[object, type], object]] = {}
+"""IConvertible-like conversions of our reference types (JValue) to a primitive class."""
+
+
+def _convert_float(cls: type) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Convert", "ToDouble", a, 1, 2)
+        v = a[0]
+        if v is None:
+            return convert_to(cls, 0)
+        if isinstance(v, str) and type(v) is not Char:
+            return (
+                numfmt.parse_decimal(v)
+                if cls is Decimal
+                else convert_to(cls, numfmt.parse_double(v))
+            )
+        if isinstance(v, bool):
+            return convert_to(cls, int(v))
+        if type(v) is Char:
+            raise ExpressionError("InvalidCastException", "Invalid cast from 'Char' to 'Double'.")
+        if type(v) in _NUMERIC_SET:
+            return convert_to(cls, v)
+        hook = CONVERT_HOOKS.get(type(v))
+        if hook is not None:
+            return convert_to(cls, hook(v, cls))
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(v, full=True)}' "
+            "to type 'System.IConvertible'.",
+        )
+
+    return impl
+
+
+def _convert_bool(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("Convert", "ToBoolean", a, 1, 2)
+    v = a[0]
+    if v is None:
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and type(v) is not Char:
+        return parse_bool(v)
+    if type(v) in _NUMERIC_SET:
+        return bool(v != 0)
+    hook = CONVERT_HOOKS.get(type(v))
+    if hook is not None:
+        return bool(hook(v, bool))
+    raise ExpressionError(
+        "InvalidCastException", f"Invalid cast from '{clr.net_name(v)}' to 'Boolean'."
+    )
+
+
+def _convert_to_string(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    arity("Convert", "ToString", a, 1, 2)
+    v = a[0]
+    if len(a) == 2 and type(a[1]) is int and type(v) in INT_BITS:
+        base = a[1]
+        iv = int(v)  # type: ignore[call-overload]
+        if base not in (2, 8, 10, 16):
+            raise ExpressionError("ArgumentException", "Invalid Base. (Parameter 'toBase')")
+        if base == 10:
+            return str(iv)
+        if iv < 0:
+            iv &= (1 << INT_BITS[type(v)]) - 1
+        return format(iv, {2: "b", 8: "o", 16: "x"}[base])
+    if len(a) == 2 and isinstance(a[1], str) and type(v) in _NUMERIC_SET:
+        return numfmt.format_number(v, a[1])  # type: ignore[arg-type]
+    return to_string(v)
+
+
+def _convert_char(a: Sequence[object], t: Sequence[TypeRef]) -> Char:
+    arity("Convert", "ToChar", a, 1, 2)
+    v = a[0]
+    if isinstance(v, str):
+        if len(v) != 1:
+            raise ExpressionError("FormatException", "String must be exactly one character long.")
+        return Char(v)
+    return Char(chr(to_integral(UInt16, v, checked=True)))
+
+
+CONVERT = declare("Convert", "System.Convert", ())
+CONVERT.static_methods.update(
+    {
+        "ToInt32": _convert_integral(int, "Int32"),
+        "ToInt64": _convert_integral(Int64, "Int64"),
+        "ToInt16": _convert_integral(Int16, "Int16"),
+        "ToUInt16": _convert_integral(UInt16, "UInt16"),
+        "ToUInt32": _convert_integral(UInt32, "UInt32"),
+        "ToUInt64": _convert_integral(UInt64, "UInt64"),
+        "ToByte": _convert_integral(Byte, "Byte"),
+        "ToSByte": _convert_integral(SByte, "SByte"),
+        "ToDouble": _convert_float(float),
+        "ToSingle": _convert_float(Single),
+        "ToDecimal": _convert_float(Decimal),
+        "ToBoolean": _convert_bool,
+        "ToString": _convert_to_string,
+        "ToChar": _convert_char,
+    }
+)

@@ -1,0 +1,278 @@
+"""The Newtonsoft.Json.Linq object model as Python classes: JToken and its subclasses, token
+types, parent links, deep clone/equality, and .NET values ↔ tokens (``JToken.FromObject``).
+What expressions can do with them is declared in json.py; JSON text is json_text.py's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr, dotnet, dotnet_time, linq
+from aiohttp_apim.expressions.dotnet import Int64, NetEnum, to_string
+from aiohttp_apim.expressions.dotnet_time import DateTime, TimeSpan
+
+__all__ = [
+    "MAX_DEPTH",
+    "Formatting",
+    "JArray",
+    "JObject",
+    "JProperty",
+    "JToken",
+    "JTokenType",
+    "JValue",
+    "adopt",
+    "content_token",
+    "deep_clone",
+    "deep_equals",
+    "from_object",
+    "value_token",
+]
+
+MAX_DEPTH = 64
+
+
+class JTokenType(NetEnum):
+    None_ = 0
+    Object = 1
+    Array = 2
+    Constructor = 3
+    Property = 4
+    Comment = 5
+    Integer = 6
+    Float = 7
+    String = 8
+    Boolean = 9
+    Null = 10
+    Undefined = 11
+    Date = 12
+    Raw = 13
+    Bytes = 14
+    Guid = 15
+    Uri = 16
+    TimeSpan = 17
+
+
+class Formatting(NetEnum):
+    None_ = 0
+    Indented = 1
+
+
+class JToken:
+    __slots__ = ("parent",)
+
+    def __init__(self) -> None:
+        self.parent: JToken | None = None
+
+    @property
+    def type(self) -> JTokenType:
+        raise NotImplementedError
+
+
+class JObject(JToken):
+    __slots__ = ("props",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.props: dict[str, JProperty] = {}
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Object
+
+    def get(self, name: str) -> JToken | None:
+        p = self.props.get(name)
+        return None if p is None else p.value
+
+    def set(self, name: str, value: JToken) -> None:
+        p = self.props.get(name)
+        if p is None:
+            clr.check_items(len(self.props) + 1)
+            p = JProperty(name, value)
+            p.parent = self
+            self.props[name] = p
+        else:
+            p.set_value(value)
+
+    def add_property(self, p: JProperty) -> None:
+        if p.name in self.props:
+            raise ExpressionError(
+                "ArgumentException",
+                f"Can not add property {p.name} to Newtonsoft.Json.Linq.JObject. "
+                "Property with the same name already exists on object.",
+            )
+        if p.parent is not None:
+            p = deep_clone(p)  # type: ignore[assignment]
+        clr.check_items(len(self.props) + 1)
+        p.parent = self
+        self.props[p.name] = p
+
+
+class JArray(JToken):
+    __slots__ = ("items",)
+
+    def __init__(self, items: Sequence[JToken] = ()) -> None:
+        super().__init__()
+        self.items: list[JToken] = []
+        for x in items:
+            self.append(x)
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Array
+
+    def append(self, t: JToken) -> None:
+        clr.check_items(len(self.items) + 1)
+        self.items.append(adopt(t, self))
+
+
+class JProperty(JToken):
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: JToken) -> None:
+        super().__init__()
+        self.name = name
+        self.value = adopt(value, self)
+
+    @property
+    def type(self) -> JTokenType:
+        return JTokenType.Property
+
+    def set_value(self, value: JToken) -> None:
+        self.value.parent = None
+        self.value = adopt(value, self)
+
+
+class JValue(JToken):
+    __slots__ = ("kind", "value")
+
+    def __init__(self, value: object, kind: JTokenType) -> None:
+        super().__init__()
+        self.value = value
+        self.kind = kind
+
+    @property
+    def type(self) -> JTokenType:
+        return self.kind
+
+
+def adopt(t: JToken, parent: JToken) -> JToken:
+    if t.parent is not None:
+        t = deep_clone(t)
+    t.parent = parent
+    return t
+
+
+def deep_clone(t: JToken) -> JToken:
+    if isinstance(t, JValue):
+        return JValue(t.value, t.kind)
+    if isinstance(t, JProperty):
+        return JProperty(t.name, deep_clone(t.value))
+    if isinstance(t, JArray):
+        return JArray([deep_clone(x) for x in t.items])
+    assert isinstance(t, JObject)
+    o = JObject()
+    for name, p in t.props.items():
+        o.set(name, deep_clone(p.value))
+    return o
+
+
+def deep_equals(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, JValue) and isinstance(b, JValue):
+        if a.kind == JTokenType.Null or b.kind == JTokenType.Null:
+            return a.kind == b.kind
+        return dotnet.op_equals(a.value, b.value)
+    if isinstance(a, JArray) and isinstance(b, JArray):
+        return len(a.items) == len(b.items) and all(
+            deep_equals(x, y) for x, y in zip(a.items, b.items, strict=True)
+        )
+    if isinstance(a, JObject) and isinstance(b, JObject):
+        return a.props.keys() == b.props.keys() and all(
+            deep_equals(p.value, b.props[k].value) for k, p in a.props.items()
+        )
+    if isinstance(a, JProperty) and isinstance(b, JProperty):
+        return a.name == b.name and deep_equals(a.value, b.value)
+    return False
+
+
+# ---------------------------------------------------------------- values <-> tokens
+
+
+def value_token(v: object) -> JToken:
+    """Implicit conversion of a CLR value to a JToken (JToken.op_Implicit / JValue ctor)."""
+    if isinstance(v, JToken):
+        return v
+    if v is None:
+        return JValue(None, JTokenType.Null)
+    t = type(v)
+    if t is str:
+        return JValue(v, JTokenType.String)
+    if t is bool:
+        return JValue(v, JTokenType.Boolean)
+    if t in dotnet.INT_BITS:
+        return JValue(Int64(v) if t is int else v, JTokenType.Integer)  # type: ignore[call-overload]
+    if t in (float, dotnet.Single, Decimal):
+        return JValue(v, JTokenType.Float)
+    if t is dotnet.Char:
+        return JValue(str(v), JTokenType.String)
+    if isinstance(v, DateTime | dotnet_time.DateTimeOffset):
+        return JValue(v, JTokenType.Date)
+    if isinstance(v, dotnet.Guid):
+        return JValue(v, JTokenType.Guid)
+    if isinstance(v, TimeSpan):
+        return JValue(v, JTokenType.TimeSpan)
+    if isinstance(v, bytes | bytearray):
+        return JValue(bytes(v), JTokenType.Bytes)
+    from aiohttp_apim.expressions import uri
+
+    if isinstance(v, uri.Uri):
+        return JValue(v, JTokenType.Uri)
+    return from_object(v)
+
+
+def from_object(v: object, depth: int = 0) -> JToken:
+    """JToken.FromObject: primitives, dictionaries, sequences and tokens (deep-cloned)."""
+    if depth > MAX_DEPTH:
+        raise ExpressionError("JsonSerializationException", "Self referencing loop detected.")
+    if isinstance(v, JToken):
+        return deep_clone(v)
+    if isinstance(v, dict):
+        o = JObject()
+        for k, x in v.items():
+            o.set(to_string(k), from_object(x, depth + 1))
+        return o
+    if isinstance(v, linq.KeyValuePair):
+        o = JObject()
+        o.set("Key", from_object(v.key, depth + 1))
+        o.set("Value", from_object(v.value, depth + 1))
+        return o
+    if isinstance(v, list | linq.Seq | linq.NetHashSet):
+        return JArray([from_object(x, depth + 1) for x in linq.items_of(v)])
+    if v is None or type(v) in _SIMPLE or isinstance(v, DateTime | dotnet.Guid | TimeSpan | bytes):
+        return value_token(v)
+    from aiohttp_apim.expressions import uri
+
+    if isinstance(v, uri.Uri | dotnet_time.DateTimeOffset):
+        return value_token(v)
+    if isinstance(v, dotnet.NetEnum | dotnet.NetFlags):
+        return JValue(Int64(int(v)), JTokenType.Integer)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Could not determine JSON object type for type {clr.net_name(v, full=True)}.",
+    )
+
+
+_SIMPLE = frozenset({str, bool, float, Decimal, dotnet.Char, *dotnet.INT_BITS, dotnet.Single})
+
+
+def content_token(v: object) -> JToken:
+    """Content added to a container (JArray.Add, new JProperty(name, content))."""
+    if isinstance(v, JToken):
+        return v
+    if isinstance(v, list | linq.Seq):
+        return JArray([content_token(x) for x in linq.items_of(v)])
+    if isinstance(v, dict):
+        return from_object(v)
+    return value_token(v)
