@@ -66,6 +66,13 @@ async def search(request: web.Request) -> web.Response:
     return web.json_response({"q": text, "items": hits, **_backend_call(request)})
 
 
+async def featured(request: web.Request) -> web.Response:
+    # Another slow computation, cached as a value (see policies/.../featured/policy.xml).
+    await asyncio.sleep(request.app[BACKEND_DELAY])
+    picks = sorted(PRODUCTS, key=lambda p: float(str(p["price"])), reverse=True)[:3]
+    return web.json_response({"featured": picks, **_backend_call(request)})
+
+
 async def create_product(request: web.Request) -> web.Response:
     body = await request.json()
     return web.json_response({"created": body, **_backend_call(request)}, status=201)
@@ -76,9 +83,15 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(
-    *, backend_delay: float = 1.0, clock: Callable[[], float] | None = None
+    *,
+    backend_delay: float = 1.0,
+    clock: Callable[[], float] | None = None,
+    redis_url: str | None = None,
 ) -> web.Application:
-    """The demo application; tests pass ``backend_delay=0`` and their own clock."""
+    """The demo application; tests pass ``backend_delay=0`` and their own clock.
+
+    With ``redis_url`` the gateway gets Redis as its external cache: ``prefer-external``
+    policies (the default caching-type) then cache there, shared by every demo process."""
     app = web.Application()
     app[BACKEND_DELAY] = backend_delay
     app[BACKEND_CALLS] = itertools.count(1)
@@ -86,6 +99,8 @@ def create_app(
     app.router.add_post("/catalog/products", create_product, name="catalog:create-product")
     app.router.add_get("/catalog/products/{id}", get_product, name="catalog:get-product")
     app.router.add_get("/catalog/search", search, name="catalog:search")
+    app.router.add_get("/catalog/featured", featured, name="catalog:featured")
     app.router.add_get("/health", health)
-    aiohttp_apim.setup(app, policies=POLICIES, clock=clock)
+    external = None if redis_url is None else aiohttp_apim.RedisCache.from_url(redis_url)
+    aiohttp_apim.setup(app, policies=POLICIES, clock=clock, external_cache=external)
     return app

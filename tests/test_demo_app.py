@@ -6,7 +6,9 @@ from typing import Any
 
 from pytest_aiohttp import AiohttpClient
 
+import aiohttp_apim
 from demo_app.app import create_app
+from tests.redis_server import RedisServer
 
 
 class Clock:
@@ -64,3 +66,33 @@ async def test_demo_search_choose_and_post(aiohttp_client: AiohttpClient) -> Non
     assert (await created.json())["backend_call"] != (await again.json())["backend_call"]
     health = await client.get("/health")
     assert await health.text() == "ok"
+
+
+async def test_demo_featured_is_served_from_the_value_cache(aiohttp_client: AiohttpClient) -> None:
+    app = create_app(backend_delay=0, clock=Clock())
+    client = await aiohttp_client(app)
+    gateway = app[aiohttp_apim.GATEWAY]
+    first = await client.get("/catalog/featured")
+    assert first.headers["X-Featured-Source"] == "backend"
+    computed = await first.json()
+    await gateway.drain()
+    second = await client.get("/catalog/featured")
+    assert second.headers["X-Featured-Source"] == "value-cache"
+    assert await second.json() == computed
+
+
+async def test_demo_instances_share_values_and_responses_on_redis(
+    aiohttp_client: AiohttpClient, redis_server: RedisServer
+) -> None:
+    one_app = create_app(backend_delay=0, redis_url=redis_server.url)
+    other_app = create_app(backend_delay=0, redis_url=redis_server.url)
+    one = await aiohttp_client(one_app)
+    other = await aiohttp_client(other_app)
+    leftovers = aiohttp_apim.RedisCache.from_url(redis_server.url)
+    await leftovers.clear()  # the session's server may hold an earlier run's value
+    await leftovers.close()
+    first = await (await one.get("/catalog/featured")).json()
+    await one_app[aiohttp_apim.GATEWAY].drain()
+    served = await other.get("/catalog/featured")
+    assert served.headers["X-Featured-Source"] == "value-cache"
+    assert await served.json() == first

@@ -5,7 +5,8 @@
   so that ``gateway.drain()`` can wait for them, and bounds how many may be pending: past the
   bound a write is dropped and counted rather than queued, so a slow cache cannot grow memory
   without limit.
-* :class:`FailureLog` keeps a cache that is down from writing one log line per request.
+* :class:`FailureLog` keeps a cache that is down from writing one log line per request, and
+  counts every failure (``gateway.stats()``).
 """
 
 from __future__ import annotations
@@ -19,22 +20,44 @@ from typing import Any
 from aiohttp_apim.cache.base import Cache, CacheHit
 from aiohttp_apim.cache.memory import MemoryCache
 
-__all__ = ["BackgroundWrites", "FailureLog", "cache_get", "cache_set", "needs_timeout"]
+__all__ = [
+    "BackgroundWrites",
+    "FailureLog",
+    "cache_delete",
+    "cache_get",
+    "cache_increment",
+    "cache_name",
+    "cache_read",
+    "cache_set",
+    "call_timeout",
+    "describe",
+    "needs_timeout",
+    "write_entry",
+]
 
 logger = logging.getLogger(__name__)
 
 
 class FailureLog:
     """Logs cache failures at WARNING, at most once per ``interval`` seconds per operation and
-    cache; the lines in between are counted and reported with the next one."""
+    cache; the lines in between are counted and reported with the next one. ``counts`` keeps
+    the number of failures per operation (``"read"``, ``"write"``, ``"decode"``...), logged or
+    not."""
 
     def __init__(self, interval: float = 10.0) -> None:
         self.interval = interval
+        self.counts: dict[str, int] = {}
         self._last: dict[tuple[str, str], float] = {}
         self._suppressed: dict[tuple[str, str], int] = {}
 
-    def failed(self, operation: str, cache: Cache, error: BaseException) -> None:
-        name = _cache_name(cache)
+    def count(self, *operations: str) -> int:
+        """How many failures of these operations there were."""
+        counts = self.counts
+        return sum(counts.get(operation, 0) for operation in operations)
+
+    def failed(self, operation: str, cache: Cache | None, error: BaseException) -> None:
+        self.counts[operation] = self.counts.get(operation, 0) + 1
+        name = "the cache" if cache is None else _cache_name(cache)
         slot = (operation, name)
         now = time.monotonic()
         last = self._last.get(slot)
@@ -47,7 +70,7 @@ class FailureLog:
             "cache %s on %s failed, carrying on without the cache: %s%s",
             operation,
             name,
-            _describe(error),
+            describe(error),
             f" ({suppressed} similar failures not logged)" if suppressed else "",
         )
 
@@ -59,7 +82,13 @@ def _cache_name(cache: Cache) -> str:
         return type(cache).__name__
 
 
-def _describe(error: BaseException) -> str:
+def cache_name(cache: Cache) -> str:
+    """The cache's name for messages (never raises)."""
+    return _cache_name(cache)
+
+
+def describe(error: BaseException) -> str:
+    """A failure in a few words for a log line or a LastError message."""
     if isinstance(error, TimeoutError):
         return "timed out"
     return f"{type(error).__name__}: {error}"
@@ -69,6 +98,21 @@ def needs_timeout(cache: Cache) -> bool:
     """Whether calls to ``cache`` need a timeout. The in-process cache never waits for anything
     (its methods do not await), so a timer per lookup would only cost time on the hit path."""
     return type(cache) is not MemoryCache
+
+
+def call_timeout(cache: Cache | None, configured: float) -> float | None:
+    """The timeout the pipeline puts around a call to ``cache`` (None: no timer).
+
+    A cache that bounds its own calls (``operation_timeout``, as RedisCache does) must time out
+    first: it counts its own timeouts towards its circuit breaker, while a call cancelled from
+    outside counts as abandoned, so a hung server would never open the breaker and would cost
+    a timeout on every request. The pipeline's timer is then only a backstop behind it."""
+    if cache is None or not needs_timeout(cache):
+        return None
+    own = getattr(cache, "operation_timeout", None)
+    if isinstance(own, int | float) and own > 0:
+        return max(configured, own * 2)
+    return configured
 
 
 async def cache_get(
@@ -83,6 +127,34 @@ async def cache_get(
     except Exception as error:
         failures.failed("read", cache, error)
         return None
+
+
+async def cache_read(cache: Cache, key: str, timeout: float | None) -> CacheHit | None:
+    """``cache.get(key)`` bounded by ``timeout``; failures are the caller's to handle (unlike
+    :func:`cache_get`)."""
+    if timeout is None:
+        return await cache.get(key)
+    async with asyncio.timeout(timeout):
+        return await cache.get(key)
+
+
+async def cache_delete(cache: Cache, key: str, timeout: float | None) -> bool:
+    """``cache.delete(key)`` bounded by ``timeout``; failures are the caller's to handle
+    (cache-remove-value decides whether they fail the request)."""
+    if timeout is None:
+        return await cache.delete(key)
+    async with asyncio.timeout(timeout):
+        return await cache.delete(key)
+
+
+async def cache_increment(
+    cache: Cache, key: str, amount: int, ttl: float, timeout: float | None
+) -> int:
+    """``cache.increment(...)`` bounded by ``timeout``; failures are the caller's to handle."""
+    if timeout is None:
+        return await cache.increment(key, amount, ttl)
+    async with asyncio.timeout(timeout):
+        return await cache.increment(key, amount, ttl)
 
 
 async def cache_set(
@@ -108,6 +180,8 @@ class BackgroundWrites:
         self.limit = limit
         self.dropped = 0
         """Writes not started because ``limit`` writes were already pending."""
+        self.crashed = 0
+        """Writes whose coroutine raised (a bug: writes handle their own errors); logged."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -131,10 +205,38 @@ class BackgroundWrites:
             return False
         task = asyncio.get_running_loop().create_task(write())
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return True
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:  # never lost silently (nor as "exception never retrieved")
+            self.crashed += 1
+            logger.error("a background cache write failed unexpectedly", exc_info=error)
 
     async def drain(self) -> None:
         """Wait until every write started so far (and any they start) has finished."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def write_entry(
+    background: BackgroundWrites,
+    failures: FailureLog,
+    cache: Cache,
+    key: str,
+    data: bytes,
+    ttl: float,
+    timeout: float,
+) -> bool:
+    """Store ``data`` the way the pipeline writes: at once in the in-process cache (it never
+    waits, and a test then sees the value without draining), else as a background write that
+    the response never waits for. False when the write was dropped (too many pending)."""
+    if not needs_timeout(cache):
+        await cache_set(cache, key, data, ttl, None, failures)
+        return True
+    bounded = call_timeout(cache, timeout)
+    return background.start(lambda: cache_set(cache, key, data, ttl, bounded, failures))

@@ -27,10 +27,18 @@ from aiohttp_apim.pipeline.steps.control import (
     SetVariableStep,
 )
 from aiohttp_apim.pipeline.steps.message import SetBodyStep, SetHeaderStep, SetStatusStep, Target
+from aiohttp_apim.pipeline.steps.ratelimit import RateLimitByKeyStep
+from aiohttp_apim.pipeline.steps.sendrequest import SendRequestStep
 from aiohttp_apim.pipeline.steps.unsupported import NotSupportedStep
+from aiohttp_apim.pipeline.steps.valuecache import (
+    CacheLookupValueStep,
+    CacheRemoveValueStep,
+    CacheStoreValueStep,
+)
 from aiohttp_apim.pipeline.values import (
     Val,
     as_bool,
+    as_cache_key,
     as_enum,
     as_int,
     as_str,
@@ -210,9 +218,94 @@ class _Compiler:
                 cache_response=self.value(s.cache_response, as_bool),
                 max_bytes=self.options.max_response_bytes,
             )
-        # rate-limit-by-key, send-request, cache-*-value (next issue); base and include-fragment
-        # never get here (scopes expands and inlines them).
+        if isinstance(s, m.CacheLookupValue):
+            return CacheLookupValueStep(
+                meta,
+                key=self.value(s.key, as_cache_key),
+                variable=s.variable_name,
+                default=None if s.default_value is None else self.typed(s.default_value),
+                cache=self.options.cache_for(s.caching_type),
+                timeout=self.options.cache_timeout,
+            )
+        if isinstance(s, m.CacheStoreValue):
+            return CacheStoreValueStep(
+                meta,
+                key=self.value(s.key, as_cache_key),
+                value=self.typed(s.value),
+                duration=self.value(s.duration, as_int),
+                cache=self.options.cache_for(s.caching_type),
+            )
+        if isinstance(s, m.CacheRemoveValue):
+            return CacheRemoveValueStep(
+                meta,
+                key=self.value(s.key, as_cache_key),
+                fail_on_error=self.value(s.fail_on_cache_removal_error, as_bool),
+                cache=self.options.cache_for(s.caching_type),
+                caching_type=s.caching_type.value,
+                timeout=self.options.cache_timeout,
+            )
+        if isinstance(s, m.RateLimitByKey):
+            return self.rate_limit_by_key(s, meta)
+        if isinstance(s, m.SendRequest):
+            return self.send_request(s, meta, section)
+        # base and include-fragment never get here (scopes expands and inlines them).
         return NotSupportedStep(meta)
+
+    def rate_limit_by_key(self, s: m.RateLimitByKey, meta: StepMeta) -> RateLimitByKeyStep:
+        # Counters follow prefer-external: shared by every process on an external cache.
+        cache = self.options.cache_for(m.CachingType.PREFER_EXTERNAL)
+        assert cache is not None, "the internal cache always exists"
+        return RateLimitByKeyStep(
+            meta,
+            calls=self.value(s.calls, as_int),
+            renewal_period=self.value(s.renewal_period, as_int),
+            counter_key=self.value(s.counter_key, as_cache_key),
+            increment_condition=None
+            if s.increment_condition is None
+            else self.value(s.increment_condition, as_bool),
+            increment_count=self.value(s.increment_count, as_int),
+            retry_after_header=s.retry_after_header_name,
+            retry_after_variable=s.retry_after_variable_name,
+            remaining_header=s.remaining_calls_header_name,
+            remaining_variable=s.remaining_calls_variable_name,
+            total_header=s.total_calls_header_name,
+            cache=cache,
+            timeout=self.options.cache_timeout,
+        )
+
+    def send_request(
+        self, s: m.SendRequest, meta: StepMeta, section: m.SectionName
+    ) -> SendRequestStep:
+        parts: list[m.SetHeader | m.SetBody] = [*s.set_headers]
+        if s.set_body is not None:
+            parts.append(s.set_body)
+        paths = _paths((part.element for part in parts), meta.path + "\\")
+        headers: list[SetHeaderStep] = []
+        body: Step | None = None
+        for part, path in zip(parts, paths, strict=True):
+            child = StepMeta(
+                source=part.element,
+                scope=meta.scope,
+                section=meta.section,
+                path=path,
+                policy_id=part.id or "",
+            )
+            if isinstance(part, m.SetHeader):
+                headers.append(self.set_header(part, child, Target.REQUEST))
+            else:
+                body = self.set_body(part, child, Target.REQUEST)
+        return SendRequestStep(
+            meta,
+            mode=self.value(s.mode, as_enum(m.SendRequestMode)),
+            variable=s.response_variable_name,
+            timeout=self.value(s.timeout, as_int),
+            ignore_error=s.ignore_error,
+            url=None if s.set_url is None else self.value(s.set_url, as_str),
+            method=s.set_method,
+            headers=tuple(headers),
+            body=body,
+            in_outbound=section is m.SectionName.OUTBOUND,
+        )
 
     def set_header(self, s: m.SetHeader, meta: StepMeta, target: Target) -> SetHeaderStep:
         return SetHeaderStep(

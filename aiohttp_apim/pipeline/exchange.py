@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from multidict import CIMultiDictProxy, MultiMapping
@@ -23,6 +23,7 @@ from aiohttp_apim.cache.base import Cache, Clock
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.headers import HeaderStore
+from aiohttp_apim.pipeline.stats import Counters
 from aiohttp_apim.policy.model import DownstreamCachingType
 
 if TYPE_CHECKING:
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Adapter",
     "Exchange",
+    "Finisher",
     "HttpRequest",
     "LookupRecord",
     "ResponseState",
     "Runtime",
+    "Sender",
     "Signal",
 ]
 
@@ -91,6 +94,23 @@ class Adapter(Protocol):
         ...
 
 
+class Sender(Protocol):
+    """The web layer's HTTP client, for send-request."""
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None,
+        timeout: float | None,
+    ) -> Awaitable[ctx.Response]:
+        """Send one request and read the whole answer (any status is an answer). Raises
+        :class:`~aiohttp_apim.errors.PolicyRuntimeError`: Reason ``Timeout`` when ``timeout``
+        seconds pass first, ``BackendConnectionFailure`` when no answer can be had."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
     """Everything of a gateway that requests share (immutable once the gateway is built)."""
@@ -102,6 +122,14 @@ class Runtime:
     cache_write_timeout: float
     deployment: ctx.Deployment
     identities: IdentityViews
+    counters: Counters = field(default_factory=Counters)
+    sender: Sender | None = None
+    """None: send-request fails (a pipeline run without a web layer)."""
+
+
+Finisher = Callable[["Exchange"], Awaitable[None]]
+"""Work a step leaves for when the response is final (after outbound or on-error): it must not
+raise (the answer is decided) -- rate-limit-by-key's deferred increment."""
 
 
 @dataclass(slots=True)
@@ -187,6 +215,8 @@ class Exchange:
         "_request_id",
         "_variables",
         "caller",
+        "extra_headers",
+        "finishers",
         "handler",
         "http",
         "last_error",
@@ -200,6 +230,7 @@ class Exchange:
         "request_headers",
         "response",
         "resume",
+        "retry_after",
         "runtime",
         "started",
     )
@@ -232,6 +263,12 @@ class Exchange:
         self.resume = 0
         """On a hit: which cache-store stored the entry (outbound resumes after it)."""
         self.last_error: ctx.LastError | None = None
+        self.extra_headers: list[tuple[str, str]] | None = None
+        """Headers every final response gets (rate-limit-by-key's remaining/total calls)."""
+        self.retry_after: tuple[str, int] | None = None
+        """(header name, seconds) for the 429 answer of rate-limit-by-key."""
+        self.finishers: list[Finisher] | None = None
+        """What runs once the response is final (see :data:`Finisher`)."""
         self.started = runtime.clock()
         self._variables: ctx.Variables | None = None
         self._context: ctx.ExpressionContext | None = None
@@ -261,6 +298,18 @@ class Exchange:
 
             context = self._context = build_context(self)
         return expression(context)
+
+    def add_extra_header(self, name: str, value: str) -> None:
+        headers = self.extra_headers
+        if headers is None:
+            headers = self.extra_headers = []
+        headers.append((name, value))
+
+    def add_finisher(self, finisher: Finisher) -> None:
+        finishers = self.finishers
+        if finishers is None:
+            finishers = self.finishers = []
+        finishers.append(finisher)
 
     # --- changes that expressions must see ------------------------------------------------------
 

@@ -16,7 +16,36 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["KeyShape", "ValuesLookup", "escape", "response_cache_key"]
+__all__ = [
+    "RATE_LIMIT_NAMESPACE",
+    "VALUE_NAMESPACE",
+    "KeyShape",
+    "ValuesLookup",
+    "escape",
+    "rate_limit_key",
+    "response_cache_key",
+    "value_cache_key",
+]
+
+VALUE_NAMESPACE = "val:"
+"""Where cache-*-value keys live (APIM's ``2_<key>``): apart from response entries (``resp|``)
+and rate-limit counters (``rl:``), so no policy key can name one of those."""
+RATE_LIMIT_NAMESPACE = "rl:"
+
+
+def value_cache_key(key: str) -> str:
+    """The cache key of a cache-*-value ``key``: the policy's key as it is, in its namespace.
+
+    Neither the policy generation nor the scope is part of it: a value is shared by every
+    policy, policy version, gateway and process that uses the same key on the same cache, as
+    APIM's values are (the key is the author's to scope)."""
+    return VALUE_NAMESPACE + key
+
+
+def rate_limit_key(counter_key: str) -> str:
+    """The counter of a rate-limit-by-key ``counter-key``: one counter per key value for every
+    scope and policy using it (as APIM documents), shared by all gateways on the cache."""
+    return RATE_LIMIT_NAMESPACE + counter_key
 
 
 class ValuesLookup(Protocol):

@@ -6,6 +6,11 @@ the section and runs the effective on-error section with ``context.LastError`` s
 ``context.Response`` already APIM's default error answer, so an on-error that does nothing (or
 is absent) answers with that default, and one that fails too answers with the default for its
 own error. Nothing of a Python traceback ever reaches the caller.
+
+Once the answer is decided, whatever way, the exchange's finishing work runs: the headers
+rate-limit-by-key promised every response (remaining and total calls) are set, then what steps
+deferred to the end of the pipeline (rate-limit-by-key's increment when its condition or count
+is an expression).
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
 from aiohttp_apim.pipeline.steps.base import Abort, run_steps
 
 __all__ = [
+    "RATE_LIMIT_EXCEEDED",
     "SUBSCRIPTION_KEY_INVALID",
     "SUBSCRIPTION_KEY_NOT_FOUND",
     "default_error_response",
+    "finish_exchange",
     "run_exchange",
     "run_failure",
 ]
@@ -42,11 +49,33 @@ SUBSCRIPTION_KEY_INVALID = LastError(
     section="inbound",
 )
 _UNAUTHORIZED = frozenset({"SubscriptionKeyNotFound", "SubscriptionKeyInvalid"})
+RATE_LIMIT_EXCEEDED = "RateLimitExceeded"
 _JSON = ("Content-Type", "application/json; charset=utf-8")
 
 
 async def run_exchange(x: Exchange) -> None:
     """Run ``x``'s plan; afterwards ``x.response`` (or ``x.passthrough``) is the answer."""
+    await _run_sections(x)
+    if x.extra_headers is not None or x.finishers is not None:
+        await finish_exchange(x)
+
+
+async def finish_exchange(x: Exchange) -> None:
+    """The work left for when the response is final (see the module docstring)."""
+    headers = x.extra_headers
+    response = x.response
+    if headers is not None and response is not None and x.passthrough is None:
+        for name, value in headers:
+            response.headers.set(name, (value,))
+    finishers, x.finishers = x.finishers, None
+    for finisher in finishers or ():
+        try:
+            await finisher(x)
+        except Exception:  # a finisher handles its own failures; this is a bug of ours
+            logger.exception("finishing a request failed")
+
+
+async def _run_sections(x: Exchange) -> None:
     plan = x.plan
     try:
         if plan.reads_request_body:
@@ -87,10 +116,19 @@ async def run_failure(x: Exchange, error: LastError) -> None:
 
 def default_error_response(x: Exchange, error: LastError) -> ResponseState:
     """APIM's own answer to an error no policy handled: 401 for subscription keys (with the
-    documented messages), else 500 with the request's activity id."""
-    if error.reason in _UNAUTHORIZED:
+    documented messages), 429 with ``Retry-After`` for a rate limit, else 500 with the
+    request's activity id."""
+    payload: dict[str, object]
+    if error.reason == RATE_LIMIT_EXCEEDED:
+        status, reason = 429, "Too Many Requests"
+        payload = {"statusCode": 429, "message": error.message}
+        headers = [_JSON]
+        if x.retry_after is not None:
+            name, seconds = x.retry_after
+            headers.append((name, str(seconds)))
+    elif error.reason in _UNAUTHORIZED:
         status, reason = 401, "Unauthorized"
-        payload: dict[str, object] = {"statusCode": 401, "message": error.message}
+        payload = {"statusCode": 401, "message": error.message}
         headers = [
             _JSON,
             (

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Val",
     "as_bool",
+    "as_cache_key",
     "as_enum",
     "as_int",
     "as_str",
@@ -152,6 +153,17 @@ def as_str(value: object) -> str:
     if type(value) is str:
         return value
     return to_string(value)
+
+
+def as_cache_key(value: object) -> str:
+    """A cache or counter key: a string attribute, except that null is an error rather than
+    "" -- a key that comes out null (a missing variable cast to string) would otherwise make
+    every such request share one entry, e.g. one caller's profile served to all."""
+    if value is None:
+        raise ExpressionError(
+            "ArgumentNullException", "Value cannot be null. (Parameter 'key')"
+        )
+    return as_str(value)
 
 
 def as_enum(enum_type: type[E]) -> Callable[[object], E]:

@@ -65,9 +65,9 @@ def policy_middleware(
     """The gateway as a middleware for ``web.Application(middlewares=[...])``.
 
     Policies load and compile now, as with :func:`setup`; route binding is checked on the first
-    request (a problem is logged and answered with a 500). Nothing closes the caches or waits
-    for pending writes on shutdown: for that, use :func:`setup` or a :class:`Gateway` and its
-    ``middleware``, ``drain()`` and ``close()``.
+    request (a problem is logged and answered with a 500). Nothing closes the caches or
+    send-request's HTTP session, or waits for pending writes, on shutdown: for that, use
+    :func:`setup` or a :class:`Gateway` and its ``middleware``, ``drain()`` and ``close()``.
     """
     return Gateway(
         policies,

@@ -1,4 +1,5 @@
-"""The Gateway: policies compiled into plans, the caches, and the background cache writes.
+"""The Gateway: policies compiled into plans, the caches, the background cache writes, the HTTP
+client of send-request, and the counters of what they all did (``stats()``).
 
 Everything a request needs is decided when the gateway is built (policies loaded, validated and
 compiled eagerly) or when the app starts (operation policies bound to routes, a plan compiled
@@ -23,6 +24,7 @@ from aiohttp_apim.pipeline.compiler import CompileOptions, compile_plan
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import IdentityViews
 from aiohttp_apim.pipeline.plan import Plan
+from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.scopes import PolicySet, ScopeKey
 from aiohttp_apim.policy.sources import PolicySource, load_policies
 from aiohttp_apim.web.adapters import WebAdapter
@@ -33,6 +35,7 @@ from aiohttp_apim.web.binding import (
     route_names,
 )
 from aiohttp_apim.web.callers import Callers
+from aiohttp_apim.web.client import DEFAULT_SEND_REQUEST_MAX_BYTES, HttpSender
 from aiohttp_apim.web.middleware import make_middleware
 
 __all__ = ["GATEWAY", "Gateway", "RouteBinding"]
@@ -82,10 +85,15 @@ class Gateway:
     :meth:`lifecycle`). ``clock`` (seconds, default :func:`time.time`) drives
     ``context.Timestamp`` and, when given, the expiry of an in-process cache.
 
-    Tuning (keyword-only): ``cache_timeout`` bounds each cache read (seconds; a slow cache is a
-    miss), ``cache_write_timeout`` each background write, ``max_response_bytes`` the largest body
-    stored (APIM: 2 MiB), ``max_pending_writes`` how many writes may wait before more are
-    dropped, ``deployment`` what ``context.Deployment`` says.
+    Tuning (keyword-only): ``cache_timeout`` bounds each cache read, removal and rate-limit
+    count on the request path (seconds; a slow cache is a miss), ``cache_write_timeout`` each
+    background write, ``max_response_bytes`` the largest body stored (APIM: 2 MiB),
+    ``max_pending_writes`` how many background writes may wait before more are dropped (and
+    counted), ``send_request_max_bytes`` the largest answer send-request reads,
+    ``deployment`` what ``context.Deployment`` says.
+
+    send-request calls go through one ``aiohttp.ClientSession`` that the gateway makes on first
+    use and closes in :meth:`close` (which :func:`aiohttp_apim.setup` runs on app cleanup).
 
     Use :func:`aiohttp_apim.setup` to install it on an app, or :attr:`middleware` directly.
     """
@@ -103,6 +111,7 @@ class Gateway:
         cache_write_timeout: float = 2.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_pending_writes: int = 1000,
+        send_request_max_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES,
         deployment: ctx.Deployment | None = None,
     ) -> None:
         for name, seconds in (("cache_timeout", cache_timeout),
@@ -128,14 +137,19 @@ class Gateway:
         self.clock: Clock = clock if clock is not None else time.time
         self.subscriptions = subscriptions
         self.background = BackgroundWrites(max_pending_writes)
+        self.sender = HttpSender(max_body_bytes=send_request_max_bytes)
+        self._failures = FailureLog()
+        self._counters = Counters()
         self.runtime = Runtime(
             adapter=WebAdapter(),
             clock=self.clock,
             background=self.background,
-            failures=FailureLog(),
+            failures=self._failures,
             cache_write_timeout=cache_write_timeout,
             deployment=deployment if deployment is not None else ctx.Deployment(),
             identities=IdentityViews(),
+            counters=self._counters,
+            sender=self.sender,
         )
         self._options = CompileOptions(
             generation=self.policies.generation,
@@ -215,10 +229,14 @@ class Gateway:
         await self.background.drain()
 
     async def close(self) -> None:
-        """Close the caches the gateway made itself (never those passed in)."""
-        owned, self._owned_caches = self._owned_caches, []
-        for cache in owned:
-            await cache.close()
+        """Close send-request's HTTP session and the caches the gateway made itself (never
+        those passed in)."""
+        try:
+            await self.sender.close()
+        finally:
+            owned, self._owned_caches = self._owned_caches, []
+            for cache in owned:
+                await cache.close()
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """The app's ``cleanup_ctx``: bind at startup; on shutdown finish pending writes, close
@@ -246,6 +264,29 @@ class Gateway:
     def dropped_writes(self) -> int:
         """Cache writes dropped because too many were pending."""
         return self.background.dropped
+
+    def stats(self) -> GatewayStats:
+        """What the caches, rate limits and send-request did since the gateway was made (a
+        snapshot; see :class:`~aiohttp_apim.pipeline.stats.GatewayStats`)."""
+        counters = self._counters
+        failures = self._failures
+        background = self.background
+        return GatewayStats(
+            response_hits=counters.response_hits,
+            response_misses=counters.response_misses,
+            value_hits=counters.value_hits,
+            value_misses=counters.value_misses,
+            value_stores=counters.value_stores,
+            value_removes=counters.value_removes,
+            pending_writes=background.pending,
+            dropped_writes=background.dropped,
+            failed_writes=failures.count("write") + background.crashed,
+            cache_errors=failures.count("read", "decode", "encode", "remove", "count"),
+            rate_limited=counters.rate_limited,
+            rate_limit_errors=counters.rate_limit_errors,
+            send_requests=counters.send_requests,
+            send_request_errors=counters.send_request_errors,
+        )
 
 
 class _Users:

@@ -13,9 +13,13 @@ from aiohttp_apim.cache.memory import MemoryCache
 from aiohttp_apim.pipeline.cacheio import (
     BackgroundWrites,
     FailureLog,
+    cache_delete,
     cache_get,
+    cache_increment,
+    cache_read,
     cache_set,
     needs_timeout,
+    write_entry,
 )
 
 
@@ -54,7 +58,9 @@ async def test_a_cache_that_does_not_answer_is_a_miss_after_the_timeout(
         assert await cache_get(HangingCache(), "k", 0.01, FailureLog()) is None
         await cache_set(HangingCache(), "k", b"v", 5, 0.01, FailureLog())
     assert [r.getMessage().split(":")[-1].strip() for r in caplog.records] == [
-        "timed out", "timed out"]
+        "timed out",
+        "timed out",
+    ]
 
 
 async def test_only_the_in_process_cache_goes_without_a_timer() -> None:
@@ -121,3 +127,78 @@ async def test_writes_past_the_bound_are_dropped_and_counted_without_a_coroutine
 def test_the_bound_must_be_positive() -> None:
     with pytest.raises(ValueError, match="pending"):
         BackgroundWrites(limit=0)
+
+
+async def test_failures_are_counted_per_operation_logged_or_not() -> None:
+    log = FailureLog(interval=3600)
+    cache = HangingCache()
+    for _ in range(3):
+        log.failed("read", cache, CacheUnavailable("down"))
+    log.failed("write", cache, CacheUnavailable("down"))
+    log.failed("decode", None, ValueError("garbage"))
+    assert log.counts == {"read": 3, "write": 1, "decode": 1}
+    assert log.count("read", "decode") == 4
+    assert log.count("remove") == 0
+
+
+async def test_a_write_that_raises_is_logged_and_counted_not_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    writes = BackgroundWrites()
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.ERROR):
+        assert writes.start(broken)
+        await writes.drain()
+    assert writes.crashed == 1
+    assert writes.pending == 0
+    [record] = caplog.records
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "a bug"
+
+
+async def test_write_entry_is_immediate_on_the_in_process_cache_only() -> None:
+    memory = MemoryCache()
+    writes = BackgroundWrites()
+    log = FailureLog()
+    assert await write_entry(writes, log, memory, "k", b"v", 60, 1.0)
+    assert writes.pending == 0
+    assert await memory.get("k") is not None
+
+    class Remote(MemoryCache):  # any other type is written in the background
+        pass
+
+    remote = Remote()
+    assert await write_entry(writes, log, remote, "k", b"v", 60, 1.0)
+    assert writes.pending == 1
+    await writes.drain()
+    assert await remote.get("k") is not None
+
+
+async def test_reads_removals_and_counters_raise_for_the_caller_to_decide() -> None:
+    with pytest.raises(TimeoutError):
+        await cache_read(HangingCache(), "k", 0.01)
+    with pytest.raises(CacheUnavailable):
+        await cache_delete(HangingCache(), "k", 0.01)
+    with pytest.raises(CacheUnavailable):
+        await cache_increment(HangingCache(), "k", 1, 5, None)
+    memory = MemoryCache()
+    assert await cache_increment(memory, "n", 2, 5, 1.0) == 2
+    assert await cache_read(memory, "n", None) is not None
+    assert await cache_delete(memory, "n", 1.0)
+
+
+def test_a_cache_that_bounds_its_own_calls_times_out_before_the_pipeline() -> None:
+    from aiohttp_apim.cache.memory import MemoryCache
+    from aiohttp_apim.pipeline.cacheio import call_timeout
+
+    class SelfBounded(MemoryCache):
+        operation_timeout = 0.25
+
+    assert call_timeout(None, 0.25) is None
+    assert call_timeout(MemoryCache(), 0.25) is None  # never waits: no timer on the hit path
+    # RedisCache counts its own timeouts towards its breaker; the pipeline's is a backstop.
+    assert call_timeout(SelfBounded(), 0.25) == 0.5
+    assert call_timeout(SelfBounded(), 2.0) == 2.0

@@ -9,7 +9,14 @@ from aiohttp_apim.pipeline.steps.base import Step
 from aiohttp_apim.pipeline.steps.caching import CacheLookupStep, CacheStoreStep
 from aiohttp_apim.pipeline.steps.control import ChooseStep, ReturnResponseStep
 from aiohttp_apim.pipeline.steps.message import SetHeaderStep
+from aiohttp_apim.pipeline.steps.ratelimit import RateLimitByKeyStep
+from aiohttp_apim.pipeline.steps.sendrequest import SendRequestStep
 from aiohttp_apim.pipeline.steps.unsupported import NotSupportedStep
+from aiohttp_apim.pipeline.steps.valuecache import (
+    CacheLookupValueStep,
+    CacheRemoveValueStep,
+    CacheStoreValueStep,
+)
 from tests.pipeline.fakes import Pipeline, doc
 
 
@@ -136,11 +143,67 @@ def test_key_shape_is_fixed_per_product_api_and_operation() -> None:
     assert len(prefixes) == 4
 
 
-def test_policies_of_the_next_issue_compile_to_steps_that_fail_when_run() -> None:
+def test_value_rate_limit_and_send_request_policies_compile_to_their_steps() -> None:
     inbound = ('<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" />'
-               '<cache-lookup-value key="k" variable-name="v" />')
+               '<cache-lookup-value key="k" variable-name="v" />'
+               '<cache-store-value key="k" value="v" duration="5" />'
+               '<cache-remove-value key="k" />'
+               '<send-request response-variable-name="r"><set-url>http://h/</set-url>'
+               '<set-body template="liquid">x</set-body></send-request>')
     steps = Pipeline({"policy.xml": doc(inbound=inbound)}).plan().inbound
-    assert all(isinstance(s, NotSupportedStep) for s in steps)
+    assert [type(s) for s in steps] == [
+        RateLimitByKeyStep, CacheLookupValueStep, CacheStoreValueStep, CacheRemoveValueStep,
+        SendRequestStep,
+    ]
+    send = steps[-1]
+    assert isinstance(send, SendRequestStep)
+    # A Liquid template still fails when it runs (PolicyNotSupported), at its own path.
+    assert isinstance(send.body, NotSupportedStep)
+    assert send.body.meta.path == "send-request[1]\\set-body[1]"
+
+
+def test_value_caching_types_resolve_to_their_caches() -> None:
+    external = MemoryCache()
+    with_external = Pipeline({"policy.xml": doc(inbound=(
+        '<cache-lookup-value key="k" variable-name="a" caching-type="internal" />'
+        '<cache-lookup-value key="k" variable-name="b" caching-type="external" />'
+        '<cache-lookup-value key="k" variable-name="c" />'
+        '<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" />'))},
+        external_cache=external)
+    a, b, c, limit = with_external.plan().inbound
+    assert isinstance(a, CacheLookupValueStep)
+    assert a.cache is with_external.cache
+    assert isinstance(b, CacheLookupValueStep)
+    assert b.cache is external
+    assert isinstance(c, CacheLookupValueStep)
+    assert c.cache is external
+    assert isinstance(limit, RateLimitByKeyStep)
+    assert limit.cache is external
+    without = Pipeline({"policy.xml": doc(inbound=(
+        '<cache-lookup-value key="k" variable-name="b" caching-type="external" />'
+        '<cache-lookup-value key="k" variable-name="c" />'
+        '<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" />'))})
+    b, c, limit = without.plan().inbound
+    assert isinstance(b, CacheLookupValueStep)
+    assert b.cache is None
+    assert isinstance(c, CacheLookupValueStep)
+    assert c.cache is without.cache
+    assert isinstance(limit, RateLimitByKeyStep)
+    assert limit.cache is without.cache
+
+
+def test_rate_limit_defers_counting_when_condition_or_count_is_an_expression() -> None:
+    def step(attributes: str) -> RateLimitByKeyStep:
+        inbound = f'<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" {attributes}/>'
+        [limit] = Pipeline({"policy.xml": doc(inbound=inbound)}).plan().inbound
+        assert isinstance(limit, RateLimitByKeyStep)
+        return limit
+
+    assert not step("").deferred
+    assert not step('increment-condition="false" increment-count="3" ').deferred
+    assert not step('increment-condition="@(true)" ').deferred  # a constant expression
+    assert step('increment-condition="@(context.Response.StatusCode == 200)" ').deferred
+    assert step('increment-count="@(context.Response.StatusCode)" ').deferred
 
 
 def test_backend_defaults_to_forward_request_and_an_empty_global_backend_calls_nothing() -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
+from aiohttp_apim.pipeline.keys import (
+    KeyShape,
+    rate_limit_key,
+    response_cache_key,
+    value_cache_key,
+)
 
 SHAPE = KeyShape.build(
     generation="g1",
@@ -122,3 +127,13 @@ def test_keys_are_equal_exactly_when_requests_mean_the_same(
     one: dict[str, object], two: dict[str, object]
 ) -> None:
     assert (key(**one) == key(**two)) == (meaning(one) == meaning(two))
+
+
+def test_value_and_counter_keys_are_the_policy_key_in_their_own_namespace() -> None:
+    assert value_cache_key("profile-1") == "val:profile-1"
+    assert rate_limit_key("10.0.0.1") == "rl:10.0.0.1"
+    # No policy key can name a response entry or a counter, nor a value a counter.
+    for key in ("", "resp|x", "rl:x", "val:x"):
+        assert value_cache_key(key).startswith("val:")
+        assert not value_cache_key(key).startswith(("resp|", "rl:"))
+        assert not rate_limit_key(key).startswith(("resp|", "val:"))

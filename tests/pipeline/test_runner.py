@@ -8,8 +8,10 @@ import json
 import pytest
 
 from aiohttp_apim.expressions.context import LastError
+from aiohttp_apim.identity import ANONYMOUS
 from aiohttp_apim.pipeline import exprcontext
-from aiohttp_apim.pipeline.exchange import Exchange
+from aiohttp_apim.pipeline.exchange import Exchange, HttpRequest
+from aiohttp_apim.pipeline.runner import run_exchange
 from tests.pipeline.fakes import Pipeline, doc
 
 LOOKUP = '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
@@ -120,11 +122,11 @@ async def test_error_inside_on_error_answers_the_default_for_that_error() -> Non
     assert (error_of(x).section, error_of(x).policy_id) == ("on-error", "again")
 
 
-async def test_policies_of_the_next_issue_fail_with_policy_not_supported() -> None:
+async def test_a_liquid_template_fails_with_policy_not_supported() -> None:
     x = await Pipeline({"policy.xml": doc(
-        inbound='<cache-remove-value key="k" />', on_error=ECHO)}).run()
+        outbound='<set-body template="liquid">{{body}}</set-body>', on_error=ECHO)}).run()
     error = error_of(x)
-    assert (error.source, error.reason) == ("cache-remove-value", "PolicyNotSupported")
+    assert (error.source, error.reason) == ("set-body", "PolicyNotSupported")
     assert "not supported" in error.message
 
 
@@ -194,3 +196,64 @@ async def test_store_runs_once_per_request_even_with_two_stores() -> None:
     pipeline.now += 30  # the first store (60 s) wrote the entry, the second (5 s) did not
     await pipeline.run()
     assert pipeline.adapter.calls == 1
+
+
+async def test_a_rate_limit_answers_apims_429_with_retry_after() -> None:
+    pipeline = Pipeline({"policy.xml": doc(
+        inbound='<rate-limit-by-key calls="0" renewal-period="20" counter-key="k" '
+                'retry-after-header-name="X-Wait" />')})
+    x = await pipeline.run()
+    assert x.response is not None
+    assert (x.response.status, x.response.reason) == (429, "Too Many Requests")
+    assert json.loads(x.response.body) == {
+        "statusCode": 429, "message": "Rate limit is exceeded. Try again in 20 seconds."}
+    assert header(x, "X-Wait") == "20"
+    assert header(x, "Retry-After") is None
+    assert pipeline.adapter.calls == 0
+    assert (error_of(x).source, error_of(x).reason) == ("rate-limit-by-key", "RateLimitExceeded")
+
+
+async def test_finishing_work_runs_once_the_answer_is_final_whatever_happened() -> None:
+    # A deferred increment runs after on-error too, and sees on-error's answer.
+    pipeline = Pipeline({"policy.xml": doc(
+        inbound='<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" '
+                'increment-count="@(context.Response.StatusCode == 503 ? 3 : 1)" '
+                'remaining-calls-header-name="X-Left" />'
+                f'<set-variable name="v" value="{FAIL}" />',
+        on_error='<set-status code="503" />',
+    )})
+    x = await pipeline.run()
+    assert x.response is not None
+    assert (x.response.status, header(x, "X-Left")) == (503, "5")
+    hit = await pipeline.cache.get("rl:k")
+    assert hit is not None
+    assert hit.value == b"3"
+
+
+async def test_a_finisher_that_raises_is_logged_and_the_answer_stands(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pipeline = Pipeline({"policy.xml": doc()})
+    x = Exchange(pipeline.runtime, pipeline.plan(), _request(), None, ANONYMOUS, {})
+
+    async def broken(_: Exchange) -> None:
+        raise RuntimeError("finisher bug")
+
+    x.add_finisher(broken)
+    x.add_extra_header("X-Extra", "1")
+    await run_exchange(x)
+    assert header(x, "X-Extra") == "1"
+    assert any("finishing a request failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_send_request_without_a_web_layer_fails_like_a_connection_failure() -> None:
+    x = await Pipeline({"policy.xml": doc(
+        inbound='<send-request response-variable-name="r"><set-url>http://h/</set-url>'
+                "</send-request>", on_error=ECHO)}).run()
+    assert (error_of(x).source, error_of(x).reason) == ("send-request", "BackendConnectionFailure")
+
+
+def _request() -> HttpRequest:
+    from aiohttp.test_utils import make_mocked_request
+
+    return make_mocked_request("GET", "/shop/items")

@@ -243,10 +243,13 @@ def build_app(
     clock: FakeClock,
     subscriptions: aiohttp_apim.Subscriptions | None = None,
     internal_cache: Cache | None = None,
+    external_cache: Cache | None = None,
     named_values: Mapping[str, str] | None = None,
     routes: Iterable[tuple[str, str | None]] = ROUTES,
+    **options: Any,
 ) -> tuple[web.Application, Gateway, Backends]:
-    """An app with counting routes and the gateway set up on it (not started)."""
+    """An app with counting routes and the gateway set up on it (not started); ``options`` are
+    the gateway's tuning keywords."""
     app = web.Application()
     backends = add_routes(app, routes)
     gateway = aiohttp_apim.setup(
@@ -255,7 +258,9 @@ def build_app(
         clock=clock,
         subscriptions=subscriptions,
         internal_cache=internal_cache,
+        external_cache=external_cache,
         named_values=named_values,
+        **options,
     )
     return app, gateway, backends
 
@@ -273,16 +278,20 @@ class Serve:
         *,
         subscriptions: aiohttp_apim.Subscriptions | None = None,
         internal_cache: Cache | None = None,
+        external_cache: Cache | None = None,
         named_values: Mapping[str, str] | None = None,
         routes: Iterable[tuple[str, str | None]] = ROUTES,
+        **options: Any,
     ) -> Served:
         app, gateway, backends = build_app(
             policies,
             clock=self.clock,
             subscriptions=subscriptions,
             internal_cache=internal_cache,
+            external_cache=external_cache,
             named_values=named_values,
             routes=routes,
+            **options,
         )
         client = await self._aiohttp_client(app)
         return Served(client, gateway, backends)

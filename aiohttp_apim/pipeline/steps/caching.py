@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.cache.codec import CodecError, decode_response, encode_response
-from aiohttp_apim.pipeline.cacheio import cache_get, cache_set, needs_timeout
+from aiohttp_apim.pipeline.cacheio import cache_get, cache_set, call_timeout
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
     downstream_cache_control,
@@ -77,7 +77,7 @@ class CacheLookupStep(Step):
         super().__init__(meta, is_async=True)
         self.shape = shape
         self.cache = cache
-        self.timeout = timeout if cache is not None and needs_timeout(cache) else None
+        self.timeout = call_timeout(cache, timeout)
         self.vary_by_developer = vary_by_developer
         self.vary_by_groups = vary_by_groups
         self.downstream = downstream
@@ -99,6 +99,7 @@ class CacheLookupStep(Step):
         must_revalidate = self.must_revalidate.get(x)
         cache = self.cache
         if cache is None:  # no such cache configured: a miss, and cache-store does nothing
+            x.runtime.counters.response_misses += 1
             x.lookup = LookupRecord(None, "", downstream, must_revalidate)
             _strip_cache_headers(x)
             return None
@@ -135,7 +136,9 @@ class CacheLookupStep(Step):
                 )
                 x.set_response(response)
                 x.resume = snapshot.marker
+                runtime.counters.response_hits += 1
                 return Signal.HIT
+        runtime.counters.response_misses += 1
         x.lookup = LookupRecord(cache, key, downstream, must_revalidate)
         _strip_cache_headers(x)
         return None
@@ -194,7 +197,7 @@ class CacheStoreStep(Step):
             return None
         record.stored = True
         key = record.key
-        timeout = runtime.cache_write_timeout if needs_timeout(cache) else None
+        timeout = call_timeout(cache, runtime.cache_write_timeout)
         failures = runtime.failures
         started = runtime.background.start(
             lambda: cache_set(cache, key, data, ttl, timeout, failures)

@@ -61,11 +61,15 @@ class SetHeaderStep(Step):
         store: HeaderStore = (
             x.request_headers if self.target is Target.REQUEST else current_response(x).headers
         )
+        self.apply(x, store)
+        return None
+
+    def apply(self, x: Exchange, store: HeaderStore) -> None:
+        """Apply this set-header to ``store`` (send-request's headers use it too)."""
         values = self.constant_values
         if values is None:
             values = tuple(value.get(x) for value in self.values)
         set_header(store, self.name.get(x), self.action.get(x), values)
-        return None
 
 
 def status_phrase(code: int) -> str:
@@ -119,10 +123,15 @@ class SetBodyStep(Step):
         self.value = value
         self.constant_body = body_bytes(value.get_constant()) if value.is_constant else None
 
-    def run(self, x: Exchange) -> Signal | None:
+    def body(self, x: Exchange) -> bytes:
+        """The body this set-body makes for ``x`` (send-request's body uses it too)."""
         body = self.constant_body
         if body is None:
             body = body_bytes(self.value.get(x))
+        return body
+
+    def run(self, x: Exchange) -> Signal | None:
+        body = self.body(x)
         if self.target is Target.REQUEST:
             x.set_request_body(body)
         else:

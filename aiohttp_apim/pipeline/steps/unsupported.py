@@ -1,6 +1,6 @@
-"""Policies that load and validate (issue 2) but do not run yet: rate-limit-by-key,
-send-request and the cache-*-value policies come with the next issue. Until then such a step
-fails when it runs, with Reason ``PolicyNotSupported`` -- through on-error, never silently."""
+"""Parts of supported policies that load but do not run (a ``set-body`` Liquid template): such
+a step fails when it runs, with Reason ``PolicyNotSupported`` -- through on-error, never
+silently."""
 
 from __future__ import annotations
 
