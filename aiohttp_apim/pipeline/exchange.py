@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from multidict import CIMultiDictProxy, MultiMapping
+from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
 from aiohttp_apim.cache.base import Cache, Clock
@@ -83,9 +83,14 @@ class Adapter(Protocol):
     """The web layer's side of the pipeline: making responses and calling the backend."""
 
     def new_response(
-        self, status: int, reason: str | None, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        status: int,
+        reason: str | None,
+        headers: Iterable[tuple[str, str]] | CIMultiDict[str],
+        body: bytes,
     ) -> ResponseState:
-        """A response the pipeline made (cache hit, return-response, error)."""
+        """A response the pipeline made (cache hit, return-response, error). A multidict of
+        ``headers`` is copied, never kept."""
         ...
 
     def forward(self, x: Exchange, timeout: float | None) -> Awaitable[None]:

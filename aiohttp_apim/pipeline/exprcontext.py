@@ -10,6 +10,7 @@ never disagree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.expressions.clr import CLOCK
@@ -39,7 +40,7 @@ def build_context(x: Exchange) -> ctx.ExpressionContext:
     plan = x.plan
     operation = plan.operation_view
     if operation is not None and not operation.method:  # a route for every method
-        operation = dataclasses.replace(operation, method=x.method)
+        operation = _with_method(operation, x.method)
     response = x.response
     return ctx.ExpressionContext(
         request=request,
@@ -56,6 +57,12 @@ def build_context(x: Exchange) -> ctx.ExpressionContext:
         request_id=x.request_id,
         clock=runtime.clock,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _with_method(operation: ctx.Operation, method: str) -> ctx.Operation:
+    """``operation`` as a request with ``method`` sees it (immutable, so made once, kept)."""
+    return dataclasses.replace(operation, method=method)
 
 
 class IdentityViews:

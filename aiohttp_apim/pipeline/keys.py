@@ -13,7 +13,7 @@ imitate a separator, whatever bytes a client sends.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
@@ -76,6 +76,16 @@ class KeyShape:
     prefix: str
     headers: tuple[str, ...]
     query: tuple[str, ...]
+    # Precomputed per name: (name, the component's text before an escaped value, the
+    # component of an absent one), so that a request only escapes its own values.
+    header_parts: tuple[tuple[str, str, str], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    query_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header_parts", _parts("h:", self.headers))
+        object.__setattr__(self, "query_parts", _parts("q:", self.query))
 
     @classmethod
     def build(
@@ -110,6 +120,10 @@ class KeyShape:
         return cls(prefix, tuple(headers), tuple(query))
 
 
+def _parts(tag: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((name, tag + escape(name) + "=", tag + escape(name) + "!") for name in names)
+
+
 def response_cache_key(
     shape: KeyShape,
     *,
@@ -131,20 +145,24 @@ def response_cache_key(
     case-insensitive itself); ``query`` by name. The values of a repeated header or parameter are
     joined with ``,`` in arrival order, as ``GetValueOrDefault`` joins them.
     """
-    parts = [shape.prefix, "u=" + escape(url)]
+    parts = [shape.prefix, "u=" + url.translate(_ESCAPES)]
     if vary_by_developer:
         parts.append("d!" if developer is None else "d=" + escape(developer))
     if vary_by_groups:
         # "g" then "=<id>" per group: no groups ("g") and one empty id ("g=") stay distinct.
         parts.append("g" + "".join("=" + escape(g) for g in sorted(groups)))
-    for name in shape.headers:
+    for name, present, absent in shape.header_parts:
         values = headers.get(name)
-        parts.append(
-            "h:" + escape(name) + ("!" if values is None else "=" + escape(",".join(values)))
-        )
-    for name in shape.query:
+        if values is None:
+            parts.append(absent)
+        else:
+            value = values[0] if len(values) == 1 else ",".join(values)
+            parts.append(present + value.translate(_ESCAPES))
+    for name, present, absent in shape.query_parts:
         values = query.get(name)
-        parts.append(
-            "q:" + escape(name) + ("!" if values is None else "=" + escape(",".join(values)))
-        )
+        if values is None:
+            parts.append(absent)
+        else:
+            value = values[0] if len(values) == 1 else ",".join(values)
+            parts.append(present + value.translate(_ESCAPES))
     return "|".join(parts)

@@ -34,10 +34,15 @@ class WebAdapter:
     __slots__ = ()
 
     def new_response(
-        self, status: int, reason: str | None, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        status: int,
+        reason: str | None,
+        headers: Iterable[tuple[str, str]] | CIMultiDict[str],
+        body: bytes,
     ) -> ResponseState:
-        # Response() copies the lines into a CIMultiDict of its own: pass them as they are.
-        lines = headers if isinstance(headers, tuple | list) else tuple(headers)
+        # Response() copies the lines (or a multidict, the fastest) into a CIMultiDict of its
+        # own: pass them as they are.
+        lines = headers if isinstance(headers, tuple | list | CIMultiDict) else tuple(headers)
         response = web.Response(status=status, reason=reason, headers=lines, body=body)
         return ResponseState(
             status, response.reason, HeaderStore(response.headers, owned=True), body, response

@@ -41,7 +41,11 @@ class FakeAdapter:
         self.seen_headers: list[list[tuple[str, str]]] = []
 
     def new_response(
-        self, status: int, reason: str | None, headers: Iterable[tuple[str, str]], body: bytes
+        self,
+        status: int,
+        reason: str | None,
+        headers: Iterable[tuple[str, str]] | CIMultiDict[str],
+        body: bytes,
     ) -> ResponseState:
         phrase = reason if reason is not None else HTTPStatus(status).phrase
         return ResponseState(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
 from aiohttp_apim.expressions.context import LastError
 from aiohttp_apim.identity import ANONYMOUS
@@ -257,3 +258,39 @@ def _request() -> HttpRequest:
     from aiohttp.test_utils import make_mocked_request
 
     return make_mocked_request("GET", "/shop/items")
+
+
+async def test_hits_on_one_plan_get_independent_responses_and_see_a_replaced_entry() -> None:
+    # One plan for every request, as the gateway keeps it: the lookup decodes an entry once and
+    # reuses it, yet each hit's response is its own, and a rewritten entry is served as written.
+    bodies = iter([b"first", b"second"])
+    pipeline = Pipeline(
+        {"policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="60" />')},
+        backend=lambda x: (200, [("X-Backend", "yes"), ("Cache-Control", "private")],
+                           next(bodies)),
+    )
+    plan = pipeline.plan()
+
+    async def run() -> Exchange:
+        request = make_mocked_request("GET", "/shop/items")
+        x = Exchange(pipeline.runtime, plan, request, None, ANONYMOUS, {})
+        await run_exchange(x)
+        await pipeline.background.drain()
+        return x
+
+    await run()
+    one, two = await run(), await run()
+    assert one.response is not None
+    assert two.response is not None
+    assert one.response.headers is not two.response.headers
+    one.response.headers.set("X-Backend", ("changed",))
+    one.response.headers.set("Cache-Control", ("changed",))
+    three = await run()
+    assert three.response is not None
+    assert three.response.headers.items() == [("X-Backend", "yes"), ("Cache-Control", "no-cache")]
+    assert (three.response.body, pipeline.adapter.calls) == (b"first", 1)
+    pipeline.now += 61  # expired: the next request stores the backend's new answer
+    await run()
+    four = await run()
+    assert four.response is not None
+    assert (four.response.body, pipeline.adapter.calls) == (b"second", 2)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from multidict import CIMultiDict
+
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.cache.codec import CodecError, decode_response, encode_response
 from aiohttp_apim.pipeline.cacheio import cache_get, cache_set, call_timeout
@@ -48,9 +50,39 @@ class _NoQuery:
 
 _NO_QUERY = _NoQuery()
 
+# The decoded entries a lookup keeps (see ``CacheLookupStep._decode``): at most this many, of
+# at most this many bytes in all, each at most _MEMO_ENTRY_BYTES (decoding a large entry costs
+# little next to sending it). Every plan has its own steps, so this is per (scope, lookup): kept
+# small, since with a shared cache the memo holds copies.
+_MEMO_ENTRIES = 64
+_MEMO_BYTES = 1024 * 1024
+_MEMO_ENTRY_BYTES = 64 * 1024
+
+
+class _Decoded:
+    """A stored entry decoded once: its bytes (to recognise it), and what a hit needs to
+    make a response -- the header lines (without ``Cache-Control``, which a hit sets) as a
+    multidict that each response copies, so every response stays independent."""
+
+    __slots__ = ("body", "headers", "marker", "reason", "status", "value")
+
+    def __init__(self, value: bytes) -> None:
+        snapshot = decode_response(value)
+        self.value = value
+        self.status = snapshot.status
+        self.reason = snapshot.reason
+        headers: CIMultiDict[str] = CIMultiDict(snapshot.headers)
+        headers.popall("Cache-Control", None)
+        self.headers = headers
+        self.body = snapshot.body
+        self.marker = snapshot.marker
+
 
 class CacheLookupStep(Step):
     __slots__ = (
+        "_cache_control",
+        "_memo",
+        "_memo_bytes",
         "allow_private",
         "cache",
         "downstream",
@@ -83,6 +115,45 @@ class CacheLookupStep(Step):
         self.downstream = downstream
         self.must_revalidate = must_revalidate
         self.allow_private = allow_private
+        self._memo: dict[str, _Decoded] = {}
+        self._memo_bytes = 0
+        self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
+
+    def _decode(self, key: str, value: bytes) -> _Decoded:
+        """The entry ``value`` under ``key``, decoded: the in-process cache hands out the very
+        same bytes object on every hit (and a shared one equal bytes), so it is decoded once
+        and then recognised. Raises what :func:`decode_response` raises."""
+        memo = self._memo
+        decoded = memo.get(key)
+        if decoded is not None:
+            if decoded.value == value:  # identical objects compare without reading them
+                return decoded
+            del memo[key]
+            self._memo_bytes -= len(decoded.value)
+        decoded = _Decoded(value)
+        size = len(value)
+        if size <= _MEMO_ENTRY_BYTES:
+            while memo and (len(memo) >= _MEMO_ENTRIES or self._memo_bytes + size > _MEMO_BYTES):
+                oldest = memo.pop(next(iter(memo)))
+                self._memo_bytes -= len(oldest.value)
+            memo[key] = decoded
+            self._memo_bytes += size
+        return decoded
+
+    def _downstream_header(
+        self, downstream: DownstreamCachingType, must_revalidate: bool, max_age: int
+    ) -> str:
+        last = self._cache_control
+        if (
+            last is not None
+            and last[2] == max_age
+            and last[0] is downstream
+            and last[1] is must_revalidate
+        ):
+            return last[3]
+        text = downstream_cache_control(downstream, must_revalidate, max_age)
+        self._cache_control = (downstream, must_revalidate, max_age, text)
+        return text
 
     async def run_async(self, x: Exchange) -> Signal | None:
         # Eligibility (spec 4.6 step 1): GET only, and a request carrying credentials only when
@@ -122,20 +193,20 @@ class CacheLookupStep(Step):
         hit = await cache_get(cache, key, self.timeout, runtime.failures)
         if hit is not None:
             try:
-                snapshot = decode_response(hit.value)
+                entry = self._decode(key, hit.value)
                 max_age = remaining_seconds(hit.ttl_remaining)
             except Exception as error:  # someone else's bytes, a damaged entry: a miss
                 runtime.failures.failed("decode", cache, error)
             else:
                 response = runtime.adapter.new_response(
-                    snapshot.status, snapshot.reason, snapshot.headers, snapshot.body
+                    entry.status, entry.reason, entry.headers, entry.body
                 )
                 response.headers.set(
                     "Cache-Control",
-                    (downstream_cache_control(downstream, must_revalidate, max_age),),
+                    (self._downstream_header(downstream, must_revalidate, max_age),),
                 )
                 x.set_response(response)
-                x.resume = snapshot.marker
+                x.resume = entry.marker
                 runtime.counters.response_hits += 1
                 return Signal.HIT
         runtime.counters.response_misses += 1
