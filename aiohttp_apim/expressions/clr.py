@@ -40,6 +40,7 @@ __all__ = [
     "arity",
     "check_items",
     "check_length",
+    "check_size",
     "declare",
     "invalidate_tables",
     "lookup",
@@ -77,13 +78,19 @@ def throw(exception_type: str, message: str) -> NoReturn:
     raise ExpressionError(exception_type, message)
 
 
-def check_length(s: str) -> str:
-    if len(s) > MAX_STRING_LENGTH:
+def check_size(n: int) -> None:
+    """Refuse a string of ``n`` characters *before* building it (a check that built the string
+    first would already have spent the memory the limit protects)."""
+    if n > MAX_STRING_LENGTH:
         raise ExpressionError(
             "OutOfMemoryException",
             "Insufficient memory to continue the execution of the program. "
-            f"(string of {len(s)} characters exceeds the {MAX_STRING_LENGTH} limit)",
+            f"(string of {n} characters exceeds the {MAX_STRING_LENGTH} limit)",
         )
+
+
+def check_length(s: str) -> str:
+    check_size(len(s))
     return s
 
 

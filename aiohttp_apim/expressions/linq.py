@@ -784,7 +784,9 @@ def _range(a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
             "ArgumentOutOfRangeException",
             "Specified argument was out of the range of valid values. (Parameter 'count')",
         )
-    return Seq(lambda: iter(range(start, start + count)), "RangeIterator")
+    # Lazily generated, but never more than MAX_ITEMS items: a terminal operator such as
+    # Count() over Range(0, int.MaxValue) would otherwise loop two billion times per request.
+    return Seq(lambda: clr.iter_checked(range(start, start + count)), "RangeIterator")
 
 
 def _repeat(a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
@@ -795,7 +797,7 @@ def _repeat(a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
             "ArgumentOutOfRangeException",
             "Specified argument was out of the range of valid values. (Parameter 'count')",
         )
-    return Seq(lambda: (item for _ in range(count)), "RepeatIterator")
+    return Seq(lambda: clr.iter_checked(item for _ in range(count)), "RepeatIterator")
 
 
 ENUMERABLE = declare("Enumerable", "System.Linq.Enumerable", (), owns=False)

@@ -19,6 +19,7 @@ import struct
 from decimal import Decimal
 
 from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import clr
 
 __all__ = [
     "decimal_to_string",
@@ -164,6 +165,10 @@ def format_number(value: int | float | Decimal, fmt: str | None) -> str:
         return _custom(value, fmt)
     spec, prec_text = m.group(1), m.group(2)
     prec = int(prec_text) if prec_text else None
+    if prec is not None:
+        # Padding or rounding to the precision builds a string that long: refuse a huge one
+        # before building it (.NET accepts up to 999,999,999 digits; we cap strings lower).
+        clr.check_size(prec)
     upper = spec.upper()
     if upper == "D":
         if not is_int:

@@ -312,6 +312,7 @@ def format_composite(fmt: str, args: Sequence[object]) -> str:
                     "and less than the size of the argument list.",
                 )
             text = format_value(args[idx], spec)
+            clr.check_size(abs(align))
             if align > 0:
                 text = text.rjust(align)
             elif align < 0:
@@ -552,7 +553,7 @@ def _m_replace(s: str, a: Sequence[object], t: Sequence[TypeRef]) -> str:
         # estimate before building: s.count is cheap and bounds the result
         grow = s.count(old) * (len(new_s) - len(old))
         if len(s) + grow > clr.MAX_STRING_LENGTH:
-            check_length(" " * (len(s) + grow))
+            clr.check_size(len(s) + grow)
     return s.replace(old, new_s)
 
 
@@ -563,7 +564,7 @@ def _pad(name: str, left: bool) -> clr.Method:
         if width < 0:
             _out_of_range("totalWidth", "Non-negative number required.")
         if width > clr.MAX_STRING_LENGTH:
-            check_length(" " * (clr.MAX_STRING_LENGTH + 1))
+            clr.check_size(clr.MAX_STRING_LENGTH + 1)
         ch = str(a[1]) if len(a) == 2 else " "
         return s.rjust(width, ch) if left else s.ljust(width, ch)
 
@@ -754,7 +755,7 @@ def _join(a: Sequence[object], t: Sequence[TypeRef]) -> str:
         text = to_string(v)
         total += len(text) + len(sep_s)
         if total > clr.MAX_STRING_LENGTH + len(sep_s):
-            check_length(" " * total)
+            clr.check_size(total)
         parts.append(text)
     return check_length(sep_s.join(parts))
 
@@ -769,7 +770,7 @@ def _concat(a: Sequence[object], t: Sequence[TypeRef]) -> str:
         text = to_string(v)
         total += len(text)
         if total > clr.MAX_STRING_LENGTH:
-            check_length(" " * total)
+            clr.check_size(total)
         parts.append(text)
     return "".join(parts)
 
@@ -815,7 +816,7 @@ def _new_string(a: Sequence[object], t: Sequence[TypeRef]) -> str:
         if n < 0:
             _out_of_range("count", "Non-negative number required.")
         if n > clr.MAX_STRING_LENGTH:
-            check_length(" " * (clr.MAX_STRING_LENGTH + 1))
+            clr.check_size(clr.MAX_STRING_LENGTH + 1)
         return str(a[0]) * n
     if isinstance(a[0], list):
         chars = a[0]
@@ -941,7 +942,7 @@ class NetStringBuilder:
     def append(self, text: str) -> None:
         self._len += len(text)
         if self._len > clr.MAX_STRING_LENGTH:
-            check_length(" " * self._len)
+            clr.check_size(self._len)
         self._parts.append(text)
 
     def text(self) -> str:
@@ -962,7 +963,7 @@ def _sb_append(sb: NetStringBuilder, a: Sequence[object], t: Sequence[TypeRef]) 
         if n < 0:
             _out_of_range("repeatCount", "Count cannot be less than zero.")
         if n > clr.MAX_STRING_LENGTH:
-            check_length(" " * (n + 1))
+            clr.check_size(n + 1)
         sb.append(str(a[0]) * n)
     elif len(a) == 3 and isinstance(a[0], str):
         i, n = _int_arg(a[1], "startIndex"), _int_arg(a[2], "count")
@@ -1005,6 +1006,7 @@ def _sb_set_length(sb: NetStringBuilder, v: object) -> None:
     text = sb.text()
     if n < 0:
         _out_of_range("value", "Length cannot be less than zero.")
+    clr.check_size(n)
     sb.set(text[:n] if n <= len(text) else text + "\0" * (n - len(text)))
 
 
