@@ -703,9 +703,9 @@ class _Scanner:
                 continue
             # code, or the code of an interpolation hole
             if current == '"':
-                at = self.regular_string(here, at, limit, decode)
+                at = self.quoted(here, at, limit, decode, '"', "string literal")
             elif current == "'":
-                at = self.char_literal(here, at, limit, decode)
+                at = self.quoted(here, at, limit, decode, "'", "character literal")
             elif current in "@$":
                 following, after = char(at)
                 if current == "@" and following == '"':
@@ -743,26 +743,16 @@ class _Scanner:
                 else:  # format specifier, up to the '}' that ends the hole
                     stack[-1] = _Frame(_FORMAT, "}", frame.start, frame.verbatim)
 
-    def regular_string(self, start: int, at: int, limit: int, decode: bool) -> int:
+    def quoted(self, start: int, at: int, limit: int, decode: bool, quote: str, what: str) -> int:
+        """Past the closing ``quote`` of a C# literal with backslash escapes (no newlines)."""
         while True:
             char, at = self.char(at, limit, decode)
             escaped = char == "\\"
             if escaped:
                 char, at = self.char(at, limit, decode)
             if char in ("", "\n"):
-                raise self.string_error(start, "string literal")
-            if char == '"' and not escaped:
-                return at
-
-    def char_literal(self, start: int, at: int, limit: int, decode: bool) -> int:
-        while True:
-            char, at = self.char(at, limit, decode)
-            escaped = char == "\\"
-            if escaped:
-                char, at = self.char(at, limit, decode)
-            if char in ("", "\n"):
-                raise self.string_error(start, "character literal")
-            if char == "'" and not escaped:
+                raise self.string_error(start, what)
+            if char == quote and not escaped:
                 return at
 
     def verbatim_string(self, start: int, at: int, limit: int, decode: bool) -> int:
