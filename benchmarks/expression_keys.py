@@ -85,8 +85,10 @@ def main() -> int:
         compiled_s, by_hand_s = _best((compiled, by_hand), ctx)
         ratio = compiled_s / by_hand_s
         worst = max(worst, ratio)
-        print(f"{ratio:5.2f}x  compiled {compiled_s * 1e9:7.0f} ns  "
-              f"hand-written {by_hand_s * 1e9:7.0f} ns  {source}")
+        print(
+            f"{ratio:5.2f}x  compiled {compiled_s * 1e9:7.0f} ns  "
+            f"hand-written {by_hand_s * 1e9:7.0f} ns  {source}"
+        )
     print(f"worst ratio {worst:.2f}x (limit {LIMIT:.1f}x)")
     return 1 if worst > LIMIT else 0
 

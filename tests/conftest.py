@@ -19,14 +19,29 @@ All are made only when a test asks for them, and the processes are killed at the
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.redis_server import REDIS_SERVER, RedisClusterServers, RedisServer
+
+# Hypothesis profiles. "ci" (the default) keeps the whole suite quick; "thorough" is for a long
+# run before a release or after touching a parser, a codec or the sandbox:
+#     APIM_HYPOTHESIS_PROFILE=thorough pytest
+# Tests set only what they need besides the example count (deadline, health checks).
+settings.register_profile("ci", max_examples=150, deadline=None)
+settings.register_profile(
+    "thorough",
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("APIM_HYPOTHESIS_PROFILE", "ci"))
 
 NO_REDIS = (
     "redis-server is not on PATH: install Redis (e.g. apt-get install redis-server) "

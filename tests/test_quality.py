@@ -1,5 +1,5 @@
 """The house rules as tests, so that the README's one test command checks them too:
-`ruff check` and `mypy --strict` over the package, the tests, the demo and the benchmarks."""
+`ruff check`, `ruff format --check` and `mypy --strict` over the package, the tests, the demo and the benchmarks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def test_ruff_is_clean() -> None:
     result = run(
         sys.executable, "-m", "ruff", "check", "aiohttp_apim", "tests", "demo_app", "benchmarks"
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    result = run(sys.executable, "-m", "ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

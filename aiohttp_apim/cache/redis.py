@@ -387,7 +387,7 @@ class RedisCache(Cache):
         pattern = _glob_escape(self._prefix) + b"*"
         try:
             if isinstance(self._client, RedisCluster):
-                await self._client.initialize()
+                await self._client.initialize()  # type: ignore[unused-awaitable]  # returns self
                 deleted = 0
                 for node in self._client.get_primaries():
                     deleted += await _clear_node(node.execute_command, pattern)
@@ -492,7 +492,8 @@ class RedisCache(Cache):
         for command, script in (("EVALSHA", _READ.sha), ("EVAL", _READ.source)):
             pipe = self._client.pipeline()
             for keys in groups:
-                pipe.execute_command(command, script, len(keys), *keys)
+                # Queues the command; the pipeline object it returns is only for chaining.
+                pipe.execute_command(command, script, len(keys), *keys)  # type: ignore[unused-awaitable]
             try:
                 return await pipe.execute()
             except NoScriptError:

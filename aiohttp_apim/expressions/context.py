@@ -462,8 +462,12 @@ def _body_as_form(b: MessageBody, a: Sequence[object], t: Sequence[TypeRef]) -> 
         raise ExpressionError(
             "ArgumentException", "Argument 'preserveContent': cannot convert to 'bool'"
         )
-    result = None if b.consumed else StringValuesDictionary(
-        parse_qsl(b.text(), keep_blank_values=True), case_insensitive=False
+    result = (
+        None
+        if b.consumed
+        else StringValuesDictionary(
+            parse_qsl(b.text(), keep_blank_values=True), case_insensitive=False
+        )
     )
     if not (a and a[0]):
         b._consumed = True

@@ -235,8 +235,8 @@ def _declare_all() -> None:
             return found
         base = declare_kind(BASES[kind])
         t = declare(kind, _full_name(kind), (NetException,), bases=(base,), owns=False)
-        t.check = lambda v, kind=kind: isinstance(v, NetException) and is_subclass(
-            v.exception_type, kind
+        t.check = lambda v, kind=kind: (
+            isinstance(v, NetException) and is_subclass(v.exception_type, kind)
         )
         t.construct = _constructor(kind)
         declared[kind] = t

@@ -53,7 +53,6 @@ def _num(v: object, name: str = "value") -> int | float | Decimal:
     )
 
 
-
 def _math_abs(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     arity("Math", "Abs", a, 1)
     v = _num(a[0])

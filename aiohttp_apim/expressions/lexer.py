@@ -48,15 +48,83 @@ class ExpressionSyntaxError(Exception):
 # Reserved C# keywords. Contextual keywords (var, nameof, when, ...) are ordinary identifiers.
 KEYWORDS: Final = frozenset(
     [
-        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked",
-        "class", "const", "continue", "decimal", "default", "delegate", "do", "double", "else",
-        "enum", "event", "explicit", "extern", "false", "finally", "fixed", "float", "for",
-        "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is",
-        "lock", "long", "namespace", "new", "null", "object", "operator", "out", "override",
-        "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte",
-        "sealed", "short", "sizeof", "stackalloc", "static", "string", "struct", "switch",
-        "this", "throw", "true", "try", "typeof", "uint", "ulong", "unchecked", "unsafe",
-        "ushort", "using", "virtual", "void", "volatile", "while",
+        "abstract",
+        "as",
+        "base",
+        "bool",
+        "break",
+        "byte",
+        "case",
+        "catch",
+        "char",
+        "checked",
+        "class",
+        "const",
+        "continue",
+        "decimal",
+        "default",
+        "delegate",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "event",
+        "explicit",
+        "extern",
+        "false",
+        "finally",
+        "fixed",
+        "float",
+        "for",
+        "foreach",
+        "goto",
+        "if",
+        "implicit",
+        "in",
+        "int",
+        "interface",
+        "internal",
+        "is",
+        "lock",
+        "long",
+        "namespace",
+        "new",
+        "null",
+        "object",
+        "operator",
+        "out",
+        "override",
+        "params",
+        "private",
+        "protected",
+        "public",
+        "readonly",
+        "ref",
+        "return",
+        "sbyte",
+        "sealed",
+        "short",
+        "sizeof",
+        "stackalloc",
+        "static",
+        "string",
+        "struct",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "uint",
+        "ulong",
+        "unchecked",
+        "unsafe",
+        "ushort",
+        "using",
+        "virtual",
+        "void",
+        "volatile",
+        "while",
     ]
 )
 
@@ -162,9 +230,7 @@ class _Lexer:
         i = self.pos + ahead
         return self.src[i] if i < len(self.src) else ""
 
-    def make(
-        self, kind: str, start: int, value: object, suffix: str = ""
-    ) -> Token:
+    def make(self, kind: str, start: int, value: object, suffix: str = "") -> Token:
         line, column = self.where(start)
         return Token(kind, self.src[start : self.pos], value, line, column, start, self.pos, suffix)
 
@@ -340,8 +406,9 @@ class _Lexer:
             else:
                 real = float(text)
                 if real == float("inf"):
-                    raise self.error("floating-point constant is outside the range of its type",
-                                     start)
+                    raise self.error(
+                        "floating-point constant is outside the range of its type", start
+                    )
             return self.make("real", start, real, suffix_char)
         return self.int_suffix(start, int(int_part))
 

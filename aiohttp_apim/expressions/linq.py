@@ -525,7 +525,6 @@ def _all_reference(values: list[object]) -> bool:
 
 def _empty_min_max() -> NoReturn:
     _no_elements()
-    return None
 
 
 def _average(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:

@@ -104,7 +104,12 @@ class TypeSyntax(Node):
     def element(self) -> TypeSyntax:
         """The element type of an array type (``string[]`` -> ``string``)."""
         return TypeSyntax(
-            self.line, self.column, self.name, self.args, self.nullable, self.ranks - 1,
+            self.line,
+            self.column,
+            self.name,
+            self.args,
+            self.nullable,
+            self.ranks - 1,
             self.keyword,
         )
 

@@ -37,8 +37,21 @@ MAX_DEPTH: Final = 256
 
 PREDEFINED_TYPES: Final = frozenset(
     [
-        "bool", "byte", "char", "decimal", "double", "float", "int", "long", "object", "sbyte",
-        "short", "string", "uint", "ulong", "ushort",
+        "bool",
+        "byte",
+        "char",
+        "decimal",
+        "double",
+        "float",
+        "int",
+        "long",
+        "object",
+        "sbyte",
+        "short",
+        "string",
+        "uint",
+        "ulong",
+        "ushort",
     ]
 )
 
@@ -55,13 +68,47 @@ _ASSIGN_OPS: Final = frozenset(
 
 # Tokens after which ``<...>`` is taken as a type-argument list (C# spec "grammar ambiguities").
 _AFTER_TYPE_ARGS: Final = frozenset(
-    ["(", ")", "]", "}", ":", ";", ",", ".", "?", "==", "!=", "|", "^", "&&", "||", "&", "[",
-     "?.", "?["]
+    [
+        "(",
+        ")",
+        "]",
+        "}",
+        ":",
+        ";",
+        ",",
+        ".",
+        "?",
+        "==",
+        "!=",
+        "|",
+        "^",
+        "&&",
+        "||",
+        "&",
+        "[",
+        "?.",
+        "?[",
+    ]
 )
 
 _UNSUPPORTED_KEYWORDS: Final = frozenset(
-    ["typeof", "sizeof", "checked", "this", "base", "stackalloc", "delegate",
-     "operator", "switch", "goto", "lock", "unsafe", "fixed", "yield", "case"]
+    [
+        "typeof",
+        "sizeof",
+        "checked",
+        "this",
+        "base",
+        "stackalloc",
+        "delegate",
+        "operator",
+        "switch",
+        "goto",
+        "lock",
+        "unsafe",
+        "fixed",
+        "yield",
+        "case",
+    ]
 )
 
 _LITERAL_KINDS: Final = frozenset(["int", "real", "char", "string", "interp"])
@@ -120,8 +167,10 @@ class _Parser:
         if self.cur.kind == "name":
             return self.advance()
         if self.cur.kind == "keyword":
-            raise self.error(f"expected {what}, got keyword '{self.cur.value}' "
-                             f"(write @{self.cur.value} to use it as a name)")
+            raise self.error(
+                f"expected {what}, got keyword '{self.cur.value}' "
+                f"(write @{self.cur.value} to use it as a name)"
+            )
         raise self.error(f"expected {what}, got {self.cur.describe()}")
 
     def enter(self) -> None:
@@ -136,7 +185,9 @@ class _Parser:
         """Two adjacent ``>`` tokens: the shift operator."""
         nxt = self.peek()
         return (
-            self.is_op(">") and nxt.kind == "op" and nxt.value in (">", ">=")
+            self.is_op(">")
+            and nxt.kind == "op"
+            and nxt.value in (">", ">=")
             and nxt.offset == self.cur.end
         )
 
@@ -275,8 +326,12 @@ class _Parser:
         if tok.kind == "name" and self.is_op("=>", 1):
             self.advance()
             self.advance()
-            return n.Lambda(tok.line, tok.column, (n.Param(tok.line, tok.column, str(tok.value)),),
-                            self.lambda_body())
+            return n.Lambda(
+                tok.line,
+                tok.column,
+                (n.Param(tok.line, tok.column, str(tok.value)),),
+                self.lambda_body(),
+            )
         if self.is_op("(") and self.lambda_ahead():
             return self.paren_lambda()
         left = self.conditional()
@@ -292,8 +347,10 @@ class _Parser:
         if op is None:
             return left
         if not _assignable(left):
-            raise self.error("the left-hand side of an assignment must be a variable, property or "
-                             "indexer", op_tok)
+            raise self.error(
+                "the left-hand side of an assignment must be a variable, property or indexer",
+                op_tok,
+            )
         value = self.expression()
         return n.Assign(left.line, left.column, op, left, value)
 
@@ -353,8 +410,9 @@ class _Parser:
             return cond
         question = self.advance()
         then = self.throw_or_expression()
-        self.expect(":", what=f"':' of the conditional operator '?' at "
-                    f"{question.line}:{question.column}")
+        self.expect(
+            ":", what=f"':' of the conditional operator '?' at {question.line}:{question.column}"
+        )
         otherwise = self.throw_or_expression()
         return n.Conditional(cond.line, cond.column, cond, then, otherwise)
 
@@ -453,7 +511,10 @@ class _Parser:
                 if not _assignable(target):
                     raise ExpressionSyntaxError(
                         "the operand of an increment or decrement operator must be a variable, "
-                        "property or indexer", target.line, target.column)
+                        "property or indexer",
+                        target.line,
+                        target.column,
+                    )
                 return n.IncDec(tok.line, tok.column, str(tok.value), True, target)
             if tok.value == "(":
                 cast = self.try_cast()
@@ -506,8 +567,9 @@ class _Parser:
             return n.Literal(tok.line, tok.column, "real", value, tok.suffix)
         if kind in ("string", "char"):
             self.advance()
-            return n.Literal(tok.line, tok.column, "string" if kind == "string" else "char",
-                             str(tok.value))
+            return n.Literal(
+                tok.line, tok.column, "string" if kind == "string" else "char", str(tok.value)
+            )
         if kind == "interp":
             self.advance()
             return self.interpolated(tok)
@@ -551,8 +613,9 @@ class _Parser:
             self.advance()
             if not self.is_op("."):
                 raise self.error(f"expected '.' after type '{word}', got {self.cur.describe()}")
-            return n.TypeExpr(tok.line, tok.column,
-                              n.TypeSyntax(tok.line, tok.column, word, keyword=True))
+            return n.TypeExpr(
+                tok.line, tok.column, n.TypeSyntax(tok.line, tok.column, word, keyword=True)
+            )
         if word in _UNSUPPORTED_KEYWORDS:
             raise self.error(f"'{word}' is not supported in policy expressions", tok)
         raise self.error(f"expected an expression, got keyword '{word}'", tok)
@@ -566,8 +629,9 @@ class _Parser:
             else:
                 assert isinstance(part, HoleTokens)
                 expr = self.sub_expression(part.tokens, part)
-                align = None if part.alignment is None else self.sub_expression(part.alignment,
-                                                                                 part)
+                align = (
+                    None if part.alignment is None else self.sub_expression(part.alignment, part)
+                )
                 parts.append(n.Hole(part.line, part.column, expr, align, part.format))
         return n.Interpolated(tok.line, tok.column, tuple(parts))
 
@@ -576,12 +640,16 @@ class _Parser:
         sub = _Parser(tokens)
         sub.depth = self.depth
         if tokens[0].kind == "eof":
-            raise sub.error("expected an expression in the interpolation hole, got "
-                     + tokens[0].describe().replace("end of input", "'" + "}" + "'"))
+            raise sub.error(
+                "expected an expression in the interpolation hole, got "
+                + tokens[0].describe().replace("end of input", "'" + "}" + "'")
+            )
         expr = sub.expression()
         if sub.cur.kind != "eof":
-            raise sub.error(f"unexpected {sub.cur.describe()} in the interpolation hole opened at "
-                     f"{hole.line}:{hole.column}")
+            raise sub.error(
+                f"unexpected {sub.cur.describe()} in the interpolation hole opened at "
+                f"{hole.line}:{hole.column}"
+            )
         return expr
 
     def postfix(self, expr: n.Expr) -> n.Expr:
@@ -594,8 +662,9 @@ class _Parser:
                 self.advance()
                 name = self.expect_name("member name")
                 type_args = self.try_member_type_args()
-                expr = n.Member(expr.line, expr.column, expr, str(name.value), type_args,
-                                op == "?.")
+                expr = n.Member(
+                    expr.line, expr.column, expr, str(name.value), type_args, op == "?."
+                )
             elif op == "(":
                 opener = self.advance()
                 expr = n.Call(expr.line, expr.column, expr, self.arguments(")", opener))
@@ -603,12 +672,16 @@ class _Parser:
                 opener = self.advance()
                 if self.is_op("]"):
                     raise self.error("expected an index value, got ']'")
-                expr = n.Index(expr.line, expr.column, expr, self.arguments("]", opener),
-                               op == "?[")
+                expr = n.Index(
+                    expr.line, expr.column, expr, self.arguments("]", opener), op == "?["
+                )
             elif op in ("++", "--"):
                 if not _assignable(expr):
-                    raise self.error("the operand of an increment or decrement operator must be a "
-                                     "variable, property or indexer", tok)
+                    raise self.error(
+                        "the operand of an increment or decrement operator must be a "
+                        "variable, property or indexer",
+                        tok,
+                    )
                 self.advance()
                 expr = n.IncDec(expr.line, expr.column, str(op), False, expr)
             else:
@@ -642,21 +715,30 @@ class _Parser:
             if self.is_name(value="var") and self.is_name(1):
                 self.advance()
                 var = self.advance()
-                return n.Argument(tok.line, tok.column,
-                                  n.OutVar(start.line, start.column, None, str(var.value)),
-                                  name, modifier)
+                return n.Argument(
+                    tok.line,
+                    tok.column,
+                    n.OutVar(start.line, start.column, None, str(var.value)),
+                    name,
+                    modifier,
+                )
             save = self.i
             t = self.try_type()
             if t is not None and self.cur.kind == "name":
                 var = self.advance()
-                return n.Argument(tok.line, tok.column,
-                                  n.OutVar(start.line, start.column, t, str(var.value)),
-                                  name, modifier)
+                return n.Argument(
+                    tok.line,
+                    tok.column,
+                    n.OutVar(start.line, start.column, t, str(var.value)),
+                    name,
+                    modifier,
+                )
             self.i = save
         value = self.expression()
         if modifier is not None and not _assignable(value):
             raise self.error(
-                f"a '{modifier}' argument must be a variable, property or indexer", start)
+                f"a '{modifier}' argument must be a variable, property or indexer", start
+            )
         return n.Argument(tok.line, tok.column, value, name, modifier)
 
     def new_expression(self) -> n.Expr:
@@ -713,7 +795,8 @@ class _Parser:
                     members.append((inner.name, value))
                 else:
                     raise ExpressionSyntaxError(
-                        "invalid anonymous type member declarator", value.line, value.column)
+                        "invalid anonymous type member declarator", value.line, value.column
+                    )
             if self.is_op(","):
                 self.advance()
                 continue
@@ -741,20 +824,26 @@ class _Parser:
             if tok.kind == "name" and self.is_op("=", 1):
                 self.advance()
                 self.advance()
-                entries.append(n.InitEntry(tok.line, tok.column, "member", str(tok.value), (),
-                                           (self.expression(),)))
+                entries.append(
+                    n.InitEntry(
+                        tok.line, tok.column, "member", str(tok.value), (), (self.expression(),)
+                    )
+                )
             elif self.is_op("["):
                 br = self.advance()
                 args = self.arguments("]", br)
                 self.expect("=")
-                entries.append(n.InitEntry(tok.line, tok.column, "index", None, args,
-                                           (self.expression(),)))
+                entries.append(
+                    n.InitEntry(tok.line, tok.column, "index", None, args, (self.expression(),))
+                )
             elif self.is_op("{"):
-                entries.append(n.InitEntry(tok.line, tok.column, "add", None, (),
-                                           self.array_items()))
+                entries.append(
+                    n.InitEntry(tok.line, tok.column, "add", None, (), self.array_items())
+                )
             else:
-                entries.append(n.InitEntry(tok.line, tok.column, "add", None, (),
-                                           (self.expression(),)))
+                entries.append(
+                    n.InitEntry(tok.line, tok.column, "add", None, (), (self.expression(),))
+                )
             if self.is_op(","):
                 self.advance()
                 continue
@@ -795,7 +884,8 @@ class _Parser:
                 return handler(self)
             if tok.value in _UNSUPPORTED_KEYWORDS:
                 raise self.error(
-                    f"'{tok.value}' statements are not supported in policy expressions")
+                    f"'{tok.value}' statements are not supported in policy expressions"
+                )
             if tok.value == "const":
                 self.advance()
             if tok.value == "unchecked" and self.is_op("{", 1):
@@ -861,8 +951,9 @@ class _Parser:
             if decl_type is None:
                 return None
             after = self.peek()
-            if not (self.cur.kind == "name" and after.kind == "op"
-                    and after.value in ("=", ";", ",")):
+            if not (
+                self.cur.kind == "name" and after.kind == "op" and after.value in ("=", ";", ",")
+            ):
                 self.i = save
                 return None
         declarators: list[n.Declarator] = []
@@ -873,14 +964,16 @@ class _Parser:
                 self.advance()
                 if self.is_op("{") and decl_type is not None and decl_type.ranks:
                     brace = self.cur
-                    init = n.NewArray(brace.line, brace.column, decl_type.element, None,
-                                      self.array_items())
+                    init = n.NewArray(
+                        brace.line, brace.column, decl_type.element, None, self.array_items()
+                    )
                 else:
                     init = self.expression()
             elif decl_type is None:
                 raise self.error(
                     "expected '=' (an implicitly typed variable needs an initializer), "
-                    f"got {self.cur.describe()}")
+                    f"got {self.cur.describe()}"
+                )
             declarators.append(n.Declarator(name.line, name.column, str(name.value), init))
             if not self.is_op(","):
                 break
@@ -970,8 +1063,9 @@ class _Parser:
         self.advance()
         iterable = self.expression()
         self.expect(")", opener)
-        return n.Foreach(tok.line, tok.column, var_type, str(name.value), iterable,
-                         self.embedded_statement())
+        return n.Foreach(
+            tok.line, tok.column, var_type, str(name.value), iterable, self.embedded_statement()
+        )
 
     def simple_jump(self) -> n.Stmt:
         tok = self.advance()
@@ -1069,7 +1163,10 @@ def _check_statement_expression(expr: n.Expr) -> None:
     if not isinstance(expr, n.Assign | n.Call | n.IncDec | n.New):
         raise ExpressionSyntaxError(
             "only assignment, call, increment, decrement and new object expressions can be "
-            "used as a statement", expr.line, expr.column)
+            "used as a statement",
+            expr.line,
+            expr.column,
+        )
 
 
 def _children(node: object) -> Iterator[n.Node]:
@@ -1095,7 +1192,9 @@ def _check_height(program: n.Program) -> None:
         if height > MAX_DEPTH:
             raise ExpressionSyntaxError(
                 f"expression is nested too deeply (more than {MAX_DEPTH} levels)",
-                node.line, node.column)
+                node.line,
+                node.column,
+            )
         stack.extend((child, height + 1) for child in _children(node))
 
 

@@ -345,7 +345,7 @@ def _format(args: Sequence[object], targs: Sequence[TypeRef]) -> str:
         arity("String", "Format", args, 1, 2, 3, 4)
     fmt = _str_arg(rest[0], "format", "Format")
     values = rest[1:]
-    if len(values) == 1 and isinstance(values[0], list) and not isinstance(values[0], bytes):
+    if len(values) == 1 and isinstance(values[0], list):
         values = list(values[0])
     return format_composite(fmt, values)
 

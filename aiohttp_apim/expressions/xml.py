@@ -129,8 +129,9 @@ def _check_local(local: str) -> None:
     if not _NCNAME.match(local):
         raise _xml_error(
             f"The '{local[:1]}' character, hexadecimal value 0x{ord(local[:1] or ' '):X}, "
-            "cannot be included in a name." if local else "The empty string '' is not a valid "
-            "local name."
+            "cannot be included in a name."
+            if local
+            else "The empty string '' is not a valid local name."
         )
 
 
@@ -289,9 +290,7 @@ def _container(v: object) -> etree._Element | None:
         return v.el
     if isinstance(v, XDocument):
         return v.root
-    raise ExpressionError(
-        "InvalidCastException", f"'{clr.net_name(v)}' is not an XContainer"
-    )
+    raise ExpressionError("InvalidCastException", f"'{clr.net_name(v)}' is not an XContainer")
 
 
 def _children_of(v: object) -> list[etree._Element]:
@@ -336,8 +335,11 @@ def _m_descendants(and_self: bool) -> clr.Method:
 def _m_ancestors(and_self: bool) -> clr.Method:
     def impl(x: XElement, a: Sequence[object], t: Sequence[TypeRef]) -> linq.Seq:
         arity("XElement", "Ancestors", a, 0, 1)
-        return _seq(lambda: _filter(x.el.iterancestors() if not and_self else
-                                    (x.el, *x.el.iterancestors()), a))
+        return _seq(
+            lambda: _filter(
+                x.el.iterancestors() if not and_self else (x.el, *x.el.iterancestors()), a
+            )
+        )
 
     return impl
 
@@ -374,13 +376,20 @@ def _attribute_text(at: XAttribute) -> str:
     elif at.name.namespace == _XML_NS:
         qualified = f"xml:{at.name.local}"
     elif at.name.namespace and at.parent is not None:
-        prefix = next((p for p, u in (at.parent.nsmap or {}).items() if u == at.name.namespace
-                       and p), None)
+        prefix = next(
+            (p for p, u in (at.parent.nsmap or {}).items() if u == at.name.namespace and p), None
+        )
         qualified = f"{prefix}:{at.name.local}" if prefix else at.name.local
     else:
         qualified = at.name.local
-    escaped = (at.value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-               .replace("\n", "&#xA;").replace("\r", "&#xD;").replace("\t", "&#x9;"))
+    escaped = (
+        at.value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
+        .replace("\t", "&#x9;")
+    )
     return f'{qualified}="{escaped}"'
 
 
@@ -453,8 +462,8 @@ def _new_document(a: Sequence[object], t: Sequence[TypeRef]) -> XDocument:
     roots = [x for x in a if isinstance(x, XElement)]
     if len(roots) > 1:
         raise ExpressionError(
-            "InvalidOperationException", "This operation would create an incorrectly "
-            "structured document."
+            "InvalidOperationException",
+            "This operation would create an incorrectly structured document.",
         )
     if roots:
         el = roots[0].el if roots[0].el.getparent() is None else copy.deepcopy(roots[0].el)
@@ -481,9 +490,7 @@ def _convert_text(target: TypeRef, text: str) -> object:
         )
     if name in ("Int32", "Int64", "Int16", "Byte", "SByte", "UInt16", "UInt32", "UInt64"):
         if not re.fullmatch(r"[+-]?\d+", s):
-            raise ExpressionError(
-                "FormatException", "Input string was not in a correct format."
-            )
+            raise ExpressionError("FormatException", "Input string was not in a correct format.")
         assert inner.convert is not None
         cls = {"Int32": int}.get(name) or type(inner.convert(0))
         return dotnet.checked_int(cls, int(s))
@@ -605,8 +612,9 @@ XATTRIBUTE.members.update(
         "Name": lambda at: at.name,
         "Value": lambda at: at.value,
         "Parent": lambda at: _wrap(at.parent),
-        "IsNamespaceDeclaration": lambda at: at.name.namespace == _XMLNS_NS
-        or at.name.clark == "xmlns",
+        "IsNamespaceDeclaration": lambda at: (
+            at.name.namespace == _XMLNS_NS or at.name.clark == "xmlns"
+        ),
     }
 )
 XATTRIBUTE.methods["ToString"] = lambda at, a, t: (

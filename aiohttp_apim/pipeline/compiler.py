@@ -152,9 +152,7 @@ class _Compiler:
 
     # --- sequences ----------------------------------------------------------------------------
 
-    def section(
-        self, name: m.SectionName, items: tuple[EffectiveItem, ...]
-    ) -> tuple[Step, ...]:
+    def section(self, name: m.SectionName, items: tuple[EffectiveItem, ...]) -> tuple[Step, ...]:
         def meta(statement: m.Statement, path: str, item: EffectiveItem) -> StepMeta:
             return StepMeta(
                 source=statement.element,
@@ -325,7 +323,7 @@ class _Compiler:
 
     def set_body(self, s: m.SetBody, meta: StepMeta, target: Target) -> Step:
         if s.template is not None:
-            return NotSupportedStep(meta, f"<set-body template=\"{s.template.value}\">")
+            return NotSupportedStep(meta, f'<set-body template="{s.template.value}">')
         return SetBodyStep(meta, target, self.typed(s.value))
 
     def choose(self, s: m.Choose, meta: StepMeta, section: m.SectionName) -> ChooseStep:

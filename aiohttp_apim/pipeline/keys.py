@@ -55,6 +55,7 @@ class ValuesLookup(Protocol):
 
     def get(self, name: str, /) -> Sequence[str] | None: ...
 
+
 # "|" separates components, "=" introduces a value and "!" marks an absent one; "%" escapes.
 _ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D", "!": "%21", "\n": "%0A"})
 
@@ -78,9 +79,7 @@ class KeyShape:
     query: tuple[str, ...]
     # Precomputed per name: (name, the component's text before an escaped value, the
     # component of an absent one), so that a request only escapes its own values.
-    header_parts: tuple[tuple[str, str, str], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    header_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
     query_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -160,9 +160,7 @@ def as_cache_key(value: object) -> str:
     "" -- a key that comes out null (a missing variable cast to string) would otherwise make
     every such request share one entry, e.g. one caller's profile served to all."""
     if value is None:
-        raise ExpressionError(
-            "ArgumentNullException", "Value cannot be null. (Parameter 'key')"
-        )
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'key')")
     return as_str(value)
 
 

@@ -80,9 +80,7 @@ class Loader:
         self.positions = positions
 
     @classmethod
-    def parse(
-        cls, text: str, file: str, named_values: Mapping[str, str]
-    ) -> Loader | list[Problem]:
+    def parse(cls, text: str, file: str, named_values: Mapping[str, str]) -> Loader | list[Problem]:
         try:
             root, scanned = rawxml.parse(text, file=file)
         except PolicyError as error:
@@ -131,15 +129,14 @@ class Loader:
         shown = self.src.scanned.restore(text).strip()
         first = shown.split("\n", 1)[0].strip()
         at = self.src.find(first, line, column) or (line, column)
-        self.src.problem(
-            "validation", *at, f"unexpected text {_clip(first)!r} in <{where}>", first
-        )
+        self.src.problem("validation", *at, f"unexpected text {_clip(first)!r} in <{where}>", first)
 
     def empty(self, el: _Element, spec: ElementSpec) -> None:
         """The element takes neither child elements nor text."""
         for child in self.elements(el, spec.name):
-            self.report("validation", child,
-                        f"unexpected element <{self.tag(child).name}> in <{spec.name}>")
+            self.report(
+                "validation", child, f"unexpected element <{self.tag(child).name}> in <{spec.name}>"
+            )
 
     def parts(self, el: _Element, spec: ElementSpec) -> list[tuple[str, _Element]]:
         """The child elements of a policy made of parts, checked against its spec."""
@@ -150,24 +147,28 @@ class Loader:
             child_spec = spec.child(str(child.tag))
             if child_spec is None:
                 if name in UNSUPPORTED_CHILDREN.get(spec.name, ()):
-                    self.report("unsupported-policy", child,
-                                f"<{name}> in <{spec.name}> is not supported")
+                    self.report(
+                        "unsupported-policy", child, f"<{name}> in <{spec.name}> is not supported"
+                    )
                 else:
                     expected = ", ".join(f"<{c.name}>" for c in spec.children)
-                    self.report("validation", child,
-                                f"unexpected element <{name}> in <{spec.name}>"
-                                + (f" (expected {expected})" if expected else ""))
+                    self.report(
+                        "validation",
+                        child,
+                        f"unexpected element <{name}> in <{spec.name}>"
+                        + (f" (expected {expected})" if expected else ""),
+                    )
                 continue
             counts[name] = counts.get(name, 0) + 1
             if child_spec.max is not None and counts[name] > child_spec.max:
-                self.report("validation", child,
-                            f"<{name}> may appear only once in <{spec.name}>")
+                self.report("validation", child, f"<{name}> may appear only once in <{spec.name}>")
                 continue
             result.append((name, child))
         for child_spec in spec.children:
             if child_spec.required and not counts.get(child_spec.name):
-                self.report("validation", el,
-                            f"<{spec.name}> needs at least one <{child_spec.name}>")
+                self.report(
+                    "validation", el, f"<{spec.name}> needs at least one <{child_spec.name}>"
+                )
         return result
 
     def attributes(self, el: _Element, spec: ElementSpec) -> Attrs:
@@ -187,11 +188,17 @@ class Loader:
         else:
             for child in el:
                 if isinstance(child.tag, str):
-                    self.report("validation", child,
-                                f"unexpected element <{self.tag(child).name}> in <{spec.name}>")
+                    self.report(
+                        "validation",
+                        child,
+                        f"unexpected element <{self.tag(child).name}> in <{spec.name}>",
+                    )
             text = el.text or ""
-        search = (tag.attributes[-1].value_line, tag.attributes[-1].value_column) \
-            if tag.attributes else (tag.line, tag.column)
+        search = (
+            (tag.attributes[-1].value_line, tag.attributes[-1].value_column)
+            if tag.attributes
+            else (tag.line, tag.column)
+        )
         return self.src.read(
             text,
             type_=str,
@@ -211,8 +218,11 @@ class Loader:
     def document(self) -> PolicyDocument | None:
         root = self.root
         if root.tag != "policies":
-            self.report("validation", root,
-                        f"the root element must be <policies>, not <{self.tag(root).name}>")
+            self.report(
+                "validation",
+                root,
+                f"the root element must be <policies>, not <{self.tag(root).name}>",
+            )
             return None
         self.attributes(root, _NO_ATTRIBUTES["policies"])
         root_loc = self.loc(root)
@@ -222,14 +232,20 @@ class Loader:
             tag = self.tag(child)
             name = names.get(str(child.tag))
             if name is None:
-                self.report("validation", child,
-                            f"unknown section <{tag.name}> (expected <inbound>, <backend>, "
-                            f"<outbound> or <on-error>)")
+                self.report(
+                    "validation",
+                    child,
+                    f"unknown section <{tag.name}> (expected <inbound>, <backend>, "
+                    f"<outbound> or <on-error>)",
+                )
                 continue
             if name in sections:
                 first = sections[name].location
-                self.report("validation", child,
-                            f"duplicate section <{name}> (the first is at line {first.line})")
+                self.report(
+                    "validation",
+                    child,
+                    f"duplicate section <{name}> (the first is at line {first.line})",
+                )
             self.attributes(child, _NO_ATTRIBUTES[str(name)])
             items = self.statements(child, Placement(name), str(name))
             if name is SectionName.BACKEND:
@@ -258,16 +274,19 @@ class Loader:
         first = (self.tag(children[0]).name, self.loc(children[0]))
         for extra in children[1:]:
             tag = self.tag(extra)
-            self.src.problems.append(backend_problem(
-                first, (tag.name, self.loc(extra)), self.src.line_text(tag.line)
-            ))
+            self.src.problems.append(
+                backend_problem(first, (tag.name, self.loc(extra)), self.src.line_text(tag.line))
+            )
 
     def fragment(self) -> Fragment | None:
         root = self.root
         if root.tag != "fragment":
-            self.report("validation", root,
-                        f"the root element of a policy fragment must be <fragment>, "
-                        f"not <{self.tag(root).name}>")
+            self.report(
+                "validation",
+                root,
+                f"the root element of a policy fragment must be <fragment>, "
+                f"not <{self.tag(root).name}>",
+            )
             return None
         self.attributes(root, _NO_ATTRIBUTES["fragment"])
         items = self.statements(root, Placement(None, fragment=True), "fragment")
@@ -285,9 +304,12 @@ class Loader:
         tag = self.tag(el)
         spec = STATEMENTS.get(str(el.tag))
         if spec is None:
-            self.report("unsupported-policy", el,
-                        f"policy <{tag.name}> is not supported (supported policies: "
-                        f"{', '.join(SUPPORTED_POLICIES)})")
+            self.report(
+                "unsupported-policy",
+                el,
+                f"policy <{tag.name}> is not supported (supported policies: "
+                f"{', '.join(SUPPORTED_POLICIES)})",
+            )
             return None
         self.src.problems.extend(
             placement.check(spec.name, self.loc(el), self.src.line_text(tag.line))

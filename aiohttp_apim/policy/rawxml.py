@@ -243,22 +243,33 @@ def parse(text: str, *, file: str) -> tuple[etree._Element, ScannedDocument]:
     document, problem = _scan(text, file)
     layout = document._layout
     if document.doctype is not None and (
-        problem is None or _offset(layout.line_starts, *document.doctype) < _problem_offset(
-            document, problem)
+        problem is None
+        or _offset(layout.line_starts, *document.doctype) < _problem_offset(document, problem)
     ):
         line, column = document.doctype
-        raise PolicyError([
-            Problem("xml", file, line, column,
+        raise PolicyError(
+            [
+                Problem(
+                    "xml",
+                    file,
+                    line,
+                    column,
                     "DOCTYPE declarations are not allowed in policy documents",
-                    document.line_text(line)),
-        ])
+                    document.line_text(line),
+                ),
+            ]
+        )
     xml = document.xml
     if layout.encoding is not None:
         start, end = layout.encoding
         xml = xml[:start] + " " * (end - start) + xml[end:]
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_blank_text=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
     )
     try:
         # Bytes, not str: lxml refuses a str that carries an encoding declaration.
@@ -280,10 +291,17 @@ def parse(text: str, *, file: str) -> tuple[etree._Element, ScannedDocument]:
         etree.QName(element).localname != tag.name.rpartition(":")[2]
         for element, tag in zip(elements, document.tags, strict=True)
     ):  # pragma: no cover - would be a scanner bug; refuse rather than misplace every attribute
-        raise PolicyError([
-            Problem("xml", file, 1, 1, "the raw-XML scanner lost track of the elements "
-                    "(please report this document)"),
-        ])
+        raise PolicyError(
+            [
+                Problem(
+                    "xml",
+                    file,
+                    1,
+                    1,
+                    "the raw-XML scanner lost track of the elements (please report this document)",
+                ),
+            ]
+        )
     return root, document
 
 
@@ -327,16 +345,19 @@ def _problem_offset(document: ScannedDocument, problem: Problem) -> int:
     return _offset(document._layout.line_starts, problem.line, problem.column)
 
 
-def _lxml_problem(document: ScannedDocument, file: str, error: etree.XMLSyntaxError,
-                  log: etree._ListErrorLog) -> Problem:
+def _lxml_problem(
+    document: ScannedDocument, file: str, error: etree.XMLSyntaxError, log: etree._ListErrorLog
+) -> Problem:
     # The parser's own log, not error.error_log: that one accumulates earlier parses' errors.
     # Its first error is the cause; the ones after it are consequences.
-    message, line, column = error.msg, *(error.position or (1, 1))
+    # (lxml's stubs promise a position; an error raised without one has None.)
+    position: tuple[int, int] | None = getattr(error, "position", None)
+    message, line, column = error.msg, *(position or (1, 1))
     for entry in log:
         if entry.level >= etree.ErrorLevels.ERROR:
             message, line, column = entry.message, entry.line, entry.column
             break
-    message = re.sub(r", line \d+, column \d+$", "", message or "malformed XML")
+    message = re.sub(r", line \d+, column \d+$", "", message) or "malformed XML"
     line, column = document.original_position(max(line, 1), max(column, 1))
     return Problem("xml", file, line, column, message, document.line_text(line))
 
@@ -354,15 +375,31 @@ def _scan(text: str, file: str) -> tuple[ScannedDocument, Problem | None]:
     prefer lxml's own message when lxml fails at or before that point. Problems with expressions
     (and a document too large to look at) are raised."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
-        raise PolicyError([Problem(
-            "xml", file, 1, 1,
-            f"the policy document is larger than APIM's limit of {MAX_DOCUMENT_BYTES // 1024} KiB",
-        )])
+        raise PolicyError(
+            [
+                Problem(
+                    "xml",
+                    file,
+                    1,
+                    1,
+                    f"the policy document is larger than APIM's limit of {MAX_DOCUMENT_BYTES // 1024} KiB",
+                )
+            ]
+        )
     text = normalize(text)
     sentinels = _sentinels(text)
     if sentinels is None:  # pragma: no cover - needs every private-use character in one file
-        raise PolicyError([Problem(
-            "xml", file, 1, 1, "the document uses every private-use character; cannot scan it")])
+        raise PolicyError(
+            [
+                Problem(
+                    "xml",
+                    file,
+                    1,
+                    1,
+                    "the document uses every private-use character; cannot scan it",
+                )
+            ]
+        )
     scanner = _Scanner(text, file, sentinels)
     problem: Problem | None = None
     try:
@@ -433,12 +470,17 @@ class _Scanner:
     def result(self) -> ScannedDocument:
         self.parts.append(self.text[self.copied :])
         layout = _Layout(
-            text=self.text, line_starts=self.line_starts, spans=tuple(self.spans),
-            newlines=tuple(self.newlines), open=self.open, close=self.close,
+            text=self.text,
+            line_starts=self.line_starts,
+            spans=tuple(self.spans),
+            newlines=tuple(self.newlines),
+            open=self.open,
+            close=self.close,
             encoding=self.encoding,
         )
         return ScannedDocument(
-            "".join(self.parts), tuple(self.expressions), tuple(self.tags), self.doctype, layout)
+            "".join(self.parts), tuple(self.expressions), tuple(self.tags), self.doctype, layout
+        )
 
     # -- characters
 
@@ -458,8 +500,12 @@ class _Scanner:
             return _NAMED[name], match.end()
         digits = (decimal or hexadecimal).lstrip("0") or "0"
         code = int(digits, 10 if decimal is not None else 16) if len(digits) <= 8 else -1
-        if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
-                or 0x10000 <= code <= 0x10FFFF):
+        if not (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        ):
             raise self.fail(at, f"{match.group(0)} is not a legal XML character reference")
         return chr(code), match.end()
 
@@ -483,8 +529,14 @@ class _Scanner:
             if at < len(text):
                 at = self.markup(at)
 
-    def content(self, at: int, limit: int, *, decode: bool, stop: re.Pattern[str] = _TEXT_STOP,
-                ) -> int:
+    def content(
+        self,
+        at: int,
+        limit: int,
+        *,
+        decode: bool,
+        stop: re.Pattern[str] = _TEXT_STOP,
+    ) -> int:
         """Text (or an attribute value / CDATA section, given its ``stop`` characters): lift the
         expressions; return the offset of the first stop character that is not ``@``/``&``."""
         text = self.text
@@ -597,10 +649,10 @@ class _Scanner:
             if at >= len(text):
                 raise _Stuck(value_at - 1, f"the value of attribute {name!r} is not terminated")
             at += 1
-            attributes.append(
-                AttrPosition(name, *self.position(name_at), *self.position(value_at)))
+            attributes.append(AttrPosition(name, *self.position(name_at), *self.position(value_at)))
         self.tags.append(
-            TagPosition(text[start + 1 : name_end], *self.position(start), tuple(attributes)))
+            TagPosition(text[start + 1 : name_end], *self.position(start), tuple(attributes))
+        )
         return at
 
     # -- expressions
@@ -623,8 +675,12 @@ class _Scanner:
         self.spans.append(_Span(start, end, xml_start, self.xml_length))
         return end
 
-    def decode(self, start: int, end: int, decode: bool,
-               ) -> tuple[str, tuple[tuple[int, int, int], ...]]:
+    def decode(
+        self,
+        start: int,
+        end: int,
+        decode: bool,
+    ) -> tuple[str, tuple[tuple[int, int, int], ...]]:
         text = self.text
         if not decode or text.find("&", start, end) < 0:
             return text[start:end], ()
@@ -658,8 +714,11 @@ class _Scanner:
         def unterminated(what: str, at: int) -> PolicyError:
             where = "this CDATA section" if not decode else "the document"
             line, column = self.position(at)
-            return self.fail(start, f"the expression does not end: {what} opened at "
-                                    f"{line}:{column} is still open at the end of {where}")
+            return self.fail(
+                start,
+                f"the expression does not end: {what} opened at "
+                f"{line}:{column} is still open at the end of {where}",
+            )
 
         self.expression_start = start
         _, at = char(start)  # "@"
@@ -731,8 +790,11 @@ class _Scanner:
             elif current in ")]}":
                 if current != frame.closer:
                     line, column = self.position(here)
-                    raise self.fail(start, f"unbalanced brackets in the expression: {current!r} at "
-                                           f"{line}:{column} where {frame.closer!r} was expected")
+                    raise self.fail(
+                        start,
+                        f"unbalanced brackets in the expression: {current!r} at "
+                        f"{line}:{column} where {frame.closer!r} was expected",
+                    )
                 stack.pop()
                 if not stack:
                     return at
@@ -776,13 +838,16 @@ class _Scanner:
 
     def string_error(self, start: int, what: str) -> PolicyError:
         line, column = self.position(start)
-        message = (f"the expression does not end: the {what} opened at {line}:{column} "
-                   "is not terminated")
+        message = (
+            f"the expression does not end: the {what} opened at {line}:{column} is not terminated"
+        )
         if self.quote is not None and self.text[start] == self.quote:
             # the usual cause: a bracket missing, so the attribute's closing quote opened a string
             missing = "".join(frame.closer for frame in reversed(self.frames))
-            message += (f"; if the attribute value was meant to end at {line}:{column}, the "
-                        f"expression is missing {missing!r}")
+            message += (
+                f"; if the attribute value was meant to end at {line}:{column}, the "
+                f"expression is missing {missing!r}"
+            )
         return self.fail(self.expression_start, message)
 
 

@@ -96,8 +96,9 @@ def _read_forward_request(
     timeout_ms = a.get("timeout-ms")
     timeout = a.get("timeout")
     if timeout_ms is not None and "timeout" in el.attrib:
-        ld.report("validation", el,
-                  "<forward-request> takes either 'timeout' or 'timeout-ms', not both")
+        ld.report(
+            "validation", el, "<forward-request> takes either 'timeout' or 'timeout-ms', not both"
+        )
     if timeout_ms is not None and "timeout" not in el.attrib:
         timeout = None  # the documented 300 s default applies only without timeout-ms
     elif timeout is None:
@@ -180,9 +181,7 @@ def _read_set_status(
     )
 
 
-def _read_set_body(
-    ld: Loader, el: _Element, spec: ElementSpec, pl: Placement, a: Attrs
-) -> SetBody:
+def _read_set_body(ld: Loader, el: _Element, spec: ElementSpec, pl: Placement, a: Attrs) -> SetBody:
     template = a.plain("template")
     # Liquid uses {{...}} for its own variables: only defined named values are substituted.
     value = ld.content(el, spec, markup=True, lenient=template is BodyTemplate.LIQUID)
@@ -253,8 +252,11 @@ def _read_cache_lookup(
             if names:
                 parameters.extend(names)
             else:
-                ld.report("validation", child,
-                          "<vary-by-query-parameter> needs at least one parameter name")
+                ld.report(
+                    "validation",
+                    child,
+                    "<vary-by-query-parameter> needs at least one parameter name",
+                )
     return CacheLookup(
         location=ld.loc(el),
         id=a.plain("id"),

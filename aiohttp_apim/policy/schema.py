@@ -112,8 +112,15 @@ def _seconds(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> AttrSpec:
-    return AttrSpec(name, int, required=required, default=default, unit="seconds",
-                    minimum=minimum, maximum=maximum)
+    return AttrSpec(
+        name,
+        int,
+        required=required,
+        default=default,
+        unit="seconds",
+        minimum=minimum,
+        maximum=maximum,
+    )
 
 
 _CACHING_TYPE = AttrSpec("caching-type", CachingType, default="prefer-external", expressions=False)
@@ -276,13 +283,13 @@ SUPPORTED_POLICIES: tuple[str, ...] = tuple(sorted(STATEMENTS))
 PART_ELEMENTS: Mapping[str, ElementSpec] = {
     spec.name: spec
     for spec in (
-        ElementSpec("when", attributes=(AttrSpec("condition", bool, required=True),),
-                    statement=False),
+        ElementSpec(
+            "when", attributes=(AttrSpec("condition", bool, required=True),), statement=False
+        ),
         ElementSpec("otherwise", statement=False),
         ElementSpec("value", text=True, statement=False),
         ElementSpec("vary-by-header", text=True, text_expressions=False, statement=False),
-        ElementSpec("vary-by-query-parameter", text=True, text_expressions=False,
-                    statement=False),
+        ElementSpec("vary-by-query-parameter", text=True, text_expressions=False, statement=False),
         ElementSpec("set-url", text=True, statement=False),
         ElementSpec("set-method", text=True, text_expressions=False, statement=False),
     )

@@ -82,12 +82,21 @@ def read_attributes(
             search=search,
         )
         if isinstance(read, Literal) and not _within(read.value, attr.minimum, attr.maximum):
-            bounds = (f"at least {attr.minimum}" if attr.maximum is None else
-                      f"between {attr.minimum} and {attr.maximum}" if attr.minimum is not None
-                      else f"at most {attr.maximum}")
-            src.problem("validation", line, column,
-                        f"invalid attribute {name!r} of <{spec.name}>: expected {bounds}"
-                        f"{f' {attr.unit}' if attr.unit else ''}, got {value!r}", shown)
+            bounds = (
+                f"at least {attr.minimum}"
+                if attr.maximum is None
+                else f"between {attr.minimum} and {attr.maximum}"
+                if attr.minimum is not None
+                else f"at most {attr.maximum}"
+            )
+            src.problem(
+                "validation",
+                line,
+                column,
+                f"invalid attribute {name!r} of <{spec.name}>: expected {bounds}"
+                f"{f' {attr.unit}' if attr.unit else ''}, got {value!r}",
+                shown,
+            )
             continue
         if read is not None:
             result[name] = read
@@ -147,8 +156,7 @@ class Placement:
 
         def add(message: str) -> None:
             problems.append(
-                Problem("validation", location.file, location.line, location.column, message,
-                        text)
+                Problem("validation", location.file, location.line, location.column, message, text)
             )
 
         if name == "base":
@@ -156,14 +164,18 @@ class Placement:
                 add("<base/> is not allowed in a policy fragment")
                 return problems
             if not self.top_level:
-                add(f"<base/> is only allowed at the top level of a section, not inside "
-                    f"<{self.inside}>")
+                add(
+                    f"<base/> is only allowed at the top level of a section, not inside "
+                    f"<{self.inside}>"
+                )
                 return problems
         if self.fragment and not spec.in_fragment:
             add(f"<{name}> is not allowed in a policy fragment")
         if self.section is not None and self.section not in spec.sections:
-            add(f"<{name}> is not allowed in the {self.section} section "
-                f"(allowed in: {section_list(spec.sections)})")
+            add(
+                f"<{name}> is not allowed in the {self.section} section "
+                f"(allowed in: {section_list(spec.sections)})"
+            )
         if name == "base" or spec.once_per_section or (spec.once_at_top_level and self.top_level):
             first = self.seen.first.get(name)
             if first is None:
@@ -172,8 +184,10 @@ class Placement:
                 add(f"a section may contain only one <base/> (the first is at line {first.line})")
             else:
                 where = "fragment" if self.fragment else "section"
-                add(f"<{name}> may appear only once in a policy {where} "
-                    f"(the first is at line {first.line})")
+                add(
+                    f"<{name}> may appear only once in a policy {where} "
+                    f"(the first is at line {first.line})"
+                )
         return problems
 
 

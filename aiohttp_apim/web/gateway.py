@@ -114,8 +114,10 @@ class Gateway:
         send_request_max_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES,
         deployment: ctx.Deployment | None = None,
     ) -> None:
-        for name, seconds in (("cache_timeout", cache_timeout),
-                              ("cache_write_timeout", cache_write_timeout)):
+        for name, seconds in (
+            ("cache_timeout", cache_timeout),
+            ("cache_write_timeout", cache_write_timeout),
+        ):
             if not 0 < seconds < math.inf:
                 raise ValueError(f"{name} must be a number of seconds > 0, got {seconds!r}")
         if max_response_bytes < 0:
@@ -131,7 +133,8 @@ class Gateway:
         self.internal_cache: Cache = internal_cache
         self.external_cache = external_cache
         if clock is not None:
-            for cache in (internal_cache, external_cache):
+            candidates: tuple[object, ...] = (internal_cache, external_cache)
+            for cache in candidates:
                 if isinstance(cache, ClockBindable):
                     cache.bind_clock(clock)
         self.clock: Clock = clock if clock is not None else time.time

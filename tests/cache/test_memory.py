@@ -418,7 +418,7 @@ def _as_counter(value: bytes) -> int | None:
     return n if b"%d" % n == value else None
 
 
-@settings(max_examples=300, stateful_step_count=40, deadline=None, database=None)
+@settings(stateful_step_count=40, deadline=None, database=None)
 class MemoryCacheModel(RuleBasedStateMachine):
     """MemoryCache against a plain model: an ordered dict of live entries, least recent first,
     that forgets expired entries and evicts the least recent live ones when over budget."""

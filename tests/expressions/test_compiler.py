@@ -80,7 +80,7 @@ def compile_error(source: str) -> tuple[str, int, int]:
 
 
 def test_compiled_expression_attributes() -> None:
-    compiled = compile_expression('@(context.Request.Body.As<string>(preserveContent: true))')
+    compiled = compile_expression("@(context.Request.Body.As<string>(preserveContent: true))")
     assert isinstance(compiled, CompiledExpression)
     assert compiled.source.startswith("@(")
     assert compiled.is_block is False
@@ -208,23 +208,29 @@ def test_operators_on_runtime_values() -> None:
     assert ev('@((int)context.Variables["a"] / (int)context.Variables["b"])', a=7, b=2) == 3
     assert ev('@("n=" + context.Variables["a"])', a=7) == "n=7"
     assert ev('@(context.Variables["s"] + "!")', s=None) == "!"
-    assert ev('@((string)context.Variables["s"] + (string)context.Variables["t"])',
-              s=None, t="x") == "x"
+    assert (
+        ev('@((string)context.Variables["s"] + (string)context.Variables["t"])', s=None, t="x")
+        == "x"
+    )
     assert ev('@((string)context.Variables["s"] == null)', s=None) is True
     assert ev('@((string)context.Variables["s"] == "v")', s="v") is True
     assert ev('@(context.Variables["a"] + context.Variables["b"])', a="p", b="q") == "pq"
     assert ev('@((int)context.Variables["a"] - 1)', a=5) == 4
-    assert raises("@((int)context.Variables[\"a\"] / 0)", a=1) == "DivideByZeroException"
+    assert raises('@((int)context.Variables["a"] / 0)', a=1) == "DivideByZeroException"
 
 
 def test_logical_operators_short_circuit() -> None:
     # the right side would throw KeyNotFoundException if evaluated
     assert ev('@(false && context.Variables["missing"] == null)') is False
     assert ev('@(true || context.Variables["missing"] == null)') is True
-    assert ev('@(context.Variables.ContainsKey("k") && (string)context.Variables["k"] == "v")',
-              k="v") is True
-    assert ev('@(context.Variables.ContainsKey("k") && (string)context.Variables["k"] == "v")') \
+    assert (
+        ev('@(context.Variables.ContainsKey("k") && (string)context.Variables["k"] == "v")', k="v")
+        is True
+    )
+    assert (
+        ev('@(context.Variables.ContainsKey("k") && (string)context.Variables["k"] == "v")')
         is False
+    )
     assert raises('@(context.Variables["b"] && true)', b="text") == "InvalidCastException"
 
 
@@ -232,8 +238,14 @@ def test_conditional_and_coalesce_short_circuit() -> None:
     assert ev('@(context.Variables.ContainsKey("k") ? context.Variables["k"] : "none")') == "none"
     assert ev('@((string)context.Variables["k"] ?? context.Variables["missing"])', k="v") == "v"
     assert ev('@((string)context.Variables["k"] ?? "d")', k=None) == "d"
-    assert ev('@((string)context.Variables["k"] ?? (string)context.Variables["j"] ?? "z")',
-              k=None, j=None) == "z"
+    assert (
+        ev(
+            '@((string)context.Variables["k"] ?? (string)context.Variables["j"] ?? "z")',
+            k=None,
+            j=None,
+        )
+        == "z"
+    )
     assert raises('@(context.Variables["b"] ? 1 : 2)', b="x") == "InvalidCastException"
 
 
@@ -242,15 +254,20 @@ def test_null_conditional_chains() -> None:
     assert ev(source) is None
     assert ev(source, s="abc") == 3
     # the whole rest of the chain is skipped
-    assert ev('@(context.Variables.GetValueOrDefault<string>("s")?.Trim().Length.ToString())') \
-        is None
+    assert (
+        ev('@(context.Variables.GetValueOrDefault<string>("s")?.Trim().Length.ToString())') is None
+    )
     assert ev('@(context.Variables.GetValueOrDefault<string[]>("a")?[0])') is None
     assert ev('@(context.Variables.GetValueOrDefault<string[]>("a")?[0])', a=["x"]) == "x"
     # a parenthesis ends the chain, as in C#
-    assert raises('@((context.Variables.GetValueOrDefault<string>("s")?.Trim()).Length)') \
+    assert (
+        raises('@((context.Variables.GetValueOrDefault<string>("s")?.Trim()).Length)')
         == "NullReferenceException"
-    assert raises('@(context.Variables.GetValueOrDefault<string>("s").Length)') \
+    )
+    assert (
+        raises('@(context.Variables.GetValueOrDefault<string>("s").Length)')
         == "NullReferenceException"
+    )
 
 
 def test_casts() -> None:
@@ -265,8 +282,9 @@ def test_casts() -> None:
     assert ev("@((int)3.9)") == 3
     assert ev('@((string[])context.Variables["a"])', a=["x"]) == ["x"]
     assert ev('@((IResponse)context.Variables["r"])', r=Response(status_code=201)) is not None
-    assert ev('@(((IResponse)context.Variables["r"]).StatusCode)', r=Response(status_code=201)) \
-        == 201
+    assert (
+        ev('@(((IResponse)context.Variables["r"]).StatusCode)', r=Response(status_code=201)) == 201
+    )
     assert ev('@((String)JObject.Parse("{\\"a\\": \\"b\\"}")["a"])') == "b"
 
 
@@ -282,14 +300,17 @@ def test_is_and_as() -> None:
 
 
 def test_interpolated_strings() -> None:
-    assert ev('@($"https://host/path?address={context.Variables["code"]}&key={1 + 1}")',
-              code="x y") == "https://host/path?address=x y&key=2"
+    assert (
+        ev('@($"https://host/path?address={context.Variables["code"]}&key={1 + 1}")', code="x y")
+        == "https://host/path?address=x y&key=2"
+    )
     assert ev('@($"{3.14159:F2}|{"x",3}|{"x",-3}|{{literal}}")') == "3.14|  x|x  |{literal}"
     assert ev('@($"{context.Variables["n"]}")', n=None) == ""
     assert ev('@($@"{context.Variables["n"]}\\d ""q""")', n=1) == '1\\d "q"'
     assert ev('@($"{(context.Variables.ContainsKey("n") ? "y" : "n")}")') == "n"
     assert compile_error('@($"{1,context.Variables["a"]}")')[0] == (
-        "the alignment of an interpolation hole must be a constant integer")
+        "the alignment of an interpolation hole must be a constant integer"
+    )
 
 
 # ---------------------------------------------------------------------- members and calls
@@ -310,41 +331,75 @@ def test_generic_methods_and_named_arguments() -> None:
     assert ev('@(context.Variables.GetValueOrDefault<bool>("b"))') is False
     assert ev('@(context.Variables.GetValueOrDefault<bool>("b"))', b=True) is True
     assert ev('@(context.Variables.GetValueOrDefault<string>("s", "dflt"))') == "dflt"
-    assert raises('@(context.Variables.GetValueOrDefault<string>("s"))', s=1) \
-        == "InvalidCastException"
+    assert (
+        raises('@(context.Variables.GetValueOrDefault<string>("s"))', s=1) == "InvalidCastException"
+    )
     ctx = make_context(variables={"r": Response(body='{"a": [{"b": 1}]}')})
-    source = ('@(((IResponse)context.Variables["r"]).Body.As<JObject>(preserveContent: true)'
-              '["a"][0]["b"].ToString())')
+    source = (
+        '@(((IResponse)context.Variables["r"]).Body.As<JObject>(preserveContent: true)'
+        '["a"][0]["b"].ToString())'
+    )
     assert ev(source, ctx) == "1"
     assert ev(source, ctx) == "1"  # preserved
 
 
 def test_out_arguments() -> None:
     ctx = make_context(headers={"Authorization": "Bearer t"})
-    assert ev('@{ string[] value; if (context.Request.Headers.TryGetValue("Authorization", '
-              "out value)) { return value[0]; } return null; }", ctx) == "Bearer t"
-    assert ev('@(context.Request.Headers.TryGetValue("Authorization", out string[] v) '
-              '? v[0] : "none")', ctx) == "Bearer t"
-    assert ev('@{ if (context.Variables.TryGetValue("x", out var x)) { return x; } '
-              'return "absent"; }') == "absent"
-    assert ev('@{ if (context.Variables.TryGetValue("x", out var x)) { return x; } '
-              'return "absent"; }', x=7) == 7
+    assert (
+        ev(
+            '@{ string[] value; if (context.Request.Headers.TryGetValue("Authorization", '
+            "out value)) { return value[0]; } return null; }",
+            ctx,
+        )
+        == "Bearer t"
+    )
+    assert (
+        ev(
+            '@(context.Request.Headers.TryGetValue("Authorization", out string[] v) '
+            '? v[0] : "none")',
+            ctx,
+        )
+        == "Bearer t"
+    )
+    assert (
+        ev('@{ if (context.Variables.TryGetValue("x", out var x)) { return x; } return "absent"; }')
+        == "absent"
+    )
+    assert (
+        ev(
+            '@{ if (context.Variables.TryGetValue("x", out var x)) { return x; } '
+            'return "absent"; }',
+            x=7,
+        )
+        == 7
+    )
     assert ev('@(int.TryParse("12", out var n) ? n * 2 : -1)') == 24
     assert ev('@(int.TryParse("zz", out _) ? 1 : 0)') == 0
     assert ev('@{ int n; return int.TryParse("5", out n) ? n : 0; }') == 5
 
 
 def test_constructors_and_initializers() -> None:
-    assert ev('@(new Uri(new Uri("https://a.example/x/y"), "../z?q=1").AbsoluteUri)') \
+    assert (
+        ev('@(new Uri(new Uri("https://a.example/x/y"), "../z?q=1").AbsoluteUri)')
         == "https://a.example/z?q=1"
-    assert ev('@(new JObject(new JProperty("a", 1), new JProperty("b", "c")).ToString())') \
+    )
+    assert (
+        ev('@(new JObject(new JProperty("a", 1), new JProperty("b", "c")).ToString())')
         == '{\n  "a": 1,\n  "b": "c"\n}'
+    )
     assert ev('@(new List<string> { "a", "b" }.Count)') == 2
-    assert ev('@{ var d = new Dictionary<string, int> { { "a", 1 }, ["b"] = 2 }; '
-              'return d["a"] + d["b"]; }') == 3
+    assert (
+        ev(
+            '@{ var d = new Dictionary<string, int> { { "a", 1 }, ["b"] = 2 }; '
+            'return d["a"] + d["b"]; }'
+        )
+        == 3
+    )
     assert ev('@(new StringBuilder().Append("a").Append(1).ToString())') == "a1"
-    assert ev('@(JsonConvert.SerializeObject(new { typ = "JWT", alg = "HS256" }))') \
+    assert (
+        ev('@(JsonConvert.SerializeObject(new { typ = "JWT", alg = "HS256" }))')
         == '{"typ":"JWT","alg":"HS256"}'
+    )
 
 
 def test_arrays() -> None:
@@ -360,8 +415,13 @@ def test_arrays() -> None:
 def test_lambdas_and_linq() -> None:
     assert ev("@(new[] { 1, 2, 3 }.Where(x => x > 1).Sum())") == 5
     assert ev("@(new[] { 1, 2, 3 }.Select((x, i) => x * i).Sum())") == 8
-    assert ev('@(string.Join("|", context.User.Groups.Select(g => g.Id)))',
-              make_context(user=User(id="u", groups=(Group("a"), Group("b"))))) == "a|b"
+    assert (
+        ev(
+            '@(string.Join("|", context.User.Groups.Select(g => g.Id)))',
+            make_context(user=User(id="u", groups=(Group("a"), Group("b")))),
+        )
+        == "a|b"
+    )
     assert ev("@{ var k = 10; return new[] { 1, 2 }.Select(x => x + k).Sum(); }") == 23
     assert ev("@{ var n = 0; new List<int> { 1, 2 }.ForEach(x => { n += x; }); return n; }") == 3
     assert ev("@{ Func<int, int> twice = x => x * 2; return twice(21); }") == 42
@@ -371,8 +431,9 @@ def test_lambdas_and_linq() -> None:
 def test_local_functions() -> None:
     assert ev("@{ int F(int n) { return n <= 1 ? 1 : n * F(n - 1); } return F(5); }") == 120
     assert ev('@{ return G("x"); string G(string s) => s + "!"; }') == "x!"
-    assert ev("@{ var total = 0; void Add(int x) { total += x; } Add(2); Add(3); "
-              "return total; }") == 5
+    assert (
+        ev("@{ var total = 0; void Add(int x) { total += x; } Add(2); Add(3); return total; }") == 5
+    )
     assert ev("@{ double Half(double d) => d / 2; return Half(1); }") == 0.5
 
 
@@ -384,9 +445,14 @@ def test_locals_and_typed_conversions() -> None:
     assert ev("@{ double d = 1; return d / 2; }") == 0.5
     assert ev("@{ long l = 5; return l; }") == 5
     assert type(ev("@{ long l = 5; return l; }")) is dotnet.Int64
-    assert ev("@{ string s; s = \"x\"; s += 1; return s; }") == "x1"
-    assert ev("@{ var x = 1; x += 2; x *= 3; x -= 1; x /= 2; x %= 3; x <<= 2; x >>= 1; "
-              "x |= 1; x &= 7; x ^= 2; return x; }") == 1
+    assert ev('@{ string s; s = "x"; s += 1; return s; }') == "x1"
+    assert (
+        ev(
+            "@{ var x = 1; x += 2; x *= 3; x -= 1; x /= 2; x %= 3; x <<= 2; x >>= 1; "
+            "x |= 1; x &= 7; x ^= 2; return x; }"
+        )
+        == 1
+    )
     assert ev('@{ string s = null; s ??= "d"; s ??= "e"; return s; }') == "d"
     assert ev('@{ var i = 0; var j = i++; var k = ++i; return $"{i}{j}{k}"; }') == "202"
     assert ev("@{ var i = 5; i--; --i; return i; }") == 3
@@ -394,31 +460,54 @@ def test_locals_and_typed_conversions() -> None:
 
 
 def test_if_else_chains() -> None:
-    source = ('@{ var n = (int)context.Variables["n"]; if (n < 0) { return "neg"; } '
-              'else if (n == 0) return "zero"; else if (n < 10) { return "small"; } '
-              'else return "big"; }')
+    source = (
+        '@{ var n = (int)context.Variables["n"]; if (n < 0) { return "neg"; } '
+        'else if (n == 0) return "zero"; else if (n < 10) { return "small"; } '
+        'else return "big"; }'
+    )
     assert [ev(source, n=v) for v in (-1, 0, 5, 50)] == ["neg", "zero", "small", "big"]
-    lambda_cond = ('@{ var xs = new[] { 1, 2 }; if (xs.Any(x => x > 5)) return 1; '
-                   "else if (xs.Any(x => x > 1)) return 2; else return 3; }")
+    lambda_cond = (
+        "@{ var xs = new[] { 1, 2 }; if (xs.Any(x => x > 5)) return 1; "
+        "else if (xs.Any(x => x > 1)) return 2; else return 3; }"
+    )
     assert ev(lambda_cond) == 2
 
 
 def test_loops() -> None:
     assert ev("@{ var s = 0; foreach (var x in new[] { 1, 2, 3 }) { s += x; } return s; }") == 6
-    assert ev("@{ var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) continue; "
-              "if (i > 7) break; s += i; } return s; }") == 16
+    assert (
+        ev(
+            "@{ var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) continue; "
+            "if (i > 7) break; s += i; } return s; }"
+        )
+        == 16
+    )
     assert ev("@{ var i = 0; while (i < 5) i++; return i; }") == 5
     assert ev("@{ var i = 0; do { i++; if (i == 2) continue; } while (i < 5); return i; }") == 5
     assert ev("@{ var i = 10; do { i++; } while (i < 5); return i; }") == 11
-    assert ev("@{ for (var i = 0, j = 10; i < j; i++, j--) { if (j - i == 2) return i; } "
-              "return -1; }") == 4
+    assert (
+        ev("@{ for (var i = 0, j = 10; i < j; i++, j--) { if (j - i == 2) return i; } return -1; }")
+        == 4
+    )
     assert ev("@{ for (;;) { return 1; } }") == 1
-    assert ev('@{ var r = ""; foreach (string h in context.Request.Headers.Keys) r += h; '
-              "return r; }", make_context(headers={"A": "1", "B": "2"})) == "AB"
-    assert ev("@{ var n = 0; foreach (var x in new[] { 1, 2 }) foreach (var y in new[] { 1, 2 }) "
-              "{ if (y == 2) break; n++; } return n; }") == 2
-    assert raises("@{ foreach (var x in (string[])context.Variables[\"a\"]) { } return 1; }",
-                  a=None) == "NullReferenceException"
+    assert (
+        ev(
+            '@{ var r = ""; foreach (string h in context.Request.Headers.Keys) r += h; return r; }',
+            make_context(headers={"A": "1", "B": "2"}),
+        )
+        == "AB"
+    )
+    assert (
+        ev(
+            "@{ var n = 0; foreach (var x in new[] { 1, 2 }) foreach (var y in new[] { 1, 2 }) "
+            "{ if (y == 2) break; n++; } return n; }"
+        )
+        == 2
+    )
+    assert (
+        raises('@{ foreach (var x in (string[])context.Variables["a"]) { } return 1; }', a=None)
+        == "NullReferenceException"
+    )
 
 
 _CALL_ALL = 'return string.Join(",", fs.Select(f => f())); }'
@@ -426,48 +515,125 @@ _CALL_ALL = 'return string.Join(",", fs.Select(f => f())); }'
 
 def test_foreach_variables_captured_by_lambdas_are_fresh_per_iteration() -> None:
     # C# 5+: each iteration has its own foreach variable (and own body locals)
-    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2, 3 }) "
-              "{ fs.Add(() => i); } " + _CALL_ALL) == "1,2,3"
-    assert ev("@{ var fs = new List<object>(); foreach (string s in new[] { \"a\", \"b\" }) "
-              "{ var t = s + s; fs.Add(() => t); t += \"!\"; } " + _CALL_ALL) == "aa!,bb!"
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2, 3 }) "
+            "{ fs.Add(() => i); } " + _CALL_ALL
+        )
+        == "1,2,3"
+    )
+    assert (
+        ev(
+            '@{ var fs = new List<object>(); foreach (string s in new[] { "a", "b" }) '
+            '{ var t = s + s; fs.Add(() => t); t += "!"; } ' + _CALL_ALL
+        )
+        == "aa!,bb!"
+    )
     # a for loop's variable is one variable for the whole loop; its body's locals are fresh
-    assert ev("@{ var fs = new List<object>(); for (var i = 0; i < 3; i++) "
-              "{ var j = i * 10; fs.Add(() => i + j); } " + _CALL_ALL) == "3,13,23"
-    assert ev("@{ var fs = new List<object>(); var n = 0; while (n < 3) "
-              "{ var k = n++; fs.Add(() => k); } " + _CALL_ALL) == "0,1,2"
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); for (var i = 0; i < 3; i++) "
+            "{ var j = i * 10; fs.Add(() => i + j); } " + _CALL_ALL
+        )
+        == "3,13,23"
+    )
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); var n = 0; while (n < 3) "
+            "{ var k = n++; fs.Add(() => k); } " + _CALL_ALL
+        )
+        == "0,1,2"
+    )
     # nested loops, and a lambda assigning its own iteration's variable
-    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
-              "foreach (var j in new[] { 10, 20 }) { fs.Add(() => i + j); } "
-              + _CALL_ALL) == "11,21,12,22"
-    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
-              "{ var c = i; fs.Add(() => c = c * 100); fs.Add(() => c); } "
-              + _CALL_ALL) == "100,100,200,200"
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
+            "foreach (var j in new[] { 10, 20 }) { fs.Add(() => i + j); } " + _CALL_ALL
+        )
+        == "11,21,12,22"
+    )
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); foreach (var i in new[] { 1, 2 }) "
+            "{ var c = i; fs.Add(() => c = c * 100); fs.Add(() => c); } " + _CALL_ALL
+        )
+        == "100,100,200,200"
+    )
     # local functions in the body capture their iteration too
-    assert ev("@{ var fs = new List<object>(); foreach (var i in new[] { 5, 6 }) "
-              "{ int Twice() => i * 2; fs.Add(Twice); } " + _CALL_ALL) == "10,12"
+    assert (
+        ev(
+            "@{ var fs = new List<object>(); foreach (var i in new[] { 5, 6 }) "
+            "{ int Twice() => i * 2; fs.Add(Twice); } " + _CALL_ALL
+        )
+        == "10,12"
+    )
 
 
 def test_loop_bodies_with_lambdas_keep_control_flow_and_outer_locals() -> None:
-    assert ev("@{ var n = 0; foreach (var i in new[] { 1, 2, 3, 4 }) { if (i == 3) break; "
-              "n += new[] { i }.Select(x => x * 2).Sum(); } return n; }") == 6
-    assert ev("@{ foreach (var i in new[] { 1, 2, 3 }) { if (new[] { i }.Any(x => x == 2)) "
-              "return i * 100; } return -1; }") == 200
-    assert ev('@{ var s = ""; foreach (string i in new[] { "a", "b", "c" }) { if (i == "b") '
-              "continue; s += new[] { i }.Select(x => x + x).First(); } return s; }") == "aacc"
-    assert ev("@{ var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) continue; "
-              "if (i > 7) break; s += new[] { i }.Sum(x => x); } return s; }") == 16
-    assert ev("@{ var i = 0; do { i++; if (new[] { i }.Any(x => x == 2)) continue; } "
-              "while (i < 5); return i; }") == 5
-    assert ev("@{ foreach (var i in new[] { 1, 2 }) foreach (var j in new[] { 3, 4 }) "
-              "{ if (new[] { j }.Any(x => x == 4) && i == 2) return i * 10 + j; } "
-              "return 0; }") == 24
-    assert ev("@{ var xs = new[] { 1, 2 }; return xs.Select(x => { foreach (var y in xs) "
-              "{ if (new[] { y }.Any(z => z == x)) return y * 10; } return 0; }).Sum(); }") == 30
-    assert ev("@{ var n = 0; foreach (var x in new[] { 1, 2 }) { long m = x; "
-              "n += new[] { m }.Count(y => y > 1); } return n; }") == 1
-    assert raises('@{ try { int.Parse("x"); } catch (FormatException) { foreach (var i in '
-                  "new[] { 1 }) { new[] { i }.Select(x => x).Count(); throw; } } return 0; }") \
+    assert (
+        ev(
+            "@{ var n = 0; foreach (var i in new[] { 1, 2, 3, 4 }) { if (i == 3) break; "
+            "n += new[] { i }.Select(x => x * 2).Sum(); } return n; }"
+        )
+        == 6
+    )
+    assert (
+        ev(
+            "@{ foreach (var i in new[] { 1, 2, 3 }) { if (new[] { i }.Any(x => x == 2)) "
+            "return i * 100; } return -1; }"
+        )
+        == 200
+    )
+    assert (
+        ev(
+            '@{ var s = ""; foreach (string i in new[] { "a", "b", "c" }) { if (i == "b") '
+            "continue; s += new[] { i }.Select(x => x + x).First(); } return s; }"
+        )
+        == "aacc"
+    )
+    assert (
+        ev(
+            "@{ var s = 0; for (var i = 0; i < 10; i++) { if (i % 2 == 0) continue; "
+            "if (i > 7) break; s += new[] { i }.Sum(x => x); } return s; }"
+        )
+        == 16
+    )
+    assert (
+        ev(
+            "@{ var i = 0; do { i++; if (new[] { i }.Any(x => x == 2)) continue; } "
+            "while (i < 5); return i; }"
+        )
+        == 5
+    )
+    assert (
+        ev(
+            "@{ foreach (var i in new[] { 1, 2 }) foreach (var j in new[] { 3, 4 }) "
+            "{ if (new[] { j }.Any(x => x == 4) && i == 2) return i * 10 + j; } "
+            "return 0; }"
+        )
+        == 24
+    )
+    assert (
+        ev(
+            "@{ var xs = new[] { 1, 2 }; return xs.Select(x => { foreach (var y in xs) "
+            "{ if (new[] { y }.Any(z => z == x)) return y * 10; } return 0; }).Sum(); }"
+        )
+        == 30
+    )
+    assert (
+        ev(
+            "@{ var n = 0; foreach (var x in new[] { 1, 2 }) { long m = x; "
+            "n += new[] { m }.Count(y => y > 1); } return n; }"
+        )
+        == 1
+    )
+    assert (
+        raises(
+            '@{ try { int.Parse("x"); } catch (FormatException) { foreach (var i in '
+            "new[] { 1 }) { new[] { i }.Select(x => x).Count(); throw; } } return 0; }"
+        )
         == "FormatException"
+    )
     assert ev("@{ foreach (var i in new[] { 1 }) { } return 1; }") == 1
 
 
@@ -475,20 +641,32 @@ def test_try_catch_finally_and_throw() -> None:
     assert ev('@{ try { return int.Parse("x"); } catch (FormatException) { return -1; } }') == -1
     assert ev('@{ try { return int.Parse("x"); } catch (Exception) { return -2; } }') == -2
     assert ev('@{ try { return int.Parse("x"); } catch { return -3; } }') == -3
-    assert raises('@{ try { return int.Parse("x"); } catch (OverflowException) { return -4; } }') \
+    assert (
+        raises('@{ try { return int.Parse("x"); } catch (OverflowException) { return -4; } }')
         == "FormatException"
-    assert ev('@{ var n = 0; try { n = 1; } finally { n = 2; } return n; }') == 2
-    assert raises('@{ throw new InvalidOperationException("boom"); }') \
-        == "InvalidOperationException"
+    )
+    assert ev("@{ var n = 0; try { n = 1; } finally { n = 2; } return n; }") == 2
+    assert (
+        raises('@{ throw new InvalidOperationException("boom"); }') == "InvalidOperationException"
+    )
     with pytest.raises(ExpressionError) as info:
         ev('@{ throw new ArgumentException("bad arg"); }')
     assert info.value.message == "bad arg"
-    assert ev('@{ try { throw new ArgumentNullException("p"); } '
-              "catch (ArgumentException) { return 1; } }") == 1
-    assert raises('@{ try { int.Parse("x"); } catch (FormatException) { throw; } return 0; }') \
+    assert (
+        ev(
+            '@{ try { throw new ArgumentNullException("p"); } '
+            "catch (ArgumentException) { return 1; } }"
+        )
+        == 1
+    )
+    assert (
+        raises('@{ try { int.Parse("x"); } catch (FormatException) { throw; } return 0; }')
         == "FormatException"
-    assert raises('@((string)context.Variables["s"] ?? throw new Exception("missing"))', s=None) \
+    )
+    assert (
+        raises('@((string)context.Variables["s"] ?? throw new Exception("missing"))', s=None)
         == "Exception"
+    )
 
 
 def test_exception_error_messages_are_the_runtime_ones() -> None:
@@ -516,25 +694,39 @@ def test_exception_error_messages_are_the_runtime_ones() -> None:
         ('@(context.Variables["a"] is Foo)', ("unknown type 'Foo'", 1, 29)),
         ("@{ if (true) { } }", ("not all code paths return a value", 1, 18)),
         ("@{\n  if (context.Tracing) return 1;\n}", ("not all code paths return a value", 3, 1)),
-        ("@{ foreach (var x in new[] {1}) { return 1; } }",
-         ("not all code paths return a value", 1, 47)),
+        (
+            "@{ foreach (var x in new[] {1}) { return 1; } }",
+            ("not all code paths return a value", 1, 47),
+        ),
         ("@{ while (true) { break; } }", ("not all code paths return a value", 1, 28)),
         ("@{ try { return 1; } catch { } }", ("not all code paths return a value", 1, 32)),
         ("@{ return; }", ("a return value is required ('return <expression>;')", 1, 4)),
         ("@{ break; }", ("no enclosing loop out of which to break", 1, 4)),
-        ("@{ while (true) { Func<int, int> f = x => { continue; }; } }",
-         ("no enclosing loop out of which to continue", 1, 45)),
-        ("@{ var x = 1; var x = 2; return x; }",
-         ("a local named 'x' is already defined in this or an enclosing scope", 1, 19)),
-        ("@{ var x = 1; { var x = 2; } return x; }",
-         ("a local named 'x' is already defined in this or an enclosing scope", 1, 21)),
-        ("@{ var context = 1; return context; }",
-         ("a local named 'context' is already defined in this or an enclosing scope", 1, 8)),
+        (
+            "@{ while (true) { Func<int, int> f = x => { continue; }; } }",
+            ("no enclosing loop out of which to continue", 1, 45),
+        ),
+        (
+            "@{ var x = 1; var x = 2; return x; }",
+            ("a local named 'x' is already defined in this or an enclosing scope", 1, 19),
+        ),
+        (
+            "@{ var x = 1; { var x = 2; } return x; }",
+            ("a local named 'x' is already defined in this or an enclosing scope", 1, 21),
+        ),
+        (
+            "@{ var context = 1; return context; }",
+            ("a local named 'context' is already defined in this or an enclosing scope", 1, 8),
+        ),
         ("@{ { var y = 1; } return y; }", ("unknown name 'y'", 1, 26)),
-        ("@{ throw; }", ("a throw statement with no argument is only allowed in a catch clause",
-                         1, 4)),
-        ("@{ try { } finally { return 1; } }",
-         ("control cannot leave the body of a finally clause", 1, 22)),
+        (
+            "@{ throw; }",
+            ("a throw statement with no argument is only allowed in a catch clause", 1, 4),
+        ),
+        (
+            "@{ try { } finally { return 1; } }",
+            ("control cannot leave the body of a finally clause", 1, 22),
+        ),
         ("@(if)", ("expected an expression, got keyword 'if'", 1, 3)),
         ("@(1 ? 2 : 3)", ("cannot implicitly convert this constant to bool", 1, 3)),
         ("@(Math.Foo<int>)", ("'Foo' with type arguments must be called", 1, 3)),
@@ -596,46 +788,65 @@ SPEC_EXAMPLES: list[tuple[str, object]] = [
     # 2.6 language constructs
     ("@(1800)", 1800),
     ("@(true)", True),
-    ('@{ string[] value; return context.Request.Headers.TryGetValue("Accept", out value) '
-     '? value[0] : ""; }', "application/json"),
+    (
+        '@{ string[] value; return context.Request.Headers.TryGetValue("Accept", out value) '
+        '? value[0] : ""; }',
+        "application/json",
+    ),
     ('@("\\\\d")', "\\d"),
     ('@(@"max-age=(?<maxAge>\\d+)")', "max-age=(?<maxAge>\\d+)"),
-    ('@{ var code = "X 1"; var key = "k"; '
-     'return $"https://host/path?address={code}&key={key}"; }',
-     "https://host/path?address=X 1&key=k"),
+    (
+        '@{ var code = "X 1"; var key = "k"; '
+        'return $"https://host/path?address={code}&key={key}"; }',
+        "https://host/path?address=X 1&key=k",
+    ),
     ('@(context.Variables["x"].ToString() == "none")', True),
-    ('@(context.Variables.ContainsKey("nothing") || !context.Variables.ContainsKey("x"))',
-     False),
+    ('@(context.Variables.ContainsKey("nothing") || !context.Variables.ContainsKey("x"))', False),
     ("@(context.Response.StatusCode >= 200 && context.Response.StatusCode < 300)", True),
     ('@((string)context.Variables["x"])', "none"),
-    ('@((String)((IResponse)context.Variables["r"]).Body.As<JObject>(preserveContent: true)'
-     '["a"][0]["b"]["c"])', "1"),
+    (
+        '@((String)((IResponse)context.Variables["r"]).Body.As<JObject>(preserveContent: true)'
+        '["a"][0]["b"]["c"])',
+        "1",
+    ),
     ('@(((IResponse)context.Variables["r"]).StatusCode)', 200),
     ('@((int)context.Variables["count"])', 3),
-    ('@(new Uri(new Uri("https://backend.contoso.com/api/"), "v2/items").AbsoluteUri)',
-     "https://backend.contoso.com/api/v2/items"),
+    (
+        '@(new Uri(new Uri("https://backend.contoso.com/api/"), "v2/items").AbsoluteUri)',
+        "https://backend.contoso.com/api/v2/items",
+    ),
     ('@(new JObject(new JProperty("k", "v")).ToString())', '{\n  "k": "v"\n}'),
     ('@(new [] {"a","b"})', ["a", "b"]),
-    ('@{ var parts = new List<string>(); foreach (var h in new [] {"a","b"}) { '
-     'if (h != "b") { parts.Add(h); } else { parts.Add("B"); } } '
-     'return string.Join(",", parts); }', "a,B"),
+    (
+        '@{ var parts = new List<string>(); foreach (var h in new [] {"a","b"}) { '
+        'if (h != "b") { parts.Add(h); } else { parts.Add("B"); } } '
+        'return string.Join(",", parts); }',
+        "a,B",
+    ),
     # 2.6 library calls
-    ('@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \')[1]'
-     '.AsJwt()?.Subject)', "alice"),
+    (
+        '@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split(\' \')[1]'
+        ".AsJwt()?.Subject)",
+        "alice",
+    ),
     ('@(context.Request.Headers.GetValueOrDefault("Authorization", "").Split()[0])', "Bearer"),
     ('@(context.Response.Headers.GetValueOrDefault("Cache-Control", ""))', "public, max-age=10"),
-    ('@(Regex.Match(context.Response.Headers.GetValueOrDefault("Cache-Control", ""), '
-     '@"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value)', "10"),
+    (
+        '@(Regex.Match(context.Response.Headers.GetValueOrDefault("Cache-Control", ""), '
+        '@"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value)',
+        "10",
+    ),
     ('@(Regex.Match("no-cache", @"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value)', ""),
     ('@(string.IsNullOrEmpty((string)context.Variables["x"]))', False),
     ('@(int.Parse((string)context.Variables["maxAge"]))', 42),
     ('@(context.Variables.GetValueOrDefault<bool>("enabled"))', True),
     ('@(context.Variables.GetValueOrDefault<string>("nothing", "dflt"))', "dflt"),
     ('@{ object v; return context.Variables.TryGetValue("x", out v) ? v : "?"; }', "none"),
-    ('@(((IResponse)context.Variables["r"]).Body.As<string>(preserveContent: true))',
-     '{"a": [{"b": {"c": 1}}]}'),
-    ('@(context.Response.Body.As<JObject>(preserveContent: true)["a"][0]["b"].ToString())',
-     "text"),
+    (
+        '@(((IResponse)context.Variables["r"]).Body.As<string>(preserveContent: true))',
+        '{"a": [{"b": {"c": 1}}]}',
+    ),
+    ('@(context.Response.Body.As<JObject>(preserveContent: true)["a"][0]["b"].ToString())', "text"),
     ('@(JObject.Parse("{\\"p\\": \\"q\\"}")["p"].ToString())', "q"),
     ('@((string)JObject.Parse("{\\"p\\": \\"q\\"}")["p"])', "q"),
     ("@(context.Subscription.Key)", "k-alice"),
@@ -653,20 +864,32 @@ SPEC_EXAMPLES: list[tuple[str, object]] = [
     ("@(context.LastError.Source)", "cache-lookup"),
     ("@(context.Response.StatusCode.ToString())", "200"),
     ('@(Encoding.UTF8.GetString(Convert.FromBase64String("aGVsbG8=")))', "hello"),
-    ('@(context.Variables.ContainsKey("maxAge") ? int.Parse((string)context.Variables["maxAge"])'
-     " : 3600)", 42),
+    (
+        '@(context.Variables.ContainsKey("maxAge") ? int.Parse((string)context.Variables["maxAge"])'
+        " : 3600)",
+        42,
+    ),
     ('@($"https://host/?q={System.Net.WebUtility.UrlEncode("a b")}")', "https://host/?q=a+b"),
     ('@((string)context.Variables["tokenDurationSeconds"])', "120"),
     # 2.7: the documentation's Cache-Control example, verbatim and with the doc-bug regex
-    ('@{ var header = context.Response.Headers.GetValueOrDefault("Cache-Control", ""); '
-     'var maxAge = Regex.Match(header, @"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value; '
-     "return (!string.IsNullOrEmpty(maxAge)) ? int.Parse(maxAge) : 300; }", 10),
-    ('@{ var header = context.Response.Headers.GetValueOrDefault("Cache-Control", ""); '
-     'var maxAge = Regex.Match(header, "@(max-age=(?<maxAge>\\\\d+))").Groups["maxAge"]?.Value; '
-     "return (!string.IsNullOrEmpty(maxAge)) ? int.Parse(maxAge) : 300; }", 300),
+    (
+        '@{ var header = context.Response.Headers.GetValueOrDefault("Cache-Control", ""); '
+        'var maxAge = Regex.Match(header, @"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value; '
+        "return (!string.IsNullOrEmpty(maxAge)) ? int.Parse(maxAge) : 300; }",
+        10,
+    ),
+    (
+        '@{ var header = context.Response.Headers.GetValueOrDefault("Cache-Control", ""); '
+        'var maxAge = Regex.Match(header, "@(max-age=(?<maxAge>\\\\d+))").Groups["maxAge"]?.Value; '
+        "return (!string.IsNullOrEmpty(maxAge)) ? int.Parse(maxAge) : 300; }",
+        300,
+    ),
     # 4.5 / 4.7: expression-valued cache-lookup attributes and keys
-    ('@(context.Request.Headers.GetValueOrDefault("Accept", "") + "|" + '
-     "context.Request.Url.Path)", "application/json|/shop/items"),
+    (
+        '@(context.Request.Headers.GetValueOrDefault("Accept", "") + "|" + '
+        "context.Request.Url.Path)",
+        "application/json|/shop/items",
+    ),
     ('@("user-" + context.User.Id)', "user-alice"),
     ('@(context.Product?.Id ?? "-")', "gold"),
     ("@(context.User != null)", True),
@@ -687,14 +910,18 @@ def test_spec_examples(source: str, value: object, spec_ctx: ExpressionContext) 
 @pytest.mark.parametrize(
     ("source", "exception_type"),
     [
-        ('@(context.Request.Headers.GetValueOrDefault("X-None", "").Split(\' \')[1])',
-         "IndexOutOfRangeException"),
+        (
+            '@(context.Request.Headers.GetValueOrDefault("X-None", "").Split(\' \')[1])',
+            "IndexOutOfRangeException",
+        ),
         ('@((string)context.Variables["absent"])', "KeyNotFoundException"),
         ('@(context.Variables["absent"].ToString() == "none")', "KeyNotFoundException"),
         ('@(int.Parse("abc"))', "FormatException"),
         ('@(int.Parse("99999999999"))', "OverflowException"),
-        ('@(context.Variables.GetValueOrDefault<int>("tokenDurationSeconds"))',
-         "InvalidCastException"),
+        (
+            '@(context.Variables.GetValueOrDefault<int>("tokenDurationSeconds"))',
+            "InvalidCastException",
+        ),
         ('@((int)context.Variables["maxAge"])', "InvalidCastException"),
     ],
 )
@@ -741,7 +968,7 @@ def int_expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, int | str, di
     return f"({left} {op} {right})", _reference(op, lv, rv), {**lvars, **rvars}
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(int_expressions())
 def test_integer_arithmetic_matches_a_reference_evaluator(
     case: tuple[str, int | str, dict[str, object]],
@@ -762,11 +989,16 @@ def string_expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
     if depth >= 4 or draw(st.booleans()):
         kind = draw(st.sampled_from(["str", "int", "bool", "null", "var"]))
         if kind == "str":
-            text = draw(st.text(alphabet=st.characters(exclude_categories=["Cs"]),
-                                max_size=8))
-            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") \
-                .replace("\r", "\\r").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") \
+            text = draw(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=8))
+            escaped = (
+                text.replace("\\", "\\\\")
+                .replace('"', '\\"')
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+                .replace("\u2028", "\\u2028")
+                .replace("\u2029", "\\u2029")
                 .replace("\x85", "\\u0085")
+            )
             return f'"{escaped}"', text
         if kind == "int":
             value = draw(st.integers(0, 10**6))
@@ -782,7 +1014,7 @@ def string_expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
     return f'("" + {left} + {right})', lv + rv
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(string_expressions())
 def test_string_concatenation_matches_a_reference_evaluator(case: tuple[str, str]) -> None:
     source, expected = case
@@ -796,11 +1028,14 @@ def test_budget_constant_is_exported() -> None:
 
 # ------------------------------------------------------------------------ inline caches
 
+
 @pytest.fixture
 def inline_caches() -> Iterator[None]:
     """Fresh compilations (cold inline-cache sites) for the test."""
-    assert all(callable(getattr(runtime, name, None))
-               for name in ("member_impl", "indexer_impl", "method_impl", "convert_exception"))
+    assert all(
+        callable(getattr(runtime, name, None))
+        for name in ("member_impl", "indexer_impl", "method_impl", "convert_exception")
+    )
     compile_expression.cache_clear()
     yield
     compile_expression.cache_clear()
@@ -822,11 +1057,20 @@ def test_inline_caches_are_used_and_stay_correct_across_types() -> None:
     assert "_fm(" in compiled.python_source
     assert "_fi(" in compiled.python_source
     # one site sees a string, an array and a string again
-    assert ev('@{ var r = 0; foreach (var x in new object[] { "ab", new[] { 1, 2, 3 }, "c" }) '
-              "{ r += x is string ? ((string)x).Length : ((int[])x).Length; } return r; }") == 6
+    assert (
+        ev(
+            '@{ var r = 0; foreach (var x in new object[] { "ab", new[] { 1, 2, 3 }, "c" }) '
+            "{ r += x is string ? ((string)x).Length : ((int[])x).Length; } return r; }"
+        )
+        == 6
+    )
     poly = compile_expression('@(context.Variables["v"].ToString())')
-    assert [poly(make_context(variables={"v": v})) for v in ("s", 5, True, "t")] \
-        == ["s", "5", "True", "t"]
+    assert [poly(make_context(variables={"v": v})) for v in ("s", 5, True, "t")] == [
+        "s",
+        "5",
+        "True",
+        "t",
+    ]
 
 
 @pytest.mark.usefixtures("inline_caches")
@@ -836,8 +1080,10 @@ def test_inline_caches_keep_null_and_error_semantics() -> None:
     with pytest.raises(ExpressionError) as info:
         compiled(make_context(variables={}))
     assert info.value.exception_type == "NullReferenceException"
-    assert ev("@{ try { return new[] { 1 }[5]; } catch (IndexOutOfRangeException) "
-              "{ return -1; } }") == -1
+    assert (
+        ev("@{ try { return new[] { 1 }[5]; } catch (IndexOutOfRangeException) { return -1; } }")
+        == -1
+    )
     assert raises('@(context.Variables["missing"])') == "KeyNotFoundException"
     assert raises("@(context.Reqest)") == "MissingMemberException"
 
@@ -852,16 +1098,36 @@ def _site_types(compiled: CompiledExpression) -> list[object]:
 @pytest.mark.usefixtures("inline_caches")
 def test_one_site_sees_receivers_of_different_types() -> None:
     # method site: the lambda's x.ToString() sees str, JValue, int and bool
-    assert ev('@(string.Join(",", new object[] { "ab", new JValue("cd"), 5, true, "e" }'
-              ".Select(x => x.ToString())))") == "ab,cd,5,True,e"
-    assert ev('@(string.Join(",", new object[] { new JValue("cd"), "ab", new JValue(2), 5 }'
-              ".Select(x => x.ToString())))") == "cd,ab,2,5"
+    assert (
+        ev(
+            '@(string.Join(",", new object[] { "ab", new JValue("cd"), 5, true, "e" }'
+            ".Select(x => x.ToString())))"
+        )
+        == "ab,cd,5,True,e"
+    )
+    assert (
+        ev(
+            '@(string.Join(",", new object[] { new JValue("cd"), "ab", new JValue(2), 5 }'
+            ".Select(x => x.ToString())))"
+        )
+        == "cd,ab,2,5"
+    )
     # member site: x.Length on strings and arrays
-    assert ev('@(new object[] { "ab", new[] { 1, 2, 3 }, "c", new string[0] }'
-              ".Select(x => x.Length).Sum())") == 6
+    assert (
+        ev(
+            '@(new object[] { "ab", new[] { 1, 2, 3 }, "c", new string[0] }'
+            ".Select(x => x.Length).Sum())"
+        )
+        == 6
+    )
     # indexer site: x[0] on a string, an int[], a JArray, a string
-    assert ev('@(string.Join(",", new object[] { "ab", new[] { 7, 8 }, JArray.Parse("[9]"), "z" }'
-              ".Select(x => x[0].ToString())))") == "a,7,9,z"
+    assert (
+        ev(
+            '@(string.Join(",", new object[] { "ab", new[] { 7, 8 }, JArray.Parse("[9]"), "z" }'
+            ".Select(x => x[0].ToString())))"
+        )
+        == "a,7,9,z"
+    )
 
 
 @pytest.mark.usefixtures("inline_caches")
@@ -927,17 +1193,33 @@ def test_sites_stay_consistent_under_threads() -> None:
 @pytest.mark.usefixtures("inline_caches")
 def test_exceptions_of_directly_called_implementations_are_converted() -> None:
     assert raises("@(new[] { 1 }[5])") == "IndexOutOfRangeException"
-    assert raises("@(new[] { 1 }.Select(i => new[] { 1 }[5]).Count())") \
-        == "IndexOutOfRangeException"
-    assert ev("@{ try { return new[] { 1 }.Select(i => new[] { 1 }[i + 4]).Count(); } "
-              "catch (IndexOutOfRangeException e) { return -1; } }") == -1
+    assert (
+        raises("@(new[] { 1 }.Select(i => new[] { 1 }[5]).Count())") == "IndexOutOfRangeException"
+    )
+    assert (
+        ev(
+            "@{ try { return new[] { 1 }.Select(i => new[] { 1 }[i + 4]).Count(); } "
+            "catch (IndexOutOfRangeException e) { return -1; } }"
+        )
+        == -1
+    )
 
 
 def test_the_loop_budget_cannot_be_caught_inside_a_lambda() -> None:
-    assert raises("@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
-                  ".Count(); } catch (Exception e) { return -1; } }") == "TimeoutException"
-    assert raises("@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
-                  ".Count(); } catch { return -1; } }") == "TimeoutException"
+    assert (
+        raises(
+            "@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
+            ".Count(); } catch (Exception e) { return -1; } }"
+        )
+        == "TimeoutException"
+    )
+    assert (
+        raises(
+            "@{ try { return new[] { 1 }.Select(x => { while (true) {} return x; })"
+            ".Count(); } catch { return -1; } }"
+        )
+        == "TimeoutException"
+    )
 
 
 def test_the_compiler_package_keeps_its_public_names() -> None:

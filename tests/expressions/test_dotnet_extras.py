@@ -34,12 +34,22 @@ def test_seeded_random_reproduces_dotnet_sequences() -> None:
     assert ev("@(new Random(42).Next())") == 1434747710
     assert ev("@(new System.Random(int.MinValue).Next())") == NetRandom(2**31 - 1).internal_sample()
     # one generator, successive draws; Next(max) and Next(min, max) scale Sample()
-    assert ev('@{ var r = new Random(42); return string.Join(",", new[] { r.Next(100), '
-              "r.Next(100), r.Next(100) }); }") == "66,14,12"
+    assert (
+        ev(
+            '@{ var r = new Random(42); return string.Join(",", new[] { r.Next(100), '
+            "r.Next(100), r.Next(100) }); }"
+        )
+        == "66,14,12"
+    )
     r = NetRandom(7)
     expected = [int(r.sample() * 10) + 5 for _ in range(3)]
-    assert ev('@{ var r = new Random(7); return new[] { r.Next(5, 15), r.Next(5, 15), '
-              "r.Next(5, 15) }; }") == expected
+    assert (
+        ev(
+            "@{ var r = new Random(7); return new[] { r.Next(5, 15), r.Next(5, 15), "
+            "r.Next(5, 15) }; }"
+        )
+        == expected
+    )
 
 
 def test_random_ranges_and_errors() -> None:
@@ -66,33 +76,51 @@ def test_random_ranges_and_errors() -> None:
 @pytest.mark.parametrize(
     ("source", "value"),
     [
-        ('@{ try { return int.Parse("x"); } catch (Exception e) { return e.Message; } }',
-         "Input string was not in a correct format."),
-        ('@{ try { return context.Variables["k"]; } catch (KeyNotFoundException e) '
-         "{ return e.Message; } }", "The given key 'k' was not present in the dictionary."),
-        ('@{ try { int.Parse("x"); return ""; } catch (Exception e) '
-         '{ return $"{e is FormatException}/{e is ArgumentException}/'
-         '{e.InnerException == null}"; } }',
-         "True/False/True"),
-        ('@{ try { throw new ArgumentNullException("p"); } catch (ArgumentException e) '
-         '{ return e.Message + "|" + e.ParamName; } }', "Value cannot be null. (Parameter 'p')|p"),
-        ('@{ try { throw new ArgumentException("bad", "p"); } catch (Exception e) '
-         "{ return e.Message; } }", "bad (Parameter 'p')"),
-        ('@(new ArgumentOutOfRangeException("p", "too big").Message)',
-         "too big (Parameter 'p')"),
-        ('@{ try { throw new Exception("outer", new FormatException("inner")); } '
-         "catch (Exception e) "
-         "{ return e.InnerException.Message + e.GetBaseException().Message; } }",
-         "innerinner"),
-        ("@(new InvalidOperationException().Message)",
-         "Operation is not valid due to the current state of the object."),
+        (
+            '@{ try { return int.Parse("x"); } catch (Exception e) { return e.Message; } }',
+            "Input string was not in a correct format.",
+        ),
+        (
+            '@{ try { return context.Variables["k"]; } catch (KeyNotFoundException e) '
+            "{ return e.Message; } }",
+            "The given key 'k' was not present in the dictionary.",
+        ),
+        (
+            '@{ try { int.Parse("x"); return ""; } catch (Exception e) '
+            '{ return $"{e is FormatException}/{e is ArgumentException}/'
+            '{e.InnerException == null}"; } }',
+            "True/False/True",
+        ),
+        (
+            '@{ try { throw new ArgumentNullException("p"); } catch (ArgumentException e) '
+            '{ return e.Message + "|" + e.ParamName; } }',
+            "Value cannot be null. (Parameter 'p')|p",
+        ),
+        (
+            '@{ try { throw new ArgumentException("bad", "p"); } catch (Exception e) '
+            "{ return e.Message; } }",
+            "bad (Parameter 'p')",
+        ),
+        ('@(new ArgumentOutOfRangeException("p", "too big").Message)', "too big (Parameter 'p')"),
+        (
+            '@{ try { throw new Exception("outer", new FormatException("inner")); } '
+            "catch (Exception e) "
+            "{ return e.InnerException.Message + e.GetBaseException().Message; } }",
+            "innerinner",
+        ),
+        (
+            "@(new InvalidOperationException().Message)",
+            "Operation is not valid due to the current state of the object.",
+        ),
         ("@(new Exception().Message)", "Exception of type 'System.Exception' was thrown."),
         ('@(new NullReferenceException("n").ToString())', "System.NullReferenceException: n"),
-        ('@(new System.Collections.Generic.KeyNotFoundException("k").ToString())',
-         "System.Collections.Generic.KeyNotFoundException: k"),
-        ('@((object)new IndexOutOfRangeException() is SystemException)', True),
-        ('@(new OverflowException() is ArithmeticException)', True),
-        ('@(new InvalidCastException() is ArgumentException)', False),
+        (
+            '@(new System.Collections.Generic.KeyNotFoundException("k").ToString())',
+            "System.Collections.Generic.KeyNotFoundException: k",
+        ),
+        ("@((object)new IndexOutOfRangeException() is SystemException)", True),
+        ("@(new OverflowException() is ArithmeticException)", True),
+        ("@(new InvalidCastException() is ArgumentException)", False),
     ],
 )
 def test_exception_objects(source: str, value: object) -> None:
@@ -100,18 +128,38 @@ def test_exception_objects(source: str, value: object) -> None:
 
 
 def test_thrown_exception_objects_keep_their_type_and_identity() -> None:
-    assert ev('@{ try { try { throw new KeyNotFoundException("k"); } catch (Exception e) '
-              "{ throw e; } } catch (KeyNotFoundException e2) { return e2.Message; } }") == "k"
-    assert ev('@{ var original = new FormatException("f", new Exception("i")); '
-              "try { throw original; } catch (Exception e) "
-              "{ return e == original && e.InnerException.Message == \"i\"; } }") is True
+    assert (
+        ev(
+            '@{ try { try { throw new KeyNotFoundException("k"); } catch (Exception e) '
+            "{ throw e; } } catch (KeyNotFoundException e2) { return e2.Message; } }"
+        )
+        == "k"
+    )
+    assert (
+        ev(
+            '@{ var original = new FormatException("f", new Exception("i")); '
+            "try { throw original; } catch (Exception e) "
+            '{ return e == original && e.InnerException.Message == "i"; } }'
+        )
+        is True
+    )
     error = fails('@{ var e = new NotSupportedException("nope"); throw e; }')
     assert (error.exception_type, error.message) == ("NotSupportedException", "nope")
     # Newtonsoft's JsonException is not a SystemException
-    assert ev('@{ try { JObject.Parse("{"); return 0; } catch (SystemException) { return 1; } '
-              "catch (Exception) { return 2; } }") == 2
-    assert ev('@{ try { JObject.Parse("{"); return 0; } catch (JsonException e) '
-              "{ return e is JsonReaderException ? 3 : 4; } }") == 3
+    assert (
+        ev(
+            '@{ try { JObject.Parse("{"); return 0; } catch (SystemException) { return 1; } '
+            "catch (Exception) { return 2; } }"
+        )
+        == 2
+    )
+    assert (
+        ev(
+            '@{ try { JObject.Parse("{"); return 0; } catch (JsonException e) '
+            "{ return e is JsonReaderException ? 3 : 4; } }"
+        )
+        == 3
+    )
 
 
 def test_exception_members_and_errors() -> None:
@@ -135,15 +183,33 @@ def _jwt(payload: dict[str, object]) -> str:
 
 def test_static_form_of_the_jwt_and_basic_extensions() -> None:
     ctx = ExpressionContext(variables={"t": _jwt({"tid": "tenant", "sub": "alice"})})
-    assert ev('@{ Jwt jwt; ExpressionSyntaxExtensions.TryParseJwt((string)context.Variables["t"], '
-              'out jwt); return jwt.Claims.GetValueOrDefault("tid", ""); }', ctx) == "tenant"
-    assert ev('@(ExpressionSyntaxExtensions.AsJwt((string)context.Variables["t"]).Subject)',
-              ctx) == "alice"
-    assert ev("@{ Jwt jwt; var ok = ExpressionSyntaxExtensions.TryParseJwt(\"nope\", out jwt); "
-              "return ok + \"/\" + (jwt == null); }") == "False/True"
+    assert (
+        ev(
+            '@{ Jwt jwt; ExpressionSyntaxExtensions.TryParseJwt((string)context.Variables["t"], '
+            'out jwt); return jwt.Claims.GetValueOrDefault("tid", ""); }',
+            ctx,
+        )
+        == "tenant"
+    )
+    assert (
+        ev('@(ExpressionSyntaxExtensions.AsJwt((string)context.Variables["t"]).Subject)', ctx)
+        == "alice"
+    )
+    assert (
+        ev(
+            '@{ Jwt jwt; var ok = ExpressionSyntaxExtensions.TryParseJwt("nope", out jwt); '
+            'return ok + "/" + (jwt == null); }'
+        )
+        == "False/True"
+    )
     assert ev('@(ExpressionSyntaxExtensions.AsBasic("Basic dTpw").Password)') == "p"
-    assert ev("@(Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions"
-              '.ExpressionSyntaxExtensions.AsBasic("dTpw").UserId)') == "u"
+    assert (
+        ev(
+            "@(Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions"
+            '.ExpressionSyntaxExtensions.AsBasic("dTpw").UserId)'
+        )
+        == "u"
+    )
     assert fails("@(ExpressionSyntaxExtensions.AsJwt(5))").exception_type == "ArgumentException"
 
 
@@ -187,9 +253,14 @@ def test_types_under_a_wrong_namespace_do_not_resolve(name: str) -> None:
 def test_qualified_newtonsoft_names_in_expressions() -> None:
     assert ev("@(Newtonsoft.Json.JsonConvert.SerializeObject(new[] { 1, 2 }))") == "[1,2]"
     assert ev('@(Newtonsoft.Json.Linq.JObject.Parse("{\\"a\\":1}")["a"].ToString())') == "1"
-    assert ev("@(new Newtonsoft.Json.Linq.JObject(new Newtonsoft.Json.Linq.JProperty(\"a\", 1))"
-              ".ToString(Newtonsoft.Json.Formatting.None))") == '{"a":1}'
-    assert ev('@((Newtonsoft.Json.Linq.JObject)null)') is None
+    assert (
+        ev(
+            '@(new Newtonsoft.Json.Linq.JObject(new Newtonsoft.Json.Linq.JProperty("a", 1))'
+            ".ToString(Newtonsoft.Json.Formatting.None))"
+        )
+        == '{"a":1}'
+    )
+    assert ev("@((Newtonsoft.Json.Linq.JObject)null)") is None
 
 
 # ------------------------------------------------------------------------------ snippets' misc
@@ -197,20 +268,37 @@ def test_qualified_newtonsoft_names_in_expressions() -> None:
 
 def test_form_url_encoded_body() -> None:
     ctx = ExpressionContext(request=Request(body="code=abc&state=x%20y&state=z&empty="))
-    assert ev('@(context.Request.Body.AsFormUrlEncodedContent(preserveContent: true)["code"]'
-              ".Single())", ctx) == "abc"
-    assert ev('@(string.Join(",", context.Request.Body.AsFormUrlEncodedContent()["state"]))',
-              ctx) == "x y,z"
+    assert (
+        ev(
+            '@(context.Request.Body.AsFormUrlEncodedContent(preserveContent: true)["code"]'
+            ".Single())",
+            ctx,
+        )
+        == "abc"
+    )
+    assert (
+        ev('@(string.Join(",", context.Request.Body.AsFormUrlEncodedContent()["state"]))', ctx)
+        == "x y,z"
+    )
     assert ev("@(context.Request.Body.AsFormUrlEncodedContent())", ctx) is None  # consumed
     ctx = ExpressionContext(request=Request(body="a=1"))
-    assert fails('@(context.Request.Body.AsFormUrlEncodedContent()["A"])', ctx).exception_type \
+    assert (
+        fails('@(context.Request.Body.AsFormUrlEncodedContent()["A"])', ctx).exception_type
         == "KeyNotFoundException"
+    )
 
 
 def test_hmac_key_can_be_set_by_an_initializer() -> None:
-    assert ev('@(Convert.ToBase64String(new HMACSHA256 { Key = Encoding.UTF8.GetBytes("k") }'
-              '.ComputeHash(Encoding.UTF8.GetBytes("d"))) == Convert.ToBase64String('
-              'new HMACSHA256(Encoding.UTF8.GetBytes("k"))'
-              '.ComputeHash(Encoding.UTF8.GetBytes("d"))))') is True
-    assert fails('@(new SHA256Managed { Key = new byte[1] })').exception_type \
+    assert (
+        ev(
+            '@(Convert.ToBase64String(new HMACSHA256 { Key = Encoding.UTF8.GetBytes("k") }'
+            '.ComputeHash(Encoding.UTF8.GetBytes("d"))) == Convert.ToBase64String('
+            'new HMACSHA256(Encoding.UTF8.GetBytes("k"))'
+            '.ComputeHash(Encoding.UTF8.GetBytes("d"))))'
+        )
+        is True
+    )
+    assert (
+        fails("@(new SHA256Managed { Key = new byte[1] })").exception_type
         == "MissingMemberException"
+    )

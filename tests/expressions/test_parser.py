@@ -29,8 +29,10 @@ def sx(node: object) -> str:
     if isinstance(node, n.Call):
         return f"{sx(node.target)}({', '.join(sx(a) for a in node.args)})"
     if isinstance(node, n.Index):
-        return f"{sx(node.target)}{'?[' if node.conditional else '['}" \
-               f"{', '.join(sx(a) for a in node.args)}]"
+        return (
+            f"{sx(node.target)}{'?[' if node.conditional else '['}"
+            f"{', '.join(sx(a) for a in node.args)}]"
+        )
     if isinstance(node, n.Argument):
         text = sx(node.value)
         if node.modifier:
@@ -97,8 +99,9 @@ def sx(node: object) -> str:
     if isinstance(node, n.Block):
         return "{" + " ".join(sx(s) for s in node.body) + "}"
     if isinstance(node, n.LocalDecl):
-        decls = ", ".join(d.name + ("" if d.init is None else " = " + sx(d.init))
-                          for d in node.declarators)
+        decls = ", ".join(
+            d.name + ("" if d.init is None else " = " + sx(d.init)) for d in node.declarators
+        )
         return f"(decl {node.type or 'var'} {decls})"
     if isinstance(node, n.ExprStmt):
         return sx(node.expr) + ";"
@@ -177,7 +180,7 @@ def err(source: str) -> tuple[str, int, int]:
         ("~1 + +2", "(+ (~ 1) (+ 2))"),
         ("!!a", "(! (! a))"),
         ("a is string && b", "(&& (is a string) b)"),
-        ("a as string ?? \"d\"", "(?? (as a string) 'd')"),
+        ('a as string ?? "d"', "(?? (as a string) 'd')"),
         ("x is JObject o", "(is x JObject o)"),
         ("x is null", "(is x null)"),
         ("x is not null", "(is not x null)"),
@@ -211,10 +214,11 @@ def test_interpolated_holes_are_parsed() -> None:
         ("a?.b.c", "a?.b.c"),
         ("a?[0]?.b", "a?[0]?.b"),
         ('Regex.Match(x, "p").Groups["n"]?.Value', "Regex.Match(x, 'p').Groups['n']?.Value"),
-        ("context.Variables.GetValueOrDefault<bool>(\"x\")",
-         "context.Variables.GetValueOrDefault<bool>('x')"),
-        ("body.As<JObject>(preserveContent: true)",
-         "body.As<JObject>(preserveContent: true)"),
+        (
+            'context.Variables.GetValueOrDefault<bool>("x")',
+            "context.Variables.GetValueOrDefault<bool>('x')",
+        ),
+        ("body.As<JObject>(preserveContent: true)", "body.As<JObject>(preserveContent: true)"),
         ("x.M<List<string>>()", "x.M<List<string>>()"),
         ("x.M<Dictionary<string, List<int>>>()", "x.M<Dictionary<string, List<int>>>()"),
         ("a.b < c > (d)", "a.b<c>(d)"),  # C#'s rule: a generic invocation
@@ -244,16 +248,16 @@ def test_postfix(source: str, tree: str) -> None:
         ("(string)x", "(cast string x)"),
         ("(int)x", "(cast int x)"),
         ("(int)-1", "(cast int (- 1))"),
-        ("(IResponse)context.Variables[\"r\"]", "(cast IResponse context.Variables['r'])"),
+        ('(IResponse)context.Variables["r"]', "(cast IResponse context.Variables['r'])"),
         ("((IResponse)r).Body", "(cast IResponse r).Body"),
         ("(JObject)x", "(cast JObject x)"),
         ("(string[])x", "(cast string[] x)"),
         ("(int?)x", "(cast int? x)"),
         ("(List<string>)x", "(cast List<string> x)"),
-        ("(String)j[\"a\"]", "(cast String j['a'])"),
+        ('(String)j["a"]', "(cast String j['a'])"),
         ("(T)(x)", "(cast T x)"),
         ("(T)!x", "(cast T (! x))"),
-        ("(T)\"s\"", "(cast T 's')"),
+        ('(T)"s"', "(cast T 's')"),
         ("(object)null", "(cast object null)"),
         ("(x) - y", "(- x y)"),
         ("(x) + y", "(+ x y)"),
@@ -278,8 +282,10 @@ def test_cast_or_parenthesis(source: str, tree: str) -> None:
         ("new JObject(new JProperty(k, v))", "(new JObject((new JProperty(k, v))))"),
         ("new List<string>()", "(new List<string>())"),
         ('new List<string> { "a", "b" }', "(new List<string>() {add('a'), add('b')})"),
-        ("new Dictionary<string, int> { { \"a\", 1 }, [\"b\"] = 2 }",
-         "(new Dictionary<string, int>() {add('a', 1), ['b'] = 2})"),
+        (
+            'new Dictionary<string, int> { { "a", 1 }, ["b"] = 2 }',
+            "(new Dictionary<string, int>() {add('a', 1), ['b'] = 2})",
+        ),
         ("new T(1) { A = 2, B = x }", "(new T(1) {A = 2, B = x})"),
         ('new[] { "a", "b" }', "(new-array ?[]{'a', 'b'})"),
         ("new string[] { }", "(new-array string[]{})"),
@@ -292,9 +298,11 @@ def test_cast_or_parenthesis(source: str, tree: str) -> None:
         ("() => 1", "(lambda () 1)"),
         ("(string s) => s", "(lambda (string s) s)"),
         ("x => { return x; }", "(lambda (x) {(return x)})"),
-        ("l.Where(x => x > 1).Select((x, i) => x * i)",
-         "l.Where((lambda (x) (> x 1))).Select((lambda (x, i) (* x i)))"),
-        ("a ?? throw new Exception(\"m\")", "(?? a (throw (new Exception('m'))))"),
+        (
+            "l.Where(x => x > 1).Select((x, i) => x * i)",
+            "l.Where((lambda (x) (> x 1))).Select((lambda (x, i) (* x i)))",
+        ),
+        ('a ?? throw new Exception("m")', "(?? a (throw (new Exception('m'))))"),
     ],
 )
 def test_new_and_lambdas(source: str, tree: str) -> None:
@@ -310,40 +318,62 @@ def test_new_and_lambdas(source: str, tree: str) -> None:
         ("var x = 1; return x;", "{(decl var x = 1) (return x)}"),
         ("string[] value; return 1;", "{(decl string[] value) (return 1)}"),
         ("int a = 1, b, c = a; return c;", "{(decl int a = 1, b, c = a) (return c)}"),
-        ("List<string> l = new List<string>(); return l;",
-         "{(decl List<string> l = (new List<string>())) (return l)}"),
+        (
+            "List<string> l = new List<string>(); return l;",
+            "{(decl List<string> l = (new List<string>())) (return l)}",
+        ),
         ("int? n = null; return n;", "{(decl int? n = null) (return n)}"),
-        ("string[] a = { \"x\" }; return a;",
-         "{(decl string[] a = (new-array string[]{'x'})) (return a)}"),
+        (
+            'string[] a = { "x" }; return a;',
+            "{(decl string[] a = (new-array string[]{'x'})) (return a)}",
+        ),
         ("JObject o = null; return o;", "{(decl JObject o = null) (return o)}"),
         ("x = 1; return x;", "{(= x 1); (return x)}"),
-        ("x.y = 1; a[0] += 2; i++; --j; f(); new T(); return 0;",
-         "{(= x.y 1); (+= a[0] 2); (++post i); (--pre j); f(); (new T()); (return 0)}"),
+        (
+            "x.y = 1; a[0] += 2; i++; --j; f(); new T(); return 0;",
+            "{(= x.y 1); (+= a[0] 2); (++post i); (--pre j); f(); (new T()); (return 0)}",
+        ),
         ("a >>= 1; b ??= c; return a;", "{(>>= a 1); (??= b c); (return a)}"),
-        ("if (a) return 1; else if (b) return 2; else { return 3; }",
-         "{(if a (return 1) else (if b (return 2) else {(return 3)}))}"),
-        ("foreach (var x in xs) { continue; } return 1;",
-         "{(foreach var x xs {(continue)}) (return 1)}"),
-        ("foreach (JProperty p in o) break; return 1;",
-         "{(foreach JProperty p o (break)) (return 1)}"),
-        ("for (int i = 0; i < 3; i++) { } return 1;",
-         "{(for [(decl int i = 0)] [(< i 3)] [(++post i)] {}) (return 1)}"),
+        (
+            "if (a) return 1; else if (b) return 2; else { return 3; }",
+            "{(if a (return 1) else (if b (return 2) else {(return 3)}))}",
+        ),
+        (
+            "foreach (var x in xs) { continue; } return 1;",
+            "{(foreach var x xs {(continue)}) (return 1)}",
+        ),
+        (
+            "foreach (JProperty p in o) break; return 1;",
+            "{(foreach JProperty p o (break)) (return 1)}",
+        ),
+        (
+            "for (int i = 0; i < 3; i++) { } return 1;",
+            "{(for [(decl int i = 0)] [(< i 3)] [(++post i)] {}) (return 1)}",
+        ),
         ("for (;;) break; return 1;", "{(for [] [] [] (break)) (return 1)}"),
-        ("for (i = 0, j = 1; ; i++, j--) ; return 1;",
-         "{(for [(= i 0); (= j 1);] [] [(++post i) (--post j)] (;)) (return 1)}"),
+        (
+            "for (i = 0, j = 1; ; i++, j--) ; return 1;",
+            "{(for [(= i 0); (= j 1);] [] [(++post i) (--post j)] (;)) (return 1)}",
+        ),
         ("while (true) { } ", "{(while true {})}"),
         ("do x++; while (x < 3); return x;", "{(do (++post x); (< x 3)) (return x)}"),
-        ("try { return 1; } catch (FormatException e) { return 2; } catch { throw; } "
-         "finally { f(); }",
-         "{(try {(return 1)} (catch FormatException e {(return 2)}) (catch None None {(throw)}) "
-         "(finally {f();}))}"),
-        ("throw new Exception(\"x\");", "{(throw (new Exception('x')))}"),
+        (
+            "try { return 1; } catch (FormatException e) { return 2; } catch { throw; } "
+            "finally { f(); }",
+            "{(try {(return 1)} (catch FormatException e {(return 2)}) (catch None None {(throw)}) "
+            "(finally {f();}))}",
+        ),
+        ('throw new Exception("x");', "{(throw (new Exception('x')))}"),
         ("{ ; } return 1;", "{{(;)} (return 1)}"),
         ("const int x = 1; return x;", "{(decl int x = 1) (return x)}"),
-        ("using (var r = R.Create(s)) { f(r); } return 1;",
-         "{{(decl var r = R.Create(s)) {f(r);}} (return 1)}"),
-        ("unchecked { x = (byte)(t >> 8); } return x;",
-         "{{(= x (cast byte (>> t 8)));} (return x)}"),
+        (
+            "using (var r = R.Create(s)) { f(r); } return 1;",
+            "{{(decl var r = R.Create(s)) {f(r);}} (return 1)}",
+        ),
+        (
+            "unchecked { x = (byte)(t >> 8); } return x;",
+            "{{(= x (cast byte (>> t 8)));} (return x)}",
+        ),
     ],
 )
 def test_statements(source: str, tree: str) -> None:
@@ -351,8 +381,9 @@ def test_statements(source: str, tree: str) -> None:
 
 
 def test_local_functions() -> None:
-    body = parse("@{ int Twice(int x) { return x * 2; } void Log(string m) => f(m); "
-                 "return Twice(2); }").body
+    body = parse(
+        "@{ int Twice(int x) { return x * 2; } void Log(string m) => f(m); return Twice(2); }"
+    ).body
     assert isinstance(body, n.Block)
     twice, log, _ = body.body
     assert isinstance(twice, n.LocalFunction)
@@ -406,35 +437,61 @@ def test_nodes_carry_positions_of_their_first_token() -> None:
         ("@[1]", ("expected '(' or '{' after '@', got '['", 1, 2)),
         ("@{ return 1 }", ("expected ';', got '}'", 1, 13)),
         ("@{ var x = 1;", ("expected '}' to close '{' opened at 1:2, got end of input", 1, 14)),
-        ("@{\n  var x;\n}", ("expected '=' (an implicitly typed variable needs an initializer), "
-                           "got ';'", 2, 8)),
-        ("@{ x + 1; }", ("only assignment, call, increment, decrement and new object "
-                         "expressions can be used as a statement", 1, 4)),
-        ("@(1 = 2)", ("the left-hand side of an assignment must be a variable, property or "
-                      "indexer", 1, 5)),
+        (
+            "@{\n  var x;\n}",
+            ("expected '=' (an implicitly typed variable needs an initializer), got ';'", 2, 8),
+        ),
+        (
+            "@{ x + 1; }",
+            (
+                "only assignment, call, increment, decrement and new object "
+                "expressions can be used as a statement",
+                1,
+                4,
+            ),
+        ),
+        (
+            "@(1 = 2)",
+            ("the left-hand side of an assignment must be a variable, property or indexer", 1, 5),
+        ),
         ("@(a ? b)", ("expected ':' of the conditional operator '?' at 1:5, got ')'", 1, 8)),
         ("@{ if x return 1; }", ("expected '(' after 'if', got identifier 'x'", 1, 7)),
         ("@{ else return 1; }", ("unexpected 'else'", 1, 4)),
-        ("@{ switch (x) { } }", ("'switch' statements are not supported in policy expressions",
-                                 1, 4)),
+        (
+            "@{ switch (x) { } }",
+            ("'switch' statements are not supported in policy expressions", 1, 4),
+        ),
         ("@(typeof(string))", ("'typeof' is not supported in policy expressions", 1, 3)),
         ("@(this.x)", ("'this' is not supported in policy expressions", 1, 3)),
         ("@(new { 1 })", ("invalid anonymous type member declarator", 1, 9)),
         ("@(checked(1))", ("'checked' is not supported in policy expressions", 1, 3)),
         ("@(a.)", ("expected member name, got ')'", 1, 5)),
-        ("@(a.class)", ("expected member name, got keyword 'class' (write @class to use it as "
-                        "a name)", 1, 5)),
+        (
+            "@(a.class)",
+            ("expected member name, got keyword 'class' (write @class to use it as a name)", 1, 5),
+        ),
         ("@(f(out 1))", ("a 'out' argument must be a variable, property or indexer", 1, 9)),
         ("@(int)", ("expected '.' after type 'int', got ')'", 1, 6)),
         ('@($"{}")', ("expected an expression in the interpolation hole, got '}'", 1, 6)),
-        ('@($"{a b}")', ("unexpected identifier 'b' in the interpolation hole opened at 1:5",
-                         1, 8)),
-        ("@{ if (a) var x = 1; return 1; }", ("a declaration is not allowed here (wrap it in "
-                                              "braces)", 1, 11)),
+        (
+            '@($"{a b}")',
+            ("unexpected identifier 'b' in the interpolation hole opened at 1:5", 1, 8),
+        ),
+        (
+            "@{ if (a) var x = 1; return 1; }",
+            ("a declaration is not allowed here (wrap it in braces)", 1, 11),
+        ),
         ("@{ try { } return 1; }", ("expected 'catch' or 'finally', got 'return'", 1, 12)),
         ("@(a[])", ("expected an index value, got ']'", 1, 5)),
-        ("@(x++ ++)", ("the operand of an increment or decrement operator must be a variable, "
-                       "property or indexer", 1, 7)),
+        (
+            "@(x++ ++)",
+            (
+                "the operand of an increment or decrement operator must be a variable, "
+                "property or indexer",
+                1,
+                7,
+            ),
+        ),
     ],
 )
 def test_syntax_errors_point_at_the_offending_token(

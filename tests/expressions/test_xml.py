@@ -18,8 +18,10 @@ SOAP = """<?xml version="1.0" encoding="utf-8"?>
   </soap:Body>
 </soap:Envelope>"""
 
-DOC = ('<r><conditionValue>true</conditionValue><value1 id="7" flag="1">M1</value1>'
-       "<value3>M3</value3><n><value1>deep</value1></n></r>")
+DOC = (
+    '<r><conditionValue>true</conditionValue><value1 id="7" flag="1">M1</value1>'
+    "<value3>M3</value3><n><value1>deep</value1></n></r>"
+)
 
 
 def ev(source: str, ctx: ExpressionContext | None = None, **variables: object) -> object:
@@ -64,15 +66,15 @@ def test_the_extracting_multiple_values_snippet() -> None:
 @pytest.mark.parametrize(
     ("source", "value"),
     [
-        ('@(XDocument.Parse(x).Root.Name.LocalName)', "r"),
+        ("@(XDocument.Parse(x).Root.Name.LocalName)", "r"),
         ('@(XDocument.Parse(x).Root.Element("value1").Value)', "M1"),
         ('@(XDocument.Parse(x).Root.Element("missing") == null)', True),
-        ('@(XDocument.Parse(x).Root.Elements().Count())', 4),
+        ("@(XDocument.Parse(x).Root.Elements().Count())", 4),
         ('@(XDocument.Parse(x).Root.Elements("value1").Count())', 1),
         ('@(XDocument.Parse(x).Descendants("value1").Count())', 2),
-        ('@(XDocument.Parse(x).Root.Descendants().Count())', 5),
-        ('@(XDocument.Parse(x).Root.DescendantsAndSelf().Count())', 6),
-        ('@(XDocument.Parse(x).Root.Value)', "trueM1M3deep"),
+        ("@(XDocument.Parse(x).Root.Descendants().Count())", 5),
+        ("@(XDocument.Parse(x).Root.DescendantsAndSelf().Count())", 6),
+        ("@(XDocument.Parse(x).Root.Value)", "trueM1M3deep"),
         ('@(XDocument.Parse(x).Root.Element("value1").Attribute("id").Value)', "7"),
         ('@(XDocument.Parse(x).Root.Element("value1").Attribute("nope") == null)', True),
         ('@(XDocument.Parse(x).Root.Element("value1").Attributes().Count())', 2),
@@ -84,16 +86,22 @@ def test_the_extracting_multiple_values_snippet() -> None:
         ('@((string)XDocument.Parse(x).Root.Element("nope"))', None),
         ('@((int?)XDocument.Parse(x).Root.Element("nope"))', None),
         ('@(XDocument.Parse(x).Root.Element("n").Element("value1").Parent.Name.ToString())', "n"),
-        ('@(XDocument.Parse(x).Root.Parent == null)', True),
-        ('@(XDocument.Parse(x).Root.HasElements)', True),
+        ("@(XDocument.Parse(x).Root.Parent == null)", True),
+        ("@(XDocument.Parse(x).Root.HasElements)", True),
         ('@(XDocument.Parse(x).Root.Element("value3").HasAttributes)', False),
         ('@(XDocument.Parse(x).Root.Element("n").Element("value1").Ancestors().Count())', 2),
         ('@(XDocument.Parse(x).Root.Elements().Elements("value1").Single().Value)', "deep"),
         ('@(XDocument.Parse(x).Root.Element("value1").Name == "value1")', True),
-        ('@(XDocument.Parse(x).Root.Element("value1") == '
-         'XDocument.Parse(x).Root.Element("value1"))', False),
-        ('@{ var d = XDocument.Parse(x); return d.Root.Element("value1") == '
-         "d.Root.Elements().Skip(1).First(); }", True),
+        (
+            '@(XDocument.Parse(x).Root.Element("value1") == '
+            'XDocument.Parse(x).Root.Element("value1"))',
+            False,
+        ),
+        (
+            '@{ var d = XDocument.Parse(x); return d.Root.Element("value1") == '
+            "d.Root.Elements().Skip(1).First(); }",
+            True,
+        ),
     ],
 )
 def test_navigation(source: str, value: object) -> None:
@@ -104,25 +112,42 @@ def test_names_and_namespaces() -> None:
     doc = '<a xmlns="urn:d" xmlns:p="urn:p"><p:b p:k="v" k="w">1</p:b><c/></a>'
     prefix = '@{ var d = XDocument.Parse((string)context.Variables["x"]); XNamespace p = "urn:p"; '
     assert ev(prefix + 'XNamespace dflt = "urn:d"; return d.Root.Name == dflt + "a"; }', x=doc)
-    assert ev(prefix + 'return d.Root.Name.ToString(); }', x=doc) == "{urn:d}a"
-    assert ev(prefix + 'return d.Root.Name.NamespaceName; }', x=doc) == "urn:d"
+    assert ev(prefix + "return d.Root.Name.ToString(); }", x=doc) == "{urn:d}a"
+    assert ev(prefix + "return d.Root.Name.NamespaceName; }", x=doc) == "urn:d"
     assert ev(prefix + 'return d.Root.Element(p + "b").Value; }', x=doc) == "1"
     assert ev(prefix + 'return d.Root.Element("b") == null; }', x=doc) is True
-    assert ev(prefix + 'return d.Root.Element("{urn:p}b").Attribute(p + "k").Value + '
-              'd.Root.Element(p + "b").Attribute("k").Value; }', x=doc) == "vw"
-    assert ev(prefix + 'return d.Root.Element(p + "b").Attribute(p + "k").ToString(); }',
-              x=doc) == 'p:k="v"'
+    assert (
+        ev(
+            prefix + 'return d.Root.Element("{urn:p}b").Attribute(p + "k").Value + '
+            'd.Root.Element(p + "b").Attribute("k").Value; }',
+            x=doc,
+        )
+        == "vw"
+    )
+    assert (
+        ev(prefix + 'return d.Root.Element(p + "b").Attribute(p + "k").ToString(); }', x=doc)
+        == 'p:k="v"'
+    )
     assert ev(prefix + "return d.Root.GetDefaultNamespace().NamespaceName; }", x=doc) == "urn:d"
     assert ev(prefix + 'return d.Root.GetNamespaceOfPrefix("p") == p; }', x=doc) is True
-    assert ev(prefix + 'return d.Root.Attributes().Count(a => a.IsNamespaceDeclaration); }',
-              x=doc) == 2
+    assert (
+        ev(prefix + "return d.Root.Attributes().Count(a => a.IsNamespaceDeclaration); }", x=doc)
+        == 2
+    )
     # XNamespace + string is an XName, whichever way the compiler builds the sum
     assert ev('@{ XNamespace ns = "urn:x"; return (ns + "a").ToString(); }') == "{urn:x}a"
-    assert ev('@{ XNamespace ns = "urn:x"; var local = "a"; XName n = ns + local; '
-              'return n.LocalName + "|" + n.NamespaceName; }') == "a|urn:x"
+    assert (
+        ev(
+            '@{ XNamespace ns = "urn:x"; var local = "a"; XName n = ns + local; '
+            'return n.LocalName + "|" + n.NamespaceName; }'
+        )
+        == "a|urn:x"
+    )
     assert ev('@{ XNamespace ns = "urn:x"; return ns.GetName("a") == ns + "a"; }') is True
-    assert ev('@(XName.Get("a", "urn:x").ToString() + XNamespace.Get("urn:y").NamespaceName)') \
+    assert (
+        ev('@(XName.Get("a", "urn:x").ToString() + XNamespace.Get("urn:y").NamespaceName)')
         == "{urn:x}aurn:y"
+    )
     assert ev('@(XNamespace.None + "a" == "a")') is True
     # a string concatenated with a namespace stays a string
     assert ev('@{ XNamespace ns = "urn:x"; return "" + ns + "a"; }') == "urn:xa"
@@ -131,29 +156,45 @@ def test_names_and_namespaces() -> None:
 
 
 def test_to_string_like_dotnet() -> None:
-    assert ev('@(XDocument.Parse("<a><b x=\\"1\\"/><c>t</c></a>").ToString())') \
+    assert (
+        ev('@(XDocument.Parse("<a><b x=\\"1\\"/><c>t</c></a>").ToString())')
         == '<a>\n  <b x="1" />\n  <c>t</c>\n</a>'
+    )
     assert ev('@(XElement.Parse("<a>  <b>t</b>  </a>").Element("b").ToString())') == "<b>t</b>"
     assert ev("@(XElement.Parse(\"<a xml:space='preserve'> <b/> </a>\").Value)") == "  "
     assert ev('@(XElement.Parse("<a>x <b>y</b> z</a>").Value)') == "x y z"
     assert ev('@(XElement.Parse("<a><![CDATA[<c>]]><!--note--></a>").Value)') == "<c>"
-    assert ev('@(XElement.Parse("<a xmlns=\\"urn:q\\"><b/></a>").Element("{urn:q}b").ToString())') \
+    assert (
+        ev('@(XElement.Parse("<a xmlns=\\"urn:q\\"><b/></a>").Element("{urn:q}b").ToString())')
         == '<b xmlns="urn:q" />'
+    )
 
 
 def test_construction() -> None:
-    assert ev('@(new XElement("root", new XAttribute("id", 5), new XElement("child", "text"), '
-              'new[] { new XElement("i", 1), new XElement("i", true) }, null).ToString())') \
+    assert (
+        ev(
+            '@(new XElement("root", new XAttribute("id", 5), new XElement("child", "text"), '
+            'new[] { new XElement("i", 1), new XElement("i", true) }, null).ToString())'
+        )
         == '<root id="5">\n  <child>text</child>\n  <i>1</i>\n  <i>true</i>\n</root>'
-    assert ev('@{ XNamespace ns = "urn:x"; return new XElement(ns + "a", "t").ToString(); }') \
+    )
+    assert (
+        ev('@{ XNamespace ns = "urn:x"; return new XElement(ns + "a", "t").ToString(); }')
         == '<a xmlns="urn:x">t</a>'
+    )
     assert ev('@(new XDocument(new XElement("a")).Root.Name.LocalName)') == "a"
     assert ev('@(new XElement("a", "x", 1, "y").Value)') == "x1y"
-    assert ev('@{ var c = new XElement("c"); var a = new XElement("a", c); '
-              'var b = new XElement("b", c); return a.ToString() + b.ToString(); }') \
+    assert (
+        ev(
+            '@{ var c = new XElement("c"); var a = new XElement("a", c); '
+            'var b = new XElement("b", c); return a.ToString() + b.ToString(); }'
+        )
         == "<a>\n  <c />\n</a><b>\n  <c />\n</b>"
-    assert fails('@(new XElement("a", new XAttribute("k", 1), new XAttribute("k", 2)))') \
-        .exception_type == "InvalidOperationException"
+    )
+    assert (
+        fails('@(new XElement("a", new XAttribute("k", 1), new XAttribute("k", 2)))').exception_type
+        == "InvalidOperationException"
+    )
     assert fails('@(new XElement("bad name"))').exception_type == "XmlException"
     assert fails("@(new XElement(null))").exception_type == "ArgumentNullException"
     assert fails('@(new XAttribute("k", null))').exception_type == "ArgumentNullException"
@@ -161,11 +202,19 @@ def test_construction() -> None:
 
 def test_body_as_xml() -> None:
     ctx = ExpressionContext(request=Request(body="<a><b>1</b><b>2</b></a>"))
-    assert ev("@(context.Request.Body.As<XElement>(preserveContent: true).Elements(\"b\")"
-              ".Sum(b => (int)b))", ctx) == 3
+    assert (
+        ev(
+            '@(context.Request.Body.As<XElement>(preserveContent: true).Elements("b")'
+            ".Sum(b => (int)b))",
+            ctx,
+        )
+        == 3
+    )
     assert ev("@(context.Request.Body.As<XDocument>(true).Root.Name.LocalName)", ctx) == "a"
-    assert ev("@(context.Request.Body.As<XNode>().ToString())", ctx) \
+    assert (
+        ev("@(context.Request.Body.As<XNode>().ToString())", ctx)
         == "<a>\n  <b>1</b>\n  <b>2</b>\n</a>"
+    )
     assert ev("@(context.Request.Body.As<XDocument>())", ctx) is None  # consumed
 
 

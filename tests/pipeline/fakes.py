@@ -26,10 +26,13 @@ from aiohttp_apim.policy.sources import load_policies
 Backend = Callable[[Exchange], tuple[int, list[tuple[str, str]], bytes]]
 
 
-def doc(inbound: str = "", backend: str = "<forward-request />", outbound: str = "",
-        on_error: str = "") -> str:
-    return (f"<policies><inbound>{inbound}</inbound><backend>{backend}</backend>"
-            f"<outbound>{outbound}</outbound><on-error>{on_error}</on-error></policies>")
+def doc(
+    inbound: str = "", backend: str = "<forward-request />", outbound: str = "", on_error: str = ""
+) -> str:
+    return (
+        f"<policies><inbound>{inbound}</inbound><backend>{backend}</backend>"
+        f"<outbound>{outbound}</outbound><on-error>{on_error}</on-error></policies>"
+    )
 
 
 class FakeAdapter:

@@ -20,7 +20,7 @@ ECHO = (
     '<set-header name="X-Error" exists-action="override"><value>@(context.LastError.Source'
     ' + "|" + context.LastError.Reason + "|" + context.LastError.Scope + "|"'
     ' + context.LastError.Section + "|" + context.LastError.Path + "|"'
-    ' + context.LastError.PolicyId)</value></set-header>'
+    " + context.LastError.PolicyId)</value></set-header>"
 )
 FAIL = '@(context.Variables["missing"].ToString())'
 
@@ -36,12 +36,16 @@ def header(x: Exchange, name: str) -> str | None:
 
 
 async def test_sections_run_in_order_around_the_backend() -> None:
-    pipeline = Pipeline({"policy.xml": doc(
-        inbound='<set-header name="X-In" exists-action="override"><value>1</value></set-header>',
-        outbound='<set-header name="X-Out" exists-action="override">'
-                 '<value>@(context.Response.Headers.GetValueOrDefault("X-Backend", "-"))</value>'
-                 "</set-header>",
-    )})
+    pipeline = Pipeline(
+        {
+            "policy.xml": doc(
+                inbound='<set-header name="X-In" exists-action="override"><value>1</value></set-header>',
+                outbound='<set-header name="X-Out" exists-action="override">'
+                '<value>@(context.Response.Headers.GetValueOrDefault("X-Backend", "-"))</value>'
+                "</set-header>",
+            )
+        }
+    )
     x = await pipeline.run()
     assert ("X-In", "1") in pipeline.adapter.seen_headers[0]
     assert header(x, "X-Out") == "yes"
@@ -50,10 +54,14 @@ async def test_sections_run_in_order_around_the_backend() -> None:
 
 
 async def test_return_response_skips_backend_and_outbound() -> None:
-    pipeline = Pipeline({"policy.xml": doc(
-        inbound='<return-response><set-status code="202" reason="Later" /></return-response>',
-        outbound='<set-header name="X-Out" exists-action="override"><value>1</value></set-header>',
-    )})
+    pipeline = Pipeline(
+        {
+            "policy.xml": doc(
+                inbound='<return-response><set-status code="202" reason="Later" /></return-response>',
+                outbound='<set-header name="X-Out" exists-action="override"><value>1</value></set-header>',
+            )
+        }
+    )
     x = await pipeline.run()
     assert x.response is not None
     assert (x.response.status, x.response.reason) == (202, "Later")
@@ -73,59 +81,82 @@ async def test_error_in_a_branch_reports_its_location_and_skips_the_rest() -> No
     x = await pipeline.run()
     error = error_of(x)
     assert (error.source, error.reason, error.scope, error.section) == (
-        "set-header", "ExpressionValueEvaluationFailure", "global", "inbound")
+        "set-header",
+        "ExpressionValueEvaluationFailure",
+        "global",
+        "inbound",
+    )
     assert (error.path, error.policy_id) == ("choose[1]\\when[1]\\set-header[1]", "bad")
     assert error.message.startswith("Expression evaluation failed. KeyNotFoundException")
     assert header(x, "X-Error") == (
         "set-header|ExpressionValueEvaluationFailure|global|inbound|"
-        "choose[1]\\when[1]\\set-header[1]|bad")
+        "choose[1]\\when[1]\\set-header[1]|bad"
+    )
     assert "after" not in x.variables
     assert pipeline.adapter.calls == 0
 
 
 async def test_error_in_a_condition_is_the_chooses() -> None:
-    inbound = ('<choose id="c"><when condition="@(false)" />'
-               '<when condition="@(context.Variables["missing"] == "x")">'
-               '<set-variable name="a" value="1" /></when></choose>')
+    inbound = (
+        '<choose id="c"><when condition="@(false)" />'
+        '<when condition="@(context.Variables["missing"] == "x")">'
+        '<set-variable name="a" value="1" /></when></choose>'
+    )
     x = await Pipeline({"policy.xml": doc(inbound=inbound)}).run()
     error = error_of(x)
     assert (error.source, error.path, error.policy_id) == ("choose", "choose[1]\\when[2]", "c")
 
 
 async def test_unhandled_error_answers_apims_default_500() -> None:
-    x = await Pipeline({"policy.xml": doc(outbound=f'<set-variable name="v" value="{FAIL}" />')}
-                       ).run()
+    x = await Pipeline(
+        {"policy.xml": doc(outbound=f'<set-variable name="v" value="{FAIL}" />')}
+    ).run()
     assert x.response is not None
     assert x.response.status == 500
     assert x.response.headers.joined("Content-Type") == "application/json; charset=utf-8"
     assert json.loads(x.response.body) == {
-        "statusCode": 500, "message": "Internal server error", "activityId": str(x.request_id)}
+        "statusCode": 500,
+        "message": "Internal server error",
+        "activityId": str(x.request_id),
+    }
     assert error_of(x).section == "outbound"
 
 
 async def test_on_error_sees_the_default_status_and_can_change_the_answer() -> None:
-    on_error = ('<set-header name="X-Status" exists-action="override">'
-                "<value>@(context.Response.StatusCode.ToString())</value></set-header>"
-                '<set-status code="503" reason="Down" />')
-    x = await Pipeline({"policy.xml": doc(
-        inbound=f'<set-variable name="v" value="{FAIL}" />', on_error=on_error)}).run()
+    on_error = (
+        '<set-header name="X-Status" exists-action="override">'
+        "<value>@(context.Response.StatusCode.ToString())</value></set-header>"
+        '<set-status code="503" reason="Down" />'
+    )
+    x = await Pipeline(
+        {"policy.xml": doc(inbound=f'<set-variable name="v" value="{FAIL}" />', on_error=on_error)}
+    ).run()
     assert x.response is not None
     assert (x.response.status, header(x, "X-Status")) == (503, "500")
 
 
 async def test_error_inside_on_error_answers_the_default_for_that_error() -> None:
-    x = await Pipeline({"policy.xml": doc(
-        inbound=f'<set-variable name="v" value="{FAIL}" />',
-        on_error=f'<set-variable id="again" name="w" value="{FAIL}" />',
-    )}).run()
+    x = await Pipeline(
+        {
+            "policy.xml": doc(
+                inbound=f'<set-variable name="v" value="{FAIL}" />',
+                on_error=f'<set-variable id="again" name="w" value="{FAIL}" />',
+            )
+        }
+    ).run()
     assert x.response is not None
     assert x.response.status == 500
     assert (error_of(x).section, error_of(x).policy_id) == ("on-error", "again")
 
 
 async def test_a_liquid_template_fails_with_policy_not_supported() -> None:
-    x = await Pipeline({"policy.xml": doc(
-        outbound='<set-body template="liquid">{{body}}</set-body>', on_error=ECHO)}).run()
+    x = await Pipeline(
+        {
+            "policy.xml": doc(
+                outbound='<set-body template="liquid">{{body}}</set-body>', on_error=ECHO
+            )
+        }
+    ).run()
     error = error_of(x)
     assert (error.source, error.reason) == ("set-body", "PolicyNotSupported")
     assert "not supported" in error.message
@@ -133,9 +164,14 @@ async def test_a_liquid_template_fails_with_policy_not_supported() -> None:
 
 async def test_header_injection_from_an_expression_goes_to_on_error() -> None:
     value = '@("a" + "\\r\\n" + "Injected: 1")'
-    x = await Pipeline({"policy.xml": doc(
-        outbound=f'<set-header name="X" exists-action="override"><value>{value}</value>'
-                 "</set-header>")}).run()
+    x = await Pipeline(
+        {
+            "policy.xml": doc(
+                outbound=f'<set-header name="X" exists-action="override"><value>{value}</value>'
+                "</set-header>"
+            )
+        }
+    ).run()
     assert x.response is not None
     assert x.response.status == 500
     assert error_of(x).reason == "InvalidHeader"
@@ -144,12 +180,12 @@ async def test_header_injection_from_an_expression_goes_to_on_error() -> None:
 async def test_cache_hit_skips_backend_and_never_builds_the_context(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pipeline = Pipeline({"policy.xml": doc(
-        inbound=LOOKUP, outbound='<cache-store duration="60" />')})
+    pipeline = Pipeline(
+        {"policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="60" />')}
+    )
     miss = await pipeline.run()
     assert miss.response is not None
-    assert miss.response.headers.joined("Cache-Control") == (
-        "no-cache")
+    assert miss.response.headers.joined("Cache-Control") == ("no-cache")
 
     def refuse(x: Exchange) -> object:
         raise AssertionError("the hit path built the expression context")
@@ -165,10 +201,15 @@ async def test_cache_hit_skips_backend_and_never_builds_the_context(
 
 
 async def test_hit_resumes_outbound_after_the_store_that_stored_it() -> None:
-    probe = ('<set-header name="{name}" exists-action="override"><value>'
-             '@(context.Request.Headers.GetValueOrDefault("X-Probe", ""))</value></set-header>')
-    outbound = (probe.format(name="X-Before") + '<cache-store duration="60" />'
-                + probe.format(name="X-After"))
+    probe = (
+        '<set-header name="{name}" exists-action="override"><value>'
+        '@(context.Request.Headers.GetValueOrDefault("X-Probe", ""))</value></set-header>'
+    )
+    outbound = (
+        probe.format(name="X-Before")
+        + '<cache-store duration="60" />'
+        + probe.format(name="X-After")
+    )
     pipeline = Pipeline({"policy.xml": doc(inbound=LOOKUP, outbound=outbound)})
     await pipeline.run(headers={"X-Probe": "one"})
     hit = await pipeline.run(headers={"X-Probe": "two"})
@@ -188,8 +229,8 @@ async def test_store_runs_once_per_request_even_with_two_stores() -> None:
     policies = {
         "policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="5" />'),
         "apis/shop/operations/list/policy.xml": doc(
-            inbound="<base />", backend="<base />",
-            outbound='<cache-store duration="60" /><base />'),
+            inbound="<base />", backend="<base />", outbound='<cache-store duration="60" /><base />'
+        ),
     }
     pipeline = Pipeline(policies)
     await pipeline.run()
@@ -200,14 +241,21 @@ async def test_store_runs_once_per_request_even_with_two_stores() -> None:
 
 
 async def test_a_rate_limit_answers_apims_429_with_retry_after() -> None:
-    pipeline = Pipeline({"policy.xml": doc(
-        inbound='<rate-limit-by-key calls="0" renewal-period="20" counter-key="k" '
-                'retry-after-header-name="X-Wait" />')})
+    pipeline = Pipeline(
+        {
+            "policy.xml": doc(
+                inbound='<rate-limit-by-key calls="0" renewal-period="20" counter-key="k" '
+                'retry-after-header-name="X-Wait" />'
+            )
+        }
+    )
     x = await pipeline.run()
     assert x.response is not None
     assert (x.response.status, x.response.reason) == (429, "Too Many Requests")
     assert json.loads(x.response.body) == {
-        "statusCode": 429, "message": "Rate limit is exceeded. Try again in 20 seconds."}
+        "statusCode": 429,
+        "message": "Rate limit is exceeded. Try again in 20 seconds.",
+    }
     assert header(x, "X-Wait") == "20"
     assert header(x, "Retry-After") is None
     assert pipeline.adapter.calls == 0
@@ -216,13 +264,17 @@ async def test_a_rate_limit_answers_apims_429_with_retry_after() -> None:
 
 async def test_finishing_work_runs_once_the_answer_is_final_whatever_happened() -> None:
     # A deferred increment runs after on-error too, and sees on-error's answer.
-    pipeline = Pipeline({"policy.xml": doc(
-        inbound='<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" '
+    pipeline = Pipeline(
+        {
+            "policy.xml": doc(
+                inbound='<rate-limit-by-key calls="5" renewal-period="60" counter-key="k" '
                 'increment-count="@(context.Response.StatusCode == 503 ? 3 : 1)" '
                 'remaining-calls-header-name="X-Left" />'
                 f'<set-variable name="v" value="{FAIL}" />',
-        on_error='<set-status code="503" />',
-    )})
+                on_error='<set-status code="503" />',
+            )
+        }
+    )
     x = await pipeline.run()
     assert x.response is not None
     assert (x.response.status, header(x, "X-Left")) == (503, "5")
@@ -248,9 +300,15 @@ async def test_a_finisher_that_raises_is_logged_and_the_answer_stands(
 
 
 async def test_send_request_without_a_web_layer_fails_like_a_connection_failure() -> None:
-    x = await Pipeline({"policy.xml": doc(
-        inbound='<send-request response-variable-name="r"><set-url>http://h/</set-url>'
-                "</send-request>", on_error=ECHO)}).run()
+    x = await Pipeline(
+        {
+            "policy.xml": doc(
+                inbound='<send-request response-variable-name="r"><set-url>http://h/</set-url>'
+                "</send-request>",
+                on_error=ECHO,
+            )
+        }
+    ).run()
     assert (error_of(x).source, error_of(x).reason) == ("send-request", "BackendConnectionFailure")
 
 
@@ -266,8 +324,7 @@ async def test_hits_on_one_plan_get_independent_responses_and_see_a_replaced_ent
     bodies = iter([b"first", b"second"])
     pipeline = Pipeline(
         {"policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="60" />')},
-        backend=lambda x: (200, [("X-Backend", "yes"), ("Cache-Control", "private")],
-                           next(bodies)),
+        backend=lambda x: (200, [("X-Backend", "yes"), ("Cache-Control", "private")], next(bodies)),
     )
     plan = pipeline.plan()
 

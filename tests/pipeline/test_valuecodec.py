@@ -74,9 +74,8 @@ from aiohttp_apim.pipeline.valuecodec import (
 )
 
 HEADER = b"\xa9V\x01"
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROUND_TRIP = settings(
-    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

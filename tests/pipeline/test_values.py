@@ -39,9 +39,7 @@ def test_not_a_bool(given: object) -> None:
         as_bool(given)
 
 
-@pytest.mark.parametrize(
-    ("given", "expected"), [(5, 5), ("300", 300), (" -7 ", -7), ("+8", 8)]
-)
+@pytest.mark.parametrize(("given", "expected"), [(5, 5), ("300", 300), (" -7 ", -7), ("+8", 8)])
 def test_int_accepts_integers_and_integer_text(given: object, expected: int) -> None:
     assert as_int(given) == expected
 

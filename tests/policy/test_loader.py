@@ -152,8 +152,11 @@ def test_spec_examples_load_as_a_fragment_too() -> None:
     fragment, problems = load_fragment(text, file="fragments/profile.xml", named_values={})
     assert problems == []
     assert isinstance(fragment, Fragment)
-    assert [type(i) for i in fragment.items] == [CacheLookupValue, CacheStoreValue,
-                                                 CacheRemoveValue]
+    assert [type(i) for i in fragment.items] == [
+        CacheLookupValue,
+        CacheStoreValue,
+        CacheRemoveValue,
+    ]
 
 
 def test_spec_1_5_raw_expression_attribute() -> None:
@@ -206,8 +209,7 @@ def test_response_cache_fixture() -> None:
     assert [lit(v) for v in header.values] == ["catalogue"]
     assert lit(header.exists_action) is ExistsAction.OVERRIDE
     assert document.on_error.present
-    assert document.on_error.items == (Base(
-        location=document.on_error.items[0].location),)
+    assert document.on_error.items == (Base(location=document.on_error.items[0].location),)
 
 
 def test_value_cache_fixture_with_named_values() -> None:
@@ -236,8 +238,7 @@ def test_value_cache_fixture_with_named_values() -> None:
     response = on_error[1]
     assert isinstance(response, ReturnResponse)
     assert response.set_status is not None
-    assert (lit(response.set_status.code), lit(response.set_status.reason)) == (502,
-                                                                                "Bad Gateway")
+    assert (lit(response.set_status.code), lit(response.set_status.reason)) == (502, "Bad Gateway")
     assert [lit(v) for h in response.set_headers for v in h.values] == ["5"]
     assert response.set_body is not None
     assert lit(response.set_body.value) == '{"error": "upstream authentication failed"}'
@@ -277,10 +278,12 @@ def test_liquid_template_and_literal_markup_bodies() -> None:
 
 
 def test_undefined_named_value_outside_liquid_is_a_problem() -> None:
-    problems = problems_of("<policies><inbound><set-body>{{body.x}}</set-body></inbound>"
-                           "</policies>")
+    problems = problems_of(
+        "<policies><inbound><set-body>{{body.x}}</set-body></inbound></policies>"
+    )
     assert [(p.column, p.message) for p in problems] == [
-        (30, "named value 'body.x' is not defined")]
+        (30, "named value 'body.x' is not defined")
+    ]
 
 
 # --- sections ------------------------------------------------------------------------------------
@@ -300,9 +303,11 @@ def test_missing_and_empty_sections_are_distinguished() -> None:
 
 
 def test_comments_processing_instructions_and_whitespace_are_ignored() -> None:
-    text = ('<?xml version="1.0" encoding="utf-8"?>\n<!-- header -->\n<policies>\n'
-            "  <!-- before --><inbound>\n    <?editor fold?>\n    <base /><!-- after -->\n"
-            "  </inbound>\n</policies>\n<!-- trailer -->\n")
+    text = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!-- header -->\n<policies>\n'
+        "  <!-- before --><inbound>\n    <?editor fold?>\n    <base /><!-- after -->\n"
+        "  </inbound>\n</policies>\n<!-- trailer -->\n"
+    )
     document = load(text)
     assert [type(i) for i in document.inbound.items] == [Base]
     assert document.inbound.items[0].location.line == 6
@@ -312,8 +317,9 @@ def test_xml_errors_are_returned_not_raised() -> None:
     problems = problems_of("<policies>\n  <inbound>\n</policies>")
     assert {p.kind for p in problems} == {"xml"}
     assert problems[0].file == "policy.xml"
-    problems = problems_of('<policies><inbound><set-variable name="a" value="@(1 + (2)" />'
-                           "</inbound></policies>")
+    problems = problems_of(
+        '<policies><inbound><set-variable name="a" value="@(1 + (2)" /></inbound></policies>'
+    )
     assert problems[0].kind == "xml"
 
 
@@ -357,9 +363,17 @@ def test_booleans_parse_like_dotnet(raw: str, value: bool) -> None:
     assert lit(store.cache_response) is value
 
 
-@pytest.mark.parametrize(("raw", "value"), [("60", 60), ("+5", 5), ("-1", -1), ("007", 7),
-                                            ("2147483647", 2147483647),
-                                            ("-0000000000000000000001", -1)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("60", 60),
+        ("+5", 5),
+        ("-1", -1),
+        ("007", 7),
+        ("2147483647", 2147483647),
+        ("-0000000000000000000001", -1),
+    ],
+)
 def test_integers_are_decimal_int32(raw: str, value: int) -> None:
     store = only(f'<cache-store duration="{raw}" />', "outbound")
     assert isinstance(store, CacheStore)
@@ -396,7 +410,7 @@ def test_an_attribute_is_an_expression_only_when_it_is_one_whole_expression() ->
 
 
 def test_element_text_may_surround_its_expression_with_whitespace() -> None:
-    body = only("<set-body>\n    @{\n        return \"a<b>\";\n    }\n  </set-body>", "outbound")
+    body = only('<set-body>\n    @{\n        return "a<b>";\n    }\n  </set-body>', "outbound")
     assert isinstance(body, SetBody)
     assert src(body.value) == '@{\n        return "a<b>";\n    }'
     assert (body.value.location.line, body.value.location.column) == (4, 5)
@@ -407,30 +421,33 @@ def test_element_text_may_surround_its_expression_with_whitespace() -> None:
 
 def test_escaped_and_raw_expressions_load_the_same() -> None:
     raw = only('<set-variable name="n" value="@(1 < 2 && "c" == "x")" />')
-    escaped = only('<set-variable name="n" value="@(1 &lt; 2 &amp;&amp; &quot;c&quot; == '
-                   '&quot;x&quot;)" />')
+    escaped = only(
+        '<set-variable name="n" value="@(1 &lt; 2 &amp;&amp; &quot;c&quot; == &quot;x&quot;)" />'
+    )
     assert isinstance(raw, SetVariable)
     assert isinstance(escaped, SetVariable)
     assert src(raw.value) == src(escaped.value) == '@(1 < 2 && "c" == "x")'
 
 
 def test_set_status_and_header_values() -> None:
-    status = only('<set-status code="@(context.Response.StatusCode)" reason="OK" />',
-                  "outbound")
+    status = only('<set-status code="@(context.Response.StatusCode)" reason="OK" />', "outbound")
     assert isinstance(status, SetStatus)
     assert src(status.code) == "@(context.Response.StatusCode)"
     assert lit(status.reason) == "OK"
-    header = only('<set-header name="X-A" exists-action="append">\n'
-                  "  <value>@(context.User.Id)</value>\n  <value>plain</value>\n"
-                  "  <value></value>\n</set-header>")
+    header = only(
+        '<set-header name="X-A" exists-action="append">\n'
+        "  <value>@(context.User.Id)</value>\n  <value>plain</value>\n"
+        "  <value></value>\n</set-header>"
+    )
     assert isinstance(header, SetHeader)
     assert [type(v) for v in header.values] == [Expr, Literal, Literal]
     assert lit(header.values[2]) == ""
 
 
 def test_send_request_without_mode_needs_set_url() -> None:
-    problems = problems_of('<policies><inbound><send-request response-variable-name="r" />'
-                           "</inbound></policies>")
+    problems = problems_of(
+        '<policies><inbound><send-request response-variable-name="r" /></inbound></policies>'
+    )
     assert [p.message for p in problems] == ['<send-request mode="new"> needs a <set-url>']
 
 
@@ -442,7 +459,10 @@ def test_named_values_in_literal_attributes_and_text() -> None:
         '<policies><inbound>\n<set-variable name="url" value="https://{{host}}/v{{version}}/" />\n'
         '<set-header name="X-{{suffix}}"><value>{{greeting}}, world</value></set-header>\n'
         "</inbound></policies>",
-        host="api.example.com", version="2", suffix="Tenant", greeting="hello",
+        host="api.example.com",
+        version="2",
+        suffix="Tenant",
+        greeting="hello",
     )
     variable, header = document.inbound.items
     assert isinstance(variable, SetVariable)
@@ -453,29 +473,36 @@ def test_named_values_in_literal_attributes_and_text() -> None:
 
 
 def test_named_values_inside_expressions_even_in_string_literals() -> None:
-    item = only('<set-variable name="u" '
-                'value="@($"https://{{host}}/items/{context.RequestId}")" />',
-                host="api.example.com")
+    item = only(
+        '<set-variable name="u" value="@($"https://{{host}}/items/{context.RequestId}")" />',
+        host="api.example.com",
+    )
     assert isinstance(item, SetVariable)
     assert src(item.value) == '@($"https://api.example.com/items/{context.RequestId}")'
 
 
 def test_named_value_holding_an_expression_makes_an_expression() -> None:
-    item = only('<cache-store duration="{{ttl}}" />', "outbound",
-                ttl="@(context.Variables.GetValueOrDefault<int>(\"ttl\", 60))")
+    item = only(
+        '<cache-store duration="{{ttl}}" />',
+        "outbound",
+        ttl='@(context.Variables.GetValueOrDefault<int>("ttl", 60))',
+    )
     assert isinstance(item, CacheStore)
     assert src(item.duration) == '@(context.Variables.GetValueOrDefault<int>("ttl", 60))'
     assert (item.duration.location.line, item.duration.location.column) == (3, 24)
-    text = only("<set-body>\n  {{body}}\n</set-body>", "outbound", body="@{ return \"x\"; }")
+    text = only("<set-body>\n  {{body}}\n</set-body>", "outbound", body='@{ return "x"; }')
     assert isinstance(text, SetBody)
     assert src(text.value) == '@{ return "x"; }'
 
 
 def test_named_value_expression_where_expressions_are_forbidden() -> None:
-    problems = problems_of('<policies><inbound><cache-lookup caching-type="{{ct}}" />'
-                           "</inbound></policies>", ct='@("internal")')
+    problems = problems_of(
+        '<policies><inbound><cache-lookup caching-type="{{ct}}" /></inbound></policies>',
+        ct='@("internal")',
+    )
     assert [p.message for p in problems] == [
-        "policy expressions aren't allowed in attribute 'caching-type' of <cache-lookup>"]
+        "policy expressions aren't allowed in attribute 'caching-type' of <cache-lookup>"
+    ]
 
 
 def test_named_values_do_not_nest() -> None:
@@ -488,8 +515,9 @@ def test_named_value_converted_to_the_declared_type() -> None:
     store = only('<cache-store duration="{{ttl}}" />', "outbound", ttl="90")
     assert isinstance(store, CacheStore)
     assert lit(store.duration) == 90
-    problems = problems_of('<policies><outbound><cache-store duration="{{ttl}}" /></outbound>'
-                           "</policies>", ttl="soon")
+    problems = problems_of(
+        '<policies><outbound><cache-store duration="{{ttl}}" /></outbound></policies>', ttl="soon"
+    )
     assert problems[0].message.endswith("expected an integer number of seconds, got 'soon'")
 
 
@@ -507,15 +535,19 @@ def test_undefined_named_value_is_reported_where_it_is(body: str, line: int, col
     section = "outbound" if "set-body" in body else "inbound"
     problems = problems_of(f"<policies>\n<{section}>\n{body}\n</{section}>\n</policies>")
     assert [(p.line, p.column, p.kind, p.message) for p in problems] == [
-        (line, column, "validation", "named value 'nope' is not defined")]
+        (line, column, "validation", "named value 'nope' is not defined")
+    ]
 
 
 def test_every_undefined_named_value_is_reported() -> None:
-    problems = problems_of('<policies><inbound><set-variable name="a" value="{{x}}{{y}}{{x}}" />'
-                           "</inbound></policies>")
+    problems = problems_of(
+        '<policies><inbound><set-variable name="a" value="{{x}}{{y}}{{x}}" /></inbound></policies>'
+    )
     assert [(p.column, p.message) for p in problems] == [
-        (50, "named value 'x' is not defined"), (55, "named value 'y' is not defined"),
-        (60, "named value 'x' is not defined")]
+        (50, "named value 'x' is not defined"),
+        (55, "named value 'y' is not defined"),
+        (60, "named value 'x' is not defined"),
+    ]
 
 
 # --- expression compile errors -------------------------------------------------------------------
@@ -531,8 +563,10 @@ def test_expression_error_on_the_first_line_maps_to_the_file() -> None:
     source = "@(context.Variables[$$])"
     rel_line, rel_column = _relative_error(source)
     assert rel_line == 1
-    text = (f'<policies>\n<inbound>\n    <set-variable name="a" value="{source}" />\n'
-            "</inbound>\n</policies>")
+    text = (
+        f'<policies>\n<inbound>\n    <set-variable name="a" value="{source}" />\n'
+        "</inbound>\n</policies>"
+    )
     problems = problems_of(text)
     assert len(problems) == 1
     problem = problems[0]
@@ -543,18 +577,21 @@ def test_expression_error_on_the_first_line_maps_to_the_file() -> None:
 
 
 def test_expression_error_on_a_later_line_maps_to_the_file() -> None:
-    source = '@{\n    var a = 1;\n    return a $$ 2;\n}'
+    source = "@{\n    var a = 1;\n    return a $$ 2;\n}"
     rel_line, rel_column = _relative_error(source)
     assert rel_line == 3
     text = f"<policies>\n<outbound>\n<set-body>{source}</set-body>\n</outbound>\n</policies>"
     problems = problems_of(text)
     assert [(p.line, p.column, p.kind, p.text) for p in problems] == [
-        (5, rel_column, "expression", "return a $$ 2;")]
+        (5, rel_column, "expression", "return a $$ 2;")
+    ]
 
 
 def test_every_expression_error_is_reported() -> None:
-    text = ('<policies><inbound>\n<set-variable name="a" value="@($$)" />\n'
-            '<set-variable name="b" value="@(1 $$)" />\n</inbound></policies>')
+    text = (
+        '<policies><inbound>\n<set-variable name="a" value="@($$)" />\n'
+        '<set-variable name="b" value="@(1 $$)" />\n</inbound></policies>'
+    )
     problems = problems_of(text)
     assert [(p.line, p.kind) for p in problems] == [(2, "expression"), (3, "expression")]
 
@@ -572,31 +609,92 @@ def _never_raises(text: str) -> None:
             assert problem.column >= 1
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_arbitrary_text_never_raises(text: str) -> None:
     _never_raises(text)
 
 
-_NAMES = [*SUPPORTED_POLICIES, "policies", "fragment", "inbound", "backend", "outbound",
-          "on-error", "when", "otherwise", "value", "set-url", "set-method", "vary-by-header",
-          "vary-by-query-parameter", "rate-limit", "validate-jwt", "x:y", "proxy"]
-_ATTRIBUTES = ["name", "value", "key", "duration", "caching-type", "condition", "code", "reason",
-               "id", "timeout", "timeout-ms", "mode", "variable-name", "fragment-id", "calls",
-               "renewal-period", "counter-key", "exists-action", "template", "colour",
-               "response-variable-name", "default-value", "cache-response",
-               "vary-by-developer", "downstream-caching-type"]
+_NAMES = [
+    *SUPPORTED_POLICIES,
+    "policies",
+    "fragment",
+    "inbound",
+    "backend",
+    "outbound",
+    "on-error",
+    "when",
+    "otherwise",
+    "value",
+    "set-url",
+    "set-method",
+    "vary-by-header",
+    "vary-by-query-parameter",
+    "rate-limit",
+    "validate-jwt",
+    "x:y",
+    "proxy",
+]
+_ATTRIBUTES = [
+    "name",
+    "value",
+    "key",
+    "duration",
+    "caching-type",
+    "condition",
+    "code",
+    "reason",
+    "id",
+    "timeout",
+    "timeout-ms",
+    "mode",
+    "variable-name",
+    "fragment-id",
+    "calls",
+    "renewal-period",
+    "counter-key",
+    "exists-action",
+    "template",
+    "colour",
+    "response-variable-name",
+    "default-value",
+    "cache-response",
+    "vary-by-developer",
+    "downstream-caching-type",
+]
 _VALUES = st.one_of(
-    st.sampled_from(["", "1", "true", "seconds", "internal", "fast", "@(1)", '@("a" + "b")',
-                     "@{ return 1; }", "{{nv}}", "{{x}}", "{{missing}}", "x @(1) y", "@($$)",
-                     "-2147483649", "copy", "override", "liquid", " @(1) "]),
-    st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters='"'),
-            max_size=12),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "true",
+            "seconds",
+            "internal",
+            "fast",
+            "@(1)",
+            '@("a" + "b")',
+            "@{ return 1; }",
+            "{{nv}}",
+            "{{x}}",
+            "{{missing}}",
+            "x @(1) y",
+            "@($$)",
+            "-2147483649",
+            "copy",
+            "override",
+            "liquid",
+            " @(1) ",
+        ]
+    ),
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters='"'), max_size=12
+    ),
 )
 _TEXT = st.one_of(
     st.just(""),
-    st.sampled_from(["  ", "text", "@(1)", "{{nv}}", "\n  @{ return 2; }\n", "a&amp;b",
-                     "<!-- c -->", "@($$)"]),
+    st.sampled_from(
+        ["  ", "text", "@(1)", "{{nv}}", "\n  @{ return 2; }\n", "a&amp;b", "<!-- c -->", "@($$)"]
+    ),
 )
 
 
@@ -617,7 +715,7 @@ def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 _TREES = st.recursive(st.just(""), _element, max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_TREES, st.sampled_from(["policies", "fragment", "inbound"]))
 def test_arbitrary_element_trees_never_raise(tree: str, root: str) -> None:
     _never_raises(f"<{root}>{tree}</{root}>")

@@ -72,8 +72,11 @@ def test_values_are_frozen_and_slotted() -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [c for c in vars(model).values()
-     if isinstance(c, type) and dataclasses.is_dataclass(c) and not c.__name__.startswith("_")],
+    [
+        c
+        for c in vars(model).values()
+        if isinstance(c, type) and dataclasses.is_dataclass(c) and not c.__name__.startswith("_")
+    ],
 )
 def test_every_model_class_is_frozen_and_slotted(cls: type) -> None:
     params = cls.__dataclass_params__  # type: ignore[attr-defined]

@@ -85,7 +85,7 @@ TRAPS = [
     # indexers with brackets inside strings, and '::' (not a format specifier) in a hole
     '@(x["a]"] + y[(1)] + $"{global::System.String.Empty}")',
     # generics and lambdas
-    '@(list.Where(i => i.Length > 2).Select<string, int>(i => { return i.Length; }).Sum())',
+    "@(list.Where(i => i.Length > 2).Select<string, int>(i => { return i.Length; }).Sum())",
 ]
 
 EMBEDDINGS: dict[str, Callable[[str], str]] = {
@@ -93,12 +93,17 @@ EMBEDDINGS: dict[str, Callable[[str], str]] = {
     "raw single-quoted attribute": lambda source: f"<e v='{source}' after='1'/>",
     "raw text": lambda source: f"<e>{source}</e>",
     "escaped attribute": lambda source: '<e v="{}" after="1"/>'.format(
-        source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        .replace('"', "&quot;")),
+        source.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    ),
     "escaped single-quoted attribute": lambda source: "<e v='{}' after='1'/>".format(
-        source.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")),
+        source.replace("&", "&amp;").replace("<", "&lt;").replace("'", "&apos;")
+    ),
     "escaped text": lambda source: "<e>{}</e>".format(
-        source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")),
+        source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    ),
     "cdata": lambda source: f"<e><![CDATA[{source}]]></e>",
 }
 
@@ -106,7 +111,7 @@ EMBEDDINGS: dict[str, Callable[[str], str]] = {
 @pytest.mark.parametrize("embedding", list(EMBEDDINGS))
 @pytest.mark.parametrize("source", TRAPS)
 def test_trap_round_trips(source: str, embedding: str) -> None:
-    text = f"<policies>\n  {EMBEDDINGS[embedding](source)}\n  <next n=\"@(1)\"/>\n</policies>\n"
+    text = f'<policies>\n  {EMBEDDINGS[embedding](source)}\n  <next n="@(1)"/>\n</policies>\n'
     root, doc = parse(text, file=FILE)
 
     first, second = doc.expressions
@@ -150,6 +155,7 @@ def test_verbatim_string_at_sign_is_not_an_expression_start() -> None:
 
 
 # --- entities -------------------------------------------------------------------------------
+
 
 def test_entities_are_decoded_and_seen_decoded_by_the_csharp_scanner() -> None:
     text = (
@@ -202,6 +208,7 @@ def test_position_of_maps_expression_positions_through_entities() -> None:
 
 
 # --- literal values and mixed values ------------------------------------------------------------
+
 
 def test_at_signs_that_start_no_expression_are_literal_text() -> None:
     text = '<a v="me@example.com @ @x @@" w="@">user@(host</a>'
@@ -260,7 +267,12 @@ def test_element_lines_after_multi_line_expressions() -> None:
     assert lines == {el.tag: el.sourceline for el in etree.fromstring(escaped).iter()}
     assert lines == {"policies": 1, "a": 3, "b": 4, "c": 6, "d": 7}
     assert [(t.name, t.line, t.column) for t in doc.tags] == [
-        ("policies", 1, 1), ("a", 2, 3), ("b", 4, 3), ("c", 6, 8), ("d", 7, 3)]
+        ("policies", 1, 1),
+        ("a", 2, 3),
+        ("b", 4, 3),
+        ("c", 6, 8),
+        ("d", 7, 3),
+    ]
 
 
 def test_comments_and_processing_instructions_are_left_alone() -> None:
@@ -280,6 +292,7 @@ def test_restore_leaves_values_without_placeholders_alone() -> None:
 
 # --- private-use characters already in the file ------------------------------------------------
 
+
 def test_files_holding_the_default_sentinels_still_round_trip() -> None:
     text = '<a v="\ue000 0\ue001 @(1)" w="\ue0000\ue001">\ue001@("\ue000")\ue000</a>'
     root, doc = parse(text, file=FILE)
@@ -293,11 +306,12 @@ def test_files_holding_the_default_sentinels_still_round_trip() -> None:
 
 # --- positions --------------------------------------------------------------------------------
 
+
 def test_tag_and_attribute_positions_are_exact() -> None:
     text = (
         "<policies>\n"
         "\t<inbound>\n"
-        '\t\t<set-header name = "héllo"\texists-action=\'override\'>\n'
+        "\t\t<set-header name = \"héllo\"\texists-action='override'>\n"
         "\t\t\t<value>é</value>\n"
         "\t\t</set-header>\n"
         '\t\t<cache-lookup vary-by-developer="false"\n'
@@ -309,16 +323,26 @@ def test_tag_and_attribute_positions_are_exact() -> None:
     assert doc.tags == (
         TagPosition("policies", 1, 1, ()),
         TagPosition("inbound", 2, 2, ()),
-        TagPosition("set-header", 3, 3, (
-            AttrPosition("name", 3, 15, 3, 23),
-            AttrPosition("exists-action", 3, 30, 3, 45),
-        )),
+        TagPosition(
+            "set-header",
+            3,
+            3,
+            (
+                AttrPosition("name", 3, 15, 3, 23),
+                AttrPosition("exists-action", 3, 30, 3, 45),
+            ),
+        ),
         TagPosition("value", 4, 4, ()),
-        TagPosition("cache-lookup", 6, 3, (
-            AttrPosition("vary-by-developer", 6, 17, 6, 36),
-            AttrPosition("vary-by-developer-groups", 7, 7, 7, 33),
-            AttrPosition("caching-type", 7, 51, 7, 65),
-        )),
+        TagPosition(
+            "cache-lookup",
+            6,
+            3,
+            (
+                AttrPosition("vary-by-developer", 6, 17, 6, 36),
+                AttrPosition("vary-by-developer-groups", 7, 7, 7, 33),
+                AttrPosition("caching-type", 7, 51, 7, 65),
+            ),
+        ),
     )
     assert [el.tag for el in root.iter(etree.Element)] == [t.name for t in doc.tags]
     (expression,) = doc.expressions
@@ -370,6 +394,7 @@ def test_line_text_and_original_position() -> None:
 
 # --- problems ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "at", "message"),
     [
@@ -414,7 +439,8 @@ def test_a_missing_bracket_in_an_attribute_is_named(text: str, missing: str) -> 
     line, column = position(text, quote, 1)  # the quote that was meant to end the value
     assert problem.message.endswith(
         f"if the attribute value was meant to end at {line}:{column}, "
-        f"the expression is missing {missing}")
+        f"the expression is missing {missing}"
+    )
 
 
 def test_doctype_is_rejected() -> None:
@@ -493,8 +519,14 @@ def test_large_document_with_many_expressions_scans() -> None:
         "<a>" + "<b>" * 80_000,
         '<a v="' + "@(x)" * 60_000 + '"/>',
     ],
-    ids=["deep-parens", "deep-interpolation", "ampersands", "at-signs", "deep-elements",
-         "many-expressions"],
+    ids=[
+        "deep-parens",
+        "deep-interpolation",
+        "ampersands",
+        "at-signs",
+        "deep-elements",
+        "many-expressions",
+    ],
 )
 def test_pathological_inputs_fail_cleanly(text: str) -> None:
     result = outcome(text)
@@ -505,20 +537,68 @@ def test_pathological_inputs_fail_cleanly(text: str) -> None:
 # --- property tests -------------------------------------------------------------------------
 
 MARKUP_PIECES = [
-    "<a>", "</a>", "<a/>", "<b v=\"", "\"", "'", "/>", ">", "<", "@(", "@{", ")", "}", "(", "{",
-    "[", "]", "$\"", "@\"", "$@\"", "\\", "//", "/*", "*/", "\n", " ", "&quot;", "&amp;", "&#64;",
-    "&#0;", "&", ";", "<!--", "-->", "<![CDATA[", "]]>", "<?", "?>", "<!DOCTYPE a>", "x", "é",
-    "\ue000", "\ue001", "0", ":", "\r", "\ufeff", '<?xml version="1.0" encoding="latin1"?>',
+    "<a>",
+    "</a>",
+    "<a/>",
+    '<b v="',
+    '"',
+    "'",
+    "/>",
+    ">",
+    "<",
+    "@(",
+    "@{",
+    ")",
+    "}",
+    "(",
+    "{",
+    "[",
+    "]",
+    '$"',
+    '@"',
+    '$@"',
+    "\\",
+    "//",
+    "/*",
+    "*/",
+    "\n",
+    " ",
+    "&quot;",
+    "&amp;",
+    "&#64;",
+    "&#0;",
+    "&",
+    ";",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "<?",
+    "?>",
+    "<!DOCTYPE a>",
+    "x",
+    "é",
+    "\ue000",
+    "\ue001",
+    "0",
+    ":",
+    "\r",
+    "\ufeff",
+    '<?xml version="1.0" encoding="latin1"?>',
 ]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(
-    st.text(max_size=200),
-    st.lists(st.sampled_from(MARKUP_PIECES), max_size=60).map("".join),
-    st.builds(lambda parts: "<a>" + "".join(parts) + "</a>",
-              st.lists(st.sampled_from(MARKUP_PIECES), max_size=40)),
-))
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(st.sampled_from(MARKUP_PIECES), max_size=60).map("".join),
+        st.builds(
+            lambda parts: "<a>" + "".join(parts) + "</a>",
+            st.lists(st.sampled_from(MARKUP_PIECES), max_size=40),
+        ),
+    )
+)
 def test_any_text_parses_or_raises_policy_error(text: str) -> None:
     result = outcome(text)  # anything but PolicyError propagates and fails the test
     if isinstance(result, PolicyError):
@@ -533,8 +613,36 @@ def test_any_text_parses_or_raises_policy_error(text: str) -> None:
 
 # A small C# grammar whose strings hold everything that could end an expression early.
 
-TRICKY = [")", "(", "}", "{", "]", "[", '"@(', "@(", "@{", "<", ">", "&", "&&", "'", "\\", "/*",
-          "*/", "//", "$", "x", " ", "é", ":", ";", "]]", ",", '"', "@"]
+TRICKY = [
+    ")",
+    "(",
+    "}",
+    "{",
+    "]",
+    "[",
+    '"@(',
+    "@(",
+    "@{",
+    "<",
+    ">",
+    "&",
+    "&&",
+    "'",
+    "\\",
+    "/*",
+    "*/",
+    "//",
+    "$",
+    "x",
+    " ",
+    "é",
+    ":",
+    ";",
+    "]]",
+    ",",
+    '"',
+    "@",
+]
 
 
 def regular_string(pieces: list[str]) -> str:
@@ -551,8 +659,20 @@ def block_comment(pieces: list[str]) -> str:
 
 pieces = st.lists(st.sampled_from(TRICKY), max_size=6)
 verbatim_pieces = st.lists(st.sampled_from([*TRICKY, "\n"]), max_size=6)
-CHARS = ["'x'", "'\\''", "'\\u0041'", "'\"'", "')'", "'}'", "'{'", "'\\\\'", "'@'", "'<'", "'&'",
-         "'('"]
+CHARS = [
+    "'x'",
+    "'\\''",
+    "'\\u0041'",
+    "'\"'",
+    "')'",
+    "'}'",
+    "'{'",
+    "'\\\\'",
+    "'@'",
+    "'<'",
+    "'&'",
+    "'('",
+]
 FORMATS = ["", ":N2", ":D3", ":HH:mm", ",-5", ",3:0.00", ":#,##0"]
 
 atoms = st.one_of(
@@ -566,12 +686,17 @@ atoms = st.one_of(
 def interpolated(holes: st.SearchStrategy[str], verbatim: bool) -> st.SearchStrategy[str]:
     literal = (verbatim_pieces if verbatim else pieces).map(
         lambda ps: "".join(
-            p.replace("{", "{{").replace("}", "}}").replace('"', '""' if verbatim else '\\"')
-            .replace("\\", "\\" if verbatim else "\\\\").replace('\\\\"', '\\"')
-            for p in ps))
+            p.replace("{", "{{")
+            .replace("}", "}}")
+            .replace('"', '""' if verbatim else '\\"')
+            .replace("\\", "\\" if verbatim else "\\\\")
+            .replace('\\\\"', '\\"')
+            for p in ps
+        )
+    )
     hole = st.builds(lambda e, f: "{" + e + f + "}", holes, st.sampled_from(FORMATS))
     parts = st.lists(st.one_of(literal, hole), max_size=4).map("".join)
-    prefix = st.sampled_from(["$@\"", "@$\""]) if verbatim else st.just('$"')
+    prefix = st.sampled_from(['$@"', '@$"']) if verbatim else st.just('$"')
     return st.builds(lambda p, body: p + body + '"', prefix, parts)
 
 
@@ -580,9 +705,11 @@ def compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds(lambda a, op, b: f"{a} {op} {b}", children, operators, children),
         children.map(lambda e: f"({e})"),
-        st.builds(lambda f, args: f"{f}({', '.join(args)})",
-                  st.sampled_from(["M", "x.Get<string>", "Regex.Match"]),
-                  st.lists(children, max_size=3)),
+        st.builds(
+            lambda f, args: f"{f}({', '.join(args)})",
+            st.sampled_from(["M", "x.Get<string>", "Regex.Match"]),
+            st.lists(children, max_size=3),
+        ),
         st.builds(lambda a, b: f"{a}[{b}]", children, children),
         st.lists(children, min_size=1, max_size=3).map(lambda es: f"new[] {{ {', '.join(es)} }}"),
         st.builds(lambda c, a, b: f"({c} ? {a} : {b})", children, children, children),
@@ -594,13 +721,13 @@ def compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 csharp = st.recursive(atoms, compound, max_leaves=12)
-line_comment = st.lists(st.sampled_from([p for p in TRICKY if p != "\n"]), max_size=5).map(
-    "".join)
+line_comment = st.lists(st.sampled_from([p for p in TRICKY if p != "\n"]), max_size=5).map("".join)
 expressions = st.one_of(
     csharp.map(lambda e: f"@({e})"),
     csharp.map(lambda e: f"@{{ return {e}; }}"),
-    st.builds(lambda e, c: f"@{{\n    // {c}\n    var v = {e};\n    return v;\n}}",
-              csharp, line_comment),
+    st.builds(
+        lambda e, c: f"@{{\n    // {c}\n    var v = {e};\n    return v;\n}}", csharp, line_comment
+    ),
     st.builds(lambda e: f"@(\n  {e}\n)", csharp),
 )
 
@@ -610,15 +737,21 @@ def escape(source: str, quote: str) -> str:
     return escaped.replace('"', "&quot;") if quote == '"' else escaped.replace("'", "&apos;")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(
-    st.tuples(expressions,
-              st.sampled_from(["dq", "sq", "text", "dq-escaped", "sq-escaped", "text-escaped",
-                               "cdata"]),
-              st.sampled_from(["", " ", "id-", "\n  "]),
-              st.sampled_from(["", " ", "-x", "\n"])),
-    min_size=1, max_size=4,
-))
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            expressions,
+            st.sampled_from(
+                ["dq", "sq", "text", "dq-escaped", "sq-escaped", "text-escaped", "cdata"]
+            ),
+            st.sampled_from(["", " ", "id-", "\n  "]),
+            st.sampled_from(["", " ", "-x", "\n"]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_generated_expressions_round_trip(
     items: list[tuple[str, str, str, str]],
 ) -> None:
@@ -650,7 +783,9 @@ def test_generated_expressions_round_trip(
     assert [e.source for e in doc.expressions] == [source for source, *_ in expected]
     for expression, (source, at, tag, restored) in zip(doc.expressions, expected, strict=True):
         assert (expression.line, expression.column) == (
-            text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
+            text.count("\n", 0, at) + 1,
+            at - text.rfind("\n", 0, at),
+        )
         el = element(root, tag)
         value = el.get("v") if el.get("v") is not None else el.text
         assert value is not None

@@ -158,9 +158,7 @@ ROUTES: tuple[tuple[str, str | None], ...] = (
 """(path, route name): each route accepts every method, so one operation sees GET, POST, HEAD..."""
 
 
-def add_routes(
-    app: web.Application, routes: Iterable[tuple[str, str | None]] = ROUTES
-) -> Backends:
+def add_routes(app: web.Application, routes: Iterable[tuple[str, str | None]] = ROUTES) -> Backends:
     backends = Backends()
     for path, name in routes:
         backend = Backend(name or path)
@@ -375,8 +373,11 @@ SUBSCRIPTION_DATA: dict[str, Any] = {
             "groups": ["developers", "partners"],
         },
         # Carol is in the same groups as Alice (listed in another order), Bob is not.
-        "carol": {"email": "carol@example.com", "first_name": "Carol",
-                  "groups": ["partners", "developers"]},
+        "carol": {
+            "email": "carol@example.com",
+            "first_name": "Carol",
+            "groups": ["partners", "developers"],
+        },
         "bob": {"email": "bob@example.com", "first_name": "Bob", "groups": ["developers"]},
     },
     "groups": {"partners": {"name": "Partners"}},
@@ -388,8 +389,7 @@ SUBSCRIPTION_DATA: dict[str, Any] = {
     "subscriptions": [
         {"id": "alice-gold-1", "key": "k-alice-gold-1", "user": "alice", "scope": "product:gold"},
         {"id": "alice-gold-2", "key": "k-alice-gold-2", "user": "alice", "scope": "product:gold"},
-        {"id": "alice-silver", "key": "k-alice-silver", "user": "alice",
-         "scope": "product:silver"},
+        {"id": "alice-silver", "key": "k-alice-silver", "user": "alice", "scope": "product:silver"},
         {"id": "alice-api", "key": "k-alice-api", "user": "alice", "scope": "api:shop"},
         {"id": "alice-all", "key": "k-alice-all", "user": "alice", "scope": "all"},
         {"id": "bob-gold", "key": "k-bob-gold", "user": "bob", "scope": "product:gold"},

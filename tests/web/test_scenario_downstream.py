@@ -23,8 +23,9 @@ DIRECTIVES = {"public", "private", "must-revalidate", "no-cache", "max-age"}
 
 
 def downstream(attributes: str, *, duration: int = 60, after_store: str = "") -> dict[str, str]:
-    lookup = (f'<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" '
-              f"{attributes} />")
+    lookup = (
+        f'<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" {attributes} />'
+    )
     store = f'<cache-store duration="{duration}" />'
     return {"policy.xml": policies_xml(inbound=lookup, outbound=store + after_store)}
 
@@ -42,14 +43,25 @@ def max_age(answer: Answer) -> int:
         ('downstream-caching-type="none"', {"no-cache"}),
         ('downstream-caching-type="private"', {"private", "max-age", "must-revalidate"}),
         ('downstream-caching-type="private" must-revalidate="false"', {"private", "max-age"}),
-        ('downstream-caching-type="public" must-revalidate="true"',
-         {"public", "max-age", "must-revalidate"}),
+        (
+            'downstream-caching-type="public" must-revalidate="true"',
+            {"public", "max-age", "must-revalidate"},
+        ),
         ('downstream-caching-type="public" must-revalidate="false"', {"public", "max-age"}),
-        ('downstream-caching-type="@("pub" + "lic")" must-revalidate="@(false)"',
-         {"public", "max-age"}),
+        (
+            'downstream-caching-type="@("pub" + "lic")" must-revalidate="@(false)"',
+            {"public", "max-age"},
+        ),
     ],
-    ids=["default", "none", "private", "private-no-revalidate", "public",
-         "public-no-revalidate", "expressions"],
+    ids=[
+        "default",
+        "none",
+        "private",
+        "private-no-revalidate",
+        "public",
+        "public-no-revalidate",
+        "expressions",
+    ],
 )
 async def test_downstream_cache_control_on_the_stored_miss_and_on_the_hit(
     serve: Serve, attributes: str, expected: set[str]
@@ -89,8 +101,9 @@ async def test_downstream_header_replaces_the_backends_cache_control(serve: Serv
 async def test_outbound_after_cache_store_can_override_the_downstream_header(
     serve: Serve,
 ) -> None:
-    policies = downstream('downstream-caching-type="public"',
-                          after_store=set_header("Cache-Control", "no-store"))
+    policies = downstream(
+        'downstream-caching-type="public"', after_store=set_header("Cache-Control", "no-store")
+    )
     app = await serve(policies)
     for answer in (await app.get(), await app.get()):
         assert answer.headers.getall("Cache-Control") == ["no-store"]

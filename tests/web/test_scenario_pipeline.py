@@ -42,14 +42,17 @@ def assert_no_traceback(answer: Answer) -> None:
 
 
 async def test_inbound_runs_before_the_backend_and_outbound_after_it(serve: Serve) -> None:
-    policies = {"policy.xml": policies_xml(
-        inbound='<set-variable name="from-inbound" value="inbound" />'
-        + set_header("X-From-Inbound", '@((string)context.Variables["from-inbound"])'),
-        outbound=set_header(
-            "X-Order",
-            '@((string)context.Variables["from-inbound"] + ","'
-            ' + context.Response.Headers.GetValueOrDefault("X-Backend", "none"))'),
-    )}
+    policies = {
+        "policy.xml": policies_xml(
+            inbound='<set-variable name="from-inbound" value="inbound" />'
+            + set_header("X-From-Inbound", '@((string)context.Variables["from-inbound"])'),
+            outbound=set_header(
+                "X-Order",
+                '@((string)context.Variables["from-inbound"] + ","'
+                ' + context.Response.Headers.GetValueOrDefault("X-Backend", "none"))',
+            ),
+        )
+    }
     app = await serve(policies)
     app.backends["shop:list"].respond(headers={"X-Backend": "backend"})
     answer = await app.get()
@@ -62,9 +65,11 @@ async def test_inbound_runs_before_the_backend_and_outbound_after_it(serve: Serv
 SCOPED = {
     "policy.xml": policies_xml(inbound=append("g"), outbound=append("G")),
     "products/gold/policy.xml": policies_xml(
-        inbound="<base />" + append("p"), backend="<base />", outbound="<base />" + append("P")),
+        inbound="<base />" + append("p"), backend="<base />", outbound="<base />" + append("P")
+    ),
     "apis/shop/policy.xml": policies_xml(
-        inbound="<base />" + append("a"), backend="<base />", outbound="<base />" + append("A")),
+        inbound="<base />" + append("a"), backend="<base />", outbound="<base />" + append("A")
+    ),
     "apis/shop/operations/list/policy.xml": policies_xml(
         inbound=append("o1") + "<base />" + append("o2"),
         backend="<base />",
@@ -90,7 +95,8 @@ async def test_omitting_base_drops_every_broader_scope(serve: Serve) -> None:
     policies = {
         **SCOPED,
         "apis/shop/operations/list/policy.xml": policies_xml(
-            inbound=append("o"), backend="<base />", outbound=WRITE_TRAIL),
+            inbound=append("o"), backend="<base />", outbound=WRITE_TRAIL
+        ),
     }
     app = await serve(policies, subscriptions=subscriptions())
     answer = await app.get(headers=key("k-alice-gold-1"))
@@ -101,8 +107,7 @@ async def test_omitting_base_drops_every_broader_scope(serve: Serve) -> None:
 async def test_a_missing_section_inherits_the_broader_scope(serve: Serve) -> None:
     policies = {
         "policy.xml": policies_xml(outbound=set_header("X-Global", "applied")),
-        "apis/shop/operations/list/policy.xml":
-            "<policies>\n  <inbound><base /></inbound>\n</policies>\n",
+        "apis/shop/operations/list/policy.xml": "<policies>\n  <inbound><base /></inbound>\n</policies>\n",
     }
     app = await serve(policies)
     answer = await app.get()
@@ -114,7 +119,8 @@ async def test_an_empty_section_inherits_nothing(serve: Serve) -> None:
     policies = {
         "policy.xml": policies_xml(outbound=set_header("X-Global", "applied")),
         "apis/shop/operations/list/policy.xml": policies_xml(
-            inbound="<base />", backend="<base />", outbound=""),
+            inbound="<base />", backend="<base />", outbound=""
+        ),
     }
     app = await serve(policies)
     answer = await app.get()
@@ -128,8 +134,10 @@ async def test_route_without_an_operation_name_gets_only_the_global_scope(serve:
     policies = {
         "policy.xml": policies_xml(outbound=set_header("X-Global", "applied")),
         "apis/shop/operations/list/policy.xml": policies_xml(
-            inbound="<base />", backend="<base />",
-            outbound="<base />" + set_header("X-Operation", "applied")),
+            inbound="<base />",
+            backend="<base />",
+            outbound="<base />" + set_header("X-Operation", "applied"),
+        ),
     }
     app = await serve(policies)
     answer = await app.get("/health")
@@ -161,8 +169,9 @@ async def test_return_response_answers_without_backend_or_outbound(serve: Serve)
         + "<set-body>short and stout</set-body>"
         "</return-response>"
     )
-    policies = {"policy.xml": policies_xml(
-        inbound=inbound, outbound=set_header("X-Outbound", "ran"))}
+    policies = {
+        "policy.xml": policies_xml(inbound=inbound, outbound=set_header("X-Outbound", "ran"))
+    }
     app = await serve(policies)
     answer = await app.get()
     assert (answer.status, answer.body) == (418, b"short and stout")
@@ -184,8 +193,9 @@ async def test_return_response_after_cache_lookup_is_never_stored(serve: Serve) 
         ' == "stop")"><return-response><set-body>stopped</set-body></return-response>'
         "</when></choose>"
     )
-    app = await serve({"policy.xml": policies_xml(
-        inbound=inbound, outbound='<cache-store duration="60" />')})
+    app = await serve(
+        {"policy.xml": policies_xml(inbound=inbound, outbound='<cache-store duration="60" />')}
+    )
     assert (await app.get(headers={"X-Probe": "stop"})).body == b"stopped"
     assert (await app.get()).body == b"shop:list #1"
     assert app.calls() == 1
@@ -196,9 +206,11 @@ async def test_return_response_after_cache_lookup_is_never_stored(serve: Serve) 
 CHOOSE = (
     "<choose>"
     '<when condition="@(context.Request.Headers.ContainsKey("X-A"))">'
-    + set_header("X-Branch", "a") + "</when>"
+    + set_header("X-Branch", "a")
+    + "</when>"
     '<when condition="@(context.Request.Headers.ContainsKey("X-B"))">'
-    + set_header("X-Branch", "b") + "</when>"
+    + set_header("X-Branch", "b")
+    + "</when>"
     "{otherwise}"
     "</choose>"
 )
@@ -214,8 +226,9 @@ async def test_choose_runs_only_the_first_when_that_is_true(serve: Serve) -> Non
 
 async def test_choose_falls_back_to_otherwise(serve: Serve) -> None:
     otherwise = "<otherwise>" + set_header("X-Branch", "otherwise") + "</otherwise>"
-    app = await serve({"policy.xml": policies_xml(
-        outbound=CHOOSE.replace("{otherwise}", otherwise))})
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=CHOOSE.replace("{otherwise}", otherwise))}
+    )
     assert (await app.get()).headers["X-Branch"] == "otherwise"
     assert (await app.get(headers={"X-A": "1"})).headers["X-Branch"] == "a"
 
@@ -231,12 +244,14 @@ async def test_choose_without_a_true_when_or_otherwise_does_nothing(serve: Serve
 async def test_set_variable_keeps_an_expressions_type_and_a_literal_is_a_string(
     serve: Serve,
 ) -> None:
-    policies = {"policy.xml": policies_xml(
-        inbound='<set-variable name="n" value="@(40 + 2)" />'
-        '<set-variable name="s" value="007" />',
-        outbound=set_header("X-N", '@(((int)context.Variables["n"] + 1).ToString())')
-        + set_header("X-S", '@((string)context.Variables["s"] + "!")'),
-    )}
+    policies = {
+        "policy.xml": policies_xml(
+            inbound='<set-variable name="n" value="@(40 + 2)" />'
+            '<set-variable name="s" value="007" />',
+            outbound=set_header("X-N", '@(((int)context.Variables["n"] + 1).ToString())')
+            + set_header("X-S", '@((string)context.Variables["s"] + "!")'),
+        )
+    }
     app = await serve(policies)
     answer = await app.get()
     assert answer.headers["X-N"] == "43"
@@ -270,8 +285,9 @@ async def test_set_header_skip_keeps_an_existing_header_and_sets_an_absent_one(
     serve: Serve,
 ) -> None:
     answer = await _backend_header_then(
-        serve, set_header("X-H", "policy", action="skip") + set_header("X-New", "policy",
-                                                                        action="skip"))
+        serve,
+        set_header("X-H", "policy", action="skip") + set_header("X-New", "policy", action="skip"),
+    )
     assert answer.headers.getall("X-H") == ["backend"]
     assert answer.headers.getall("X-New") == ["policy"]
 
@@ -300,8 +316,9 @@ async def test_set_header_with_several_values_joins_them_with_commas(serve: Serv
 async def test_listed_headers_get_one_line_per_value(
     serve: Serve, name: str, first: str, second: str
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        outbound=set_header(name, second, action="append"))})
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=set_header(name, second, action="append"))}
+    )
     app.backends["shop:list"].respond(headers={name: first})
     answer = await app.get()
     assert answer.headers.getall(name) == [first, second]
@@ -332,8 +349,9 @@ async def test_set_header_in_inbound_changes_what_the_backend_sees(serve: Serve)
 
 
 async def test_set_status_in_outbound_changes_the_status(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        outbound='<set-status code="202" reason="Accepted" />')})
+    app = await serve(
+        {"policy.xml": policies_xml(outbound='<set-status code="202" reason="Accepted" />')}
+    )
     answer = await app.get()
     assert (answer.status, answer.body) == (202, b"shop:list #1")
 
@@ -344,18 +362,28 @@ async def test_set_body_replaces_the_body(serve: Serve) -> None:
 
 
 async def test_set_body_from_an_expression_over_the_backends_body(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        outbound="<set-body>@(context.Response.Body.As<string>().ToUpper())</set-body>")})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                outbound="<set-body>@(context.Response.Body.As<string>().ToUpper())</set-body>"
+            )
+        }
+    )
     assert (await app.get()).body == b"SHOP:LIST #1"
 
 
 async def test_include_fragment_runs_the_fragments_statements_in_place(serve: Serve) -> None:
     policies = {
-        "fragments/stamp.xml":
-            "<fragment>" + set_header("X-Fragment", PROBE) + append("f") + "</fragment>",
+        "fragments/stamp.xml": "<fragment>"
+        + set_header("X-Fragment", PROBE)
+        + append("f")
+        + "</fragment>",
         "policy.xml": policies_xml(
-            outbound=append("before") + '<include-fragment fragment-id="stamp" />'
-            + append("after") + WRITE_TRAIL),
+            outbound=append("before")
+            + '<include-fragment fragment-id="stamp" />'
+            + append("after")
+            + WRITE_TRAIL
+        ),
     }
     app = await serve(policies)
     answer = await app.get(headers={"X-Probe": "included"})
@@ -412,7 +440,8 @@ async def test_expression_failure_runs_on_error_with_last_error_fields(serve: Se
         "policy.xml": policies_xml(),
         "apis/shop/operations/list/policy.xml": policies_xml(
             inbound='<base /><choose><when condition="@(true)">'
-            + SPLIT_AUTHORIZATION + "</when></choose>",
+            + SPLIT_AUTHORIZATION
+            + "</when></choose>",
             backend="<base />",
             outbound="<base />",
             on_error=ECHO_LAST_ERROR,
@@ -434,12 +463,16 @@ async def test_expression_failure_runs_on_error_with_last_error_fields(serve: Se
 
 
 async def test_error_skips_the_rest_of_the_pipeline(serve: Serve) -> None:
-    policies = {"policy.xml": policies_xml(
-        inbound=SPLIT_AUTHORIZATION + '<set-variable name="after" value="ran" />',
-        outbound=set_header("X-Outbound", "ran"),
-        on_error='<set-status code="503" reason="Handled" />' + set_header(
-            "X-After", '@(context.Variables.ContainsKey("after") ? "ran" : "skipped")'),
-    )}
+    policies = {
+        "policy.xml": policies_xml(
+            inbound=SPLIT_AUTHORIZATION + '<set-variable name="after" value="ran" />',
+            outbound=set_header("X-Outbound", "ran"),
+            on_error='<set-status code="503" reason="Handled" />'
+            + set_header(
+                "X-After", '@(context.Variables.ContainsKey("after") ? "ran" : "skipped")'
+            ),
+        )
+    }
     app = await serve(policies)
     answer = await app.get()
     assert answer.status == 503
@@ -451,8 +484,10 @@ async def test_error_skips_the_rest_of_the_pipeline(serve: Serve) -> None:
 async def test_error_in_global_outbound_reports_global_scope_and_outbound_section(
     serve: Serve,
 ) -> None:
-    failing = ('<set-header id="boom" name="X-Boom" exists-action="override">'
-               '<value>@(context.Variables["missing"].ToString())</value></set-header>')
+    failing = (
+        '<set-header id="boom" name="X-Boom" exists-action="override">'
+        '<value>@(context.Variables["missing"].ToString())</value></set-header>'
+    )
     app = await serve({"policy.xml": policies_xml(outbound=failing, on_error=ECHO_LAST_ERROR)})
     answer = await app.get()
     assert answer.status == 503
@@ -466,10 +501,17 @@ async def test_error_in_global_outbound_reports_global_scope_and_outbound_sectio
 
 
 async def test_error_in_a_cache_lookup_attribute_expression_runs_on_error(serve: Serve) -> None:
-    lookup = ('<cache-lookup id="lookup" vary-by-developer="@((bool)context.Variables["nope"])" '
-              'vary-by-developer-groups="false" />')
-    app = await serve({"policy.xml": policies_xml(
-        inbound=lookup, outbound='<cache-store duration="60" />', on_error=ECHO_LAST_ERROR)})
+    lookup = (
+        '<cache-lookup id="lookup" vary-by-developer="@((bool)context.Variables["nope"])" '
+        'vary-by-developer-groups="false" />'
+    )
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=lookup, outbound='<cache-store duration="60" />', on_error=ECHO_LAST_ERROR
+            )
+        }
+    )
     answer = await app.get()
     assert answer.status == 503
     assert answer.headers["X-Source"] == "cache-lookup"

@@ -26,8 +26,10 @@ KEY = '@(context.Request.Headers.GetValueOrDefault("X-Caller", "anonymous"))'
 
 
 def limit(calls: int | str = 3, period: int | str = 60, extra: str = "", key: str = KEY) -> str:
-    return (f'<rate-limit-by-key calls="{calls}" renewal-period="{period}" counter-key="{key}" '
-            f"{extra}/>")
+    return (
+        f'<rate-limit-by-key calls="{calls}" renewal-period="{period}" counter-key="{key}" '
+        f"{extra}/>"
+    )
 
 
 def caller(name: str) -> dict[str, str]:
@@ -89,14 +91,19 @@ async def test_each_counter_key_value_has_its_own_counter(serve: Serve) -> None:
 
 
 async def test_one_counter_per_key_value_across_scopes_and_operations(serve: Serve) -> None:
-    app = await serve({
-        "apis/shop/operations/list/policy.xml": policies_xml(
-            inbound="<base />" + limit(calls=3, key="shared"), backend="<base />"),
-        "apis/shop/operations/get/policy.xml": policies_xml(
-            inbound="<base />" + limit(calls=3, key="shared"), backend="<base />"),
-        "apis/billing/policy.xml": policies_xml(
-            inbound="<base />" + limit(calls=3, key="billing"), backend="<base />"),
-    })
+    app = await serve(
+        {
+            "apis/shop/operations/list/policy.xml": policies_xml(
+                inbound="<base />" + limit(calls=3, key="shared"), backend="<base />"
+            ),
+            "apis/shop/operations/get/policy.xml": policies_xml(
+                inbound="<base />" + limit(calls=3, key="shared"), backend="<base />"
+            ),
+            "apis/billing/policy.xml": policies_xml(
+                inbound="<base />" + limit(calls=3, key="billing"), backend="<base />"
+            ),
+        }
+    )
     assert (await app.get("/shop/items")).status == 200
     assert (await app.get("/shop/items/1")).status == 200
     assert (await app.get("/shop/items/2")).status == 200
@@ -107,22 +114,36 @@ async def test_one_counter_per_key_value_across_scopes_and_operations(serve: Ser
 async def test_remaining_and_total_calls_headers_and_variables(
     serve: Serve, clock: FakeClock
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=3, extra='remaining-calls-header-name="X-Remaining" '
-                                    'total-calls-header-name="X-Total" '
-                                    'remaining-calls-variable-name="left" '
-                                    'retry-after-variable-name="retry" '),
-        outbound=set_header("X-Left", '@(context.Variables["left"] is int ? '
-                                      '"int " + context.Variables["left"] : "other")'),
-        on_error=set_header("X-Left", '@(context.Variables["left"].ToString())')
-        + set_header("X-Retry", '@(context.Variables["retry"] is int ? '
-                                '"int " + context.Variables["retry"] : "other")'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls=3,
+                    extra='remaining-calls-header-name="X-Remaining" '
+                    'total-calls-header-name="X-Total" '
+                    'remaining-calls-variable-name="left" '
+                    'retry-after-variable-name="retry" ',
+                ),
+                outbound=set_header(
+                    "X-Left",
+                    '@(context.Variables["left"] is int ? '
+                    '"int " + context.Variables["left"] : "other")',
+                ),
+                on_error=set_header("X-Left", '@(context.Variables["left"].ToString())')
+                + set_header(
+                    "X-Retry",
+                    '@(context.Variables["retry"] is int ? '
+                    '"int " + context.Variables["retry"] : "other")',
+                ),
+            )
+        }
+    )
     seen = []
     for _ in range(3):
         answer = await app.get()
-        seen.append((answer.headers["X-Remaining"], answer.headers["X-Total"],
-                     answer.headers["X-Left"]))
+        seen.append(
+            (answer.headers["X-Remaining"], answer.headers["X-Total"], answer.headers["X-Left"])
+        )
     assert seen == [("2", "3", "int 2"), ("1", "3", "int 1"), ("0", "3", "int 0")]
     clock.advance(12)
     refused = await app.get()
@@ -132,8 +153,13 @@ async def test_remaining_and_total_calls_headers_and_variables(
 
 
 async def test_a_custom_retry_after_header_name(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=0, period=30, extra='retry-after-header-name="X-Retry-In" '))})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(calls=0, period=30, extra='retry-after-header-name="X-Retry-In" ')
+            )
+        }
+    )
     answer = await app.get()
     assert answer.status == 429
     assert answer.headers["X-Retry-In"] == "30"
@@ -141,31 +167,45 @@ async def test_a_custom_retry_after_header_name(serve: Serve) -> None:
 
 
 async def test_on_error_sees_the_429_and_can_change_it(serve: Serve) -> None:
-    seen = ('@(context.LastError.Source + "|" + context.Response.StatusCode + "|"'
-            ' + context.Response.Headers.GetValueOrDefault("Retry-After", "") + "|"'
-            ' + context.LastError.Message)')
+    seen = (
+        '@(context.LastError.Source + "|" + context.Response.StatusCode + "|"'
+        ' + context.Response.Headers.GetValueOrDefault("Retry-After", "") + "|"'
+        " + context.LastError.Message)"
+    )
     limited = '@(context.LastError.Reason == "RateLimitExceeded")'
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=0, period=30, extra='retry-after-variable-name="retry" '),
-        on_error=(
-            f'<set-variable name="seen" value="{seen}" />'
-            f'<choose><when condition="{limited}"><return-response>'
-            '<set-status code="503" reason="Slow Down" />'
-            + set_header("X-Seen", '@((string)context.Variables["seen"])')
-            + set_header("Retry-After", '@(context.Variables["retry"].ToString())')
-            + "<set-body>please wait</set-body></return-response></when></choose>"
-        ),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(calls=0, period=30, extra='retry-after-variable-name="retry" '),
+                on_error=(
+                    f'<set-variable name="seen" value="{seen}" />'
+                    f'<choose><when condition="{limited}"><return-response>'
+                    '<set-status code="503" reason="Slow Down" />'
+                    + set_header("X-Seen", '@((string)context.Variables["seen"])')
+                    + set_header("Retry-After", '@(context.Variables["retry"].ToString())')
+                    + "<set-body>please wait</set-body></return-response></when></choose>"
+                ),
+            )
+        }
+    )
     answer = await app.get()
     assert (answer.status, answer.body) == (503, b"please wait")
     assert answer.headers["X-Seen"] == (
-        "rate-limit-by-key|429|30|Rate limit is exceeded. Try again in 30 seconds.")
+        "rate-limit-by-key|429|30|Rate limit is exceeded. Try again in 30 seconds."
+    )
     assert answer.headers["Retry-After"] == "30"
 
 
 async def test_increment_count_weighs_calls(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=5, extra='increment-count="2" remaining-calls-header-name="X-R" '))})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls=5, extra='increment-count="2" remaining-calls-header-name="X-R" '
+                )
+            )
+        }
+    )
     assert (await app.get()).headers["X-R"] == "3"
     assert (await app.get()).headers["X-R"] == "1"
     assert (await app.get()).status == 429  # 4 + 2 > 5
@@ -174,10 +214,16 @@ async def test_increment_count_weighs_calls(serve: Serve) -> None:
 async def test_a_constant_false_condition_never_counts_but_the_limit_still_applies(
     serve: Serve,
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=1, extra='increment-condition="false" ')
-        + '<choose><when condition="@(context.Request.Method == &quot;POST&quot;)">'
-        + limit(calls=1) + "</when></choose>")})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(calls=1, extra='increment-condition="false" ')
+                + '<choose><when condition="@(context.Request.Method == &quot;POST&quot;)">'
+                + limit(calls=1)
+                + "</when></choose>"
+            )
+        }
+    )
     for _ in range(3):
         assert (await app.get()).status == 200
     assert (await app.request("POST")).status == 200  # counted (the second policy)
@@ -188,12 +234,19 @@ async def test_a_response_condition_is_evaluated_after_outbound(serve: Serve) ->
     # APIM: an expression condition "postpones evaluation and counter increment to the end of
     # the outbound pipeline". Only calls the backend answered with 2xx count here; outbound
     # turns 201 into 202, and the condition sees the final 202.
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=2, extra='increment-condition="@(context.Response.StatusCode == 202)" '
-                                     'remaining-calls-header-name="X-R" '),
-        outbound='<choose><when condition="@(context.Response.StatusCode == 201)">'
-                 '<set-status code="202" /></when></choose>',
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls=2,
+                    extra='increment-condition="@(context.Response.StatusCode == 202)" '
+                    'remaining-calls-header-name="X-R" ',
+                ),
+                outbound='<choose><when condition="@(context.Response.StatusCode == 201)">'
+                '<set-status code="202" /></when></choose>',
+            )
+        }
+    )
     backend = app.backends["shop:list"]
     backend.respond(status=500)
     for _ in range(4):
@@ -208,9 +261,17 @@ async def test_a_response_condition_is_evaluated_after_outbound(serve: Serve) ->
 async def test_an_expression_increment_count_is_evaluated_after_the_response(
     serve: Serve,
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(inbound=limit(
-        calls=10, extra='increment-count="@(int.Parse(context.Response.Headers'
-                        '.GetValueOrDefault(&quot;X-Cost&quot;, &quot;1&quot;)))" '))})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls=10,
+                    extra='increment-count="@(int.Parse(context.Response.Headers'
+                    '.GetValueOrDefault(&quot;X-Cost&quot;, &quot;1&quot;)))" ',
+                )
+            )
+        }
+    )
     app.backends["shop:list"].respond(headers={"X-Cost": "6"})
     assert (await app.get()).status == 200  # 0 used: admitted, then 6 counted
     assert (await app.get()).status == 200  # 6 used < 10: admitted, then 12
@@ -220,8 +281,16 @@ async def test_an_expression_increment_count_is_evaluated_after_the_response(
 async def test_a_deferred_condition_that_fails_is_logged_and_not_counted(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(inbound=limit(
-        calls=1, extra='increment-condition="@((bool)context.Variables[&quot;nope&quot;])" '))})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls=1,
+                    extra='increment-condition="@((bool)context.Variables[&quot;nope&quot;])" ',
+                )
+            )
+        }
+    )
     with caplog.at_level(logging.WARNING):
         for _ in range(3):
             assert (await app.get()).status == 200
@@ -229,11 +298,15 @@ async def test_a_deferred_condition_that_fails_is_logged_and_not_counted(
 
 
 async def test_a_limit_after_cache_lookup_does_not_count_hits(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
-        + limit(calls=1),
-        outbound='<cache-store duration="60" />',
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+                + limit(calls=1),
+                outbound='<cache-store duration="60" />',
+            )
+        }
+    )
     assert (await app.get()).status == 200
     for _ in range(3):
         assert (await app.get()).status == 200  # hits skip the rest of inbound
@@ -241,10 +314,16 @@ async def test_a_limit_after_cache_lookup_does_not_count_hits(serve: Serve) -> N
 
 
 async def test_calls_and_period_can_be_expressions(serve: Serve, clock: FakeClock) -> None:
-    app = await serve({"policy.xml": policies_xml(inbound=limit(
-        calls='@(context.Request.Headers.ContainsKey("X-Gold") ? 3 : 1)',
-        period='@(10 + 10)',
-    ))})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(
+                    calls='@(context.Request.Headers.ContainsKey("X-Gold") ? 3 : 1)',
+                    period="@(10 + 10)",
+                )
+            )
+        }
+    )
     assert (await app.get(headers={"X-Gold": "1"})).status == 200
     assert (await app.get(headers={"X-Gold": "1"})).status == 200
     assert (await app.get()).status == 429
@@ -262,11 +341,16 @@ async def test_calls_and_period_can_be_expressions(serve: Serve, clock: FakeCloc
     ],
 )
 async def test_bad_values_go_to_on_error(serve: Serve, attributes: str, message: str) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=f"<rate-limit-by-key {attributes} />",
-        on_error=set_header("X-Error", '@(context.LastError.Reason + "|" + '
-                                       'context.LastError.Message)'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=f"<rate-limit-by-key {attributes} />",
+                on_error=set_header(
+                    "X-Error", '@(context.LastError.Reason + "|" + context.LastError.Message)'
+                ),
+            )
+        }
+    )
     answer = await app.get()
     assert answer.status == 500
     reason, _, text = answer.headers["X-Error"].partition("|")
@@ -304,12 +388,20 @@ class DownCounters(aiohttp_apim.MemoryCache):
 async def test_a_counter_store_that_is_down_lets_requests_through(
     serve: Serve, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=1, extra='remaining-calls-variable-name="left" ')
-        + limit(calls=1, key="deferred", extra='increment-condition="@(context.Response'
-                                               '.StatusCode == 200)" '),
-        outbound=set_header("X-Left", '@(context.Variables["left"].ToString())'),
-    )}, external_cache=DownCounters(clock=clock))
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(calls=1, extra='remaining-calls-variable-name="left" ')
+                + limit(
+                    calls=1,
+                    key="deferred",
+                    extra='increment-condition="@(context.Response.StatusCode == 200)" ',
+                ),
+                outbound=set_header("X-Left", '@(context.Variables["left"].ToString())'),
+            )
+        },
+        external_cache=DownCounters(clock=clock),
+    )
     with caplog.at_level(logging.WARNING):
         for n in range(1, 4):
             answer = await app.get()
@@ -323,9 +415,13 @@ async def test_a_counter_store_that_is_down_lets_requests_through(
 
 
 async def test_an_invalid_header_name_fails_the_policy(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=limit(calls=1, extra='remaining-calls-header-name="Bad Name" '),
-        on_error=set_header("X-Reason", "@(context.LastError.Reason)"),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=limit(calls=1, extra='remaining-calls-header-name="Bad Name" '),
+                on_error=set_header("X-Reason", "@(context.LastError.Reason)"),
+            )
+        }
+    )
     answer = await app.get()
     assert (answer.status, answer.headers["X-Reason"]) == (500, "InvalidHeader")

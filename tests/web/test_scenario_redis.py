@@ -28,21 +28,23 @@ from tests.web.test_scenario_send_request import CALL_OUT_AND_CACHE, Service
 
 RELAXED = 2.0
 
-SHARED_POLICY = {"policy.xml": policies_xml(
-    inbound=(
-        '<rate-limit-by-key calls="4" renewal-period="60" '
-        'counter-key="@(context.Request.Headers.GetValueOrDefault("X-Caller", "anyone"))" />'
-        '<choose><when condition="@(context.Request.Headers.ContainsKey("X-Store"))">'
-        '<cache-store-value key="shared" '
-        'value="@(context.Request.Headers.GetValueOrDefault("X-Store", ""))" duration="60" />'
-        "</when></choose>"
-        '<cache-lookup-value key="shared" variable-name="v" default-value="miss" />'
-        # Last: a hit skips the rest of inbound, and outbound still reads the variable.
-        '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
-    ),
-    outbound='<cache-store duration="60" />'
-    + set_header("X-V", '@((string)context.Variables["v"])'),
-)}
+SHARED_POLICY = {
+    "policy.xml": policies_xml(
+        inbound=(
+            '<rate-limit-by-key calls="4" renewal-period="60" '
+            'counter-key="@(context.Request.Headers.GetValueOrDefault("X-Caller", "anyone"))" />'
+            '<choose><when condition="@(context.Request.Headers.ContainsKey("X-Store"))">'
+            '<cache-store-value key="shared" '
+            'value="@(context.Request.Headers.GetValueOrDefault("X-Store", ""))" duration="60" />'
+            "</when></choose>"
+            '<cache-lookup-value key="shared" variable-name="v" default-value="miss" />'
+            # Last: a hit skips the rest of inbound, and outbound still reads the variable.
+            '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+        ),
+        outbound='<cache-store duration="60" />'
+        + set_header("X-V", '@((string)context.Variables["v"])'),
+    )
+}
 
 
 class Instance:
@@ -78,9 +80,11 @@ async def instances(
         made = []
         for _ in range(2):
             cache = aiohttp_apim.RedisCache.from_url(
-                url, prefix=redis_prefix, operation_timeout=RELAXED)
+                url, prefix=redis_prefix, operation_timeout=RELAXED
+            )
             app, gateway, backends = build_app(
-                SHARED_POLICY, clock=clock, external_cache=cache, cache_timeout=RELAXED)
+                SHARED_POLICY, clock=clock, external_cache=cache, cache_timeout=RELAXED
+            )
             assert isinstance(gateway, aiohttp_apim.Gateway)
             made.append(Instance(await aiohttp_client(app), gateway, backends))
         return made
@@ -132,10 +136,15 @@ async def test_a_call_out_cached_in_redis_serves_every_instance(
     clients = []
     for _ in range(2):
         cache = aiohttp_apim.RedisCache.from_url(
-            redis_server.url, prefix=redis_prefix, operation_timeout=RELAXED)
+            redis_server.url, prefix=redis_prefix, operation_timeout=RELAXED
+        )
         app, gateway, _ = build_app(
-            {"policy.xml": CALL_OUT_AND_CACHE}, clock=clock, external_cache=cache,
-            named_values={"svc": service.base}, cache_timeout=RELAXED)
+            {"policy.xml": CALL_OUT_AND_CACHE},
+            clock=clock,
+            external_cache=cache,
+            named_values={"svc": service.base},
+            cache_timeout=RELAXED,
+        )
         clients.append((await aiohttp_client(app), gateway))
     for n in range(4):
         client, gateway = clients[n % 2]
@@ -151,17 +160,19 @@ def state(breaker: CircuitBreaker) -> BreakerState:
 
 # --- an outage ------------------------------------------------------------------------------------
 
-OUTAGE_POLICY = {"policy.xml": policies_xml(
-    inbound=(
-        '<rate-limit-by-key calls="1000" renewal-period="60" counter-key="all" />'
-        '<cache-lookup-value key="@(context.Request.Url.Path)" variable-name="v" '
-        'default-value="none" />'
-        '<cache-store-value key="@(context.Request.Url.Path)" value="seen" duration="60" />'
-        '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
-    ),
-    outbound='<cache-store duration="60" />'
-    + set_header("X-V", '@((string)context.Variables["v"])'),
-)}
+OUTAGE_POLICY = {
+    "policy.xml": policies_xml(
+        inbound=(
+            '<rate-limit-by-key calls="1000" renewal-period="60" counter-key="all" />'
+            '<cache-lookup-value key="@(context.Request.Url.Path)" variable-name="v" '
+            'default-value="none" />'
+            '<cache-store-value key="@(context.Request.Url.Path)" value="seen" duration="60" />'
+            '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+        ),
+        outbound='<cache-store duration="60" />'
+        + set_header("X-V", '@((string)context.Variables["v"])'),
+    )
+}
 
 
 async def test_a_redis_outage_in_the_middle_of_traffic(
@@ -173,9 +184,11 @@ async def test_a_redis_outage_in_the_middle_of_traffic(
     breaker_clock = ManualClock()
     breaker = CircuitBreaker(clock=breaker_clock, cooldown=1.0, max_cooldown=1.0)
     cache = aiohttp_apim.RedisCache.from_url(
-        server.url, prefix="outage:", operation_timeout=RELAXED, breaker=breaker)
+        server.url, prefix="outage:", operation_timeout=RELAXED, breaker=breaker
+    )
     app, gateway, backends = build_app(
-        OUTAGE_POLICY, clock=clock, external_cache=cache, cache_timeout=RELAXED)
+        OUTAGE_POLICY, clock=clock, external_cache=cache, cache_timeout=RELAXED
+    )
     assert isinstance(gateway, aiohttp_apim.Gateway)
     client = await aiohttp_client(app)
     backend = backends["shop:get"]

@@ -67,24 +67,30 @@ class Service:
         if path == "/token":
             self.tokens += 1
             return web.json_response(
-                {"access_token": f"token-{self.tokens}", "expires_in": 120, "token_type": "x"})
+                {"access_token": f"token-{self.tokens}", "expires_in": 120, "token_type": "x"}
+            )
         if path == "/authorize":
             allowed = request.headers.get("Authorization") == "Bearer good"
             return web.json_response({"allowed": allowed}, status=200 if allowed else 403)
         if path == "/echo":
-            return web.json_response({
-                "method": request.method,
-                "query": request.query_string,
-                "headers": {k.lower(): v for k, v in request.headers.items()},
-                "body": body.decode("utf-8", "replace"),
-            }, headers={"Set-Cookie": "session=abc; Path=/", "X-Service": "echo"})
+            return web.json_response(
+                {
+                    "method": request.method,
+                    "query": request.query_string,
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "body": body.decode("utf-8", "replace"),
+                },
+                headers={"Set-Cookie": "session=abc; Path=/", "X-Service": "echo"},
+            )
         if path == "/missing":
             return web.Response(status=404, reason="Not Here", text="no such thing")
         if path == "/redirect":
             return web.Response(status=302, headers={"Location": "/echo"})
         if path == "/gzip":
-            return web.Response(body=gzip.compress(b'{"zipped": true}'), headers={
-                "Content-Encoding": "gzip", "Content-Type": "application/json"})
+            return web.Response(
+                body=gzip.compress(b'{"zipped": true}'),
+                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            )
         if path == "/hang":
             await self.hang.wait()
         return web.Response(text="ok")
@@ -114,20 +120,25 @@ def gateway_of(served: Served) -> aiohttp_apim.Gateway:
 # --- the request and the response --------------------------------------------------------------
 
 
-async def test_a_new_request_and_its_answer_as_an_iresponse(
-    serve: Serve, service: Service
-) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request mode="new" response-variable-name="r" timeout="10">'
-        "<set-url>@(\"{{svc}}/profile/\" + context.Request.Headers"
-        '.GetValueOrDefault("X-User", "nobody"))</set-url>'
-        "<set-method>GET</set-method>"
-        + set_header("X-Trace", "@(context.Request.Headers.GetValueOrDefault(\"X-User\", \"\"))")
-        + "</send-request>",
-        outbound=set_header("X-Profile", f'@((string){R}.Body.As<JObject>()["username"] + "|" + '
-                                         f'{R}.StatusCode + "|" + {R}.StatusReason + "|" + '
-                                         f'{R}.Headers.GetValueOrDefault("Content-Type", ""))'),
-    ))
+async def test_a_new_request_and_its_answer_as_an_iresponse(serve: Serve, service: Service) -> None:
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request mode="new" response-variable-name="r" timeout="10">'
+            '<set-url>@("{{svc}}/profile/" + context.Request.Headers'
+            '.GetValueOrDefault("X-User", "nobody"))</set-url>'
+            "<set-method>GET</set-method>"
+            + set_header("X-Trace", '@(context.Request.Headers.GetValueOrDefault("X-User", ""))')
+            + "</send-request>",
+            outbound=set_header(
+                "X-Profile",
+                f'@((string){R}.Body.As<JObject>()["username"] + "|" + '
+                f'{R}.StatusCode + "|" + {R}.StatusReason + "|" + '
+                f'{R}.Headers.GetValueOrDefault("Content-Type", ""))',
+            ),
+        ),
+    )
     answer = await app.get(headers={"X-User": "bob"})
     assert answer.status == 200
     assert answer.headers["X-Profile"] == "Bob|200|OK|application/json; charset=utf-8"
@@ -138,16 +149,20 @@ async def test_a_new_request_and_its_answer_as_an_iresponse(
 
 
 async def test_method_headers_and_body_of_a_new_request(serve: Serve, service: Service) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r">'
-        "<set-url>{{svc}}/echo?a=1</set-url><set-method>POST</set-method>"
-        + set_header("Content-Type", "application/x-www-form-urlencoded")
-        + set_header("X-Multi", "one", "two")
-        + '<set-body>@("token=" + context.Request.Headers.GetValueOrDefault("X-Token", ""))'
-        "</set-body></send-request>"
-        '<set-variable name="echo" value="@(' + R + '.Body.As<string>())" />',
-        outbound=set_header("X-Echo", '@((string)context.Variables["echo"])'),
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r">'
+            "<set-url>{{svc}}/echo?a=1</set-url><set-method>POST</set-method>"
+            + set_header("Content-Type", "application/x-www-form-urlencoded")
+            + set_header("X-Multi", "one", "two")
+            + '<set-body>@("token=" + context.Request.Headers.GetValueOrDefault("X-Token", ""))'
+            "</set-body></send-request>"
+            '<set-variable name="echo" value="@(' + R + '.Body.As<string>())" />',
+            outbound=set_header("X-Echo", '@((string)context.Variables["echo"])'),
+        ),
+    )
     answer = await app.get(headers={"X-Token": "t0k"})
     echo = json.loads(answer.headers["X-Echo"])
     assert (echo["method"], echo["query"], echo["body"]) == ("POST", "a=1", "token=t0k")
@@ -158,9 +173,14 @@ async def test_method_headers_and_body_of_a_new_request(serve: Serve, service: S
 async def test_a_body_without_content_type_gets_none_invented(
     serve: Serve, service: Service
 ) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
-        "<set-method>PUT</set-method><set-body>raw</set-body></send-request>"))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
+            "<set-method>PUT</set-method><set-body>raw</set-body></send-request>"
+        ),
+    )
     await app.get()
     [call] = service.calls
     assert (call.method, call.body) == ("PUT", b"raw")
@@ -168,30 +188,40 @@ async def test_a_body_without_content_type_gets_none_invented(
 
 
 async def test_copy_mode_sends_the_current_request(serve: Serve, service: Service) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<set-header name="X-Added" exists-action="override"><value>inbound</value>'
-        "</set-header>"
-        '<send-request mode="copy" response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
-        + set_header("X-Extra", "copy")
-        + "</send-request>",
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<set-header name="X-Added" exists-action="override"><value>inbound</value>'
+            "</set-header>"
+            '<send-request mode="copy" response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
+            + set_header("X-Extra", "copy")
+            + "</send-request>",
+        ),
+    )
     answer = await app.request("POST", headers={"X-Client": "c1"}, data=b"payload")
     assert answer.status == 200
     [call] = service.calls
     assert (call.method, call.body) == ("POST", b"payload")
     assert (call.headers["X-Client"], call.headers["X-Added"], call.headers["X-Extra"]) == (
-        "c1", "inbound", "copy")
+        "c1",
+        "inbound",
+        "copy",
+    )
     assert call.headers["Host"] == f"{service.server.host}:{service.server.port}"  # type: ignore[union-attr]
     # The backend still gets the body the client sent.
     assert app.backends["shop:list"].last.body == b"payload"
 
 
-async def test_copy_mode_in_outbound_does_not_copy_the_body(
-    serve: Serve, service: Service
-) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        outbound='<send-request mode="copy" response-variable-name="r">'
-        "<set-url>{{svc}}/echo</set-url></send-request>"))
+async def test_copy_mode_in_outbound_does_not_copy_the_body(serve: Serve, service: Service) -> None:
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            outbound='<send-request mode="copy" response-variable-name="r">'
+            "<set-url>{{svc}}/echo</set-url></send-request>"
+        ),
+    )
     await app.request("POST", data=b"payload")
     [call] = service.calls
     assert (call.method, call.body) == ("POST", b"")
@@ -200,37 +230,57 @@ async def test_copy_mode_in_outbound_does_not_copy_the_body(
 async def test_any_status_is_an_answer_and_redirects_are_not_followed(
     serve: Serve, service: Service
 ) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/missing</set-url>'
-        "</send-request>"
-        '<send-request response-variable-name="s"><set-url>{{svc}}/redirect</set-url>'
-        "</send-request>",
-        outbound=set_header("X-R", f'@({R}.StatusCode + " " + {R}.StatusReason + " " + '
-                                   f'{R}.Body.As<string>())')
-        + set_header("X-S", '@(((IResponse)context.Variables["s"]).StatusCode + " " + '
-                            '((IResponse)context.Variables["s"]).Headers'
-                            '.GetValueOrDefault("Location", ""))'),
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r"><set-url>{{svc}}/missing</set-url>'
+            "</send-request>"
+            '<send-request response-variable-name="s"><set-url>{{svc}}/redirect</set-url>'
+            "</send-request>",
+            outbound=set_header(
+                "X-R", f'@({R}.StatusCode + " " + {R}.StatusReason + " " + {R}.Body.As<string>())'
+            )
+            + set_header(
+                "X-S",
+                '@(((IResponse)context.Variables["s"]).StatusCode + " " + '
+                '((IResponse)context.Variables["s"]).Headers'
+                '.GetValueOrDefault("Location", ""))',
+            ),
+        ),
+    )
     answer = await app.get()
     assert (answer.headers["X-R"], answer.headers["X-S"]) == (
-        "404 Not Here no such thing", "302 /echo")
+        "404 Not Here no such thing",
+        "302 /echo",
+    )
     assert service.count("/echo") == 0
 
 
 async def test_a_compressed_answer_is_decoded(serve: Serve, service: Service) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/gzip</set-url>'
-        "</send-request>"
-        '<return-response response-variable-name="r" />'))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r"><set-url>{{svc}}/gzip</set-url>'
+            "</send-request>"
+            '<return-response response-variable-name="r" />'
+        ),
+    )
     answer = await app.get()
     assert json.loads(answer.body) == {"zipped": True}
     assert "Content-Encoding" not in answer.headers
 
 
 async def test_the_shared_session_keeps_no_cookies(serve: Serve, service: Service) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
-        "</send-request>"))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
+            "</send-request>"
+        ),
+    )
     await app.get()
     await app.get()
     assert [call.headers.get("Cookie") for call in service.calls] == [None, None]
@@ -239,9 +289,16 @@ async def test_the_shared_session_keeps_no_cookies(serve: Serve, service: Servic
 async def test_one_session_for_all_requests_closed_with_the_app(
     aiohttp_client: AiohttpClient, clock: FakeClock, service: Service
 ) -> None:
-    app, gateway, _ = build_app({"policy.xml": policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
-        "</send-request>")}, clock=clock, named_values={"svc": service.base})
+    app, gateway, _ = build_app(
+        {
+            "policy.xml": policies_xml(
+                inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
+                "</send-request>"
+            )
+        },
+        clock=clock,
+        named_values={"svc": service.base},
+    )
     assert isinstance(gateway, aiohttp_apim.Gateway)
     assert gateway.sender.session is None  # made on first use
     client = await aiohttp_client(app)
@@ -260,36 +317,44 @@ async def test_one_session_for_all_requests_closed_with_the_app(
 # --- failures -------------------------------------------------------------------------------------
 
 
-async def test_a_connection_failure_goes_to_on_error(
-    serve: Serve, service: Service
-) -> None:
+async def test_a_connection_failure_goes_to_on_error(serve: Serve, service: Service) -> None:
     port = unused_port()
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=f'<send-request id="call" response-variable-name="r">'
-        f"<set-url>http://127.0.0.1:{port}/x?secret=s3</set-url></send-request>",
-        on_error=ECHO_ERROR,
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=f'<send-request id="call" response-variable-name="r">'
+            f"<set-url>http://127.0.0.1:{port}/x?secret=s3</set-url></send-request>",
+            on_error=ECHO_ERROR,
+        ),
+    )
     answer = await app.get()
     assert answer.status == 500
     assert app.calls() == 0
     assert (answer.headers["X-Source"], answer.headers["X-Reason"]) == (
-        "send-request", "BackendConnectionFailure")
+        "send-request",
+        "BackendConnectionFailure",
+    )
     assert f"127.0.0.1:{port}/x" in answer.headers["X-Message"]
     assert "s3" not in answer.headers["X-Message"]  # the query may hold secrets
     assert gateway_of(app).stats().send_request_errors == 1
 
 
-async def test_ignore_error_leaves_a_null_variable(
-    serve: Serve, service: Service
-) -> None:
+async def test_ignore_error_leaves_a_null_variable(serve: Serve, service: Service) -> None:
     port = unused_port()
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<set-variable name="r" value="before" />'
-        f'<send-request response-variable-name="r" ignore-error="true">'
-        f"<set-url>http://127.0.0.1:{port}/</set-url></send-request>",
-        outbound=set_header("X-R", '@(context.Variables.ContainsKey("r") + "|" + '
-                                   '(context.Variables["r"] == null))'),
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<set-variable name="r" value="before" />'
+            f'<send-request response-variable-name="r" ignore-error="true">'
+            f"<set-url>http://127.0.0.1:{port}/</set-url></send-request>",
+            outbound=set_header(
+                "X-R",
+                '@(context.Variables.ContainsKey("r") + "|" + (context.Variables["r"] == null))',
+            ),
+        ),
+    )
     answer = await app.get()
     assert (answer.status, answer.headers["X-R"]) == (200, "True|True")
     assert gateway_of(app).stats().send_request_errors == 1
@@ -297,13 +362,17 @@ async def test_ignore_error_leaves_a_null_variable(
 
 @pytest.mark.parametrize("ignore", [False, True])
 async def test_a_timeout(serve: Serve, service: Service, ignore: bool) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=f'<send-request response-variable-name="r" timeout="1" '
-        f'ignore-error="{str(ignore).lower()}"><set-url>{{{{svc}}}}/hang</set-url>'
-        "</send-request>",
-        outbound=set_header("X-R", '@((context.Variables["r"] == null).ToString())'),
-        on_error=ECHO_ERROR,
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=f'<send-request response-variable-name="r" timeout="1" '
+            f'ignore-error="{str(ignore).lower()}"><set-url>{{{{svc}}}}/hang</set-url>'
+            "</send-request>",
+            outbound=set_header("X-R", '@((context.Variables["r"] == null).ToString())'),
+            on_error=ECHO_ERROR,
+        ),
+    )
     try:
         answer = await app.get()  # waits the 1 s timeout: the one real wait of this file
     finally:
@@ -319,24 +388,32 @@ async def test_a_timeout(serve: Serve, service: Service, ignore: bool) -> None:
 async def test_a_url_that_is_not_absolute_http_is_a_policy_error(
     serve: Serve, service: Service, url: str
 ) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=f'<send-request response-variable-name="r" ignore-error="true">'
-        f"<set-url>{url}</set-url></send-request>",
-        on_error=ECHO_ERROR,
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=f'<send-request response-variable-name="r" ignore-error="true">'
+            f"<set-url>{url}</set-url></send-request>",
+            on_error=ECHO_ERROR,
+        ),
+    )
     answer = await app.get()
     assert (answer.status, answer.headers["X-Reason"]) == (500, "ExpressionValueEvaluationFailure")
     assert "UriFormatException" in answer.headers["X-Message"]
 
 
 async def test_a_failing_child_reports_its_own_path(serve: Serve, service: Service) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
-        + set_header("X-Ok", "fine")
-        + set_header("X-Bad", '@(context.Variables["missing"].ToString())')
-        + "</send-request>",
-        on_error=ECHO_ERROR,
-    ))
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url>'
+            + set_header("X-Ok", "fine")
+            + set_header("X-Bad", '@(context.Variables["missing"].ToString())')
+            + "</send-request>",
+            on_error=ECHO_ERROR,
+        ),
+    )
     answer = await app.get()
     assert answer.headers["X-Path"] == "send-request[1]\\set-header[2]"
     assert answer.headers["X-Source"] == "set-header"
@@ -352,7 +429,7 @@ CALL_OUT_AND_CACHE = policies_xml(
         '<choose><when condition="@(!context.Variables.ContainsKey(&quot;profile&quot;))">'
         '<send-request mode="new" response-variable-name="profileresponse" timeout="10" '
         'ignore-error="true">'
-        "<set-url>@(new Uri(new Uri(\"{{svc}}/profile/\"), context.Request.Headers"
+        '<set-url>@(new Uri(new Uri("{{svc}}/profile/"), context.Request.Headers'
         '.GetValueOrDefault("X-User", "")).AbsoluteUri)</set-url>'
         "<set-method>GET</set-method></send-request>"
         '<set-variable name="profile" value="@(((IResponse)context.Variables'
@@ -396,19 +473,24 @@ async def test_call_out_and_cache_with_an_external_cache(
     assert await external.get("val:profile-bob") is not None
 
 
-async def test_a_send_request_response_can_be_cached_whole(
-    serve: Serve, service: Service
-) -> None:
-    app = await serve_calling(serve, service, policies_xml(
-        inbound='<cache-lookup-value key="echo" variable-name="r" />'
-        '<choose><when condition="@(!context.Variables.ContainsKey(&quot;r&quot;))">'
-        '<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url></send-request>'
-        '<cache-store-value key="echo" value="@(context.Variables[&quot;r&quot;])" '
-        'duration="60" /></when></choose>',
-        outbound=set_header("X-Echo", f'@({R}.StatusCode + "|" + '
-                                      f'{R}.Headers.GetValueOrDefault("X-Service", "") + "|" + '
-                                      f'(string){R}.Body.As<JObject>()["method"])'),
-    ))
+async def test_a_send_request_response_can_be_cached_whole(serve: Serve, service: Service) -> None:
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound='<cache-lookup-value key="echo" variable-name="r" />'
+            '<choose><when condition="@(!context.Variables.ContainsKey(&quot;r&quot;))">'
+            '<send-request response-variable-name="r"><set-url>{{svc}}/echo</set-url></send-request>'
+            '<cache-store-value key="echo" value="@(context.Variables[&quot;r&quot;])" '
+            'duration="60" /></when></choose>',
+            outbound=set_header(
+                "X-Echo",
+                f'@({R}.StatusCode + "|" + '
+                f'{R}.Headers.GetValueOrDefault("X-Service", "") + "|" + '
+                f'(string){R}.Body.As<JObject>()["method"])',
+            ),
+        ),
+    )
     answers = [(await app.get()).headers["X-Echo"] for _ in range(3)]
     assert answers == ["200|echo|GET"] * 3
     assert service.count("/echo") == 1
@@ -428,27 +510,31 @@ def jwt(subject: str) -> str:
 async def test_user_profile_fragment_caching(serve: Serve, service: Service) -> None:
     # The article's fragment caching: the backend leaves a "$userprofile$" placeholder that
     # outbound fills with the caller's profile, fetched once per user and then cached.
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=(
-            '<set-variable name="enduserid" value="@(context.Request.Headers.GetValueOrDefault('
-            '"Authorization","").Split(\' \')[1].AsJwt()?.Subject)" />'
-            '<cache-lookup-value key="@("userprofile-" + context.Variables["enduserid"])" '
-            'variable-name="userprofile" />'
-            '<choose><when condition="@(!context.Variables.ContainsKey("userprofile"))">'
-            '<send-request mode="new" response-variable-name="userprofileresponse" timeout="10" '
-            'ignore-error="true">'
-            '<set-url>@(new Uri(new Uri("{{svc}}/profile/"),'
-            '(string)context.Variables["enduserid"]).AbsoluteUri)</set-url>'
-            "<set-method>GET</set-method></send-request>"
-            '<set-variable name="userprofile" value="@(((IResponse)context.Variables'
-            '["userprofileresponse"]).Body.As<string>())" />'
-            '<cache-store-value key="@("userprofile-" + context.Variables["enduserid"])" '
-            'value="@((string)context.Variables["userprofile"])" duration="100000" />'
-            "</when></choose>"
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=(
+                '<set-variable name="enduserid" value="@(context.Request.Headers.GetValueOrDefault('
+                '"Authorization","").Split(\' \')[1].AsJwt()?.Subject)" />'
+                '<cache-lookup-value key="@("userprofile-" + context.Variables["enduserid"])" '
+                'variable-name="userprofile" />'
+                '<choose><when condition="@(!context.Variables.ContainsKey("userprofile"))">'
+                '<send-request mode="new" response-variable-name="userprofileresponse" timeout="10" '
+                'ignore-error="true">'
+                '<set-url>@(new Uri(new Uri("{{svc}}/profile/"),'
+                '(string)context.Variables["enduserid"]).AbsoluteUri)</set-url>'
+                "<set-method>GET</set-method></send-request>"
+                '<set-variable name="userprofile" value="@(((IResponse)context.Variables'
+                '["userprofileresponse"]).Body.As<string>())" />'
+                '<cache-store-value key="@("userprofile-" + context.Variables["enduserid"])" '
+                'value="@((string)context.Variables["userprofile"])" duration="100000" />'
+                "</when></choose>"
+            ),
+            outbound='<set-body>@(context.Response.Body.As<string>().Replace("\\"$userprofile$\\"", '
+            '(string)context.Variables["userprofile"]))</set-body>',
         ),
-        outbound='<set-body>@(context.Response.Body.As<string>().Replace("\\"$userprofile$\\"", '
-                 '(string)context.Variables["userprofile"]))</set-body>',
-    ))
+    )
     app.backends["shop:list"].respond(
         headers={"Content-Type": "application/json"},
         body=b'{"flightno": "871", "status": "ontime", "userprofile": "$userprofile$"}',
@@ -456,7 +542,8 @@ async def test_user_profile_fragment_caching(serve: Serve, service: Service) -> 
     for subject in ("bob", "bob", "carol"):
         answer = await app.get(headers={"Authorization": f"Bearer {jwt(subject)}"})
         assert json.loads(answer.body) == {
-            "flightno": "871", "status": "ontime",
+            "flightno": "871",
+            "status": "ontime",
             "userprofile": {"username": subject.title(), "status": "Gold"},
         }
     assert (service.count("/profile/bob"), service.count("/profile/carol")) == (1, 1)
@@ -467,28 +554,32 @@ async def test_a_backend_token_cached_for_its_lifetime(
 ) -> None:
     # Fetch a token from the token endpoint once, cache it for the expires_in it came with, and
     # send it to the backend; a new one is fetched only when the cached one has expired.
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=(
-            '<cache-lookup-value key="backend-token" variable-name="token" />'
-            '<choose><when condition="@(!context.Variables.ContainsKey("token"))">'
-            '<send-request mode="new" response-variable-name="tokenresponse" timeout="20">'
-            "<set-url>{{svc}}/token</set-url><set-method>POST</set-method>"
-            + set_header("Content-Type", "application/x-www-form-urlencoded")
-            + "<set-body>grant_type=client_credentials&amp;client_id=app</set-body>"
-            "</send-request>"
-            '<set-variable name="tokenbody" value="@(((IResponse)context.Variables'
-            '["tokenresponse"]).Body.As<JObject>())" />'
-            '<set-variable name="token" value="@((string)((JObject)context.Variables'
-            '["tokenbody"])["access_token"])" />'
-            '<set-variable name="tokenDurationSeconds" value="@(((JObject)context.Variables'
-            '["tokenbody"])["expires_in"].ToString())" />'
-            # A published snippet passes the duration as a string: accepted when it parses.
-            '<cache-store-value key="backend-token" value="@((string)context.Variables["token"])" '
-            'duration="@((string)context.Variables["tokenDurationSeconds"])" />'
-            "</when></choose>"
-            + set_header("Authorization", '@("Bearer " + (string)context.Variables["token"])')
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=(
+                '<cache-lookup-value key="backend-token" variable-name="token" />'
+                '<choose><when condition="@(!context.Variables.ContainsKey("token"))">'
+                '<send-request mode="new" response-variable-name="tokenresponse" timeout="20">'
+                "<set-url>{{svc}}/token</set-url><set-method>POST</set-method>"
+                + set_header("Content-Type", "application/x-www-form-urlencoded")
+                + "<set-body>grant_type=client_credentials&amp;client_id=app</set-body>"
+                "</send-request>"
+                '<set-variable name="tokenbody" value="@(((IResponse)context.Variables'
+                '["tokenresponse"]).Body.As<JObject>())" />'
+                '<set-variable name="token" value="@((string)((JObject)context.Variables'
+                '["tokenbody"])["access_token"])" />'
+                '<set-variable name="tokenDurationSeconds" value="@(((JObject)context.Variables'
+                '["tokenbody"])["expires_in"].ToString())" />'
+                # A published snippet passes the duration as a string: accepted when it parses.
+                '<cache-store-value key="backend-token" value="@((string)context.Variables["token"])" '
+                'duration="@((string)context.Variables["tokenDurationSeconds"])" />'
+                "</when></choose>"
+                + set_header("Authorization", '@("Bearer " + (string)context.Variables["token"])')
+            ),
         ),
-    ))
+    )
     seen = []
     for _ in range(3):
         await app.get()
@@ -504,33 +595,35 @@ async def test_a_backend_token_cached_for_its_lifetime(
     assert service.count("/token") == 2
 
 
-async def test_an_authorizers_answer_cached_per_credential(
-    serve: Serve, service: Service
-) -> None:
+async def test_an_authorizers_answer_cached_per_credential(serve: Serve, service: Service) -> None:
     # Ask an authorization service about the caller's credential, cache its verdict per
     # credential, and refuse with 403 when it said no (without calling the backend).
-    app = await serve_calling(serve, service, policies_xml(
-        inbound=(
-            '<set-variable name="credential" value="@(context.Request.Headers'
-            '.GetValueOrDefault("Authorization", ""))" />'
-            '<cache-lookup-value key="@("authz-" + (string)context.Variables["credential"])" '
-            'variable-name="status" />'
-            '<choose><when condition="@(!context.Variables.ContainsKey("status"))">'
-            '<send-request mode="new" response-variable-name="authz" timeout="10" '
-            'ignore-error="false"><set-url>{{svc}}/authorize</set-url>'
-            "<set-method>POST</set-method>"
-            + set_header("Authorization", '@((string)context.Variables["credential"])')
-            + "</send-request>"
-            '<set-variable name="status" value="@(((IResponse)context.Variables["authz"])'
-            '.StatusCode)" />'
-            '<cache-store-value key="@("authz-" + (string)context.Variables["credential"])" '
-            'value="@(context.Variables["status"])" duration="60" />'
-            "</when></choose>"
-            '<choose><when condition="@((int)context.Variables["status"] != 200)">'
-            '<return-response><set-status code="403" reason="Forbidden" /></return-response>'
-            "</when></choose>"
+    app = await serve_calling(
+        serve,
+        service,
+        policies_xml(
+            inbound=(
+                '<set-variable name="credential" value="@(context.Request.Headers'
+                '.GetValueOrDefault("Authorization", ""))" />'
+                '<cache-lookup-value key="@("authz-" + (string)context.Variables["credential"])" '
+                'variable-name="status" />'
+                '<choose><when condition="@(!context.Variables.ContainsKey("status"))">'
+                '<send-request mode="new" response-variable-name="authz" timeout="10" '
+                'ignore-error="false"><set-url>{{svc}}/authorize</set-url>'
+                "<set-method>POST</set-method>"
+                + set_header("Authorization", '@((string)context.Variables["credential"])')
+                + "</send-request>"
+                '<set-variable name="status" value="@(((IResponse)context.Variables["authz"])'
+                '.StatusCode)" />'
+                '<cache-store-value key="@("authz-" + (string)context.Variables["credential"])" '
+                'value="@(context.Variables["status"])" duration="60" />'
+                "</when></choose>"
+                '<choose><when condition="@((int)context.Variables["status"] != 200)">'
+                '<return-response><set-status code="403" reason="Forbidden" /></return-response>'
+                "</when></choose>"
+            ),
         ),
-    ))
+    )
     good = {"Authorization": "Bearer good"}
     bad = {"Authorization": "Bearer bad"}
     statuses = [(await app.get(headers=h)).status for h in (good, bad, good, bad, good)]

@@ -51,7 +51,11 @@ def test_setup_raises_policy_error_naming_file_line_and_column() -> None:
     assert "cache-lookupp" in str(caught.value)
     [problem] = caught.value.problems
     assert (problem.kind, problem.file, problem.line, problem.column) == (
-        "unsupported-policy", OPERATION, 3, 9)
+        "unsupported-policy",
+        OPERATION,
+        3,
+        9,
+    )
     assert problem.message
 
 
@@ -78,18 +82,24 @@ def test_every_problem_of_every_file_is_reported_together() -> None:
 
 def test_expression_syntax_error_is_located_in_its_file() -> None:
     # Column 61 is the "*" the parser stumbles on.
-    policies = {"policy.xml": (
-        "<policies>\n"
-        "  <inbound>\n"
-        '    <set-variable name="a" value="@(context.Variables["a"] +* 2)" />\n'
-        "  </inbound>\n"
-        "</policies>\n"
-    )}
+    policies = {
+        "policy.xml": (
+            "<policies>\n"
+            "  <inbound>\n"
+            '    <set-variable name="a" value="@(context.Variables["a"] +* 2)" />\n'
+            "  </inbound>\n"
+            "</policies>\n"
+        )
+    }
     with pytest.raises(aiohttp_apim.PolicyError) as caught:
         setup_on_new_app(policies)
     [problem] = caught.value.problems
     assert (problem.kind, problem.file, problem.line, problem.column) == (
-        "expression", "policy.xml", 3, 61)
+        "expression",
+        "policy.xml",
+        3,
+        61,
+    )
     assert "policy.xml:3:61" in str(caught.value)
 
 
@@ -103,7 +113,8 @@ def test_cache_lookup_inside_a_fragment_is_rejected() -> None:
     policies = {
         "fragments/lookup.xml": f"<fragment>{LOOKUP}</fragment>",
         "policy.xml": policies_xml(
-            inbound='<include-fragment fragment-id="lookup" />', outbound=STORE),
+            inbound='<include-fragment fragment-id="lookup" />', outbound=STORE
+        ),
     }
     with pytest.raises(aiohttp_apim.PolicyError) as caught:
         setup_on_new_app(policies)
@@ -115,8 +126,11 @@ def test_cache_lookup_inside_a_fragment_is_rejected() -> None:
 
 async def test_operation_policy_naming_no_route_is_a_binding_error(clock: FakeClock) -> None:
     typo = "apis/shop/operations/lsit/policy.xml"
-    policies = {typo: policies_xml(inbound="<base />" + LOOKUP, backend="<base />",
-                                   outbound="<base />" + STORE)}
+    policies = {
+        typo: policies_xml(
+            inbound="<base />" + LOOKUP, backend="<base />", outbound="<base />" + STORE
+        )
+    }
     servers: list[TestServer] = []
 
     async def set_up_and_start() -> None:
@@ -150,12 +164,18 @@ def write_policies(root: Path, files: dict[str, str]) -> Path:
 
 
 async def test_policies_from_a_folder_on_disk(serve: Serve, tmp_path: Path) -> None:
-    folder = write_policies(tmp_path / "policies", {
-        "policy.xml": policies_xml(inbound=LOOKUP, outbound=STORE),
-        OPERATION: policies_xml(inbound="<base />", backend="<base />",
-                                outbound="<base />" + set_header("X-Operation", "list")),
-        "fragments/unused.xml": "<fragment>" + set_header("X-Unused", "1") + "</fragment>",
-    })
+    folder = write_policies(
+        tmp_path / "policies",
+        {
+            "policy.xml": policies_xml(inbound=LOOKUP, outbound=STORE),
+            OPERATION: policies_xml(
+                inbound="<base />",
+                backend="<base />",
+                outbound="<base />" + set_header("X-Operation", "list"),
+            ),
+            "fragments/unused.xml": "<fragment>" + set_header("X-Unused", "1") + "</fragment>",
+        },
+    )
     app = await serve(folder)
     first = await app.get()
     second = await app.get()
@@ -191,10 +211,12 @@ def test_load_policies_takes_named_values() -> None:
 
 
 async def test_named_values_reach_literals_and_expressions(serve: Serve) -> None:
-    outbound = (set_header("X-Literal", "{{greeting}} world")
-                + set_header("X-Expression", '@("{{greeting}}".ToUpper())'))
-    app = await serve({"policy.xml": policies_xml(outbound=outbound)},
-                      named_values={"greeting": "hello"})
+    outbound = set_header("X-Literal", "{{greeting}} world") + set_header(
+        "X-Expression", '@("{{greeting}}".ToUpper())'
+    )
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=outbound)}, named_values={"greeting": "hello"}
+    )
     answer = await app.get()
     assert answer.headers["X-Literal"] == "hello world"
     assert answer.headers["X-Expression"] == "HELLO"
@@ -210,7 +232,9 @@ async def test_policy_middleware_in_application_middlewares(
         "policy.xml": policies_xml(outbound=set_header("X-Via", "middleware")),
         "apis/shop/operations/get/policy.xml": policies_xml(
             inbound="<return-response><set-body>from policy</set-body></return-response>",
-            backend="<base />", outbound="<base />"),
+            backend="<base />",
+            outbound="<base />",
+        ),
     }
     app = web.Application(middlewares=[aiohttp_apim.policy_middleware(policies)])
     backends = add_routes(app)

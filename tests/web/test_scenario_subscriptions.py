@@ -16,17 +16,22 @@ from tests.web.conftest import (
     subscriptions,
 )
 
-WHO = {"policy.xml": policies_xml(outbound=(
-    set_header("X-User", '@(context.User == null ? "anonymous" : context.User.Id)')
-    + set_header(
-        "X-Subscription", '@(context.Subscription == null ? "none" : context.Subscription.Id)')
-    + set_header("X-Product", '@(context.Product == null ? "none" : context.Product.Id)')
-))}
+WHO = {
+    "policy.xml": policies_xml(
+        outbound=(
+            set_header("X-User", '@(context.User == null ? "anonymous" : context.User.Id)')
+            + set_header(
+                "X-Subscription",
+                '@(context.Subscription == null ? "none" : context.Subscription.Id)',
+            )
+            + set_header("X-Product", '@(context.Product == null ? "none" : context.Product.Id)')
+        )
+    )
+}
 
 
 def who(answer: Answer) -> tuple[str, str, str]:
-    return (answer.headers["X-User"], answer.headers["X-Subscription"],
-            answer.headers["X-Product"])
+    return (answer.headers["X-User"], answer.headers["X-Subscription"], answer.headers["X-Product"])
 
 
 def apim_401_message(answer: Answer) -> str:
@@ -115,11 +120,15 @@ async def test_valid_key_passes_when_keys_are_required(serve: Serve, where: str)
 PRODUCT_POLICIES = {
     "policy.xml": policies_xml(),
     "products/gold/policy.xml": policies_xml(
-        inbound="<base />", backend="<base />",
-        outbound="<base />" + set_header("X-Product-Policy", "gold")),
+        inbound="<base />",
+        backend="<base />",
+        outbound="<base />" + set_header("X-Product-Policy", "gold"),
+    ),
     "products/silver/policy.xml": policies_xml(
-        inbound="<base />", backend="<base />",
-        outbound="<base />" + set_header("X-Product-Policy", "silver")),
+        inbound="<base />",
+        backend="<base />",
+        outbound="<base />" + set_header("X-Product-Policy", "silver"),
+    ),
 }
 
 
@@ -132,7 +141,8 @@ async def test_the_policies_of_the_subscriptions_own_product_apply(serve: Serve)
 
 
 @pytest.mark.parametrize(
-    "subscription_key", ["k-alice-api", "k-alice-all", None], ids=["api", "all", "anonymous"])
+    "subscription_key", ["k-alice-api", "k-alice-all", None], ids=["api", "all", "anonymous"]
+)
 async def test_product_policies_are_skipped_for_api_and_all_scoped_keys_and_anonymous_callers(
     serve: Serve, subscription_key: str | None
 ) -> None:
@@ -154,33 +164,35 @@ async def test_expressions_see_the_user(serve: Serve) -> None:
         '@(context.User.Id + "|" + context.User.Email + "|" + context.User.FirstName'
         ' + "|" + context.User.LastName)',
     )
-    app = await serve({"policy.xml": policies_xml(outbound=outbound)},
-                      subscriptions=subscriptions())
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=outbound)}, subscriptions=subscriptions()
+    )
     answer = await app.get(headers=key("k-alice-api"))
     assert answer.headers["X-User"] == "alice|alice@example.com|Alice|Archer"
 
 
 async def test_expressions_see_the_subscription_and_the_key_used(serve: Serve) -> None:
     outbound = set_header(
-        "X-Subscription", '@(context.Subscription.Id + "|" + context.Subscription.Key)')
-    app = await serve({"policy.xml": policies_xml(outbound=outbound)},
-                      subscriptions=subscriptions())
+        "X-Subscription", '@(context.Subscription.Id + "|" + context.Subscription.Key)'
+    )
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=outbound)}, subscriptions=subscriptions()
+    )
     answer = await app.get(headers=key("k-alice-gold-2"))
     assert answer.headers["X-Subscription"] == "alice-gold-2|k-alice-gold-2"
 
 
 async def test_expressions_see_the_product(serve: Serve) -> None:
-    outbound = set_header(
-        "X-Product", '@(context.Product == null ? "none" : context.Product.Name)')
-    app = await serve({"policy.xml": policies_xml(outbound=outbound)},
-                      subscriptions=subscriptions())
+    outbound = set_header("X-Product", '@(context.Product == null ? "none" : context.Product.Name)')
+    app = await serve(
+        {"policy.xml": policies_xml(outbound=outbound)}, subscriptions=subscriptions()
+    )
     assert (await app.get(headers=key("k-alice-gold-1"))).headers["X-Product"] == "Gold"
     assert (await app.get(headers=key("k-alice-api"))).headers["X-Product"] == "none"
 
 
 async def test_inbound_expressions_see_the_caller_before_the_backend(serve: Serve) -> None:
     inbound = set_header("X-Caller", '@(context.User == null ? "anonymous" : context.User.Id)')
-    app = await serve({"policy.xml": policies_xml(inbound=inbound)},
-                      subscriptions=subscriptions())
+    app = await serve({"policy.xml": policies_xml(inbound=inbound)}, subscriptions=subscriptions())
     await app.get(headers=key("k-carol-gold"))
     assert app.backends["shop:list"].last.headers["X-Caller"] == "carol"

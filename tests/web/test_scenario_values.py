@@ -27,7 +27,7 @@ from tests.web.conftest import (
 
 V = 'context.Variables["v"]'
 HAS_V = set_header("X-Has", '@(context.Variables.ContainsKey("v").ToString())')
-SHOW_V = set_header("X-V", f'@({V}.ToString())')
+SHOW_V = set_header("X-V", f"@({V}.ToString())")
 ECHO_ERROR = (
     set_header("X-Source", "@(context.LastError.Source)")
     + set_header("X-Reason", "@(context.LastError.Reason)")
@@ -52,6 +52,7 @@ def mode(name: str) -> dict[str, str]:
 
 
 # --- caches under test ------------------------------------------------------------------------
+
 
 @pytest.fixture(params=["memory", "redis"])
 async def value_cache(
@@ -81,8 +82,11 @@ async def serve_with(serve: Serve, where: tuple[str, Cache], document: str) -> S
 
 ROUND_TRIPS: dict[str, tuple[str, str, str]] = {
     # case: (value expression, check expression, what the check shows)
-    "string": ('@("hello")', f'@({V} is string ? "string " + (string){V} : "other")',
-               "string hello"),
+    "string": (
+        '@("hello")',
+        f'@({V} is string ? "string " + (string){V} : "other")',
+        "string hello",
+    ),
     "empty-string": ('@("")', f'@({V} is string ? "empty:" + (string){V} : "other")', "empty:"),
     "int": ("@(42)", f'@({V} is int ? "int " + {V} : "other")', "int 42"),
     "long": ("@(9000000000L)", f'@({V} is long ? "long " + {V} : "other")', "long 9000000000"),
@@ -121,11 +125,17 @@ async def test_a_stored_value_comes_back_with_its_type(
     serve: Serve, value_cache: tuple[str, Cache], case: str
 ) -> None:
     value, check, expected = ROUND_TRIPS[case]
-    app = await serve_with(serve, value_cache, policies_xml(
-        inbound=when("store", f'<cache-store-value key="typed" value="{value}" duration="60" />')
-        + when("read", '<cache-lookup-value key="typed" variable-name="v" />'),
-        outbound=when("read", set_header("X-Check", check)),
-    ))
+    app = await serve_with(
+        serve,
+        value_cache,
+        policies_xml(
+            inbound=when(
+                "store", f'<cache-store-value key="typed" value="{value}" duration="60" />'
+            )
+            + when("read", '<cache-lookup-value key="typed" variable-name="v" />'),
+            outbound=when("read", set_header("X-Check", check)),
+        ),
+    )
     assert (await app.get(headers=mode("store"))).status == 200
     answer = await app.get(headers=mode("read"))
     assert answer.status == 200, answer.headers
@@ -136,16 +146,25 @@ async def test_a_stored_response_comes_back_as_an_iresponse(
     serve: Serve, value_cache: tuple[str, Cache]
 ) -> None:
     r = f"((IResponse){V})"
-    app = await serve_with(serve, value_cache, policies_xml(
-        inbound=when("read", '<cache-lookup-value key="resp" variable-name="v" />'),
-        outbound=when("store", '<cache-store-value key="resp" value="@(context.Response)" '
-                               'duration="60" />')
-        + when("read", set_header(
-            "X-Check",
-            f'@({r}.StatusCode + "|" + {r}.StatusReason + "|" + '
-            f'{r}.Headers.GetValueOrDefault("X-Backend", "-") + "|" + {r}.Body.As<string>())',
-        )),
-    ))
+    app = await serve_with(
+        serve,
+        value_cache,
+        policies_xml(
+            inbound=when("read", '<cache-lookup-value key="resp" variable-name="v" />'),
+            outbound=when(
+                "store",
+                '<cache-store-value key="resp" value="@(context.Response)" duration="60" />',
+            )
+            + when(
+                "read",
+                set_header(
+                    "X-Check",
+                    f'@({r}.StatusCode + "|" + {r}.StatusReason + "|" + '
+                    f'{r}.Headers.GetValueOrDefault("X-Backend", "-") + "|" + {r}.Body.As<string>())',
+                ),
+            ),
+        ),
+    )
     app.backends["shop:list"].respond(status=201, headers={"X-Backend": "b1"}, body=b"made")
     await app.get(headers=mode("store"))
     answer = await app.get(headers=mode("read"))
@@ -155,7 +174,7 @@ async def test_a_stored_response_comes_back_as_an_iresponse(
 # --- hits, misses and the default -----------------------------------------------------------------
 
 LOOKUP_V = '<cache-lookup-value key="k" variable-name="v" />'
-STORE_V = '<cache-store-value key="k" value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Value&quot;, &quot;&quot;))" duration="60" />'  # noqa: E501
+STORE_V = '<cache-store-value key="k" value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Value&quot;, &quot;&quot;))" duration="60" />'
 
 
 async def test_a_miss_without_default_leaves_the_variable_unset(serve: Serve) -> None:
@@ -165,32 +184,46 @@ async def test_a_miss_without_default_leaves_the_variable_unset(serve: Serve) ->
 
 
 async def test_a_miss_without_default_leaves_an_existing_variable_as_it_was(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<set-variable name="v" value="@(7)" />' + LOOKUP_V,
-        outbound=set_header("X-V", f'@({V} is int ? "int " + {V} : "other")'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<set-variable name="v" value="@(7)" />' + LOOKUP_V,
+                outbound=set_header("X-V", f'@({V} is int ? "int " + {V} : "other")'),
+            )
+        }
+    )
     assert (await app.get()).headers["X-V"] == "int 7"
 
 
 async def test_a_literal_default_is_a_string_and_an_expression_default_keeps_its_type(
     serve: Serve,
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup-value key="a" variable-name="a" default-value="42" />'
-        '<cache-lookup-value key="b" variable-name="b" default-value="@(42)" />',
-        outbound=set_header("X-A", '@(context.Variables["a"] is string ? "string" : "other")')
-        + set_header("X-B", '@(context.Variables["b"] is int ? "int" : "other")'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup-value key="a" variable-name="a" default-value="42" />'
+                '<cache-lookup-value key="b" variable-name="b" default-value="@(42)" />',
+                outbound=set_header(
+                    "X-A", '@(context.Variables["a"] is string ? "string" : "other")'
+                )
+                + set_header("X-B", '@(context.Variables["b"] is int ? "int" : "other")'),
+            )
+        }
+    )
     answer = await app.get()
     assert (answer.headers["X-A"], answer.headers["X-B"]) == ("string", "int")
 
 
 async def test_a_hit_sets_the_stored_value_not_the_default(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + '<cache-lookup-value key="k" variable-name="v" default-value="dflt" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + '<cache-lookup-value key="k" variable-name="v" default-value="dflt" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     # The store is asynchronous for APIM; here the in-process cache has it at once, so the
     # lookup right after it in the same request already hits.
     stored = await app.get(headers={**mode("store"), "X-Value": "stored"})
@@ -199,11 +232,15 @@ async def test_a_hit_sets_the_stored_value_not_the_default(serve: Serve) -> None
 
 
 async def test_values_expire_after_their_duration(serve: Serve, clock: FakeClock) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     await app.get(headers={**mode("store"), "X-Value": "fresh"})
     clock.advance(59)
     assert (await app.get()).headers["X-V"] == "fresh"
@@ -214,11 +251,15 @@ async def test_values_expire_after_their_duration(serve: Serve, clock: FakeClock
 async def test_a_store_overwrites_the_value_and_restarts_its_ttl(
     serve: Serve, clock: FakeClock
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     await app.get(headers={**mode("store"), "X-Value": "one"})
     clock.advance(50)
     await app.get(headers={**mode("store"), "X-Value": "two"})
@@ -227,15 +268,22 @@ async def test_a_store_overwrites_the_value_and_restarts_its_ttl(
 
 
 async def test_a_null_value_is_not_stored_and_leaves_the_entry_there(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + when("null", '<cache-store-value key="k" value="@(null)" duration="60" />')
-        + when("null-var", '<cache-store-value key="k" value="@(context.Variables'
-                           '.GetValueOrDefault&lt;string&gt;(&quot;nothing&quot;))" '
-                           'duration="60" />')
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + when("null", '<cache-store-value key="k" value="@(null)" duration="60" />')
+                + when(
+                    "null-var",
+                    '<cache-store-value key="k" value="@(context.Variables'
+                    '.GetValueOrDefault&lt;string&gt;(&quot;nothing&quot;))" '
+                    'duration="60" />',
+                )
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     await app.get(headers={**mode("store"), "X-Value": "kept"})
     assert (await app.get(headers=mode("null"))).headers["X-V"] == "kept"
     assert (await app.get(headers=mode("null-var"))).headers["X-V"] == "kept"
@@ -253,42 +301,62 @@ async def test_a_null_value_is_not_stored_and_leaves_the_entry_there(serve: Serv
     ],
 )
 async def test_duration_rules(serve: Serve, duration: str, stored: bool) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", f'<cache-store-value key="k" value="x" duration={duration} />')
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when(
+                    "store", f'<cache-store-value key="k" value="x" duration={duration} />'
+                )
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     assert (await app.get(headers=mode("store"))).status == 200
     assert (await app.get()).headers["X-V"] == ("x" if stored else "miss")
 
 
 async def test_a_duration_that_is_not_a_number_goes_to_on_error(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="x" duration="@(&quot;soon&quot;)" />',
-        on_error=ECHO_ERROR,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="x" duration="@(&quot;soon&quot;)" />',
+                on_error=ECHO_ERROR,
+            )
+        }
+    )
     answer = await app.get()
     assert answer.status == 500
     assert (answer.headers["X-Source"], answer.headers["X-Reason"]) == (
-        "cache-store-value", "ExpressionValueEvaluationFailure")
+        "cache-store-value",
+        "ExpressionValueEvaluationFailure",
+    )
 
 
 async def test_value_caching_is_not_restricted_to_get(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     await app.request("POST", headers={**mode("store"), "X-Value": "posted"}, data=b"{}")
     assert (await app.request("DELETE")).headers["X-V"] == "posted"
 
 
 async def test_value_policies_run_in_every_section(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<set-variable name="fail" value="@(context.Variables[&quot;no&quot;])" />',
-        on_error='<cache-store-value key="err" value="@(context.LastError.Reason)" duration="9" />'
-        '<cache-lookup-value key="err" variable-name="v" />' + SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<set-variable name="fail" value="@(context.Variables[&quot;no&quot;])" />',
+                on_error='<cache-store-value key="err" value="@(context.LastError.Reason)" duration="9" />'
+                '<cache-lookup-value key="err" variable-name="v" />' + SHOW_V,
+            )
+        }
+    )
     assert (await app.get()).headers["X-V"] == "ExpressionValueEvaluationFailure"
 
 
@@ -297,15 +365,22 @@ async def test_value_policies_run_in_every_section(serve: Serve) -> None:
 
 async def test_keys_are_strings_by_dotnet_tostring(serve: Serve) -> None:
     # @(42) and "42" name one entry; @(1 > 0) is "True".
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", '<cache-store-value key="@(42)" value="int-key" duration="60" />'
-                              '<cache-store-value key="@(1 &gt; 0)" value="bool-key" '
-                              'duration="60" />')
-        + '<cache-lookup-value key="42" variable-name="a" default-value="miss" />'
-        '<cache-lookup-value key="True" variable-name="b" default-value="miss" />',
-        outbound=set_header("X-A", '@((string)context.Variables["a"])')
-        + set_header("X-B", '@((string)context.Variables["b"])'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when(
+                    "store",
+                    '<cache-store-value key="@(42)" value="int-key" duration="60" />'
+                    '<cache-store-value key="@(1 &gt; 0)" value="bool-key" '
+                    'duration="60" />',
+                )
+                + '<cache-lookup-value key="42" variable-name="a" default-value="miss" />'
+                '<cache-lookup-value key="True" variable-name="b" default-value="miss" />',
+                outbound=set_header("X-A", '@((string)context.Variables["a"])')
+                + set_header("X-B", '@((string)context.Variables["b"])'),
+            )
+        }
+    )
     await app.get(headers=mode("store"))
     answer = await app.get()
     assert (answer.headers["X-A"], answer.headers["X-B"]) == ("int-key", "bool-key")
@@ -331,11 +406,16 @@ async def test_a_null_key_is_an_error_not_a_shared_entry(serve: Serve, policy: s
 
 async def test_values_live_in_their_own_namespace(serve: Serve, clock: FakeClock) -> None:
     cache = aiohttp_apim.MemoryCache(clock=clock)
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
-        '<cache-store-value key="profile" value="v" duration="60" />',
-        outbound='<cache-store duration="60" />',
-    )}, internal_cache=cache)
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+                '<cache-store-value key="profile" value="v" duration="60" />',
+                outbound='<cache-store duration="60" />',
+            )
+        },
+        internal_cache=cache,
+    )
     await app.get()
     keys = list(cache._entries)  # a look inside: which keys the gateway wrote
     assert "val:profile" in keys
@@ -347,13 +427,26 @@ async def test_values_are_shared_across_policy_versions_and_apps(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
     cache = aiohttp_apim.MemoryCache(clock=clock)
-    writer, writer_gw, _ = build_app({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="shared" value="from v1" duration="60" />')},
-        clock=clock, internal_cache=cache)
+    writer, writer_gw, _ = build_app(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="shared" value="from v1" duration="60" />'
+            )
+        },
+        clock=clock,
+        internal_cache=cache,
+    )
     # Another policy set (another generation), another app: the same key is the same value.
-    reader, _, _ = build_app({"policy.xml": policies_xml(
-        inbound='<cache-lookup-value key="shared" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V)}, clock=clock, internal_cache=cache)
+    reader, _, _ = build_app(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup-value key="shared" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        },
+        clock=clock,
+        internal_cache=cache,
+    )
     writer_client = await aiohttp_client(writer)
     reader_client = await aiohttp_client(reader)
     async with writer_client.get("/shop/items") as answer:
@@ -369,14 +462,19 @@ async def test_values_are_shared_across_policy_versions_and_apps(
 async def test_external_without_an_external_cache_is_unavailable_and_the_default_applies(
     serve: Serve,
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="x" duration="60" caching-type="external" />'
-        '<cache-lookup-value key="k" variable-name="v" default-value="dflt" '
-        'caching-type="external" />'
-        '<cache-lookup-value key="k" variable-name="w" caching-type="external" />'
-        '<cache-remove-value key="k" caching-type="external" />',
-        outbound=SHOW_V + set_header("X-W", '@(context.Variables.ContainsKey("w").ToString())'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="x" duration="60" caching-type="external" />'
+                '<cache-lookup-value key="k" variable-name="v" default-value="dflt" '
+                'caching-type="external" />'
+                '<cache-lookup-value key="k" variable-name="w" caching-type="external" />'
+                '<cache-remove-value key="k" caching-type="external" />',
+                outbound=SHOW_V
+                + set_header("X-W", '@(context.Variables.ContainsKey("w").ToString())'),
+            )
+        }
+    )
     answer = await app.get()
     assert answer.status == 200
     assert (answer.headers["X-V"], answer.headers["X-W"]) == ("dflt", "False")
@@ -389,15 +487,21 @@ async def test_prefer_external_uses_the_external_cache_and_internal_stays_separa
 ) -> None:
     internal = aiohttp_apim.MemoryCache(clock=clock)
     external = aiohttp_apim.MemoryCache(clock=clock)
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="ext" duration="60" />'
-        # (one cache-store-value per section, at its top level)
-        '<choose><when condition="true"><cache-store-value key="k" value="int" duration="60" '
-        'caching-type="internal" /></when></choose>'
-        '<cache-lookup-value key="k" variable-name="v" caching-type="external" />'
-        '<cache-lookup-value key="k" variable-name="w" caching-type="internal" />',
-        outbound=SHOW_V + set_header("X-W", '@((string)context.Variables["w"])'),
-    )}, internal_cache=internal, external_cache=external)
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="ext" duration="60" />'
+                # (one cache-store-value per section, at its top level)
+                '<choose><when condition="true"><cache-store-value key="k" value="int" duration="60" '
+                'caching-type="internal" /></when></choose>'
+                '<cache-lookup-value key="k" variable-name="v" caching-type="external" />'
+                '<cache-lookup-value key="k" variable-name="w" caching-type="internal" />',
+                outbound=SHOW_V + set_header("X-W", '@((string)context.Variables["w"])'),
+            )
+        },
+        internal_cache=internal,
+        external_cache=external,
+    )
     answer = await app.get()
     assert (answer.headers["X-V"], answer.headers["X-W"]) == ("ext", "int")
 
@@ -406,12 +510,18 @@ async def test_prefer_external_uses_the_external_cache_and_internal_stays_separa
 
 
 async def test_remove_value_removes_and_a_missing_key_is_no_error(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound=when("store", STORE_V)
-        + when("remove", '<cache-remove-value key="k" fail-on-cache-removal-error="true" />')
-        + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound=when("store", STORE_V)
+                + when(
+                    "remove", '<cache-remove-value key="k" fail-on-cache-removal-error="true" />'
+                )
+                + '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     await app.get(headers={**mode("store"), "X-Value": "here"})
     assert (await app.get()).headers["X-V"] == "here"
     assert (await app.get(headers=mode("remove"))).headers["X-V"] == "miss"
@@ -423,8 +533,9 @@ async def test_remove_value_removes_and_a_missing_key_is_no_error(serve: Serve) 
 class BrokenCache(aiohttp_apim.MemoryCache):
     """A cache whose reads, writes and removals fail (it is down)."""
 
-    def __init__(self, clock: FakeClock, *, reads: bool = True, writes: bool = True,
-                 removes: bool = True) -> None:
+    def __init__(
+        self, clock: FakeClock, *, reads: bool = True, writes: bool = True, removes: bool = True
+    ) -> None:
         super().__init__(clock=clock)
         self.fail_reads, self.fail_writes, self.fail_removes = reads, writes, removes
 
@@ -445,10 +556,15 @@ class BrokenCache(aiohttp_apim.MemoryCache):
 
 
 async def test_a_failed_removal_is_ignored_by_default(serve: Serve, clock: FakeClock) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-remove-value key="k" />'
-        '<cache-remove-value key="k" fail-on-cache-removal-error="false" />',
-    )}, internal_cache=BrokenCache(clock))
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-remove-value key="k" />'
+                '<cache-remove-value key="k" fail-on-cache-removal-error="false" />',
+            )
+        },
+        internal_cache=BrokenCache(clock),
+    )
     answer = await app.get()
     assert (answer.status, answer.body) == (200, b"shop:list #1")
     assert gateway_of(app).stats().cache_errors == 2
@@ -457,11 +573,16 @@ async def test_a_failed_removal_is_ignored_by_default(serve: Serve, clock: FakeC
 async def test_a_failed_removal_fails_the_request_when_asked_to(
     serve: Serve, clock: FakeClock
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-remove-value id="rm" key="profile-1" '
-        'fail-on-cache-removal-error="@(1 &gt; 0)" />',
-        on_error=ECHO_ERROR,
-    )}, external_cache=BrokenCache(clock))
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-remove-value id="rm" key="profile-1" '
+                'fail-on-cache-removal-error="@(1 &gt; 0)" />',
+                on_error=ECHO_ERROR,
+            )
+        },
+        external_cache=BrokenCache(clock),
+    )
     answer = await app.get()
     assert answer.status == 500
     assert app.calls() == 0
@@ -472,12 +593,19 @@ async def test_a_failed_removal_fails_the_request_when_asked_to(
 
 
 async def test_removal_from_an_unconfigured_cache_fails_only_when_asked_to(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-remove-value key="k" caching-type="external" />'
-        + when("strict", '<cache-remove-value key="k" caching-type="external" '
-                         'fail-on-cache-removal-error="true" />'),
-        on_error=ECHO_ERROR,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-remove-value key="k" caching-type="external" />'
+                + when(
+                    "strict",
+                    '<cache-remove-value key="k" caching-type="external" '
+                    'fail-on-cache-removal-error="true" />',
+                ),
+                on_error=ECHO_ERROR,
+            )
+        }
+    )
     assert (await app.get()).status == 200
     strict = await app.get(headers=mode("strict"))
     assert (strict.status, strict.headers["X-Reason"]) == (500, "CacheRemovalFailure")
@@ -490,11 +618,16 @@ async def test_removal_from_an_unconfigured_cache_fails_only_when_asked_to(serve
 async def test_a_cache_that_is_down_is_a_miss_and_a_store_is_a_no_op(
     serve: Serve, clock: FakeClock
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup-value key="k" variable-name="v" default-value="fallback" />'
-        '<cache-store-value key="k" value="x" duration="60" />',
-        outbound=SHOW_V,
-    )}, external_cache=BrokenCache(clock))
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup-value key="k" variable-name="v" default-value="fallback" />'
+                '<cache-store-value key="k" value="x" duration="60" />',
+                outbound=SHOW_V,
+            )
+        },
+        external_cache=BrokenCache(clock),
+    )
     for _ in range(3):
         answer = await app.get()
         assert (answer.status, answer.headers["X-V"]) == (200, "fallback")
@@ -503,17 +636,20 @@ async def test_a_cache_that_is_down_is_a_miss_and_a_store_is_a_no_op(
     assert app.calls() == 3
 
 
-async def test_bytes_that_are_not_a_value_entry_are_a_miss(
-    serve: Serve, clock: FakeClock
-) -> None:
+async def test_bytes_that_are_not_a_value_entry_are_a_miss(serve: Serve, clock: FakeClock) -> None:
     cache = aiohttp_apim.MemoryCache(clock=clock)
     await cache.set("val:k", b"not a value entry", 60)
     await cache.set("val:pickle", b"\x80\x04\x95", 60)
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup-value key="k" variable-name="v" default-value="miss" />'
-        '<cache-lookup-value key="pickle" variable-name="w" default-value="miss" />',
-        outbound=SHOW_V + set_header("X-W", '@((string)context.Variables["w"])'),
-    )}, internal_cache=cache)
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup-value key="k" variable-name="v" default-value="miss" />'
+                '<cache-lookup-value key="pickle" variable-name="w" default-value="miss" />',
+                outbound=SHOW_V + set_header("X-W", '@((string)context.Variables["w"])'),
+            )
+        },
+        internal_cache=cache,
+    )
     answer = await app.get()
     assert (answer.status, answer.headers["X-V"], answer.headers["X-W"]) == (200, "miss", "miss")
     assert gateway_of(app).stats().cache_errors == 2
@@ -522,11 +658,15 @@ async def test_bytes_that_are_not_a_value_entry_are_a_miss(
 async def test_a_value_that_cannot_be_cached_is_not_stored_and_the_request_goes_on(
     serve: Serve,
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="@(context.Request)" duration="60" />'
-        '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="@(context.Request)" duration="60" />'
+                '<cache-lookup-value key="k" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        }
+    )
     answer = await app.get()
     assert (answer.status, answer.headers["X-V"]) == (200, "miss")
     assert gateway_of(app).stats().cache_errors == 1
@@ -534,14 +674,18 @@ async def test_a_value_that_cannot_be_cached_is_not_stored_and_the_request_goes_
 
 async def test_stored_values_are_copies(serve: Serve) -> None:
     # A JObject changed after it was stored (or after it was read) changes nothing cached.
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<set-variable name="o" value="@(JObject.Parse(&quot;{\\&quot;n\\&quot;: 1}&quot;))" />'  # noqa: E501
-        '<cache-store-value key="o" value="@(context.Variables[&quot;o&quot;])" duration="60" />'
-        '<set-variable name="changed" value="@{ var o = (JObject)context.Variables[&quot;o&quot;];'
-        ' o[&quot;n&quot;] = 2; return true; }" />'
-        '<cache-lookup-value key="o" variable-name="v" />',
-        outbound=set_header("X-N", f'@(((JObject){V})["n"].ToString())'),
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<set-variable name="o" value="@(JObject.Parse(&quot;{\\&quot;n\\&quot;: 1}&quot;))" />'
+                '<cache-store-value key="o" value="@(context.Variables[&quot;o&quot;])" duration="60" />'
+                '<set-variable name="changed" value="@{ var o = (JObject)context.Variables[&quot;o&quot;];'
+                ' o[&quot;n&quot;] = 2; return true; }" />'
+                '<cache-lookup-value key="o" variable-name="v" />',
+                outbound=set_header("X-N", f'@(((JObject){V})["n"].ToString())'),
+            )
+        }
+    )
     assert (await app.get()).headers["X-N"] == "1"
 
 
@@ -569,13 +713,20 @@ async def test_writes_past_the_bound_are_dropped_and_counted_then_drained(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
     cache = GatedWrites(clock)
-    app, gateway, _ = build_app({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="@(context.Request.Url.Query.GetValueOrDefault('
-        '&quot;k&quot;, &quot;&quot;))" value="stored" duration="60" />'
-        '<cache-lookup-value key="@(context.Request.Url.Query.GetValueOrDefault('
-        '&quot;k&quot;, &quot;&quot;))" variable-name="v" default-value="miss" />',
-        outbound=SHOW_V,
-    )}, clock=clock, external_cache=cache, max_pending_writes=2)
+    app, gateway, _ = build_app(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="@(context.Request.Url.Query.GetValueOrDefault('
+                '&quot;k&quot;, &quot;&quot;))" value="stored" duration="60" />'
+                '<cache-lookup-value key="@(context.Request.Url.Query.GetValueOrDefault('
+                '&quot;k&quot;, &quot;&quot;))" variable-name="v" default-value="miss" />',
+                outbound=SHOW_V,
+            )
+        },
+        clock=clock,
+        external_cache=cache,
+        max_pending_writes=2,
+    )
     assert isinstance(gateway, aiohttp_apim.Gateway)
     client = await aiohttp_client(app)
     for k in "abcd":  # the response never waits for the write
@@ -596,9 +747,15 @@ async def test_app_shutdown_drains_pending_writes(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
     cache = GatedWrites(clock)
-    app, _, _ = build_app({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="v" duration="60" />')},
-        clock=clock, external_cache=cache)
+    app, _, _ = build_app(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="v" duration="60" />'
+            )
+        },
+        clock=clock,
+        external_cache=cache,
+    )
     client = await aiohttp_client(app)
     async with client.get("/shop/items") as answer:
         assert answer.status == 200
@@ -616,21 +773,30 @@ class CrashingWrites(aiohttp_apim.MemoryCache):
 async def test_a_write_that_raises_is_logged_and_counted(
     serve: Serve, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-store-value key="k" value="v" duration="60" />')},
-        external_cache=CrashingWrites(clock=clock))
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-store-value key="k" value="v" duration="60" />'
+            )
+        },
+        external_cache=CrashingWrites(clock=clock),
+    )
     assert (await app.get()).status == 200
     assert gateway_of(app).stats().failed_writes == 1
     assert any("a bug in a custom backend" in r.getMessage() for r in caplog.records)
 
 
 async def test_stats_count_hits_and_misses_per_kind(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
-        '<cache-lookup-value key="k" variable-name="v" />'
-        '<cache-store-value key="k" value="x" duration="60" />',
-        outbound='<cache-store duration="60" />',
-    )})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
+                '<cache-lookup-value key="k" variable-name="v" />'
+                '<cache-store-value key="k" value="x" duration="60" />',
+                outbound='<cache-store duration="60" />',
+            )
+        }
+    )
     await app.get()  # response miss, value miss, then stored
     await app.get()  # response hit: inbound stops there
     await app.get("/shop/items/1")  # response miss, value hit
@@ -659,12 +825,18 @@ class Hanging(aiohttp_apim.MemoryCache):
 async def test_a_cache_that_does_not_answer_costs_at_most_cache_timeout(
     serve: Serve, clock: FakeClock
 ) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        inbound='<cache-lookup-value key="k" variable-name="v" default-value="fallback" />'
-        '<cache-remove-value key="k" />'
-        '<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" />',
-        outbound=SHOW_V,
-    )}, external_cache=Hanging(clock=clock), cache_timeout=0.05)
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                inbound='<cache-lookup-value key="k" variable-name="v" default-value="fallback" />'
+                '<cache-remove-value key="k" />'
+                '<rate-limit-by-key calls="1" renewal-period="60" counter-key="k" />',
+                outbound=SHOW_V,
+            )
+        },
+        external_cache=Hanging(clock=clock),
+        cache_timeout=0.05,
+    )
     for _ in range(2):
         answer = await asyncio.wait_for(app.get(), timeout=5)
         assert (answer.status, answer.headers["X-V"]) == (200, "fallback")

@@ -129,9 +129,14 @@ async def test_operation_policy_of_a_subapp_route_binds(aiohttp_client: AiohttpC
     sub.router.add_get("/items", handler, name="inner:list")
     app = web.Application()
     app.add_subapp("/inner", sub)
-    aiohttp_apim.setup(app, policies={
-        "apis/inner/operations/list/policy.xml": policies_xml(
-            backend="<base />", outbound=set_header("X-Op", "inner"))})
+    aiohttp_apim.setup(
+        app,
+        policies={
+            "apis/inner/operations/list/policy.xml": policies_xml(
+                backend="<base />", outbound=set_header("X-Op", "inner")
+            )
+        },
+    )
     client = await aiohttp_client(app)
     async with client.get("/inner/items") as response:
         assert response.headers["X-Op"] == "inner"
@@ -162,8 +167,9 @@ async def test_writes_past_the_pending_bound_are_dropped_and_counted(
     cache = GatedCache(clock)
     app = web.Application()
     backends = add_routes(app)
-    gateway = aiohttp_apim.setup(app, policies=CACHED, clock=clock, internal_cache=cache,
-                                 max_pending_writes=1)
+    gateway = aiohttp_apim.setup(
+        app, policies=CACHED, clock=clock, internal_cache=cache, max_pending_writes=1
+    )
     backends["shop:get"].respond(headers={"Cache-Control": "max-age=5"})
     client = await aiohttp_client(app)
     async with client.get("/shop/items/1") as stored:
@@ -189,8 +195,7 @@ async def test_a_cache_that_does_not_answer_is_a_miss_after_cache_timeout(
     cache.gate.set()
     app = web.Application()
     backends = add_routes(app)
-    aiohttp_apim.setup(app, policies=CACHED, clock=clock, internal_cache=cache,
-                       cache_timeout=0.01)
+    aiohttp_apim.setup(app, policies=CACHED, clock=clock, internal_cache=cache, cache_timeout=0.01)
     client = await aiohttp_client(app)
     for _ in range(2):
         async with client.get("/shop/items") as response:
@@ -209,18 +214,31 @@ async def test_forward_request_timeout_runs_on_error_with_reason_timeout(
 
     app = web.Application()
     app.router.add_get("/slow", stuck, name="shop:slow")
-    aiohttp_apim.setup(app, policies={"policy.xml": policies_xml(
-        backend='<forward-request timeout-ms="20" />', on_error=ECHO_ERROR)})
+    aiohttp_apim.setup(
+        app,
+        policies={
+            "policy.xml": policies_xml(
+                backend='<forward-request timeout-ms="20" />', on_error=ECHO_ERROR
+            )
+        },
+    )
     client = await aiohttp_client(app)
     async with client.get("/slow") as response:
         assert response.status == 599
         assert (response.headers["X-Source"], response.headers["X-Reason"]) == (
-            "forward-request", "Timeout")
+            "forward-request",
+            "Timeout",
+        )
 
 
 async def test_fail_on_error_status_code_turns_a_404_into_an_error(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(
-        backend='<forward-request fail-on-error-status-code="true" />', on_error=ECHO_ERROR)})
+    app = await serve(
+        {
+            "policy.xml": policies_xml(
+                backend='<forward-request fail-on-error-status-code="true" />', on_error=ECHO_ERROR
+            )
+        }
+    )
     app.backends["shop:list"].respond(status=404)
     answer = await app.get()
     assert answer.status == 599
@@ -247,7 +265,10 @@ async def test_a_body_consumed_by_an_expression_is_gone_for_the_backend(serve: S
     await app.request("POST", data=b"hello")
     seen = app.backends["shop:list"].last
     assert (seen.headers["X-Body"], seen.body, seen.headers["Content-Length"]) == (
-        "hello", b"", "0")
+        "hello",
+        b"",
+        "0",
+    )
 
 
 async def test_set_body_in_inbound_is_what_the_handler_reads(serve: Serve) -> None:
@@ -308,9 +329,15 @@ async def test_websocket_upgrades_go_straight_to_the_handler(
 
     app = web.Application()
     app.router.add_get("/ws", echo, name="shop:ws")
-    aiohttp_apim.setup(app, policies={"policy.xml": policies_xml(
-        inbound=LOOKUP + '<return-response><set-status code="403" /></return-response>',
-        outbound=STORE)})
+    aiohttp_apim.setup(
+        app,
+        policies={
+            "policy.xml": policies_xml(
+                inbound=LOOKUP + '<return-response><set-status code="403" /></return-response>',
+                outbound=STORE,
+            )
+        },
+    )
     client = await aiohttp_client(app)
     async with client.ws_connect("/ws") as ws:
         await ws.send_str("hi")
@@ -321,8 +348,10 @@ async def test_websocket_upgrades_go_straight_to_the_handler(
 
 
 async def test_missing_key_runs_on_error_with_the_subscription_reason(serve: Serve) -> None:
-    app = await serve({"policy.xml": policies_xml(on_error=ECHO_ERROR)},
-                      subscriptions=subscriptions(required=True))
+    app = await serve(
+        {"policy.xml": policies_xml(on_error=ECHO_ERROR)},
+        subscriptions=subscriptions(required=True),
+    )
     missing = await app.get()
     invalid = await app.get(headers={"Ocp-Apim-Subscription-Key": "nope"})
     assert (missing.status, missing.headers["X-Reason"]) == (599, "SubscriptionKeyNotFound")
@@ -340,7 +369,8 @@ async def test_default_401_carries_the_www_authenticate_challenge(serve: Serve) 
 
 async def test_context_timestamp_follows_the_gateway_clock(serve: Serve, clock: FakeClock) -> None:
     outbound = set_header("X-Year", "@(context.Timestamp.Year.ToString())") + set_header(
-        "X-Ip", "@(context.Request.IpAddress)")
+        "X-Ip", "@(context.Request.IpAddress)"
+    )
     app = await serve({"policy.xml": policies_xml(outbound=outbound)})
     answer = await app.get()
     assert answer.headers["X-Year"] == "2025"  # FakeClock starts in June 2025

@@ -66,8 +66,9 @@ class CodeGen:
     def block(self, block: n.Block) -> None:
         raise NotImplementedError
 
-    def function_def(self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block,
-                     *, returns_value: bool) -> list[tuple[int, str]]:
+    def function_def(
+        self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block, *, returns_value: bool
+    ) -> list[tuple[int, str]]:
         raise NotImplementedError
 
     def throw_code(self, value: n.Expr) -> str:
@@ -127,8 +128,9 @@ class CodeGen:
         if name == "_":
             raise err("'_' cannot be used as a variable name here", node)
         if name == "context" or self.scope.lookup(name) is not None:
-            raise err(f"a local named '{name}' is already defined in this or an enclosing "
-                       "scope", node)
+            raise err(
+                f"a local named '{name}' is already defined in this or an enclosing scope", node
+            )
         local = Local(self.fresh("v"), self.func, convert)
         self.scope.names[name] = local
         return local

@@ -65,15 +65,20 @@ class ExpressionGen(CodeGen):
             if part.alignment is not None:
                 align = self.expr(part.alignment)
                 if not (isinstance(align.const, int) and not isinstance(align.const, bool)):
-                    raise err("the alignment of an interpolation hole must be a constant "
-                               "integer", part.alignment)
+                    raise err(
+                        "the alignment of an interpolation hole must be a constant integer",
+                        part.alignment,
+                    )
                 fmt += f",{align.const}"
             if part.format is not None:
                 fmt += f":{part.format}"
             fmt += "}"
             string_type = self.k(resolve_required("string", part))
-            pieces.append(Code(
-                f"_cs({string_type}, {self.k('Format')}, ({self.k(fmt)}, {value.src}))", "str?"))
+            pieces.append(
+                Code(
+                    f"_cs({string_type}, {self.k('Format')}, ({self.k(fmt)}, {value.src}))", "str?"
+                )
+            )
         if not pieces:
             return self.const_code("")
         return self.concat(pieces)
@@ -250,8 +255,11 @@ class ExpressionGen(CodeGen):
         if kind == "str?":
             # (string)x is the identity on strings and null (runtime.cast): inline that case
             tmp = self.fresh("t")
-            return Code(f"({tmp} if _type({tmp} := {code.src}) is _str or {tmp} is None "
-                         f"else _cast({self.k(type_ref)}, {tmp}))", kind)
+            return Code(
+                f"({tmp} if _type({tmp} := {code.src}) is _str or {tmp} is None "
+                f"else _cast({self.k(type_ref)}, {tmp}))",
+                kind,
+            )
         return Code(f"_cast({self.k(type_ref)}, {code.src})", kind)
 
     def e_is(self, e: n.Is) -> Code:
@@ -307,7 +315,8 @@ class ExpressionGen(CodeGen):
                 seq.append(f"_si({obj}, {index_args}, {value.src})")
             else:
                 items = self.argument_tuple(
-                    tuple(n.Argument(v.line, v.column, v) for v in entry.values), entry)
+                    tuple(n.Argument(v.line, v.column, v) for v in entry.values), entry
+                )
                 seq.append(f"_cm({obj}, {self.k('Add')}, {items})")
         seq.append(obj)
         return Code("(" + ", ".join(seq) + ")[-1]")
@@ -327,8 +336,9 @@ class ExpressionGen(CodeGen):
         self.func.lines.extend(self.function_def(name, e.params, e.body, returns_value=True))
         return Code(name)
 
-    def function_def(self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block,
-                     *, returns_value: bool) -> list[tuple[int, str]]:
+    def function_def(
+        self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block, *, returns_value: bool
+    ) -> list[tuple[int, str]]:
         """The lines of a nested ``def`` for a lambda or local function, at the current indent."""
         del returns_value  # delegates' return types are unknown: a missing return gives null
         outer_func, outer_scope = self.func, self.scope
@@ -361,8 +371,10 @@ class ExpressionGen(CodeGen):
     def e_anonymous(self, e: n.Anonymous) -> Code:
         jobject = self.k(resolve_required("JObject", e))
         jproperty = self.k(resolve_required("JProperty", e))
-        props = [f"_ct({jproperty}, ({self.k(name)}, {self.expr(value).src}))"
-                 for name, value in e.members]
+        props = [
+            f"_ct({jproperty}, ({self.k(name)}, {self.expr(value).src}))"
+            for name, value in e.members
+        ]
         items = "(" + ", ".join(props) + ("," if len(props) == 1 else "") + ")"
         return Code(f"_ct({jobject}, {items})")
 
@@ -432,8 +444,10 @@ class ExpressionGen(CodeGen):
     def member_target(self, target: n.Member) -> Code:
         root = target.target
         if isinstance(root, n.TypeExpr) or (
-            isinstance(root, n.Name) and self.scope.lookup(root.name) is None
-            and root.name != "context" and resolve(root.name) is not None
+            isinstance(root, n.Name)
+            and self.scope.lookup(root.name) is None
+            and root.name != "context"
+            and resolve(root.name) is not None
         ):
             raise err("static members cannot be assigned", target)
         return self.expr(target.target)

@@ -79,9 +79,11 @@ def has_jump(s: n.Stmt, kind: type[n.Stmt]) -> bool:
     if isinstance(s, n.Block):
         return any(has_jump(x, kind) for x in s.body)
     if isinstance(s, n.If):
-        return has_jump(s.then, kind) or (s.otherwise is not None
-                                           and has_jump(s.otherwise, kind))
+        return has_jump(s.then, kind) or (s.otherwise is not None and has_jump(s.otherwise, kind))
     if isinstance(s, n.Try):
-        return (has_jump(s.body, kind) or any(has_jump(c.body, kind) for c in s.catches)
-                or (s.final is not None and has_jump(s.final, kind)))
+        return (
+            has_jump(s.body, kind)
+            or any(has_jump(c.body, kind) for c in s.catches)
+            or (s.final is not None and has_jump(s.final, kind))
+        )
     return False  # nested loops own their jumps

@@ -42,11 +42,14 @@ def integer(value: int, suffix: str, where: n.Node, *, negated: bool = False) ->
             return runtime_cast("long", value, where)
         positive = integer(-value, suffix, where)
         if suffix in ("u", "ul") or (suffix == "" and -value > 2**63 - 1):
-            raise err("operator '-' cannot be applied to an unsigned constant of this size",
-                       where)
+            raise err("operator '-' cannot be applied to an unsigned constant of this size", where)
         return runtime.unary("-", positive)
-    ranges = {"int": (-(2**31), 2**31 - 1), "uint": (0, 2**32 - 1),
-              "long": (-(2**63), 2**63 - 1), "ulong": (0, 2**64 - 1)}
+    ranges = {
+        "int": (-(2**31), 2**31 - 1),
+        "uint": (0, 2**32 - 1),
+        "long": (-(2**63), 2**63 - 1),
+        "ulong": (0, 2**64 - 1),
+    }
     for name in candidates:
         low, high = ranges[name]
         if low <= value <= high:

@@ -73,8 +73,9 @@ def _too_long() -> NoReturn:
 def _invoke(target: object, args: tuple[object, ...]) -> object:
     """``f(x)`` where ``f`` is a local: only lambdas compiled by this package can be invoked."""
     if target is None:
-        raise ExpressionError("NullReferenceException",
-                              "Object reference not set to an instance of an object.")
+        raise ExpressionError(
+            "NullReferenceException", "Object reference not set to an instance of an object."
+        )
     if type(target) is FunctionType and target.__code__.co_filename == FILENAME:
         return target(*args)
     raise ExpressionError("InvalidCastException", "the value is not a delegate")
@@ -95,8 +96,9 @@ def _throw(value: object, type_name: str) -> NoReturn:
     """``throw value``: an exception object raises itself; anything else (an ExpressionError for
     an exception type the runtime does not model) takes the type from the ``new X(...)`` syntax."""
     if value is None:
-        raise ExpressionError("NullReferenceException",
-                              "Object reference not set to an instance of an object.")
+        raise ExpressionError(
+            "NullReferenceException", "Object reference not set to an instance of an object."
+        )
     if isinstance(value, ExpressionError):
         raise ExpressionError(value.exception_type, value.message)
     error = runtime.exception_info(value)
@@ -111,7 +113,6 @@ def _throw(value: object, type_name: str) -> NoReturn:
 
 def _catches(error: ExpressionError, names: tuple[str, ...]) -> bool:
     return any(runtime.exception_is(error.exception_type, name) for name in names)
-
 
 
 def to_expression_error(exc: BaseException) -> BaseException:
@@ -178,7 +179,6 @@ HELPERS: Final[dict[str, object]] = {
     "_catches": _catches,
     "_excobj": runtime.exception_object,
 }
-
 
 
 def convert_python_error(exc: BaseException) -> ExpressionError:

@@ -34,8 +34,11 @@ class MemberGen(CodeGen):
         static: TypeRef | None = None
         if isinstance(root, n.TypeExpr):
             static = self.type_ref(root.type)
-        elif isinstance(root, n.Name) and self.scope.lookup(root.name) is None \
-                and root.name != "context":
+        elif (
+            isinstance(root, n.Name)
+            and self.scope.lookup(root.name) is None
+            and root.name != "context"
+        ):
             static, start = self.static_prefix(root, links)
         if static is None:
             base = self.expr(root)
@@ -73,15 +76,22 @@ class MemberGen(CodeGen):
                 break
         raise err(f"unknown name '{'.'.join(shown)}'", root)
 
-    def links(self, base: Code | None, static: TypeRef | None, links: list[n.Expr],
-              start: int, whole: n.Expr) -> Code:
+    def links(
+        self,
+        base: Code | None,
+        static: TypeRef | None,
+        links: list[n.Expr],
+        start: int,
+        whole: n.Expr,
+    ) -> Code:
         code = base
         i = start
         while i < len(links):
             link = links[i]
             nxt = links[i + 1] if i + 1 < len(links) else None
-            is_method = isinstance(link, n.Member) and isinstance(nxt, n.Call) \
-                and nxt.target is link
+            is_method = (
+                isinstance(link, n.Member) and isinstance(nxt, n.Call) and nxt.target is link
+            )
             conditional = isinstance(link, n.Member | n.Index) and link.conditional
             if conditional and code is not None:
                 # ``a?.rest``: null for the whole rest of the chain when ``a`` is null
@@ -140,17 +150,21 @@ class MemberGen(CodeGen):
 
     def read_index(self, target: Code, args: str) -> Code:
         (i, t, impl), (test, o) = self.site(), self.receiver(target)
-        return Code(f"({impl}({o}, {args}) if _type{test} is {t} "
-                    f"else _fi({self.k(i)}, {o}, {args}))")
+        return Code(
+            f"({impl}({o}, {args}) if _type{test} is {t} else _fi({self.k(i)}, {o}, {args}))"
+        )
 
     def cached_call(self, target: Code, name: str, args: str, type_args: str | None) -> str:
         (i, t, impl), (test, o) = self.site(), self.receiver(target)
         targs = type_args or "()"
-        return (f"({impl}({o}, {args}, {targs}) if _type{test} is {t} "
-                f"else _fc({self.k(i)}, {o}, {name}, {args}, {targs}))")
+        return (
+            f"({impl}({o}, {args}, {targs}) if _type{test} is {t} "
+            f"else _fc({self.k(i)}, {o}, {name}, {args}, {targs}))"
+        )
 
-    def method_call(self, target: Code | None, static: TypeRef | None, member: n.Member,
-                    call: n.Call) -> Code:
+    def method_call(
+        self, target: Code | None, static: TypeRef | None, member: n.Member, call: n.Call
+    ) -> Code:
         name = self.k(member.name)
         type_args = self.type_args(member.type_args)
         outs = [a for a in call.args if a.modifier in ("out", "ref")]
@@ -199,8 +213,11 @@ class MemberGen(CodeGen):
             py = self.local_ref(existing)
             initial = py if arg.modifier == "ref" else "None"
             before.append(f"({ref} := _Out({initial}))")
-            stored = f"{ref}.value" if existing.convert is None else \
-                f"_cast({existing.convert}, {ref}.value)"
+            stored = (
+                f"{ref}.value"
+                if existing.convert is None
+                else f"_cast({existing.convert}, {ref}.value)"
+            )
             after.append(f"({py} := {stored})")
             items.append(ref)
         tail = f", {type_args}" if type_args else ""

@@ -34,8 +34,9 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
         if isinstance(body, n.Block):
             self.block(body)
             if completes(body):
-                raise ExpressionSyntaxError("not all code paths return a value", body.end_line,
-                                            body.end_column)
+                raise ExpressionSyntaxError(
+                    "not all code paths return a value", body.end_line, body.end_column
+                )
         else:
             result = self.expr(body)
             self.func.emit(f"return {result.src}")
@@ -45,8 +46,12 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
         if self.uses_budget:
             lines.append(f"        b = {self.k(MAX_ITERATIONS)}")
         lines.extend("    " * (indent + 1) + text for indent, text in self.func.lines)
-        lines += ["    except _Err:", "        raise",
-                  "    except (_Exc, _Budget) as x0:", "        raise _top(x0) from None"]
+        lines += [
+            "    except _Err:",
+            "        raise",
+            "    except (_Exc, _Budget) as x0:",
+            "        raise _top(x0) from None",
+        ]
         return "\n".join(lines) + "\n", result
 
     def stmt(self, s: n.Stmt) -> None:
@@ -136,9 +141,13 @@ def compile_program(source: str) -> CompiledExpression:
     # A subclass per expression whose __call__ is the generated function: calling the compiled
     # expression costs one Python frame instead of two.
     cls: type[CompiledExpression] = type(
-        "CompiledExpression", (CompiledExpression,),
-        {"__slots__": (), "__call__": staticmethod(fn),
-         "__module__": CompiledExpression.__module__},
+        "CompiledExpression",
+        (CompiledExpression,),
+        {
+            "__slots__": (),
+            "__call__": staticmethod(fn),
+            "__module__": CompiledExpression.__module__,
+        },
     )
     return cls(
         source,

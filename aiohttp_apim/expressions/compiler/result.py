@@ -17,8 +17,7 @@ class CompiledExpression:
     e.g., to know whether the request body is read). ``is_constant``/``constant`` tell whether the
     whole expression folded to a value at compile time (``@(1800)``, ``@("a" + "b")``)."""
 
-    __slots__ = ("_fn", "constant", "is_block", "is_constant", "names", "python_source",
-                 "source")
+    __slots__ = ("_fn", "constant", "is_block", "is_constant", "names", "python_source", "source")
 
     def __init__(
         self,

@@ -28,11 +28,20 @@ __all__ = [
 DELEGATE_TYPES: Final = frozenset(["Func", "Action", "Predicate", "Comparison", "Converter"])
 NUMERIC_TYPES: Final = frozenset(
     [
-        "sbyte", "byte", "short", "ushort", "int", "uint", "long", "ulong", "float", "double",
-        "decimal", "char",
+        "sbyte",
+        "byte",
+        "short",
+        "ushort",
+        "int",
+        "uint",
+        "long",
+        "ulong",
+        "float",
+        "double",
+        "decimal",
+        "char",
     ]
 )
-
 
 
 @dataclass(slots=True)
@@ -84,7 +93,6 @@ class Scope:
 
 def err(message: str, node: n.Node) -> ExpressionSyntaxError:
     return ExpressionSyntaxError(message, node.line, node.column)
-
 
 
 def resolve(name: str) -> TypeRef | None:

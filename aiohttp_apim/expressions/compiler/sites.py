@@ -64,8 +64,14 @@ class Sites:
                 return impl(obj, args)
         return runtime.index(obj, args)
 
-    def method(self, i: int, obj: object, name: str, args: tuple[object, ...],
-               type_args: tuple[TypeRef, ...]) -> object:
+    def method(
+        self,
+        i: int,
+        obj: object,
+        name: str,
+        args: tuple[object, ...],
+        type_args: tuple[TypeRef, ...],
+    ) -> object:
         if self.ns[self.keys[i][0]] is None:
             impl = runtime.method_impl(obj, name)
             if impl is not None:

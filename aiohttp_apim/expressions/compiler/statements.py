@@ -127,8 +127,13 @@ class StatementGen(CodeGen):
         func.emit("b -= 1")
         func.emit("if b < 0: _over()")
 
-    def loop_body(self, body: n.Stmt, prefix: Callable[[], None] | None = None,
-                  variable: Callable[[str], None] | None = None, item: str = "") -> None:
+    def loop_body(
+        self,
+        body: n.Stmt,
+        prefix: Callable[[], None] | None = None,
+        variable: Callable[[str], None] | None = None,
+        item: str = "",
+    ) -> None:
         """The body of a loop whose header the caller emitted. ``variable(item)``, if given,
         declares the foreach variable from the Python name ``item`` in the body's scope."""
         func = self.func
@@ -150,8 +155,9 @@ class StatementGen(CodeGen):
         finally:
             func.loops -= 1
 
-    def loop_function(self, body: n.Stmt, variable: Callable[[str], None] | None,
-                      item: str) -> None:
+    def loop_function(
+        self, body: n.Stmt, variable: Callable[[str], None] | None, item: str
+    ) -> None:
         """A loop body that creates closures, as a nested function called once per iteration.
 
         In C# each iteration has its own instance of the foreach variable and of every local
@@ -301,8 +307,7 @@ class StatementGen(CodeGen):
     def s_throw(self, s: n.Throw) -> None:
         if s.value is None:
             if not self.func.in_catch:
-                raise err("a throw statement with no argument is only allowed in a catch "
-                           "clause", s)
+                raise err("a throw statement with no argument is only allowed in a catch clause", s)
             self.func.emit("raise")
             return
         self.func.emit(self.throw_code(s.value))

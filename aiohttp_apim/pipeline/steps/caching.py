@@ -30,6 +30,7 @@ from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = ["CacheLookupStep", "CacheStoreStep"]
 
+
 class _Query:
     """The request's query string as the key reads it (every value of a name)."""
 
