@@ -64,13 +64,39 @@ class Cache(Protocol):
     cache object may serve several gateways at once. ``increment`` is atomic.
 
     Backends should subclass ``Cache`` explicitly: that makes a missing method an error where the
-    backend is defined, and gives them the default :meth:`get_many`.
+    backend is defined, and gives them the defaults of :meth:`get_many` and of the capability
+    properties (:attr:`in_process`, :attr:`bounds_own_calls`), which a backend overrides to
+    declare what it is.
     """
 
     @property
     def name(self) -> str:
         """A short name for logs and metrics, e.g. ``"memory"`` or ``"redis"``."""
         ...
+
+    # -- capabilities: what the pipeline may assume about the backend ------------------------
+
+    @property
+    def in_process(self) -> bool:
+        """Whether every operation completes without waiting for I/O (an in-process store).
+
+        The pipeline then calls the cache without a timer and writes to it on the request path
+        (a store is visible to the very next request, no background task is made). Default:
+        False -- calls are timed and writes run in the background.
+        """
+        return False
+
+    @property
+    def bounds_own_calls(self) -> bool:
+        """Whether the backend bounds every operation in time itself, and keeps its own count
+        of failures (a circuit breaker).
+
+        The pipeline then adds no timer of its own: a call cancelled from outside would count
+        as abandoned rather than failed, so a hung server would never open the backend's
+        breaker. Default: False -- the gateway bounds each call (``cache_timeout``,
+        ``cache_write_timeout``), and a backend must then not retry for long.
+        """
+        return False
 
     async def get(self, key: str) -> CacheHit | None:
         """Return the entry stored under ``key``, or ``None`` when there is none (or it expired)."""

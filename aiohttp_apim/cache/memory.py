@@ -125,6 +125,11 @@ class MemoryCache(Cache):
         """``"memory"``."""
         return "memory"
 
+    @property
+    def in_process(self) -> bool:
+        """True: nothing here awaits, so the pipeline neither times calls nor defers writes."""
+        return True
+
     def __repr__(self) -> str:
         return f"<MemoryCache entries={len(self._entries)} bytes={self._bytes}/{self._max_bytes}>"
 

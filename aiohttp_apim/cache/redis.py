@@ -265,6 +265,12 @@ class RedisCache(Cache):
         return "redis-cluster" if self._cluster else "redis"
 
     @property
+    def bounds_own_calls(self) -> bool:
+        """True: every operation is bounded by ``operation_timeout`` and guarded by the
+        breaker, so the gateway adds no timer of its own."""
+        return True
+
+    @property
     def client(self) -> RedisClient:
         """The redis-py client the cache uses."""
         return self._client

@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp_apim.cache.base import Cache, CacheHit
-from aiohttp_apim.cache.memory import MemoryCache
 
 __all__ = [
     "BackgroundWrites",
@@ -26,12 +25,11 @@ __all__ = [
     "cache_delete",
     "cache_get",
     "cache_increment",
-    "cache_name",
+    "cache_label",
     "cache_read",
     "cache_set",
     "call_timeout",
     "describe",
-    "needs_timeout",
     "write_entry",
 ]
 
@@ -57,7 +55,7 @@ class FailureLog:
 
     def failed(self, operation: str, cache: Cache | None, error: BaseException) -> None:
         self.counts[operation] = self.counts.get(operation, 0) + 1
-        name = "the cache" if cache is None else _cache_name(cache)
+        name = "the cache" if cache is None else cache_label(cache)
         slot = (operation, name)
         now = time.monotonic()
         last = self._last.get(slot)
@@ -75,16 +73,12 @@ class FailureLog:
         )
 
 
-def _cache_name(cache: Cache) -> str:
+def cache_label(cache: Cache) -> str:
+    """The cache's name for messages (never raises: it may be a user's backend)."""
     try:
         return str(cache.name)
     except Exception:
         return type(cache).__name__
-
-
-def cache_name(cache: Cache) -> str:
-    """The cache's name for messages (never raises)."""
-    return _cache_name(cache)
 
 
 def describe(error: BaseException) -> str:
@@ -94,24 +88,16 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def needs_timeout(cache: Cache) -> bool:
-    """Whether calls to ``cache`` need a timeout. The in-process cache never waits for anything
-    (its methods do not await), so a timer per lookup would only cost time on the hit path."""
-    return type(cache) is not MemoryCache
-
-
 def call_timeout(cache: Cache | None, configured: float) -> float | None:
-    """The timeout the pipeline puts around a call to ``cache`` (None: no timer).
+    """The timeout the pipeline puts around a call to ``cache`` (None: no timer), from what the
+    cache declares it is (:attr:`Cache.in_process`, :attr:`Cache.bounds_own_calls`).
 
-    A cache that bounds its own calls (``operation_timeout``, as RedisCache does) must time out
-    first: it counts its own timeouts towards its circuit breaker, while a call cancelled from
-    outside counts as abandoned, so a hung server would never open the breaker and would cost
-    a timeout on every request. The pipeline's timer is then only a backstop behind it."""
-    if cache is None or not needs_timeout(cache):
+    An in-process cache never waits, so a timer would only cost time on the hit path. A cache
+    that bounds its own calls must be the one to time out: it counts its timeouts towards its
+    circuit breaker, while a call cancelled from outside counts as abandoned, so a hung server
+    would never open the breaker and would cost a timeout on every request."""
+    if cache is None or cache.in_process or cache.bounds_own_calls:
         return None
-    own = getattr(cache, "operation_timeout", None)
-    if isinstance(own, int | float) and own > 0:
-        return max(configured, own * 2)
     return configured
 
 
@@ -232,10 +218,11 @@ async def write_entry(
     ttl: float,
     timeout: float,
 ) -> bool:
-    """Store ``data`` the way the pipeline writes: at once in the in-process cache (it never
-    waits, and a test then sees the value without draining), else as a background write that
-    the response never waits for. False when the write was dropped (too many pending)."""
-    if not needs_timeout(cache):
+    """Store ``data`` the way the pipeline writes -- response entries and values alike: at once
+    in an in-process cache (it never waits, and the next request sees the entry), else as a
+    background write that the response never waits for. False when the write was dropped
+    (too many pending)."""
+    if cache.in_process:
         await cache_set(cache, key, data, ttl, None, failures)
         return True
     bounded = call_timeout(cache, timeout)

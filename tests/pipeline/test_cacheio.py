@@ -18,7 +18,7 @@ from aiohttp_apim.pipeline.cacheio import (
     cache_increment,
     cache_read,
     cache_set,
-    needs_timeout,
+    call_timeout,
     write_entry,
 )
 
@@ -63,9 +63,17 @@ async def test_a_cache_that_does_not_answer_is_a_miss_after_the_timeout(
     ]
 
 
-async def test_only_the_in_process_cache_goes_without_a_timer() -> None:
-    assert not needs_timeout(MemoryCache())
-    assert needs_timeout(HangingCache())
+class SelfBoundedCache(HangingCache):
+    @property
+    def bounds_own_calls(self) -> bool:
+        return True
+
+
+async def test_the_timer_follows_what_a_cache_declares() -> None:
+    assert call_timeout(MemoryCache(), 0.25) is None  # in process: nothing to wait for
+    assert call_timeout(SelfBoundedCache(), 0.25) is None  # its own timeout counts its failures
+    assert call_timeout(HangingCache(), 0.25) == 0.25
+    assert call_timeout(None, 0.25) is None
 
 
 async def test_failures_are_logged_once_per_interval_with_a_count(
@@ -167,8 +175,10 @@ async def test_write_entry_is_immediate_on_the_in_process_cache_only() -> None:
     assert writes.pending == 0
     assert await memory.get("k") is not None
 
-    class Remote(MemoryCache):  # any other type is written in the background
-        pass
+    class Remote(MemoryCache):  # a cache that does not declare itself in process
+        @property
+        def in_process(self) -> bool:
+            return False
 
     remote = Remote()
     assert await write_entry(writes, log, remote, "k", b"v", 60, 1.0)
@@ -188,17 +198,3 @@ async def test_reads_removals_and_counters_raise_for_the_caller_to_decide() -> N
     assert await cache_increment(memory, "n", 2, 5, 1.0) == 2
     assert await cache_read(memory, "n", None) is not None
     assert await cache_delete(memory, "n", 1.0)
-
-
-def test_a_cache_that_bounds_its_own_calls_times_out_before_the_pipeline() -> None:
-    from aiohttp_apim.cache.memory import MemoryCache
-    from aiohttp_apim.pipeline.cacheio import call_timeout
-
-    class SelfBounded(MemoryCache):
-        operation_timeout = 0.25
-
-    assert call_timeout(None, 0.25) is None
-    assert call_timeout(MemoryCache(), 0.25) is None  # never waits: no timer on the hit path
-    # RedisCache counts its own timeouts towards its breaker; the pipeline's is a backstop.
-    assert call_timeout(SelfBounded(), 0.25) == 0.5
-    assert call_timeout(SelfBounded(), 2.0) == 2.0

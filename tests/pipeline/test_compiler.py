@@ -135,7 +135,11 @@ def test_literal_header_values_are_one_constant_tuple() -> None:
 
 
 class OtherCache(MemoryCache):
-    """Not the in-process cache as far as timeouts go (its methods might wait)."""
+    """A cache that does not declare itself in process (its methods might wait)."""
+
+    @property
+    def in_process(self) -> bool:
+        return False
 
 
 def test_caching_type_resolves_to_the_cache_object() -> None:

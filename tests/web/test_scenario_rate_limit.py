@@ -11,7 +11,7 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
-from aiohttp_apim.cache import CacheHit, CacheUnavailable
+from tests.doubles import FailingCache
 from tests.web.conftest import (
     Answer,
     FakeClock,
@@ -377,14 +377,6 @@ async def test_two_apps_given_one_cache_share_one_limit(
     assert statuses == [200, 200, 200, 429, 429]
 
 
-class DownCounters(aiohttp_apim.MemoryCache):
-    async def get(self, key: str) -> CacheHit | None:
-        raise CacheUnavailable("connection refused")
-
-    async def increment(self, key: str, amount: int, ttl: float) -> int:
-        raise CacheUnavailable("connection refused")
-
-
 async def test_a_counter_store_that_is_down_lets_requests_through(
     serve: Serve, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -400,7 +392,7 @@ async def test_a_counter_store_that_is_down_lets_requests_through(
                 outbound=set_header("X-Left", '@(context.Variables["left"].ToString())'),
             )
         },
-        external_cache=DownCounters(clock=clock),
+        external_cache=FailingCache(("get", "increment"), clock=clock),
     )
     with caplog.at_level(logging.WARNING):
         for n in range(1, 4):

@@ -8,12 +8,12 @@ downstream Cache-Control header in test_scenario_downstream.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 
 import aiohttp_apim
-from aiohttp_apim.cache import Cache, CacheHit, CacheUnavailable
+from aiohttp_apim.cache import CacheHit, CacheUnavailable
+from tests.doubles import DictCache, FailingCache, GatedCache
 from tests.web.conftest import (
     CACHED,
     LOOKUP,
@@ -513,36 +513,6 @@ async def test_apps_with_different_policies_do_not_share_entries(serve: Serve) -
 # --- best effort: the cache never fails a request -------------------------------------------
 
 
-class BrokenCache(Cache):
-    """A cache whose every operation raises ``error``."""
-
-    def __init__(self, error: type[Exception]) -> None:
-        self.error = error
-
-    @property
-    def name(self) -> str:
-        return "broken"
-
-    async def get(self, key: str) -> CacheHit | None:
-        raise self.error("cache down")
-
-    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
-        raise self.error("cache down")
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        raise self.error("cache down")
-
-    async def delete(self, key: str) -> bool:
-        raise self.error("cache down")
-
-    async def increment(self, key: str, amount: int, ttl: float) -> int:
-        raise self.error("cache down")
-
-    async def close(self) -> None:
-        # Never called for a cache passed in (whoever creates a cache closes it).
-        pass
-
-
 CACHED_AND_STAMPED = {
     "policy.xml": policies_xml(inbound=LOOKUP, outbound=STORE + set_header("X-Pipeline", "ran"))
 }
@@ -552,7 +522,7 @@ CACHED_AND_STAMPED = {
 async def test_cache_that_raises_on_every_call_never_fails_the_request(
     serve: Serve, error: type[Exception]
 ) -> None:
-    app = await serve(CACHED_AND_STAMPED, internal_cache=BrokenCache(error))
+    app = await serve(CACHED_AND_STAMPED, internal_cache=FailingCache(error=error("cache down")))
     first = await app.get()
     second = await app.get()
     assert (first.status, first.body) == (200, b"shop:list #1")
@@ -561,17 +531,11 @@ async def test_cache_that_raises_on_every_call_never_fails_the_request(
     assert app.calls() == 2
 
 
-class GarbageCache(BrokenCache):
+class GarbageCache(DictCache):
     """A cache that answers every read with bytes no gateway wrote, and forgets every write."""
-
-    def __init__(self) -> None:
-        super().__init__(RuntimeError)
 
     async def get(self, key: str) -> CacheHit | None:
         return CacheHit(b"\x00\xffnot an entry", 30.0)
-
-    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
-        return [await self.get(k) for k in keys]
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         pass
@@ -585,40 +549,10 @@ async def test_cache_returning_garbage_is_a_miss(serve: Serve) -> None:
     assert app.calls() == 1
 
 
-class GatedCache(Cache):
-    """A cache (kept in a MemoryCache) whose writes wait until ``gate`` is set."""
-
-    def __init__(self, gate: asyncio.Event, clock: FakeClock) -> None:
-        self.gate = gate
-        self.inner: Cache = aiohttp_apim.MemoryCache(clock=clock)
-
-    @property
-    def name(self) -> str:
-        return "gated"
-
-    async def get(self, key: str) -> CacheHit | None:
-        return await self.inner.get(key)
-
-    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
-        return await self.inner.get_many(keys)
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        await self.gate.wait()
-        await self.inner.set(key, value, ttl)
-
-    async def delete(self, key: str) -> bool:
-        return await self.inner.delete(key)
-
-    async def increment(self, key: str, amount: int, ttl: float) -> int:
-        return await self.inner.increment(key, amount, ttl)
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-
 async def test_cache_store_never_delays_the_response(serve: Serve, clock: FakeClock) -> None:
-    gate = asyncio.Event()
-    app = await serve(CACHED, internal_cache=GatedCache(gate, clock))
+    cache = GatedCache(clock=clock)
+    gate = cache.gate
+    app = await serve(CACHED, internal_cache=cache)
     try:
         # The guard only turns a hang into a clear failure; nothing here measures time.
         async with asyncio.timeout(30):

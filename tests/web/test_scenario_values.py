@@ -14,7 +14,8 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
-from aiohttp_apim.cache import Cache, CacheHit, CacheUnavailable
+from aiohttp_apim.cache import Cache
+from tests.doubles import FailingCache, GatedCache, HangingCache
 from tests.redis_server import RedisServer
 from tests.web.conftest import (
     FakeClock,
@@ -530,31 +531,6 @@ async def test_remove_value_removes_and_a_missing_key_is_no_error(serve: Serve) 
     assert gateway_of(app).stats().value_removes == 2
 
 
-class BrokenCache(aiohttp_apim.MemoryCache):
-    """A cache whose reads, writes and removals fail (it is down)."""
-
-    def __init__(
-        self, clock: FakeClock, *, reads: bool = True, writes: bool = True, removes: bool = True
-    ) -> None:
-        super().__init__(clock=clock)
-        self.fail_reads, self.fail_writes, self.fail_removes = reads, writes, removes
-
-    async def get(self, key: str) -> CacheHit | None:
-        if self.fail_reads:
-            raise CacheUnavailable("connection refused")
-        return await super().get(key)
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        if self.fail_writes:
-            raise CacheUnavailable("connection refused")
-        await super().set(key, value, ttl)
-
-    async def delete(self, key: str) -> bool:
-        if self.fail_removes:
-            raise CacheUnavailable("connection refused")
-        return await super().delete(key)
-
-
 async def test_a_failed_removal_is_ignored_by_default(serve: Serve, clock: FakeClock) -> None:
     app = await serve(
         {
@@ -563,7 +539,7 @@ async def test_a_failed_removal_is_ignored_by_default(serve: Serve, clock: FakeC
                 '<cache-remove-value key="k" fail-on-cache-removal-error="false" />',
             )
         },
-        internal_cache=BrokenCache(clock),
+        internal_cache=FailingCache(clock=clock),
     )
     answer = await app.get()
     assert (answer.status, answer.body) == (200, b"shop:list #1")
@@ -581,7 +557,7 @@ async def test_a_failed_removal_fails_the_request_when_asked_to(
                 on_error=ECHO_ERROR,
             )
         },
-        external_cache=BrokenCache(clock),
+        external_cache=FailingCache(clock=clock),
     )
     answer = await app.get()
     assert answer.status == 500
@@ -626,7 +602,7 @@ async def test_a_cache_that_is_down_is_a_miss_and_a_store_is_a_no_op(
                 outbound=SHOW_V,
             )
         },
-        external_cache=BrokenCache(clock),
+        external_cache=FailingCache(clock=clock),
     )
     for _ in range(3):
         answer = await app.get()
@@ -692,27 +668,10 @@ async def test_stored_values_are_copies(serve: Serve) -> None:
 # --- background writes: bounded, counted, drained -------------------------------------------------
 
 
-class GatedWrites(aiohttp_apim.MemoryCache):
-    """A remote-like cache (not the in-process type: its writes go to the background) whose
-    writes wait for ``gate``."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__(clock=clock)
-        self.gate = asyncio.Event()
-        self.started = 0
-        self.finished = 0
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        self.started += 1
-        await self.gate.wait()
-        await super().set(key, value, ttl)
-        self.finished += 1
-
-
 async def test_writes_past_the_bound_are_dropped_and_counted_then_drained(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
-    cache = GatedWrites(clock)
+    cache = GatedCache(clock=clock)
     app, gateway, _ = build_app(
         {
             "policy.xml": policies_xml(
@@ -746,7 +705,7 @@ async def test_writes_past_the_bound_are_dropped_and_counted_then_drained(
 async def test_app_shutdown_drains_pending_writes(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
-    cache = GatedWrites(clock)
+    cache = GatedCache(clock=clock)
     app, _, _ = build_app(
         {
             "policy.xml": policies_xml(
@@ -765,11 +724,6 @@ async def test_app_shutdown_drains_pending_writes(
     assert cache.finished == 1
 
 
-class CrashingWrites(aiohttp_apim.MemoryCache):
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        raise RuntimeError("a bug in a custom backend")
-
-
 async def test_a_write_that_raises_is_logged_and_counted(
     serve: Serve, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -779,7 +733,9 @@ async def test_a_write_that_raises_is_logged_and_counted(
                 inbound='<cache-store-value key="k" value="v" duration="60" />'
             )
         },
-        external_cache=CrashingWrites(clock=clock),
+        external_cache=FailingCache(
+            ("set",), clock=clock, error=RuntimeError("a bug in a custom backend")
+        ),
     )
     assert (await app.get()).status == 200
     assert gateway_of(app).stats().failed_writes == 1
@@ -806,22 +762,6 @@ async def test_stats_count_hits_and_misses_per_kind(serve: Serve) -> None:
     assert stats.as_dict()["value_hits"] == 1
 
 
-class Hanging(aiohttp_apim.MemoryCache):
-    """A cache that stopped answering: every call waits forever."""
-
-    async def get(self, key: str) -> CacheHit | None:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-    async def delete(self, key: str) -> bool:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-    async def increment(self, key: str, amount: int, ttl: float) -> int:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-
 async def test_a_cache_that_does_not_answer_costs_at_most_cache_timeout(
     serve: Serve, clock: FakeClock
 ) -> None:
@@ -834,7 +774,7 @@ async def test_a_cache_that_does_not_answer_costs_at_most_cache_timeout(
                 outbound=SHOW_V,
             )
         },
-        external_cache=Hanging(clock=clock),
+        external_cache=HangingCache(clock=clock),
         cache_timeout=0.05,
     )
     for _ in range(2):

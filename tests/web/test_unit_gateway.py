@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
 
 import pytest
 from aiohttp import WSMsgType, web
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
-from aiohttp_apim.cache.base import Cache, CacheHit
+from tests.doubles import DictCache, GatedCache, HangingCache
 from tests.web.conftest import (
     CACHED,
     LOOKUP,
@@ -44,45 +43,6 @@ class CountingCache(aiohttp_apim.MemoryCache):
         await super().close()
 
 
-class GatedCache(Cache):
-    """A MemoryCache whose writes wait for ``gate``."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.gate = asyncio.Event()
-        self.inner = aiohttp_apim.MemoryCache(clock=clock)
-        self.writes = 0
-
-    @property
-    def name(self) -> str:
-        return "gated"
-
-    async def get(self, key: str) -> CacheHit | None:
-        return await self.inner.get(key)
-
-    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
-        return await self.inner.get_many(keys)
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        await self.gate.wait()
-        self.writes += 1
-        await self.inner.set(key, value, ttl)
-
-    async def delete(self, key: str) -> bool:
-        return await self.inner.delete(key)
-
-    async def increment(self, key: str, amount: int, ttl: float) -> int:
-        return await self.inner.increment(key, amount, ttl)
-
-    async def close(self) -> None:
-        raise AssertionError("a cache passed in is never closed by the gateway")
-
-
-class HangingReads(GatedCache):
-    async def get(self, key: str) -> CacheHit | None:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-
 # --- lifecycle ------------------------------------------------------------------------------
 
 
@@ -100,24 +60,25 @@ async def test_owned_cache_is_closed_on_cleanup_and_pending_writes_finish_first(
         assert response.status == 200
     await client.close()
     assert CountingCache.closed == 1
-    assert gateway.background.pending == 0
+    assert gateway.stats().pending_writes == 0
 
 
 async def test_cache_passed_in_is_not_closed_and_shutdown_waits_for_its_writes(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
-    cache = GatedCache(clock)
+    cache = GatedCache(clock=clock)
     app = web.Application()
     add_routes(app)
     aiohttp_apim.setup(app, policies=CACHED, clock=clock, internal_cache=cache)
     client = await aiohttp_client(app)
     async with client.get("/shop/items") as response:
         assert await response.read() == b"shop:list #1"
-    assert cache.writes == 0
+    assert cache.finished == 0
     loop = asyncio.get_running_loop()
     loop.call_soon(cache.gate.set)
     await client.close()  # cleanup drains: the write completes before close returns
-    assert cache.writes == 1
+    assert cache.finished == 1
+    assert cache.closes == 0  # whoever creates a cache closes it
 
 
 async def test_operation_policy_of_a_subapp_route_binds(aiohttp_client: AiohttpClient) -> None:
@@ -164,7 +125,7 @@ async def test_policy_middleware_with_a_binding_problem_answers_500_without_deta
 async def test_writes_past_the_pending_bound_are_dropped_and_counted(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
-    cache = GatedCache(clock)
+    cache = GatedCache(clock=clock)
     app = web.Application()
     backends = add_routes(app)
     gateway = aiohttp_apim.setup(
@@ -191,8 +152,7 @@ def cache_control_of(lines: list[str]) -> set[str]:
 async def test_a_cache_that_does_not_answer_is_a_miss_after_cache_timeout(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:
-    cache = HangingReads(clock)
-    cache.gate.set()
+    cache = HangingCache(("get",), clock=clock)
     app = web.Application()
     backends = add_routes(app)
     aiohttp_apim.setup(app, policies=CACHED, clock=clock, internal_cache=cache, cache_timeout=0.01)
@@ -388,20 +348,10 @@ async def test_downstream_header_on_a_hit_counts_down_with_the_clock(
     assert app.calls() == 1
 
 
-class ClosingCache(aiohttp_apim.MemoryCache):
-    def __init__(self) -> None:
-        super().__init__()
-        self.closes = 0
-
-    async def close(self) -> None:
-        self.closes += 1
-        await super().close()
-
-
 async def test_external_cache_is_closed_when_the_last_app_using_it_stops(
     aiohttp_client: AiohttpClient,
 ) -> None:
-    external = ClosingCache()
+    external = DictCache()
     clients = []
     for _ in range(2):
         app = web.Application()

@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.cache.codec import CodecError, decode_response, encode_response
-from aiohttp_apim.pipeline.cacheio import cache_get, cache_set, call_timeout
+from aiohttp_apim.pipeline.cacheio import cache_get, call_timeout, write_entry
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
     downstream_cache_control,
@@ -230,14 +230,14 @@ class CacheStoreStep(Step):
     def __init__(
         self, meta: StepMeta, *, duration: Val[int], cache_response: Val[bool], max_bytes: int
     ) -> None:
-        super().__init__(meta)
+        super().__init__(meta, is_async=True)
         self.duration = duration
         self.cache_response = cache_response
         self.max_bytes = max_bytes
         self.marker = 0
         """Set by the compiler: this store's index among the plan's resume points."""
 
-    def run(self, x: Exchange) -> Signal | None:
+    async def run_async(self, x: Exchange) -> Signal | None:
         record = x.lookup
         if record is None or record.stored or x.method != "GET":
             return None
@@ -268,13 +268,15 @@ class CacheStoreStep(Step):
             runtime.failures.failed("encode", cache, error)
             return None
         record.stored = True
-        key = record.key
-        timeout = call_timeout(cache, runtime.cache_write_timeout)
-        failures = runtime.failures
-        started = runtime.background.start(
-            lambda: cache_set(cache, key, data, ttl, timeout, failures)
-        )
-        if started:
+        if await write_entry(
+            runtime.background,
+            runtime.failures,
+            cache,
+            record.key,
+            data,
+            ttl,
+            runtime.cache_write_timeout,
+        ):
             # Applied after the snapshot: the stored copy keeps the backend's header (spec 4.7).
             response.headers.set(
                 "Cache-Control",

@@ -233,7 +233,7 @@ class RateLimitByKeyStep(Step):
             runtime = x.runtime
             cache = self.cache
             failures = runtime.failures
-            timeout = None if self.timeout is None else runtime.cache_write_timeout
+            timeout = call_timeout(cache, runtime.cache_write_timeout)
 
             async def write() -> None:
                 try:
@@ -241,7 +241,7 @@ class RateLimitByKeyStep(Step):
                 except Exception as error:
                     failures.failed("count", cache, error)
 
-            if timeout is None:  # the in-process cache: at once
+            if cache.in_process:  # at once: it never waits
                 await write()
             else:
                 runtime.background.start(write)

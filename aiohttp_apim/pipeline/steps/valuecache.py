@@ -24,7 +24,7 @@ from aiohttp_apim.errors import PolicyRuntimeError
 from aiohttp_apim.pipeline.cacheio import (
     cache_delete,
     cache_get,
-    cache_name,
+    cache_label,
     call_timeout,
     describe,
     write_entry,
@@ -189,7 +189,7 @@ class CacheRemoveValueStep(Step):
             if fail:
                 raise PolicyRuntimeError(
                     f"The value '{key}' could not be removed from the cache "
-                    f"({cache_name(cache)}): {describe(error)}",
+                    f"({cache_label(cache)}): {describe(error)}",
                     reason=CACHE_REMOVAL_FAILURE,
                 ) from error
             return None

@@ -1,0 +1,100 @@
+"""The gateway's tuning options, declared once.
+
+:class:`GatewayOptions` is what :func:`~aiohttp_apim.setup`, :func:`~aiohttp_apim.policy_middleware`
+and :class:`~aiohttp_apim.Gateway` take as keywords (``**options: Unpack[GatewayOptions]``), so a
+mistyped keyword is an error for mypy and at run time alike. :class:`Settings` is the same set with
+every default filled in and every value checked, which is what the gateway keeps.
+
+The options every APIM user meets first (the policies, the caches, subscriptions, named values and
+the clock) are ordinary keyword parameters of those three entry points; these are the tuning knobs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from aiohttp_apim.expressions import context as ctx
+
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "GatewayOptions", "Settings"]
+
+DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+"""APIM's largest cached response body (2 MiB, its service limit)."""
+
+DEFAULT_SEND_REQUEST_MAX_BYTES = 16 * 1024 * 1024
+
+
+# The entry points' own keyword parameters: named in "did you mean" hints for a misspelt one.
+_ENTRY_POINT_KEYWORDS = frozenset(
+    {"policies", "internal_cache", "external_cache", "subscriptions", "named_values", "clock"}
+)
+
+
+class GatewayOptions(TypedDict, total=False):
+    """Keyword options of :func:`aiohttp_apim.setup` (and of ``policy_middleware`` and
+    ``Gateway``). Every one is optional; the defaults are in :class:`Settings`."""
+
+    cache_timeout: float
+    """Seconds a request waits for one read, removal or rate-limit count of a cache that does
+    not bound its own calls (default 0.25; a slower answer is a miss). A cache that bounds its
+    own calls, as :class:`~aiohttp_apim.RedisCache` does with its ``operation_timeout``, is
+    not timed by the gateway."""
+
+    cache_write_timeout: float
+    """Seconds one background write to such a cache may take (default 2.0)."""
+
+    max_response_bytes: int
+    """The largest response body ``cache-store`` stores (default 2 MiB, APIM's limit); larger
+    responses are answered and not stored."""
+
+    max_pending_writes: int
+    """How many background cache writes may run at once (default 1000); past that, writes are
+    dropped and counted (``gateway.stats().dropped_writes``) rather than queued."""
+
+    send_request_max_bytes: int
+    """The largest answer body ``send-request`` reads (default 16 MiB)."""
+
+    deployment: ctx.Deployment
+    """What ``context.Deployment`` says (gateway id, region, service name)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """:class:`GatewayOptions` resolved: defaults filled in, values checked (``ValueError``)."""
+
+    cache_timeout: float = 0.25
+    cache_write_timeout: float = 2.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_pending_writes: int = 1000
+    send_request_max_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES
+    deployment: ctx.Deployment = field(default_factory=ctx.Deployment)
+
+    def __post_init__(self) -> None:
+        for name in ("cache_timeout", "cache_write_timeout"):
+            seconds = getattr(self, name)
+            if not 0 < seconds < math.inf:
+                raise ValueError(f"{name} must be a number of seconds > 0, got {seconds!r}")
+        for name in ("max_response_bytes", "send_request_max_bytes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.max_pending_writes < 1:
+            raise ValueError(f"max_pending_writes must be >= 1, got {self.max_pending_writes!r}")
+
+    @classmethod
+    def of(cls, options: GatewayOptions) -> Settings:
+        """The settings for ``options``; an unknown keyword is a ``TypeError`` that names it
+        (and the closest known one)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            import difflib
+
+            candidates = sorted(known | _ENTRY_POINT_KEYWORDS)
+            hints = []
+            for name in unknown:
+                close = difflib.get_close_matches(name, candidates, n=1)
+                hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise TypeError(f"unknown gateway option {', '.join(hints)}")
+        return cls(**options)
