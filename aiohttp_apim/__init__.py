@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable
 from aiohttp_apim.cache.memory import MemoryCache
 from aiohttp_apim.errors import PolicyError, Problem
-from aiohttp_apim.identity import Subscriptions
+from aiohttp_apim.identity import SubscriptionError, Subscriptions
+from aiohttp_apim.pipeline.stats import GatewayStats
 from aiohttp_apim.policy.sources import load_policies
 from aiohttp_apim.web import GATEWAY, Gateway, policy_middleware, setup
+from aiohttp_apim.web.options import GatewayOptions
 
 if TYPE_CHECKING:
     from aiohttp_apim.cache.redis import RedisCache
@@ -26,10 +28,13 @@ __all__ = [
     "CacheHit",
     "CacheUnavailable",
     "Gateway",
+    "GatewayOptions",
+    "GatewayStats",
     "MemoryCache",
     "PolicyError",
     "Problem",
     "RedisCache",
+    "SubscriptionError",
     "Subscriptions",
     "__version__",
     "load_policies",

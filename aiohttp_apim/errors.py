@@ -1,16 +1,24 @@
 """Errors raised by aiohttp_apim.
 
-The exception tree::
+The exception tree, every exception a user of the package can catch::
 
     Exception
     ├── PolicyError            load time: a policy set that cannot run (xml, expression,
     │                          unsupported-policy, validation, binding); carries every Problem found
-    └── ApimRuntimeError       run time: something a policy did failed; the pipeline turns
-        │                      it into ``context.LastError`` and runs ``on-error``
-        ├── ExpressionError    a policy expression threw (Reason
-        │                      ``ExpressionValueEvaluationFailure``); ``exception_type`` names
-        │                      the .NET exception it stands for
-        └── PolicyRuntimeError a policy itself failed (Reason given by the policy)
+    ├── CacheUnavailable       a cache backend could not do an operation (down, slow, garbled
+    │                          reply); the gateway turns it into a miss or a no-op, a caller of
+    │                          a cache's own methods sees it
+    ├── ApimRuntimeError       run time: something a policy did failed; the pipeline turns
+    │   │                      it into ``context.LastError`` and runs ``on-error``
+    │   ├── ExpressionError    a policy expression threw (Reason
+    │   │                      ``ExpressionValueEvaluationFailure``); ``exception_type`` names
+    │   │                      the .NET exception it stands for
+    │   └── PolicyRuntimeError a policy itself failed (Reason given by the policy)
+    └── ValueError
+        └── SubscriptionError  subscription data that cannot be used (``Subscriptions``)
+
+Bad arguments to the package's own functions raise ``TypeError`` (an unknown ``setup()``
+keyword, a wrong type) or ``ValueError`` (a timeout <= 0, a negative size), as Python does.
 
 Nothing here imports aiohttp or redis: errors are shared by every layer.
 """
@@ -23,11 +31,13 @@ from typing import Literal
 
 __all__ = [
     "ApimRuntimeError",
+    "CacheUnavailable",
     "ExpressionError",
     "PolicyError",
     "PolicyRuntimeError",
     "Problem",
     "ProblemKind",
+    "SubscriptionError",
 ]
 
 ProblemKind = Literal["xml", "expression", "unsupported-policy", "validation", "binding"]
@@ -92,3 +102,12 @@ class ExpressionError(ApimRuntimeError):
 
 class PolicyRuntimeError(ApimRuntimeError):
     """A policy failed at run time for a reason of its own (``reason`` is APIM's code)."""
+
+
+class CacheUnavailable(Exception):
+    """A cache backend could not do an operation for a reason of its own: I/O failure, timeout,
+    a garbled reply. Backends raise it rather than leak their client's exception types."""
+
+
+class SubscriptionError(ValueError):
+    """Subscription data that cannot be used (unknown user, product or scope, duplicate key)."""

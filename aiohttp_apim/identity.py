@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp_apim.errors import SubscriptionError
+
 __all__ = [
     "Caller",
     "Group",
@@ -34,10 +36,6 @@ _BUILTIN_GROUP_NAMES = {
     "developers": "Developers",
     "guests": "Guests",
 }
-
-
-class SubscriptionError(ValueError):
-    """Subscription data that cannot be used (unknown user, product or scope, duplicate key)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 The pipeline talks to caches only through :class:`Cache`: an async, bytes-in/bytes-out store with
 per-entry TTLs and an atomic counter. Encoding values (responses, typed variables) to bytes is the
-codec's job, not the backend's, so a backend never interprets what it stores (except the decimal
-counters that :meth:`Cache.increment` keeps, which Redis also keeps as decimal text).
+pipeline's job (its codecs), not the backend's, so a backend never interprets what it stores
+(except the decimal counters that :meth:`Cache.increment` keeps, which Redis also keeps as
+decimal text).
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, final, runtime_checkable
 
+from aiohttp_apim.errors import CacheUnavailable
+
 __all__ = ["Cache", "CacheHit", "CacheUnavailable", "Clock", "ClockBindable"]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current time in seconds (only differences matter)."""
-
-
-class CacheUnavailable(Exception):
-    """A cache backend could not do an operation for a reason of its own: I/O failure, timeout,
-    a garbled reply. Backends raise it rather than leak their client's exception types."""
 
 
 @final

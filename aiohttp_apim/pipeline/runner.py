@@ -18,14 +18,11 @@ from __future__ import annotations
 import json
 import logging
 
-from aiohttp_apim.expressions.context import LastError
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
+from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED, LastError
 from aiohttp_apim.pipeline.steps.base import Abort, run_steps
 
 __all__ = [
-    "RATE_LIMIT_EXCEEDED",
-    "SUBSCRIPTION_KEY_INVALID",
-    "SUBSCRIPTION_KEY_NOT_FOUND",
     "default_error_response",
     "finish_exchange",
     "run_exchange",
@@ -34,22 +31,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SUBSCRIPTION_KEY_NOT_FOUND = LastError(
-    source="authorization",
-    reason="SubscriptionKeyNotFound",
-    message="Access denied due to missing subscription key. Make sure to include subscription "
-    "key when making requests to an API.",
-    section="inbound",
-)
-SUBSCRIPTION_KEY_INVALID = LastError(
-    source="authorization",
-    reason="SubscriptionKeyInvalid",
-    message="Access denied due to invalid subscription key. Make sure to provide a valid key "
-    "for an active subscription.",
-    section="inbound",
-)
 _UNAUTHORIZED = frozenset({"SubscriptionKeyNotFound", "SubscriptionKeyInvalid"})
-RATE_LIMIT_EXCEEDED = "RateLimitExceeded"
 _JSON = ("Content-Type", "application/json; charset=utf-8")
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from aiohttp_apim.expressions.context import LastError
 from aiohttp_apim.identity import ANONYMOUS, Caller, Subscriptions
-from aiohttp_apim.pipeline.runner import SUBSCRIPTION_KEY_INVALID, SUBSCRIPTION_KEY_NOT_FOUND
+from aiohttp_apim.pipeline.failures import (
+    SUBSCRIPTION_KEY_INVALID,
+    SUBSCRIPTION_KEY_NOT_FOUND,
+    LastError,
+)
 
 __all__ = ["Callers"]
 

@@ -18,13 +18,12 @@ from yarl import URL
 
 from aiohttp_apim.errors import PolicyRuntimeError
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.web.options import DEFAULT_SEND_REQUEST_MAX_BYTES
 
-__all__ = ["DEFAULT_SEND_REQUEST_MAX_BYTES", "HttpSender"]
+__all__ = ["HttpSender"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEND_REQUEST_MAX_BYTES = 16 * 1024 * 1024
-"""The largest answer body send-request reads (a larger one is a failure)."""
 
 _DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
 
@@ -33,8 +32,7 @@ class HttpSender:
     """The :class:`~aiohttp_apim.pipeline.exchange.Sender` of a gateway."""
 
     def __init__(self, *, max_body_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES) -> None:
-        if max_body_bytes < 0:
-            raise ValueError(f"send_request_max_bytes must be >= 0, got {max_body_bytes!r}")
+        # (The gateway's settings check the option; a larger answer is a failure.)
         self.max_body_bytes = max_body_bytes
         self._session: aiohttp.ClientSession | None = None
 

@@ -8,89 +8,44 @@ per route and product); the middleware only looks plans up and runs them.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import AsyncIterator, Mapping
+from typing import Final, Unpack
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from aiohttp_apim.cache.base import Cache, Clock, ClockBindable
 from aiohttp_apim.cache.memory import MemoryCache
-from aiohttp_apim.errors import PolicyError
-from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
-from aiohttp_apim.pipeline.compiler import CompileOptions, compile_plan
+from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import IdentityViews
-from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
-from aiohttp_apim.policy.scopes import PolicySet, ScopeKey
+from aiohttp_apim.policy.scopes import PolicySet
 from aiohttp_apim.policy.sources import PolicySource, load_policies
 from aiohttp_apim.web.adapters import WebAdapter
-from aiohttp_apim.web.binding import (
-    binding_problems,
-    named_resources,
-    operation_of,
-    route_names,
-)
 from aiohttp_apim.web.callers import Callers
-from aiohttp_apim.web.client import DEFAULT_SEND_REQUEST_MAX_BYTES, HttpSender
+from aiohttp_apim.web.client import HttpSender
 from aiohttp_apim.web.middleware import make_middleware
+from aiohttp_apim.web.options import GatewayOptions, Settings
+from aiohttp_apim.web.routes import Router
 
-__all__ = ["GATEWAY", "Gateway", "RouteBinding"]
-
-
-DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
-"""APIM's largest cached response (spec 3.3)."""
-
-
-class RouteBinding:
-    """A route's operation and its plans, one per product (compiled on first need)."""
-
-    __slots__ = ("_gateway", "api", "method", "operation", "plans", "url_template")
-
-    def __init__(
-        self,
-        gateway: Gateway,
-        api: str | None,
-        operation: str | None,
-        method: str = "",
-        url_template: str = "",
-    ) -> None:
-        self._gateway = gateway
-        self.api = api
-        self.operation = operation
-        self.method = method
-        self.url_template = url_template
-        self.plans: dict[str | None, Plan] = {}
-
-    def plan(self, product: str | None) -> Plan:
-        plan = self.plans.get(product)
-        if plan is None:
-            plan = self.plans[product] = self._gateway.plan(
-                (product, self.api, self.operation), self.method, self.url_template
-            )
-        return plan
+__all__ = ["GATEWAY", "Gateway"]
 
 
 class Gateway:
     """APIM's request pipeline and response caching for aiohttp.
 
-    ``policies`` is a policy folder, a mapping ``{relative path: XML text}`` (api.md section 2)
-    or an already loaded :class:`~aiohttp_apim.policy.scopes.PolicySet`; every problem raises
-    :class:`~aiohttp_apim.PolicyError` here, before any request. ``internal_cache`` defaults to
-    a :class:`~aiohttp_apim.MemoryCache` the gateway owns (and closes); an internal cache passed
-    in is never closed, an external one is closed when the last app using it stops (see
-    :meth:`lifecycle`). ``clock`` (seconds, default :func:`time.time`) drives
-    ``context.Timestamp`` and, when given, the expiry of an in-process cache.
-
-    Tuning (keyword-only): ``cache_timeout`` bounds each cache read, removal and rate-limit
-    count on the request path (seconds; a slow cache is a miss), ``cache_write_timeout`` each
-    background write, ``max_response_bytes`` the largest body stored (APIM: 2 MiB),
-    ``max_pending_writes`` how many background writes may wait before more are dropped (and
-    counted), ``send_request_max_bytes`` the largest answer send-request reads,
-    ``deployment`` what ``context.Deployment`` says.
+    ``policies`` is a policy folder, a mapping ``{relative path: XML text}`` (the same layout,
+    keys are relative paths) or an already loaded :class:`~aiohttp_apim.policy.scopes.PolicySet`;
+    every problem raises :class:`~aiohttp_apim.PolicyError` here, before any request.
+    ``internal_cache`` defaults to a :class:`~aiohttp_apim.MemoryCache` the gateway owns (and
+    closes); an internal cache passed in is never closed, an external one is closed when the
+    last app using it stops (see :meth:`lifecycle`). ``clock`` (seconds, default
+    :func:`time.time`) drives ``context.Timestamp`` and, when given, the expiry of an in-process
+    cache. ``options`` are the tuning keywords of :class:`~aiohttp_apim.GatewayOptions`.
 
     send-request calls go through one ``aiohttp.ClientSession`` that the gateway makes on first
     use and closes in :meth:`close` (which :func:`aiohttp_apim.setup` runs on app cleanup).
@@ -107,135 +62,97 @@ class Gateway:
         subscriptions: Subscriptions | None = None,
         named_values: Mapping[str, str] | None = None,
         clock: Clock | None = None,
-        cache_timeout: float = 0.25,
-        cache_write_timeout: float = 2.0,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        max_pending_writes: int = 1000,
-        send_request_max_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES,
-        deployment: ctx.Deployment | None = None,
+        **options: Unpack[GatewayOptions],
     ) -> None:
-        for name, seconds in (
-            ("cache_timeout", cache_timeout),
-            ("cache_write_timeout", cache_write_timeout),
-        ):
-            if not 0 < seconds < math.inf:
-                raise ValueError(f"{name} must be a number of seconds > 0, got {seconds!r}")
-        if max_response_bytes < 0:
-            raise ValueError(f"max_response_bytes must be >= 0, got {max_response_bytes!r}")
+        settings = Settings.of(options)
+        self._settings = settings
         if isinstance(policies, PolicySet):
-            self.policies = policies
+            loaded = policies
         else:
-            self.policies = load_policies(policies, named_values=named_values)
+            loaded = load_policies(policies, named_values=named_values)
         self._owned_caches: list[Cache] = []
         if internal_cache is None:
             internal_cache = MemoryCache()
             self._owned_caches.append(internal_cache)
-        self.internal_cache: Cache = internal_cache
-        self.external_cache = external_cache
+        self._internal_cache: Cache = internal_cache
+        self._external_cache = external_cache
         if clock is not None:
             candidates: tuple[object, ...] = (internal_cache, external_cache)
             for cache in candidates:
                 if isinstance(cache, ClockBindable):
                     cache.bind_clock(clock)
-        self.clock: Clock = clock if clock is not None else time.time
-        self.subscriptions = subscriptions
-        self.background = BackgroundWrites(max_pending_writes)
-        self.sender = HttpSender(max_body_bytes=send_request_max_bytes)
+        self._clock: Clock = clock if clock is not None else time.time
+        self._background = BackgroundWrites(settings.max_pending_writes)
+        self._sender = HttpSender(max_body_bytes=settings.send_request_max_bytes)
         self._failures = FailureLog()
         self._counters = Counters()
-        self.runtime = Runtime(
+        runtime = Runtime(
             adapter=WebAdapter(),
-            clock=self.clock,
-            background=self.background,
+            clock=self._clock,
+            background=self._background,
             failures=self._failures,
-            cache_write_timeout=cache_write_timeout,
-            deployment=deployment if deployment is not None else ctx.Deployment(),
+            cache_write_timeout=settings.cache_write_timeout,
+            deployment=settings.deployment,
             identities=IdentityViews(),
             counters=self._counters,
-            sender=self.sender,
+            sender=self._sender,
         )
-        self._options = CompileOptions(
-            generation=self.policies.generation,
-            internal_cache=internal_cache,
-            external_cache=external_cache,
-            cache_timeout=cache_timeout,
-            max_response_bytes=max_response_bytes,
+        self._router = Router(
+            loaded,
+            CompileOptions(
+                generation=loaded.generation,
+                internal_cache=internal_cache,
+                external_cache=external_cache,
+                cache_timeout=settings.cache_timeout,
+                max_response_bytes=settings.max_response_bytes,
+            ),
         )
-        self.callers = Callers(subscriptions)
-        # Eager: every combination a policy document defines compiles now, so that nothing
-        # can fail later; a route's plans are made when the app starts (see bind()) or, for a
-        # product first seen on a request, then -- once.
-        self._plans: dict[tuple[ScopeKey, str, str], Plan] = {}
-        for key in self.policies.scope_keys():
-            self.plan(key)
-        self._outside = RouteBinding(self, None, None)
-        self._routes: dict[str, RouteBinding] = {}
-        self.bound = False
-        self.binding_error: PolicyError | None = None
-        self.middleware = make_middleware(self)
+        self._middleware = make_middleware(self._router, runtime, Callers(subscriptions))
+
+    # --- what the gateway is ------------------------------------------------------------------
+
+    @property
+    def middleware(self) -> Middleware:
         """The ``@web.middleware`` running the policies (what :func:`setup` installs)."""
+        return self._middleware
 
-    # --- plans and routes ---------------------------------------------------------------------
+    @property
+    def policies(self) -> PolicySet:
+        """The policy set the gateway runs (loaded, validated and compiled)."""
+        return self._router.policies
 
-    def plan(self, key: ScopeKey, method: str = "", url_template: str = "") -> Plan:
-        """The plan of ``key`` (product, API, operation), compiled on first need."""
-        memo = (key, method, url_template)
-        plan = self._plans.get(memo)
-        if plan is None:
-            plan = self._plans[memo] = compile_plan(
-                self.policies,
-                key,
-                self._options,
-                operation_method=method,
-                url_template=url_template,
-            )
-        return plan
+    @property
+    def internal_cache(self) -> Cache:
+        """The internal cache (``caching-type="internal"``)."""
+        return self._internal_cache
 
-    def route(self, name: str | None, route: web.AbstractRoute | None = None) -> RouteBinding:
-        """The binding of the route named ``name`` (made on first sight)."""
-        if name is None:
-            return self._outside
-        binding = self._routes.get(name)
-        if binding is not None:
-            return binding
-        api, operation = operation_of(name)
-        if api is None:  # a route outside every API: the global (and product) scope only
-            binding = self._routes[name] = self._outside
-            return binding
-        method = url_template = ""
-        if route is not None:
-            method = route.method
-            resource = route.resource
-            url_template = "" if resource is None else resource.canonical
-        binding = self._routes[name] = RouteBinding(self, api, operation, method, url_template)
-        return binding
+    @property
+    def external_cache(self) -> Cache | None:
+        """The external cache, if one is configured."""
+        return self._external_cache
+
+    @property
+    def settings(self) -> Settings:
+        """The tuning options in effect (defaults filled in)."""
+        return self._settings
 
     def bind(self, app: web.Application) -> None:
         """Check that every operation policy binds to a named route of ``app`` (raises
-        :class:`PolicyError`, kind ``binding``), and compile the plans of its routes."""
-        names = route_names(app)
-        problems = binding_problems(self.policies, names)
-        if problems:
-            raise PolicyError(problems)
-        # The plans without a product now; a product's the first time one of its callers comes
-        # (routes x products can be many, and most pairs may never be called).
-        for resource in named_resources(app):
-            for route in resource:
-                self.route(resource.name, route).plan(None)
-                break  # one binding per name; its first route gives the method
-        self.bound = True
+        :class:`PolicyError`, kind ``binding``), and compile the plans of its routes.
+        :func:`setup` calls it when the app starts."""
+        self._router.bind(app)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def drain(self) -> None:
         """Wait until every pending background cache write has finished."""
-        await self.background.drain()
+        await self._background.drain()
 
     async def close(self) -> None:
         """Close send-request's HTTP session and the caches the gateway made itself (never
         those passed in)."""
         try:
-            await self.sender.close()
+            await self._sender.close()
         finally:
             owned, self._owned_caches = self._owned_caches, []
             for cache in owned:
@@ -245,12 +162,12 @@ class Gateway:
         """The app's ``cleanup_ctx``: bind at startup; on shutdown finish pending writes, close
         the caches the gateway made, and the external cache once no running app uses it.
 
-        Closing the external cache is what api.md promises for ``RedisCache.from_url`` (its
-        client is closed); a ``RedisCache(client)`` leaves the client it was given open. An
+        Closing the external cache closes the client a ``RedisCache.from_url`` made; a
+        ``RedisCache(client)`` leaves the client it was given open. An
         internal cache passed in is never closed: a MemoryCache's close() empties it, and
         another app may still be reading it."""
         self.bind(app)
-        external = self.external_cache
+        external = self._external_cache
         if external is not None:
             _EXTERNAL_USERS.acquire(external)
         yield
@@ -266,14 +183,14 @@ class Gateway:
     @property
     def dropped_writes(self) -> int:
         """Cache writes dropped because too many were pending."""
-        return self.background.dropped
+        return self._background.dropped
 
     def stats(self) -> GatewayStats:
         """What the caches, rate limits and send-request did since the gateway was made (a
         snapshot; see :class:`~aiohttp_apim.pipeline.stats.GatewayStats`)."""
         counters = self._counters
         failures = self._failures
-        background = self.background
+        background = self._background
         return GatewayStats(
             response_hits=counters.response_hits,
             response_misses=counters.response_misses,
@@ -314,5 +231,5 @@ class _Users:
 
 _EXTERNAL_USERS = _Users()
 
-GATEWAY = web.AppKey("aiohttp_apim.gateway", Gateway)
+GATEWAY: Final = web.AppKey("aiohttp_apim.gateway", Gateway)
 """Where :func:`aiohttp_apim.setup` keeps the gateway: ``app[aiohttp_apim.GATEWAY]``."""

@@ -10,36 +10,32 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
 from aiohttp_apim.errors import PolicyError
-from aiohttp_apim.pipeline.exchange import Exchange
+from aiohttp_apim.pipeline.exchange import Exchange, Runtime
 from aiohttp_apim.pipeline.runner import run_exchange, run_failure
 from aiohttp_apim.web.adapters import finish
-
-if TYPE_CHECKING:
-    from aiohttp_apim.web.gateway import Gateway
+from aiohttp_apim.web.callers import Callers
+from aiohttp_apim.web.routes import Router
 
 __all__ = ["make_middleware"]
 
 logger = logging.getLogger(__name__)
 
 
-def make_middleware(gateway: Gateway) -> Middleware:
-    """The ``@web.middleware`` of ``gateway``."""
-    runtime = gateway.runtime
-    callers = gateway.callers
+def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middleware:
+    """The ``@web.middleware`` running ``router``'s plans."""
 
     @web.middleware
     async def apim_policies(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not gateway.bound and not _bind_on_first_request(gateway, request):
+        if not router.bound and not _bind_on_first_request(router, request):
             return _internal_error()
         match_info = request.match_info
         route = match_info.route
-        binding = gateway.route(route.name, route)
+        binding = router.route(route.name, route)
         caller, refused = callers.identify(request, binding.api)
         if refused is None and _is_websocket(request):
             return await handler(request)
@@ -68,17 +64,17 @@ def _is_websocket(request: web.Request) -> bool:
     return upgrade is not None and upgrade.lower() == "websocket"
 
 
-def _bind_on_first_request(gateway: Gateway, request: web.Request) -> bool:
+def _bind_on_first_request(router: Router, request: web.Request) -> bool:
     """For ``policy_middleware`` (no app at hand when it was made): bind to the app that serves
     the first request. A binding problem is logged once; every request then gets a 500."""
-    if gateway.binding_error is None:
+    if router.binding_error is None:
         apps = request.match_info.apps
         try:
-            gateway.bind(apps[0] if apps else request.app)
+            router.bind(apps[0] if apps else request.app)
         except PolicyError as error:
-            gateway.binding_error = error
+            router.binding_error = error
             logger.error("aiohttp_apim cannot serve requests: %s", error)
-    return gateway.binding_error is None
+    return router.binding_error is None
 
 
 def _internal_error() -> web.Response:

@@ -18,12 +18,18 @@ from typing import TypedDict
 
 from aiohttp_apim.expressions import context as ctx
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "GatewayOptions", "Settings"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_SEND_REQUEST_MAX_BYTES",
+    "GatewayOptions",
+    "Settings",
+]
 
 DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 """APIM's largest cached response body (2 MiB, its service limit)."""
 
 DEFAULT_SEND_REQUEST_MAX_BYTES = 16 * 1024 * 1024
+"""The largest answer body send-request reads by default."""
 
 
 # The entry points' own keyword parameters: named in "did you mean" hints for a misspelt one.

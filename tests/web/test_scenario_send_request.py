@@ -300,18 +300,18 @@ async def test_one_session_for_all_requests_closed_with_the_app(
         named_values={"svc": service.base},
     )
     assert isinstance(gateway, aiohttp_apim.Gateway)
-    assert gateway.sender.session is None  # made on first use
+    assert gateway._sender.session is None  # made on first use
     client = await aiohttp_client(app)
     sessions: list[ClientSession | None] = []
     for _ in range(3):
         async with client.get("/shop/items") as answer:
             assert answer.status == 200
-        sessions.append(gateway.sender.session)
+        sessions.append(gateway._sender.session)
     assert sessions[0] is not None
     assert sessions.count(sessions[0]) == 3
     await client.close()
     assert sessions[0].closed
-    assert gateway.sender.session is None
+    assert gateway._sender.session is None
 
 
 # --- failures -------------------------------------------------------------------------------------

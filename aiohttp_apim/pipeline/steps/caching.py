@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from multidict import CIMultiDict
 
 from aiohttp_apim.cache.base import Cache
-from aiohttp_apim.cache.codec import CodecError, decode_response, encode_response
 from aiohttp_apim.pipeline.cacheio import cache_get, call_timeout, write_entry
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
@@ -24,6 +23,7 @@ from aiohttp_apim.pipeline.cacherules import (
 )
 from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
 from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
+from aiohttp_apim.pipeline.responsecodec import CodecError, decode_response, encode_response
 from aiohttp_apim.pipeline.steps.base import Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType

@@ -48,9 +48,9 @@ from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.errors import ExpressionError, PolicyRuntimeError
 from aiohttp_apim.pipeline.cacheio import cache_increment, cache_read, call_timeout
 from aiohttp_apim.pipeline.exchange import Exchange, Finisher, Signal
+from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED
 from aiohttp_apim.pipeline.headers import check_header
 from aiohttp_apim.pipeline.keys import rate_limit_key
-from aiohttp_apim.pipeline.runner import RATE_LIMIT_EXCEEDED
 from aiohttp_apim.pipeline.steps.base import Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 

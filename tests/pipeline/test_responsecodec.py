@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiohttp_apim.cache.codec import (
+from aiohttp_apim.pipeline.responsecodec import (
     CodecError,
     ResponseSnapshot,
     decode_response,
