@@ -5,6 +5,7 @@ The exception tree, every exception a user of the package can catch::
     Exception
     ├── PolicyError            load time: a policy set that cannot run (xml, expression,
     │                          unsupported-policy, validation, binding); carries every Problem found
+    │                          (warnings -- setups that load but never cache -- never raise)
     ├── CacheUnavailable       a cache backend could not do an operation (down, slow, garbled
     │                          reply); the gateway turns it into a miss or a no-op, a caller of
     │                          a cache's own methods sees it
@@ -25,6 +26,7 @@ Nothing here imports aiohttp or redis: errors are shared by every layer.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -38,9 +40,13 @@ __all__ = [
     "Problem",
     "ProblemKind",
     "SubscriptionError",
+    "did_you_mean",
 ]
 
-ProblemKind = Literal["xml", "expression", "unsupported-policy", "validation", "binding"]
+ProblemKind = Literal["xml", "expression", "unsupported-policy", "validation", "binding", "warning"]
+"""What a problem is about. ``warning`` is the one kind that is not an error: the policies load
+and run, but something in them (or in the setup) can never do what it says -- a ``cache-store``
+with no ``cache-lookup``, ``caching-type="external"`` with no external cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +61,19 @@ class Problem:
     text: str = ""
     """The offending text (an attribute value, an element, an expression), when there is one."""
 
+    @property
+    def severity(self) -> Literal["error", "warning"]:
+        """``"warning"`` for a problem of kind ``warning``, else ``"error"``."""
+        return "warning" if self.kind == "warning" else "error"
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}: {self.kind}: {self.message}"
         return f"{where}\n    {self.text}" if self.text else where
 
 
 class PolicyError(Exception):
-    """A policy set that cannot be loaded; ``problems`` lists every problem found, in file order."""
+    """A policy set that cannot be loaded; ``problems`` lists every problem found, in file order
+    (errors only: warnings are reported beside a policy set that loads)."""
 
     problems: tuple[Problem, ...]
 
@@ -111,3 +123,13 @@ class CacheUnavailable(Exception):
 
 class SubscriptionError(ValueError):
     """Subscription data that cannot be used (unknown user, product or scope, duplicate key)."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, quote: str = "'") -> str:
+    """`` (did you mean 'x'?)`` naming the candidate closest to a misspelt ``name``, or ``""``
+    when none is close. ``quote`` wraps the suggestion (``"<"`` gives ``<x>``)."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    end = ">" if quote == "<" else quote
+    return f" (did you mean {quote}{close[0]}{end}?)"

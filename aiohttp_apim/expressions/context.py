@@ -819,6 +819,10 @@ class LastError:
     section: str = ""
     path: str = ""
     policy_id: str = ""
+    location: str = ""
+    """``file:line:column`` of the failing element (an aiohttp_apim extension)."""
+    expression_location: str = ""
+    """``file:line:column`` of the failing expression's ``@``, when an expression failed."""
 
 
 def _seq(items: Iterable[object]) -> linq.CollectionView:
@@ -925,6 +929,9 @@ LAST_ERROR.members.update(
         "Section": lambda x: x.section,
         "Path": lambda x: x.path,
         "PolicyId": lambda x: x.policy_id,
+        # aiohttp_apim's own: where in the policy files the error happened.
+        "Location": lambda x: x.location,
+        "ExpressionLocation": lambda x: x.expression_location,
     }
 )
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.pipeline.throttle import LogThrottle
 
 __all__ = [
     "BackgroundWrites",
@@ -43,10 +43,17 @@ class FailureLog:
     not."""
 
     def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
         self.counts: dict[str, int] = {}
-        self._last: dict[tuple[str, str], float] = {}
-        self._suppressed: dict[tuple[str, str], int] = {}
+        self.throttle = LogThrottle(interval)
+        """Shared with the other failures a request can meet (the policies' own errors)."""
+
+    @property
+    def interval(self) -> float:
+        return self.throttle.interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self.throttle.interval = seconds
 
     def count(self, *operations: str) -> int:
         """How many failures of these operations there were."""
@@ -56,20 +63,15 @@ class FailureLog:
     def failed(self, operation: str, cache: Cache | None, error: BaseException) -> None:
         self.counts[operation] = self.counts.get(operation, 0) + 1
         name = "the cache" if cache is None else cache_label(cache)
-        slot = (operation, name)
-        now = time.monotonic()
-        last = self._last.get(slot)
-        if last is not None and now - last < self.interval:
-            self._suppressed[slot] = self._suppressed.get(slot, 0) + 1
+        suppressed = self.throttle.admit(("cache", operation, name))
+        if suppressed is None:
             return
-        self._last[slot] = now
-        suppressed = self._suppressed.pop(slot, 0)
         logger.warning(
             "cache %s on %s failed, carrying on without the cache: %s%s",
             operation,
             name,
             describe(error),
-            f" ({suppressed} similar failures not logged)" if suppressed else "",
+            LogThrottle.note(suppressed),
         )
 
 

@@ -3,8 +3,13 @@
 Everything that does not depend on the request is decided here: literal attribute values (and
 constant expressions) become constants, ``caching-type`` becomes the cache object itself, the
 response-cache key's fixed part becomes a :class:`~aiohttp_apim.pipeline.keys.KeyShape`, every
-step learns its ``LastError`` location, and the outbound statements a cache hit resumes with are
-flattened out of any ``choose`` (spec 4.6).
+step learns where it is (its ``LastError`` fields and its place in the policy files, all through
+:meth:`StepMeta.of`), and the outbound statements a cache hit resumes with are flattened out of
+any ``choose`` (a hit resumes after the cache-store that stored the entry).
+
+The development trace is decided here too: with ``CompileOptions.trace`` every step is wrapped
+in a :class:`~aiohttp_apim.pipeline.steps.trace.TracedStep`; without it, plans hold no trace of
+tracing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from aiohttp_apim.pipeline.steps.control import (
 from aiohttp_apim.pipeline.steps.message import SetBodyStep, SetHeaderStep, SetStatusStep, Target
 from aiohttp_apim.pipeline.steps.ratelimit import RateLimitByKeyStep
 from aiohttp_apim.pipeline.steps.sendrequest import SendRequestStep
+from aiohttp_apim.pipeline.steps.trace import RequestStep, TracedStep, TraceStep, describe_store
 from aiohttp_apim.pipeline.steps.unsupported import NotSupportedStep
 from aiohttp_apim.pipeline.steps.valuecache import (
     CacheLookupValueStep,
@@ -67,9 +73,11 @@ class CompileOptions:
     external_cache: Cache | None
     cache_timeout: float
     max_response_bytes: int
+    trace: bool = False
+    """Compile traced plans (the development trace: every step logs what it did)."""
 
     def cache_for(self, caching_type: m.CachingType) -> Cache | None:
-        """``caching-type`` resolved as APIM does (spec 3.1); None: no such cache here."""
+        """``caching-type`` resolved as APIM does; None: no such cache here."""
         if caching_type is m.CachingType.INTERNAL:
             return self.internal_cache
         if caching_type is m.CachingType.EXTERNAL:
@@ -89,6 +97,8 @@ def compile_plan(
     effective = policies.effective(product, api, operation)
     compiler = _Compiler(key, options)
     inbound = compiler.section(m.SectionName.INBOUND, effective.inbound)
+    if options.trace:
+        inbound = (RequestStep(StepMeta("request", "", "inbound", "request", "")), *inbound)
     backend = compiler.section(m.SectionName.BACKEND, effective.backend)
     outbound = compiler.section(m.SectionName.OUTBOUND, effective.outbound)
     on_error = compiler.section(m.SectionName.ON_ERROR, effective.on_error)
@@ -121,14 +131,15 @@ def resume_points(outbound: tuple[Step, ...]) -> tuple[tuple[Step, ...], ...]:
     def walk(steps: tuple[Step, ...], after: tuple[Step, ...]) -> None:
         for index, step in enumerate(steps):
             rest = steps[index + 1 :] + after
-            if isinstance(step, CacheStoreStep):
-                step.marker = len(points)
+            inner = _untraced(step)
+            if isinstance(inner, CacheStoreStep):
+                inner.marker = len(points)
                 points.append(rest)
-            elif isinstance(step, ChooseStep):
-                for branch in step.branches():
+            elif isinstance(inner, ChooseStep):
+                for branch in inner.branches():
                     walk(branch, rest)
 
-    walk(outbound, ())
+    walk(tuple(_untraced(step) for step in outbound), ())
     return tuple(points)
 
 
@@ -153,41 +164,62 @@ class _Compiler:
     # --- sequences ----------------------------------------------------------------------------
 
     def section(self, name: m.SectionName, items: tuple[EffectiveItem, ...]) -> tuple[Step, ...]:
-        def meta(statement: m.Statement, path: str, item: EffectiveItem) -> StepMeta:
-            return StepMeta(
-                source=statement.element,
-                scope=item.scope.value,
-                section=name.value,
-                path=path,
-                policy_id=statement.id or "",
-            )
-
         paths = _paths((item.statement.element for item in items), "")
         return tuple(
-            self.statement(item.statement, meta(item.statement, path, item), name)
+            self.traced(
+                self.statement(
+                    item.statement,
+                    StepMeta.of(
+                        item.statement, scope=item.scope.value, section=name.value, path=path
+                    ),
+                    name,
+                )
+            )
             for item, path in zip(items, paths, strict=True)
         )
 
     def statements(
         self, items: tuple[m.Statement, ...], parent: StepMeta, section: m.SectionName
     ) -> tuple[Step, ...]:
+        return tuple(self.traced(step) for step in self.parts(items, parent, section))
+
+    def parts(
+        self,
+        items: tuple[m.Statement, ...],
+        parent: StepMeta,
+        section: m.SectionName,
+        target: Target | None = None,
+    ) -> list[Step]:
+        """The steps of ``items`` inside ``parent``, their paths below its path."""
         steps = []
         paths = _paths((statement.element for statement in items), parent.path + "\\")
         for statement, path in zip(items, paths, strict=True):
-            meta = StepMeta(
-                source=statement.element,
-                scope=parent.scope,
-                section=parent.section,
-                path=path,
-                policy_id=statement.id or "",
-            )
-            steps.append(self.statement(statement, meta, section))
-        return tuple(steps)
+            meta = StepMeta.of(statement, scope=parent.scope, section=parent.section, path=path)
+            steps.append(self.statement(statement, meta, section, target))
+        return steps
+
+    def traced(self, step: Step) -> Step:
+        """``step`` as the plan holds it: itself, or wrapped for the development trace."""
+        if not self.options.trace:
+            return step
+        traced = TracedStep(step, describe_store if isinstance(step, CacheStoreStep) else None)
+        if isinstance(step, (CacheLookupStep, CacheLookupValueStep, CacheStoreValueStep)):
+            step.observer = traced.observe
+        return traced
 
     # --- statements ---------------------------------------------------------------------------
 
-    def statement(self, s: m.Statement, meta: StepMeta, section: m.SectionName) -> Step:
-        target = _SECTION_TARGET[section]
+    def statement(
+        self,
+        s: m.Statement,
+        meta: StepMeta,
+        section: m.SectionName,
+        target: Target | None = None,
+    ) -> Step:
+        """The step of ``s``; ``target`` overrides the message set-header and set-body change
+        (the section's, unless the statement is part of a send-request or return-response)."""
+        if target is None:
+            target = _SECTION_TARGET[section]
         if isinstance(s, m.SetVariable):
             return SetVariableStep(meta, s.name, self.typed(s.value))
         if isinstance(s, m.SetHeader):
@@ -199,7 +231,7 @@ class _Compiler:
         if isinstance(s, m.Choose):
             return self.choose(s, meta, section)
         if isinstance(s, m.ReturnResponse):
-            return self.return_response(s, meta)
+            return self.return_response(s, meta, section)
         if isinstance(s, m.ForwardRequest):
             return ForwardRequestStep(
                 meta,
@@ -246,6 +278,17 @@ class _Compiler:
             return self.rate_limit_by_key(s, meta)
         if isinstance(s, m.SendRequest):
             return self.send_request(s, meta, section)
+        if isinstance(s, m.Trace):
+            return TraceStep(
+                meta,
+                source=s.source,
+                severity=s.severity,
+                message=self.value(s.message, as_str),
+                metadata=tuple(
+                    (self.value(name, as_str), self.value(value, as_str))
+                    for name, value in s.metadata
+                ),
+            )
         # base and include-fragment never get here (scopes expands and inlines them).
         return NotSupportedStep(meta)
 
@@ -277,21 +320,13 @@ class _Compiler:
         parts: list[m.SetHeader | m.SetBody] = [*s.set_headers]
         if s.set_body is not None:
             parts.append(s.set_body)
-        paths = _paths((part.element for part in parts), meta.path + "\\")
         headers: list[SetHeaderStep] = []
         body: Step | None = None
-        for part, path in zip(parts, paths, strict=True):
-            child = StepMeta(
-                source=part.element,
-                scope=meta.scope,
-                section=meta.section,
-                path=path,
-                policy_id=part.id or "",
-            )
-            if isinstance(part, m.SetHeader):
-                headers.append(self.set_header(part, child, Target.REQUEST))
+        for step in self.parts(tuple(parts), meta, section, Target.REQUEST):
+            if isinstance(step, SetHeaderStep):
+                headers.append(step)
             else:
-                body = self.set_body(part, child, Target.REQUEST)
+                body = step
         return SendRequestStep(
             meta,
             mode=self.value(s.mode, as_enum(m.SendRequestMode)),
@@ -329,7 +364,13 @@ class _Compiler:
     def choose(self, s: m.Choose, meta: StepMeta, section: m.SectionName) -> ChooseStep:
         whens = []
         for index, when in enumerate(s.whens, start=1):
-            branch_meta = meta.nested(f"when[{index}]", source=meta.source, policy_id=s.id)
+            branch_meta = StepMeta.of(
+                s,
+                scope=meta.scope,
+                section=meta.section,
+                path=f"{meta.path}\\when[{index}]",
+                location=when.location,
+            )
             whens.append(
                 Branch(
                     self.value(when.condition, as_bool),
@@ -339,33 +380,26 @@ class _Compiler:
             )
         otherwise: tuple[Step, ...] = ()
         if s.otherwise is not None:
-            otherwise_meta = meta.nested("otherwise[1]", source=meta.source, policy_id=s.id)
+            otherwise_meta = StepMeta.of(
+                s,
+                scope=meta.scope,
+                section=meta.section,
+                path=f"{meta.path}\\otherwise[1]",
+                location=s.otherwise_location,
+            )
             otherwise = self.statements(s.otherwise, otherwise_meta, section)
         return ChooseStep(meta, tuple(whens), otherwise)
 
-    def return_response(self, s: m.ReturnResponse, meta: StepMeta) -> ReturnResponseStep:
-        children: list[Step] = []
+    def return_response(
+        self, s: m.ReturnResponse, meta: StepMeta, section: m.SectionName
+    ) -> ReturnResponseStep:
         parts: list[m.SetStatus | m.SetHeader | m.SetBody] = []
         if s.set_status is not None:
             parts.append(s.set_status)
         parts += s.set_headers
         if s.set_body is not None:
             parts.append(s.set_body)
-        paths = _paths((part.element for part in parts), meta.path + "\\")
-        for part, path in zip(parts, paths, strict=True):
-            child = StepMeta(
-                source=part.element,
-                scope=meta.scope,
-                section=meta.section,
-                path=path,
-                policy_id=part.id or "",
-            )
-            if isinstance(part, m.SetStatus):
-                children.append(self.set_status(part, child))
-            elif isinstance(part, m.SetHeader):
-                children.append(self.set_header(part, child, Target.RESPONSE))
-            else:
-                children.append(self.set_body(part, child, Target.RESPONSE))
+        children = self.parts(tuple(parts), meta, section, Target.RESPONSE)
         return ReturnResponseStep(meta, s.response_variable_name, tuple(children))
 
     def cache_lookup(self, s: m.CacheLookup, meta: StepMeta) -> CacheLookupStep:
@@ -390,6 +424,10 @@ class _Compiler:
             must_revalidate=self.value(s.must_revalidate, as_bool),
             allow_private=self.value(s.allow_private_response_caching, as_bool),
         )
+
+
+def _untraced(step: Step) -> Step:
+    return step.inner if isinstance(step, TracedStep) else step
 
 
 def _paths(elements: Iterable[str], prefix: str) -> list[str]:

@@ -1,11 +1,11 @@
 """Attribute values as steps read them: a constant fixed at compile time, or an expression
-evaluated per request and converted to the attribute's declared type (spec 2.2).
+evaluated per request and converted to the attribute's declared type.
 
 A literal (and an expression the compiler folded to a constant, such as ``@(1800)``) becomes a
 constant once, at plan compilation, so the common case costs an attribute read per request and
 never builds the expression ``context``.
 
-Conversions (spec 2.2): a bool attribute takes a bool (or "true"/"false" text); an int attribute
+Conversions: a bool attribute takes a bool (or "true"/"false" text); an int attribute
 takes an integer (or text that parses as one, as a published snippet relies on); a string
 attribute turns null into "" and anything else into its .NET ``ToString()``; an enumeration
 attribute takes its text case-insensitively. Anything else is an ``InvalidCastException``, which
@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions.runtime import to_string
-from aiohttp_apim.policy.model import Expr, Literal
+from aiohttp_apim.policy.model import Expr, Literal, Location
 
 if TYPE_CHECKING:
     from aiohttp_apim.expressions import CompiledExpression
     from aiohttp_apim.pipeline.exchange import Exchange
 
 __all__ = [
+    "EXPRESSION_LOCATION",
     "Val",
     "as_bool",
     "as_cache_key",
@@ -41,21 +42,29 @@ __all__ = [
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
+EXPRESSION_LOCATION = "expression_location"
+"""The attribute a failing expression's :class:`Location` is left in, on the exception."""
+
 
 class Val(Generic[T]):
-    """One attribute value of a compiled step: ``get(x)`` is its value for the request ``x``."""
+    """One attribute value of a compiled step: ``get(x)`` is its value for the request ``x``.
 
-    __slots__ = ("const", "convert", "expression")
+    An expression that fails leaves its ``location`` on the exception (``expression_location``),
+    so that the error says which expression of the step it was."""
+
+    __slots__ = ("const", "convert", "expression", "location")
 
     def __init__(
         self,
         const: T | None,
         expression: CompiledExpression | None = None,
         convert: Callable[[object], T] | None = None,
+        location: Location | None = None,
     ) -> None:
         self.const = const
         self.expression = expression
         self.convert = convert
+        self.location = location
 
     @property
     def is_constant(self) -> bool:
@@ -70,9 +79,14 @@ class Val(Generic[T]):
         expression = self.expression
         if expression is None:
             return self.const  # type: ignore[return-value]
-        result = x.evaluate(expression)
-        convert = self.convert
-        return result if convert is None else convert(result)  # type: ignore[return-value]
+        try:
+            result = x.evaluate(expression)
+            convert = self.convert
+            return result if convert is None else convert(result)  # type: ignore[return-value]
+        except Exception as error:  # free until raised (zero-cost try)
+            if getattr(error, EXPRESSION_LOCATION, None) is None:
+                setattr(error, EXPRESSION_LOCATION, self.location)
+            raise
 
     @property
     def names(self) -> frozenset[str]:
@@ -97,7 +111,7 @@ def compile_value(value: Literal[Any] | Expr, convert: Callable[[object], T]) ->
             return Val(convert(expression.constant))
         except ExpressionError:
             pass  # keep it an expression: the failure is reported where and when it runs
-    return Val(None, expression, convert)
+    return Val(None, expression, convert, value.location)
 
 
 def compile_typed(value: Literal[Any] | Expr) -> Val[object]:
@@ -108,7 +122,7 @@ def compile_typed(value: Literal[Any] | Expr) -> Val[object]:
     assert isinstance(value, Expr)
     if value.expression.is_constant:
         return Val(value.expression.constant)
-    return Val(None, value.expression, None)
+    return Val(None, value.expression, None, value.location)
 
 
 def _cast_error(value: object, target: str) -> ExpressionError:

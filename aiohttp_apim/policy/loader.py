@@ -4,7 +4,9 @@ The raw text goes through ``rawxml.parse`` (expressions lifted out, hardened lxm
 tree is then read by one small reader function per element (``READERS``), through the table in
 ``policy.schema``. Comments and processing instructions are ignored, whitespace is ignored, any
 other stray text is a problem. Unsupported policies are reported and not descended into: their
-content (and its expressions, which may use .NET we don't have) is never looked at.
+content (and its expressions, which may use .NET we don't have) is never looked at -- nor is
+that of a policy the caller asked to skip (``ignore_policies``). Every policy element met is
+counted in a :class:`Census`: run, skipped or refused.
 
 The document comes back only when there is no problem at all; otherwise ``None`` and the list
 of every problem, in file order.
@@ -12,12 +14,14 @@ of every problem, in file order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
-from aiohttp_apim.errors import PolicyError, Problem, ProblemKind
+from aiohttp_apim.errors import PolicyError, Problem, ProblemKind, did_you_mean
 from aiohttp_apim.policy import rawxml
 from aiohttp_apim.policy.model import (
     Expr,
@@ -31,6 +35,7 @@ from aiohttp_apim.policy.model import (
 )
 from aiohttp_apim.policy.readers import READERS, Attrs, Broken
 from aiohttp_apim.policy.schema import (
+    APIM_POLICIES,
     STATEMENTS,
     SUPPORTED_POLICIES,
     UNSUPPORTED_CHILDREN,
@@ -39,18 +44,47 @@ from aiohttp_apim.policy.schema import (
 from aiohttp_apim.policy.validate import Placement, backend_problem, read_attributes
 from aiohttp_apim.policy.values import Source
 
-__all__ = ["load_document", "load_fragment"]
+__all__ = ["Census", "load_document", "load_fragment"]
 
 _Element = etree._Element
 _AnyValue = Literal[Any] | Expr
 
 
+@dataclass(slots=True)
+class Census:
+    """The policy elements of a policy set, by name and by what the gateway does with each:
+    ``supported`` (it runs them), ``ignored`` (skipped, as ``ignore_policies`` asked) or
+    ``refused`` (not supported: a problem)."""
+
+    supported: Counter[str] = field(default_factory=Counter)
+    ignored: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    first_ignored: dict[str, Location] = field(default_factory=dict)
+    """Where each ignored element first occurs (for the warning that names it once)."""
+
+    def ignore(self, name: str, location: Location) -> None:
+        self.ignored[name] += 1
+        self.first_ignored.setdefault(name, location)
+
+
 def load_document(
-    text: str, *, file: str, named_values: Mapping[str, str]
+    text: str,
+    *,
+    file: str,
+    named_values: Mapping[str, str],
+    ignore_policies: Collection[str] = (),
+    census: Census | None = None,
+    allow_missing_named_values: bool = False,
 ) -> tuple[PolicyDocument | None, list[Problem]]:
     """Load one policy document (``<policies>`` root). Never raises for bad input: the
-    document is None exactly when the returned list of problems is not empty."""
-    loader = Loader.parse(text, file, named_values)
+    document is None exactly when the returned list of problems is not empty.
+
+    Elements named in ``ignore_policies`` (policies we do not run) are skipped; ``census``,
+    when given, counts every policy element met. ``allow_missing_named_values`` reads a value
+    naming an undefined named value as unknown instead of reporting it (for checking only)."""
+    loader = Loader.parse(
+        text, file, named_values, ignore_policies, census, allow_missing_named_values
+    )
     if isinstance(loader, list):
         return None, loader
     document = loader.document()
@@ -59,10 +93,18 @@ def load_document(
 
 
 def load_fragment(
-    text: str, *, file: str, named_values: Mapping[str, str]
+    text: str,
+    *,
+    file: str,
+    named_values: Mapping[str, str],
+    ignore_policies: Collection[str] = (),
+    census: Census | None = None,
+    allow_missing_named_values: bool = False,
 ) -> tuple[Fragment | None, list[Problem]]:
     """Load one policy fragment (``<fragment>`` root); same contract as :func:`load_document`."""
-    loader = Loader.parse(text, file, named_values)
+    loader = Loader.parse(
+        text, file, named_values, ignore_policies, census, allow_missing_named_values
+    )
     if isinstance(loader, list):
         return None, loader
     fragment = loader.fragment()
@@ -74,21 +116,44 @@ class Loader:
     """Reads one parsed file into the model (internal: the readers call back into it for
     positions, child elements, attributes and content)."""
 
-    def __init__(self, src: Source, root: _Element, positions: dict[_Element, rawxml.TagPosition]):
+    def __init__(
+        self,
+        src: Source,
+        root: _Element,
+        positions: dict[_Element, rawxml.TagPosition],
+        ignore: Collection[str] = (),
+        census: Census | None = None,
+    ):
         self.src = src
         self.root = root
         self.positions = positions
+        self.ignore = frozenset(ignore)
+        self.census = census if census is not None else Census()
 
     @classmethod
-    def parse(cls, text: str, file: str, named_values: Mapping[str, str]) -> Loader | list[Problem]:
+    def parse(
+        cls,
+        text: str,
+        file: str,
+        named_values: Mapping[str, str],
+        ignore: Collection[str] = (),
+        census: Census | None = None,
+        allow_missing_named_values: bool = False,
+    ) -> Loader | list[Problem]:
         try:
             root, scanned = rawxml.parse(text, file=file)
         except PolicyError as error:
             return list(error.problems)
         # rawxml lists every start tag in document order, which is lxml's element order.
         positions = dict(zip(root.iter(etree.Element), scanned.tags, strict=False))
-        src = Source(text, file=file, scanned=scanned, named_values=named_values)
-        return cls(src, root, positions)
+        src = Source(
+            text,
+            file=file,
+            scanned=scanned,
+            named_values=named_values,
+            allow_missing_named_values=allow_missing_named_values,
+        )
+        return cls(src, root, positions, ignore, census)
 
     def finish(self) -> list[Problem]:
         return sorted(self.src.problems, key=lambda p: (p.line, p.column))
@@ -147,8 +212,14 @@ class Loader:
             child_spec = spec.child(str(child.tag))
             if child_spec is None:
                 if name in UNSUPPORTED_CHILDREN.get(spec.name, ()):
+                    if name in self.ignore:
+                        self.census.ignore(name, self.loc(child))
+                        continue
+                    self.census.refused[name] += 1
                     self.report(
-                        "unsupported-policy", child, f"<{name}> in <{spec.name}> is not supported"
+                        "unsupported-policy",
+                        child,
+                        f"<{name}> in <{spec.name}> is not supported; {_skip_hint(name)}",
                     )
                 else:
                     expected = ", ".join(f"<{c.name}>" for c in spec.children)
@@ -156,6 +227,7 @@ class Loader:
                         "validation",
                         child,
                         f"unexpected element <{name}> in <{spec.name}>"
+                        + did_you_mean(name, (c.name for c in spec.children), quote="<")
                         + (f" (expected {expected})" if expected else ""),
                     )
                 continue
@@ -235,8 +307,9 @@ class Loader:
                 self.report(
                     "validation",
                     child,
-                    f"unknown section <{tag.name}> (expected <inbound>, <backend>, "
-                    f"<outbound> or <on-error>)",
+                    f"unknown section <{tag.name}>"
+                    + did_you_mean(tag.name, names, quote="<")
+                    + " (expected <inbound>, <backend>, <outbound> or <on-error>)",
                 )
                 continue
             if name in sections:
@@ -304,12 +377,12 @@ class Loader:
         tag = self.tag(el)
         spec = STATEMENTS.get(str(el.tag))
         if spec is None:
-            self.report(
-                "unsupported-policy",
-                el,
-                f"policy <{tag.name}> is not supported (supported policies: "
-                f"{', '.join(SUPPORTED_POLICIES)})",
-            )
+            name = tag.name
+            if name in self.ignore:
+                self.census.ignore(name, self.loc(el))
+                return None
+            self.census.refused[name] += 1
+            self.report("unsupported-policy", el, _unsupported(name))
             return None
         self.src.problems.extend(
             placement.check(spec.name, self.loc(el), self.src.line_text(tag.line))
@@ -318,11 +391,27 @@ class Loader:
 
     def read(self, el: _Element, spec: ElementSpec, placement: Placement) -> Statement | None:
         """Read a supported policy element, as a statement or as part of another policy."""
+        self.census.supported[spec.name] += 1
         attrs = self.attributes(el, spec)
         try:
             return READERS[spec.name](self, el, spec, placement, attrs)
         except Broken:
             return None
+
+
+def _unsupported(name: str) -> str:
+    supported = f"supported policies: {', '.join(SUPPORTED_POLICIES)}"
+    if name in APIM_POLICIES:
+        return f"policy <{name}> is not supported; {_skip_hint(name)} ({supported})"
+    hint = did_you_mean(name, APIM_POLICIES, quote="<")
+    return f"policy <{name}> is not supported{hint} ({supported})"
+
+
+def _skip_hint(name: str) -> str:
+    return (
+        f"to run the rest of the policy without it, skip it with ignore_policies={{{name!r}}} "
+        f"(check --ignore-policy {name})"
+    )
 
 
 def _clip(text: str, limit: int = 40) -> str:

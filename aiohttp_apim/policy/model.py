@@ -51,6 +51,8 @@ __all__ = [
     "SetStatus",
     "SetVariable",
     "Statement",
+    "Trace",
+    "TraceSeverity",
     "Value",
     "When",
     "XsiNil",
@@ -154,6 +156,14 @@ class XsiNil(enum.StrEnum):
 
 class BodyTemplate(enum.StrEnum):
     LIQUID = "liquid"
+
+
+class TraceSeverity(enum.StrEnum):
+    """``<trace severity>``, lowest first."""
+
+    VERBOSE = "verbose"
+    INFORMATION = "information"
+    ERROR = "error"
 
 
 # --- statements -------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ class CacheLookupValue(_Statement):
     key: Value[str]
     variable_name: str
     default_value: Value[str] | None = None
-    """None: a miss leaves the variable unset (spec 6.3)."""
+    """None: a miss leaves the variable unset."""
     caching_type: CachingType = CachingType.PREFER_EXTERNAL
 
 
@@ -341,6 +351,18 @@ class SendRequest(_Statement):
     set_body: SetBody | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trace(_Statement):
+    """``<trace>``: a custom message for the trace (here: the ``aiohttp_apim.trace`` logger)."""
+
+    element: ClassVar[str] = "trace"
+    source: str
+    severity: TraceSeverity = TraceSeverity.VERBOSE
+    message: Value[str]
+    metadata: tuple[tuple[Value[str], Value[str]], ...] = ()
+    """(name, value) of each ``<metadata>``, in order."""
+
+
 Statement: TypeAlias = Union[  # noqa: UP007 -- evaluated at runtime, Union reads better here
     Base,
     CacheLookup,
@@ -358,6 +380,7 @@ Statement: TypeAlias = Union[  # noqa: UP007 -- evaluated at runtime, Union read
     SetHeader,
     SetStatus,
     SetVariable,
+    Trace,
 ]
 
 
@@ -368,7 +391,7 @@ Statement: TypeAlias = Union[  # noqa: UP007 -- evaluated at runtime, Union read
 class Section:
     """One section of a document. ``present`` is False when the document has no such element:
     a missing section behaves as ``<base/>`` alone, a present empty one inherits nothing
-    (spec 1.2). A missing section's location is the ``<policies>`` element's."""
+    (as in APIM). A missing section's location is the ``<policies>`` element's."""
 
     name: SectionName
     items: tuple[Statement, ...]

@@ -36,6 +36,7 @@ from aiohttp_apim.policy.model import (
     SetStatus,
     SetVariable,
     Statement,
+    Trace,
     When,
 )
 from aiohttp_apim.policy.schema import PART_ELEMENTS, STATEMENTS, ElementSpec
@@ -387,6 +388,31 @@ def _read_send_request(
     )
 
 
+def _read_trace(ld: Loader, el: _Element, spec: ElementSpec, pl: Placement, a: Attrs) -> Trace:
+    message: _AnyValue | None = None
+    metadata: list[tuple[_AnyValue, _AnyValue]] = []
+    for name, child in ld.parts(el, spec):
+        part_spec = PART_ELEMENTS[name]
+        part = ld.attributes(child, part_spec)
+        if name == "message":
+            message = ld.content(child, part_spec)
+            continue
+        ld.empty(child, part_spec)
+        key, value = part.get("name"), part.get("value")
+        if key is not None and value is not None:
+            metadata.append((key, value))
+    if message is None:
+        raise Broken("message")
+    return Trace(
+        location=ld.loc(el),
+        id=a.plain("id"),
+        source=a.need_plain("source"),
+        severity=a.need_plain("severity"),
+        message=message,
+        metadata=tuple(metadata),
+    )
+
+
 READERS: dict[str, Reader] = {
     "base": _read_base,
     "forward-request": _read_forward_request,
@@ -404,5 +430,6 @@ READERS: dict[str, Reader] = {
     "cache-remove-value": _read_cache_remove_value,
     "rate-limit-by-key": _read_rate_limit_by_key,
     "send-request": _read_send_request,
+    "trace": _read_trace,
 }
 assert set(READERS) == set(STATEMENTS), "every supported policy needs a reader"

@@ -1,9 +1,9 @@
 """The declarative table of supported policy elements: attributes, children, placement.
 
 One :class:`ElementSpec` per element we support, written from the attribute tables and "Usage"
-sections of Microsoft's policy reference pages (newest versions we could read) and the decisions
-in ``shared/spec/apim-caching.md``. The loader reads through this table and ``validate`` enforces
-it, so a rule lives in exactly one place.
+sections of Microsoft's policy reference pages (newest versions we could read), and the
+project's decisions where they are silent or contradict the gateway. The loader reads through
+this table and ``validate`` enforces it, so a rule lives in exactly one place.
 
 Where the documentation is silent on whether an attribute accepts policy expressions we allow
 them: rejecting a policy APIM accepts is worse than evaluating a value at run time.
@@ -23,11 +23,13 @@ from aiohttp_apim.policy.model import (
     HttpVersion,
     SectionName,
     SendRequestMode,
+    TraceSeverity,
     XsiNil,
 )
 
 __all__ = [
     "ALL_SECTIONS",
+    "APIM_POLICIES",
     "ELEMENTS",
     "PART_ELEMENTS",
     "STATEMENTS",
@@ -227,7 +229,7 @@ _STATEMENT_SPECS: tuple[ElementSpec, ...] = (
             _seconds("duration", required=True),
             _CACHING_TYPE,
         ),
-        # Spec 7.3: "can only be used once in a policy section". Microsoft's own samples
+        # The docs: "can only be used once in a policy section". Microsoft's own samples
         # (oauth-proxy, SAP token) store several values inside one <when>/<otherwise>, and
         # APIM accepts them, so the rule counts the section's direct statements only.
         once_at_top_level=True,
@@ -273,6 +275,14 @@ _STATEMENT_SPECS: tuple[ElementSpec, ...] = (
             ChildSpec("set-body", 1),
         ),
     ),
+    ElementSpec(
+        "trace",
+        attributes=(
+            AttrSpec("source", required=True, expressions=False),
+            AttrSpec("severity", TraceSeverity, default="verbose", expressions=False),
+        ),
+        children=(ChildSpec("message", 1, required=True), ChildSpec("metadata")),
+    ),
 )
 
 STATEMENTS: Mapping[str, ElementSpec] = {spec.name: spec for spec in _STATEMENT_SPECS}
@@ -292,6 +302,12 @@ PART_ELEMENTS: Mapping[str, ElementSpec] = {
         ElementSpec("vary-by-query-parameter", text=True, text_expressions=False, statement=False),
         ElementSpec("set-url", text=True, statement=False),
         ElementSpec("set-method", text=True, text_expressions=False, statement=False),
+        ElementSpec("message", text=True, statement=False),
+        ElementSpec(
+            "metadata",
+            attributes=(AttrSpec("name", required=True), AttrSpec("value", required=True)),
+            statement=False,
+        ),
     )
 }
 """Elements that are parts of a policy; their spec is looked up by name under their parent."""
@@ -305,3 +321,67 @@ UNSUPPORTED_CHILDREN: Mapping[str, frozenset[str]] = {
 ``unsupported-policy``, like an unsupported policy)."""
 
 ELEMENTS: Mapping[str, ElementSpec] = {**STATEMENTS, **PART_ELEMENTS}
+
+APIM_POLICIES: frozenset[str] = frozenset(
+    {
+        "authentication-basic",
+        "authentication-certificate",
+        "authentication-managed-identity",
+        "azure-openai-emit-token-metric",
+        "azure-openai-semantic-cache-lookup",
+        "azure-openai-semantic-cache-store",
+        "azure-openai-token-limit",
+        "check-header",
+        "cors",
+        "cosmosdb-data-source",
+        "cross-domain",
+        "emit-metric",
+        "find-and-replace",
+        "get-authorization-context",
+        "http-data-source",
+        "invoke-dapr-binding",
+        "ip-filter",
+        "json-to-xml",
+        "jsonp",
+        "limit-concurrency",
+        "llm-content-safety",
+        "llm-emit-token-metric",
+        "llm-semantic-cache-lookup",
+        "llm-semantic-cache-store",
+        "llm-token-limit",
+        "log-to-eventhub",
+        "mock-response",
+        "proxy",
+        "publish-event",
+        "publish-to-dapr",
+        "quota",
+        "quota-by-key",
+        "rate-limit",
+        "redirect-content-urls",
+        "retry",
+        "rewrite-uri",
+        "send-one-way-request",
+        "send-service-bus-message",
+        "set-backend-service",
+        "set-graphql-resolver",
+        "set-method",
+        "set-query-parameter",
+        "sql-data-source",
+        "validate-azure-ad-token",
+        "validate-client-certificate",
+        "validate-content",
+        "validate-graphql-request",
+        "validate-headers",
+        "validate-jwt",
+        "validate-odata-request",
+        "validate-parameters",
+        "validate-status-code",
+        "wait",
+        "xml-to-json",
+        "xsl-transform",
+        *STATEMENTS,
+    }
+)
+"""Policy elements of APIM's policy reference (https://learn.microsoft.com/azure/api-management/
+api-management-policies), supported here or not: a name outside this set is most likely a typo,
+and gets a "did you mean"."""

@@ -1,11 +1,10 @@
 """Policy documents per scope, and their merge into the effective sections of a request.
 
 A :class:`PolicySet` holds at most one document per scope (global, product, API, operation) and
-the policy fragments. :meth:`PolicySet.effective` expands ``<base/>`` with the reference
-algorithm of spec 1.2: the narrowest scope that has a document drives; in each of its sections a
-``<base/>`` is replaced in place by the same section of the next broader scope that has a
-document; a missing section behaves as ``<base/>`` alone and a present empty one inherits
-nothing. Fragments are inlined when the set is built, so every effective item is a plain
+the policy fragments. :meth:`PolicySet.effective` expands ``<base/>`` as APIM does: the
+narrowest scope that has a document drives; in each of its sections a ``<base/>`` is replaced in
+place by the same section of the next broader scope that has a document; a missing section
+behaves as ``<base/>`` alone and a present empty one inherits nothing. Fragments are inlined when the set is built, so every effective item is a plain
 statement; each remembers the scope it came from (for ``context.LastError.Scope``).
 """
 
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from aiohttp_apim.errors import Problem
+from aiohttp_apim.policy.loader import Census
 from aiohttp_apim.policy.model import (
     Base,
     CacheLookup,
@@ -100,6 +100,13 @@ class PolicySet:
     """A digest of every policy text and named value: response-cache keys include it, so that a
     policy change rotates every key (APIM does the same) while two gateways (or processes) with
     the same policies share entries."""
+    ignored_policies: frozenset[str] = frozenset()
+    """The policy elements skipped at load (``ignore_policies``)."""
+    warnings: tuple[Problem, ...] = ()
+    """Problems of kind ``warning`` found at load: the policies run, but something in them can
+    never do what it says (a cache-store with no cache-lookup, an element skipped...)."""
+    census: Census = field(default_factory=Census, compare=False)
+    """Every policy element met at load, by name: supported, ignored or refused."""
     _memo: dict[ScopeKey, EffectivePolicy] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -157,7 +164,7 @@ class PolicySet:
 
     def check(self) -> list[Problem]:
         """Problems that only show once documents are merged: two ``cache-lookup`` in one
-        effective inbound section (spec 4.4)."""
+        effective inbound section."""
         problems: dict[tuple[str, int, int], Problem] = {}
         for product, api, op in self.scope_keys():
             inbound = tuple(item.statement for item in self.effective(product, api, op).inbound)
@@ -204,7 +211,7 @@ DEFAULT_FORWARD_REQUEST = ForwardRequest(
     buffer_request_body=Literal(False, "false", _DEFAULT_LOCATION),
     fail_on_error_status_code=Literal(False, "false", _DEFAULT_LOCATION),
 )
-"""The global scope's default backend section (spec 1.1): what a backend expansion that reaches
+"""The global scope's default backend section (a ``<forward-request/>``): what a backend expansion that reaches
 past the global document gets (no global document, no backend section in it, or a global
 ``<base/>``). A present but empty global ``<backend/>`` calls no backend."""
 

@@ -1,6 +1,6 @@
 """Reading a policy folder (or a mapping of relative paths to XML text) into a PolicySet.
 
-The layout is the one APIM users keep in Git (api.md section 2)::
+The layout is the one APIM users keep in Git::
 
     policy.xml                                          global scope
     products/<product-id>/policy.xml                    product scope
@@ -14,19 +14,30 @@ silently disable a policy. Problems of every file are collected and raised toget
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp_apim.errors import PolicyError, Problem
-from aiohttp_apim.policy.loader import load_document, load_fragment
+from aiohttp_apim.policy.advice import ignored_warnings, policy_warnings
+from aiohttp_apim.policy.loader import Census, load_document, load_fragment
 from aiohttp_apim.policy.model import Fragment, PolicyDocument
+from aiohttp_apim.policy.schema import SUPPORTED_POLICIES
 from aiohttp_apim.policy.scopes import PolicySet, check_fragment, inline_fragments
 
-__all__ = ["PolicySource", "load_policies", "read_source"]
+__all__ = [
+    "LoadResult",
+    "PolicySource",
+    "ignore_set",
+    "load_policies",
+    "read_policies",
+    "read_source",
+]
 
 PolicySource = str | os.PathLike[str] | Mapping[str, str]
 """A policy folder, or a mapping ``{relative path: XML text}`` in the same layout."""
@@ -86,21 +97,73 @@ def _normalise(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What reading a policy folder found: the policy set (None when there is an error), every
+    problem (errors and warnings, in file order) and the census of its policy elements."""
+
+    policies: PolicySet | None
+    problems: tuple[Problem, ...]
+    census: Census
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+
 def load_policies(
-    source: PolicySource, *, named_values: Mapping[str, str] | None = None
+    source: PolicySource,
+    *,
+    named_values: Mapping[str, str] | None = None,
+    ignore_policies: Collection[str] = (),
 ) -> PolicySet:
     """Load, validate and compile every policy of a folder or mapping.
 
     Raises :class:`~aiohttp_apim.PolicyError` listing every problem of every file (with file,
-    line, column and the offending text); returns the :class:`PolicySet` otherwise.
+    line, column and the offending text); returns the :class:`PolicySet` otherwise, with the
+    warnings found in its ``warnings``.
+
+    A policy element this package does not run is an error, unless ``ignore_policies`` names
+    it (``{"set-backend-service", "validate-jwt"}``): then every such element is skipped, and
+    the rest of its policy runs; one warning per name says so. Naming a policy that does run
+    is a ``ValueError``.
     """
+    result = read_policies(source, named_values=named_values, ignore_policies=ignore_policies)
+    if result.policies is None:
+        raise PolicyError(result.errors)
+    return result.policies
+
+
+def read_policies(
+    source: PolicySource,
+    *,
+    named_values: Mapping[str, str] | None = None,
+    ignore_policies: Collection[str] = (),
+    allow_missing_named_values: bool = False,
+) -> LoadResult:
+    """:func:`load_policies` without raising for the policies' problems: what ``check`` reports.
+
+    With ``allow_missing_named_values`` an undefined ``{{name}}`` is no problem and the value
+    using it is taken as unknown: the policy set is then for checking only."""
+    ignored = ignore_set(ignore_policies)
     named = dict(named_values or {})
+    census = Census()
     global_policy: PolicyDocument | None = None
     products: dict[str, PolicyDocument] = {}
     apis: dict[str, PolicyDocument] = {}
     operations: dict[tuple[str, str], PolicyDocument] = {}
     fragments: dict[str, Fragment] = {}
 
+    options: dict[str, Any] = {
+        "named_values": named,
+        "ignore_policies": ignored,
+        "census": census,
+        "allow_missing_named_values": allow_missing_named_values,
+    }
     files, problems = read_source(source)
     for file in files:
         kind, ids = _classify(file.key)
@@ -116,12 +179,12 @@ def load_policies(
             )
             continue
         if kind == "fragment":
-            fragment, found = load_fragment(file.text, file=file.name, named_values=named)
+            fragment, found = load_fragment(file.text, file=file.name, **options)
             problems += found
             if fragment is not None:
                 fragments[ids[0]] = fragment
             continue
-        document, found = load_document(file.text, file=file.name, named_values=named)
+        document, found = load_document(file.text, file=file.name, **options)
         problems += found
         if document is None:
             continue
@@ -148,24 +211,59 @@ def load_policies(
         apis={k: inline(v) for k, v in apis.items()},
         operations={k: inline(v) for k, v in operations.items()},
         fragments=fragments,
-        generation=_generation(files, named),
+        generation=_generation(files, named, ignored),
+        ignored_policies=ignored,
+        census=census,
     )
     if not problems:
         problems += policy_set.check()
+    warnings = ignored_warnings(census)
+    if not problems:  # a set with errors lacks the documents that failed: no false alarms
+        warnings += policy_warnings(policy_set)
+    ordered = tuple(sorted(problems + warnings, key=_file_order))
     if problems:
-        raise PolicyError(problems)
-    return policy_set
+        return LoadResult(None, ordered, census)
+    policy_set = dataclasses.replace(policy_set, warnings=tuple(sorted(warnings, key=_file_order)))
+    return LoadResult(policy_set, ordered, census)
 
 
-def _generation(files: list[_File], named_values: Mapping[str, str]) -> str:
-    """A digest of the policy texts (by key) and the named values: equal exactly when two
-    loads would behave the same, whatever process or folder they come from."""
+def ignore_set(ignore_policies: Collection[str]) -> frozenset[str]:
+    """``ignore_policies`` checked: a collection of names of policies this package does not run."""
+    if isinstance(ignore_policies, str) or not all(isinstance(n, str) for n in ignore_policies):
+        raise TypeError(
+            "ignore_policies takes a collection of policy element names, e.g. "
+            f"{{'set-backend-service'}}, not {ignore_policies!r}"
+        )
+    names = frozenset(name.strip() for name in ignore_policies)
+    supported = sorted(names & set(SUPPORTED_POLICIES))
+    if supported:
+        raise ValueError(
+            f"ignore_policies names {', '.join(supported)}, which aiohttp_apim runs; only "
+            "policies it does not run can be skipped"
+        )
+    if "" in names:
+        raise ValueError("ignore_policies contains an empty name")
+    return names
+
+
+def _file_order(problem: Problem) -> tuple[str, int, int, str, str]:
+    return (problem.file, problem.line, problem.column, problem.kind, problem.message)
+
+
+def _generation(
+    files: list[_File], named_values: Mapping[str, str], ignored: frozenset[str]
+) -> str:
+    """A digest of the policy texts (by key), the named values and the skipped policies: equal
+    exactly when two loads would behave the same, whatever process or folder they come from."""
     digest = hashlib.sha256()
     for file in files:  # sorted by key already
         for part in ("f", file.key, file.text):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for name, value in sorted(named_values.items()):
         for part in ("n", name, value):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for name in sorted(ignored):
+        for part in ("i", name):
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:16]
 

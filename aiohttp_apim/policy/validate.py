@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp_apim.errors import Problem
+from aiohttp_apim.errors import Problem, did_you_mean
 from aiohttp_apim.policy.model import (
     Expr,
     Literal,
@@ -66,6 +66,7 @@ def read_attributes(
                 line,
                 column,
                 f"unknown attribute {name!r} on <{spec.name}>"
+                + did_you_mean(name, spec.by_name)
                 + (f" (allowed: {allowed})" if allowed else " (it takes no attributes)"),
                 shown,
             )
@@ -192,7 +193,7 @@ class Placement:
 
 
 def backend_problem(first: tuple[str, Location], extra: tuple[str, Location], text: str) -> Problem:
-    """The backend section holds one policy element (spec 1.1); ``extra`` is a second one."""
+    """The backend section holds one policy element; ``extra`` is a second one."""
     name, location = extra
     return Problem(
         "validation",

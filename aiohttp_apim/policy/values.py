@@ -1,7 +1,7 @@
 """Turning attribute values and element text into model values.
 
 A value arrives as lxml gives it: literal text with the scanner's placeholders where policy
-expressions were. This module substitutes named values (``{{name}}``, spec 1.5), decides whether
+expressions were. This module substitutes named values (``{{name}}``), decides whether
 the value is one whole expression or a literal, compiles expressions, converts literals to their
 declared type, and reports every problem at its position in the original file.
 """
@@ -70,12 +70,18 @@ class Source:
         file: str,
         scanned: rawxml.ScannedDocument,
         named_values: Mapping[str, str],
+        allow_missing_named_values: bool = False,
     ) -> None:
         self.text = rawxml.normalize(text)  # positions count lines as rawxml does
         self.file = file
         self.scanned = scanned
         self.named_values = named_values
         self._named_folded = {name.lower(): value for name, value in named_values.items()}
+        self.allow_missing_named_values = allow_missing_named_values
+        """Checking without the named values (``check --allow-missing-named-values``): a value
+        that names an undefined one is no problem, and is read as unknown (:meth:`read`)."""
+        self.unresolved = 0
+        """How many undefined named values were allowed so far."""
         self.problems: list[Problem] = []
         self._lines = self.text.split("\n")
         self._line_starts = [0]
@@ -132,6 +138,9 @@ class Source:
                 value = self._named_folded.get(name.lower())
             if value is not None:
                 return value
+            if self.allow_missing_named_values and not lenient:
+                self.unresolved += 1
+                return needle
             if not lenient:
                 where = self.position(found) if found >= 0 else (line, column)
                 self.problem(
@@ -170,6 +179,7 @@ class Source:
         whole = scanned.expression_in(value)
         if whole is not None and not content and scanned.restore(value) != whole.source:
             whole = None  # an attribute is an expression only without anything around it
+        unresolved = self.unresolved
         if whole is not None:
             if not expressions:
                 self._no_expressions(what, line, column, text)
@@ -178,6 +188,8 @@ class Source:
             source = self.substitute(whole.source, whole.line, whole.column)
             if len(self.problems) != before:
                 return None  # compiling with an unresolved {{name}} would only add noise
+            if self.unresolved != unresolved:
+                return self._unknown(whole.source, line, column)
             return self.compile(
                 source, whole.line, whole.column, raw=whole if source == whole.source else None
             )
@@ -188,6 +200,8 @@ class Source:
             raw = self.substitute(raw, *search, lenient=lenient_names)
             if len(self.problems) != before:
                 return None
+            if self.unresolved != unresolved:
+                return self._unknown(raw, line, column)
             named_source = self._single_expression(raw if not content else raw.strip())
             if named_source is not None:
                 if not expressions:
@@ -201,6 +215,11 @@ class Source:
             self.problem("validation", line, column, f"invalid {what}: {error}", text)
             return None
         return Literal(converted, raw, self.location(line, column))
+
+    def _unknown(self, raw: str, line: int, column: int) -> Literal[Any]:
+        """A value that names an allowed undefined named value: its ``raw`` text as written,
+        its value None. Such a model is for checking only (it cannot run)."""
+        return Literal(None, raw, self.location(line, column))
 
     def compile(
         self, source: str, line: int, column: int, *, raw: rawxml.RawExpression | None = None

@@ -1,7 +1,7 @@
 """Routes and operations: a route named ``"<api>:<operation>"`` belongs to that operation.
 
-At startup every operation policy must bind to a named route (api.md section 1): a typo in a
-folder name must not silently disable caching.
+At startup every operation policy must bind to a named route: a typo in a folder name must not
+silently disable caching.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
-from aiohttp_apim.errors import Problem
+from aiohttp_apim.errors import Problem, did_you_mean
 from aiohttp_apim.policy.scopes import PolicySet
 
 __all__ = ["applications", "binding_problems", "named_resources", "operation_of", "route_names"]
@@ -51,14 +51,15 @@ def named_resources(app: web.Application) -> list[web.AbstractResource]:
 
 
 def binding_problems(policies: PolicySet, names: set[str]) -> list[Problem]:
-    """A ``binding`` problem per operation policy that no route of the app is named for."""
+    """A ``binding`` problem per operation policy that no route of the app is named for (with
+    the closest route name, when one is close: a misspelt folder or route name)."""
     problems = []
+    operations = sorted(n for n in names if operation_of(n)[0] is not None)
+    known = ", ".join(operations) if operations else "none"
     for (api, operation), document in sorted(policies.operations.items()):
         name = f"{api}:{operation}"
         if name in names:
             continue
-        operations = sorted(n for n in names if operation_of(n)[0] is not None)
-        known = ", ".join(operations) if operations else "none"
         problems.append(
             Problem(
                 "binding",
@@ -66,7 +67,8 @@ def binding_problems(policies: PolicySet, names: set[str]) -> list[Problem]:
                 1,
                 1,
                 f"the operation policy for '{name}' binds to no route: no route of the app is "
-                f"named '{name}' (routes named '<api>:<operation>': {known})",
+                f"named '{name}'{did_you_mean(name, operations)} (routes named "
+                f"'<api>:<operation>': {known})",
             )
         )
     return problems

@@ -8,6 +8,7 @@ per route and product); the middleware only looks plans up and runs them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Final, Unpack
@@ -17,12 +18,14 @@ from aiohttp.typedefs import Middleware
 
 from aiohttp_apim.cache.base import Cache, Clock, ClockBindable
 from aiohttp_apim.cache.memory import MemoryCache
+from aiohttp_apim.errors import Problem
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
 from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import IdentityViews
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
+from aiohttp_apim.policy.advice import setup_warnings
 from aiohttp_apim.policy.scopes import PolicySet
 from aiohttp_apim.policy.sources import PolicySource, load_policies
 from aiohttp_apim.web.adapters import WebAdapter
@@ -33,6 +36,8 @@ from aiohttp_apim.web.options import GatewayOptions, Settings
 from aiohttp_apim.web.routes import Router
 
 __all__ = ["GATEWAY", "Gateway"]
+
+logger = logging.getLogger(__name__)
 
 
 class Gateway:
@@ -46,6 +51,10 @@ class Gateway:
     last app using it stops (see :meth:`lifecycle`). ``clock`` (seconds, default
     :func:`time.time`) drives ``context.Timestamp`` and, when given, the expiry of an in-process
     cache. ``options`` are the tuning keywords of :class:`~aiohttp_apim.GatewayOptions`.
+
+    Setups that load but never cache (``caching-type="external"`` with no external cache, a
+    ``cache-store`` with no ``cache-lookup``...) are logged here, once each, at WARNING; they
+    are also :attr:`warnings`.
 
     send-request calls go through one ``aiohttp.ClientSession`` that the gateway makes on first
     use and closes in :meth:`close` (which :func:`aiohttp_apim.setup` runs on app cleanup).
@@ -68,8 +77,17 @@ class Gateway:
         self._settings = settings
         if isinstance(policies, PolicySet):
             loaded = policies
+            if settings.ignore_policies and settings.ignore_policies != loaded.ignored_policies:
+                raise ValueError(
+                    "ignore_policies must be given to load_policies() for a policy set loaded "
+                    "already"
+                )
         else:
-            loaded = load_policies(policies, named_values=named_values)
+            loaded = load_policies(
+                policies, named_values=named_values, ignore_policies=settings.ignore_policies
+            )
+        self._named_values: Mapping[str, str] = dict(named_values or {})
+        self._subscriptions = subscriptions
         self._owned_caches: list[Cache] = []
         if internal_cache is None:
             internal_cache = MemoryCache()
@@ -105,8 +123,24 @@ class Gateway:
                 external_cache=external_cache,
                 cache_timeout=settings.cache_timeout,
                 max_response_bytes=settings.max_response_bytes,
+                trace=settings.trace,
             ),
         )
+        self._warnings = (
+            *loaded.warnings,
+            *setup_warnings(
+                loaded,
+                external_cache=external_cache is not None,
+                subscriptions=subscriptions is not None and bool(subscriptions.by_key),
+            ),
+        )
+        for warning in self._warnings:
+            logger.warning("%s", warning)
+        if settings.trace:
+            logger.warning(
+                "the development trace is on (aiohttp_apim.trace logger): it logs cache keys "
+                "and variable values of every request; never in production"
+            )
         self._middleware = make_middleware(self._router, runtime, Callers(subscriptions))
 
     # --- what the gateway is ------------------------------------------------------------------
@@ -135,6 +169,22 @@ class Gateway:
     def settings(self) -> Settings:
         """The tuning options in effect (defaults filled in)."""
         return self._settings
+
+    @property
+    def named_values(self) -> Mapping[str, str]:
+        """The named values the gateway was given (``check --app`` reads them)."""
+        return self._named_values
+
+    @property
+    def subscriptions(self) -> Subscriptions | None:
+        """The subscriptions that identify callers, if any."""
+        return self._subscriptions
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Problems of kind ``warning`` in the policies and the setup, as logged at startup:
+        the policies run, but something can never do what it says."""
+        return self._warnings
 
     def bind(self, app: web.Application) -> None:
         """Check that every operation policy binds to a named route of ``app`` (raises

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.policy.sources import ignore_set
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_SEND_REQUEST_MAX_BYTES",
+    "TRACE_ENVIRONMENT_VARIABLE",
     "GatewayOptions",
     "Settings",
 ]
@@ -30,6 +35,10 @@ DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 DEFAULT_SEND_REQUEST_MAX_BYTES = 16 * 1024 * 1024
 """The largest answer body send-request reads by default."""
+
+TRACE_ENVIRONMENT_VARIABLE = "AIOHTTP_APIM_TRACE"
+"""Set to ``1`` (or ``true``, ``yes``, ``on``) to turn the development trace on where ``trace``
+is not given."""
 
 
 # The entry points' own keyword parameters: named in "did you mean" hints for a misspelt one.
@@ -65,6 +74,22 @@ class GatewayOptions(TypedDict, total=False):
     deployment: ctx.Deployment
     """What ``context.Deployment`` says (gateway id, region, service name)."""
 
+    ignore_policies: Collection[str]
+    """Names of policy elements to skip, e.g. ``{"set-backend-service", "validate-jwt"}``: a
+    migration path for APIM files that mix caching with policies this package does not run.
+    Each skipped element is named once in a warning at startup; every other element still
+    runs. Default: none -- such a file is refused (``PolicyError``). Only policies the package
+    does not run can be named (``ValueError`` otherwise). Passed to
+    :func:`~aiohttp_apim.load_policies` with the policies; a policy set loaded already must
+    have been loaded with the same names."""
+
+    trace: bool
+    """The development trace: every request logs, on the ``aiohttp_apim.trace`` logger at
+    INFO, the steps that ran, the cache keys, hit/miss/bypass with the reason and the variables
+    set. Decided when plans compile: off (the default) costs nothing per request. Default:
+    whether the environment variable ``AIOHTTP_APIM_TRACE`` is ``1``. Never for production: the
+    trace shows keys and variable values."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
@@ -76,8 +101,13 @@ class Settings:
     max_pending_writes: int = 1000
     send_request_max_bytes: int = DEFAULT_SEND_REQUEST_MAX_BYTES
     deployment: ctx.Deployment = field(default_factory=ctx.Deployment)
+    ignore_policies: frozenset[str] = frozenset()
+    trace: bool = field(default_factory=lambda: _environment_flag(TRACE_ENVIRONMENT_VARIABLE))
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
+        if not isinstance(self.trace, bool):
+            raise TypeError(f"trace must be True or False, got {self.trace!r}")
         for name in ("cache_timeout", "cache_write_timeout"):
             seconds = getattr(self, name)
             if not 0 < seconds < math.inf:
@@ -95,12 +125,11 @@ class Settings:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
-            import difflib
-
             candidates = sorted(known | _ENTRY_POINT_KEYWORDS)
-            hints = []
-            for name in unknown:
-                close = difflib.get_close_matches(name, candidates, n=1)
-                hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            hints = [f"{name!r}{did_you_mean(name, candidates)}" for name in unknown]
             raise TypeError(f"unknown gateway option {', '.join(hints)}")
-        return cls(**options)
+        return cls(**options)  # type: ignore[arg-type]  # ignore_policies: any Collection
+
+
+def _environment_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")

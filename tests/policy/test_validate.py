@@ -173,6 +173,7 @@ MINIMAL = {
         '<send-request response-variable-name="r">'
         "<set-url>https://example.com/</set-url></send-request>",
     ),
+    "trace": ("outbound", '<trace source="s"><message>m</message></trace>'),
 }
 
 
@@ -594,10 +595,12 @@ def test_unsupported_policies_anywhere_and_not_descended_into() -> None:
         (6, 79, "unsupported-policy"),
     ]
     assert problems[0].message == (
-        "policy <validate-jwt> is not supported (supported policies: "
-        + ", ".join(SUPPORTED_POLICIES)
-        + ")"
+        "policy <validate-jwt> is not supported; to run the rest of the policy without it, skip "
+        "it with ignore_policies={'validate-jwt'} (check --ignore-policy validate-jwt) "
+        "(supported policies: " + ", ".join(SUPPORTED_POLICIES) + ")"
     )
+    # <x-custom> is no APIM policy, and close to none: no suggestion, no skip hint.
+    assert problems[2].message.startswith("policy <x-custom> is not supported (supported")
 
 
 def test_unsupported_file_fixture_has_only_unsupported_policy_problems() -> None:
@@ -662,7 +665,15 @@ def test_unsupported_file_fixture_has_only_unsupported_policy_problems() -> None
         (
             '<send-request response-variable-name="r" mode="copy"><proxy url="http://p" />'
             "</send-request>",
-            [(3, 54, "<proxy> in <send-request> is not supported")],
+            [
+                (
+                    3,
+                    54,
+                    "<proxy> in <send-request> is not supported; to run the rest of the policy "
+                    "without it, skip it with ignore_policies={'proxy'} (check --ignore-policy "
+                    "proxy)",
+                )
+            ],
         ),
         (
             '<send-request response-variable-name="r" mode="copy"><set-method>@("GET")'

@@ -4,9 +4,16 @@
 A step is one policy element compiled for one place in one plan. It carries :class:`StepMeta`:
 the element name (``LastError.Source``), the scope its document belongs to, the section, its
 path in the effective section (``choose[1]\\when[2]\\set-header[1]``, 1-based, counting
-same-named siblings) and its ``id`` attribute. Any exception a step raises is turned, at the
-innermost step, into :class:`Abort` carrying the ``LastError`` fields; enclosing ``choose``
-steps let it through and the runner hands it to ``on-error``.
+same-named siblings), its ``id`` attribute and where it is in the policy files. Any exception a
+step raises is turned, at the innermost step, into :class:`Abort` carrying the ``LastError``
+fields; enclosing ``choose`` steps let it through and the runner hands it to ``on-error``.
+
+Each such failure is logged once, at WARNING on this module's logger, with the request's
+activity id (``context.RequestId``), the API and operation, the section, the element and the
+``file:line:column`` of the element and of the failing expression, and the .NET exception text
+-- at most once per interval per element and reason, as cache failures are
+(:class:`~aiohttp_apim.pipeline.throttle.LogThrottle`), so a policy that fails on every request
+does not flood the log. A rate limit refusing a call is no error of the policy: DEBUG.
 
 Steps that never wait (setting a header, a variable) are synchronous, and a run of them costs no
 coroutine; ``is_async`` tells the runner which method to call.
@@ -17,39 +24,73 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from aiohttp_apim.errors import ApimRuntimeError, ExpressionError
 from aiohttp_apim.expressions.context import LastError
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
+from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED
+from aiohttp_apim.pipeline.throttle import LogThrottle
+from aiohttp_apim.pipeline.values import EXPRESSION_LOCATION
 
-__all__ = ["Abort", "Step", "StepMeta", "run_steps", "run_steps_sync"]
+if TYPE_CHECKING:
+    from aiohttp_apim.policy.model import Location, Statement
+
+__all__ = [
+    "Abort",
+    "CacheObserver",
+    "CacheOutcome",
+    "Step",
+    "StepMeta",
+    "run_steps",
+    "run_steps_sync",
+]
 
 logger = logging.getLogger(__name__)
+
+_NOT_ERRORS = frozenset({RATE_LIMIT_EXCEEDED})
+"""Reasons that are a policy doing its job, not failing: logged at DEBUG only."""
 
 
 @dataclass(frozen=True, slots=True)
 class StepMeta:
-    """Where a step is, for ``context.LastError`` (spec 1.4)."""
+    """Where a step is: for ``context.LastError`` and for the log."""
 
     source: str
     scope: str
     section: str
     path: str
     policy_id: str
+    location: Location | None = None
+    """The element in its file (None for steps the gateway made, such as the default
+    backend)."""
 
-    def nested(self, segment: str, *, source: str, policy_id: str | None) -> StepMeta:
-        """The meta of something inside this step: a ``when[2]`` branch (whose condition fails
-        as the ``choose``), or a child policy such as return-response's ``set-header[1]``."""
-        return StepMeta(
-            source=source,
-            scope=self.scope,
-            section=self.section,
-            path=f"{self.path}\\{segment}",
-            policy_id=policy_id or "",
+    @classmethod
+    def of(
+        cls,
+        statement: Statement,
+        *,
+        scope: str,
+        section: str,
+        path: str,
+        location: Location | None = None,
+    ) -> StepMeta:
+        """The meta of ``statement`` at ``path`` (the one way to make one). ``location``
+        defaults to the statement's own; a ``when`` branch passes its own (its condition fails
+        as the ``choose``, at the ``when``)."""
+        return cls(
+            source=statement.element,
+            scope=scope,
+            section=section,
+            path=path,
+            policy_id=statement.id or "",
+            location=statement.location if location is None else location,
         )
 
-    def failure(self, error: Exception) -> LastError:
-        """The ``LastError`` for ``error`` raised here."""
+    def failure(self, error: Exception, x: Exchange) -> LastError:
+        """The ``LastError`` for ``error`` raised here while running ``x`` (logged)."""
+        expression_at = getattr(error, EXPRESSION_LOCATION, None)
+        expected = True
         if isinstance(error, ExpressionError):
             reason = error.reason
             message = f"Expression evaluation failed. {error.exception_type}: {error.message}"
@@ -57,16 +98,9 @@ class StepMeta:
             reason, message = error.reason, error.message
         else:
             # A bug of ours, not of the policy: log it in full, tell the caller nothing of it.
-            logger.error(
-                "unexpected error in policy %s at %s (%s, %s scope)",
-                self.source,
-                self.path,
-                self.section,
-                self.scope,
-                exc_info=error,
-            )
+            expected = False
             reason, message = "PolicyExecutionFailure", "The policy failed unexpectedly."
-        return LastError(
+        last = LastError(
             source=self.source,
             reason=reason,
             message=message,
@@ -74,7 +108,69 @@ class StepMeta:
             section=self.section,
             path=self.path,
             policy_id=self.policy_id,
+            location="" if self.location is None else str(self.location),
+            expression_location="" if expression_at is None else str(expression_at),
         )
+        _log_failure(last, error, x, expected)
+        return last
+
+
+def _log_failure(last: LastError, error: Exception, x: Exchange, expected: bool) -> None:
+    if last.reason in _NOT_ERRORS:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s at %s: %s", last.reason, last.location or last.path, last.message)
+        return
+    suppressed = x.runtime.failures.throttle.admit(
+        ("policy", last.location or last.path, last.reason)
+    )
+    if suppressed is None:
+        return
+    _product, api, operation = x.plan.key
+    where = last.location or "(no file)"
+    if last.expression_location:
+        where += f", expression at {last.expression_location}"
+    detail = str(error) if isinstance(error, ExpressionError) else last.message
+    fields = {
+        "apim_activity_id": str(x.request_id),
+        "apim_api": api,
+        "apim_operation": operation,
+        "apim_section": last.section,
+        "apim_element": last.source,
+        "apim_path": last.path,
+        "apim_location": last.location,
+        "apim_expression_location": last.expression_location,
+        "apim_reason": last.reason,
+    }
+    logger.log(
+        logging.WARNING if expected else logging.ERROR,
+        "policy error in <%s> at %s (%s section, %s; API %s, operation %s; activity %s): %s: %s%s",
+        last.source,
+        where,
+        last.section,
+        last.path,
+        api or "-",
+        operation or "-",
+        fields["apim_activity_id"],
+        last.reason,
+        detail if expected else f"{type(error).__name__}: {error}",
+        LogThrottle.note(suppressed),
+        exc_info=None if expected else error,
+        extra=fields,
+    )
+
+
+CacheOutcome = Literal["hit", "miss", "bypass", "stored", "not-stored"]
+"""What a caching step did for one request."""
+
+
+class CacheObserver(Protocol):
+    """Told what a caching step did for one request (``outcome``, the cache ``key`` if there
+    was one, and why, in a few words: ``detail``). The development trace sets one on the
+    caching steps at compile time; otherwise the step's ``observer`` is None, and looking at it
+    is all a request pays."""
+
+    def __call__(self, x: Exchange, outcome: CacheOutcome, key: str, detail: str = "") -> None:
+        """Record one outcome; must not raise."""
 
 
 class Abort(Exception):
@@ -113,7 +209,7 @@ async def run_steps(steps: Sequence[Step], x: Exchange) -> Signal | None:
         except Abort:
             raise
         except Exception as error:
-            raise Abort(step.meta.failure(error)) from error
+            raise Abort(step.meta.failure(error, x)) from error
         if signal is not None:
             return signal
     return None
@@ -127,7 +223,7 @@ def run_steps_sync(steps: Sequence[Step], x: Exchange) -> Signal | None:
         except Abort:
             raise
         except Exception as error:
-            raise Abort(step.meta.failure(error)) from error
+            raise Abort(step.meta.failure(error, x)) from error
         if signal is not None:
             return signal
     return None

@@ -24,7 +24,7 @@ from aiohttp_apim.pipeline.cacherules import (
 from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
 from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
 from aiohttp_apim.pipeline.responsecodec import CodecError, decode_response, encode_response
-from aiohttp_apim.pipeline.steps.base import Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType
 
@@ -88,6 +88,7 @@ class CacheLookupStep(Step):
         "cache",
         "downstream",
         "must_revalidate",
+        "observer",
         "shape",
         "timeout",
         "vary_by_developer",
@@ -119,6 +120,8 @@ class CacheLookupStep(Step):
         self._memo: dict[str, _Decoded] = {}
         self._memo_bytes = 0
         self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
+        self.observer: CacheObserver | None = None
+        """Told each outcome when the plan is traced (set at compile time)."""
 
     def _decode(self, key: str, value: bytes) -> _Decoded:
         """The entry ``value`` under ``key``, decoded: the in-process cache hands out the very
@@ -161,9 +164,13 @@ class CacheLookupStep(Step):
         # the policy allows private responses. (Websocket upgrades never get here: the
         # middleware hands them to their handler.)
         if x.method != "GET":
+            if self.observer is not None:
+                self.observer(x, "bypass", "", "method")
             return None
         headers = x.request_headers
         if "Authorization" in headers and not self.allow_private.get(x):
+            if self.observer is not None:
+                self.observer(x, "bypass", "", "authorization")
             return None
         vary_by_developer = self.vary_by_developer.get(x)
         vary_by_groups = self.vary_by_groups.get(x)
@@ -174,6 +181,8 @@ class CacheLookupStep(Step):
             x.runtime.counters.response_misses += 1
             x.lookup = LookupRecord(None, "", downstream, must_revalidate)
             _strip_cache_headers(x)
+            if self.observer is not None:
+                self.observer(x, "miss", "", "no cache of this caching-type is configured")
             return None
         user = x.caller.user
         http = x.http
@@ -209,10 +218,14 @@ class CacheLookupStep(Step):
                 x.set_response(response)
                 x.resume = entry.marker
                 runtime.counters.response_hits += 1
+                if self.observer is not None:
+                    self.observer(x, "hit", key)
                 return Signal.HIT
         runtime.counters.response_misses += 1
         x.lookup = LookupRecord(cache, key, downstream, must_revalidate)
         _strip_cache_headers(x)
+        if self.observer is not None:
+            self.observer(x, "miss", key)
         return None
 
 

@@ -62,7 +62,7 @@ class ChooseStep(Step):
             try:
                 holds = branch.condition.get(x)
             except Exception as error:
-                raise Abort(branch.meta.failure(error)) from error
+                raise Abort(branch.meta.failure(error, x)) from error
             if holds:
                 return branch.steps
         return self.otherwise

@@ -105,13 +105,13 @@ class SendRequestStep(Step):
         else:
             headers = HeaderStore(CIMultiDict(), owned=True)
         for child in self.headers:
-            _as_child(child, partial(child.apply, x, headers))
+            _as_child(child, x, partial(child.apply, x, headers))
         body_step = self.body
         if body_step is not None:
             if isinstance(body_step, SetBodyStep):
-                body = _as_child(body_step, lambda: body_step.body(x))
+                body = _as_child(body_step, x, lambda: body_step.body(x))
             else:
-                _as_child(body_step, lambda: body_step.run(x))
+                _as_child(body_step, x, lambda: body_step.run(x))
         seconds = self.timeout.get(x)
         timeout = float(seconds) if seconds > 0 else None
 
@@ -166,7 +166,7 @@ class SendRequestStep(Step):
         return text
 
 
-def _as_child(child: Step, action: Callable[[], T]) -> T:
+def _as_child(child: Step, x: Exchange, action: Callable[[], T]) -> T:
     """Run part of the request's making; a failure is reported where that child is
     (``send-request[1]\\set-header[2]``)."""
     try:
@@ -174,4 +174,4 @@ def _as_child(child: Step, action: Callable[[], T]) -> T:
     except Abort:
         raise
     except Exception as error:
-        raise Abort(child.meta.failure(error)) from error
+        raise Abort(child.meta.failure(error, x)) from error

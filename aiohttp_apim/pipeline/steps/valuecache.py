@@ -32,7 +32,7 @@ from aiohttp_apim.pipeline.cacheio import (
 from aiohttp_apim.pipeline.cacherules import store_duration
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
 from aiohttp_apim.pipeline.keys import value_cache_key
-from aiohttp_apim.pipeline.steps.base import Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
 from aiohttp_apim.pipeline.valuecodec import decode_value, encode_value
 from aiohttp_apim.pipeline.values import Val
 
@@ -56,7 +56,7 @@ class CacheLookupValueStep(Step):
     gets ``default-value`` when there is one (a literal as a string, an expression's result
     with its type), else it is left as it was -- unset, or holding what it held (spec 6.3)."""
 
-    __slots__ = ("cache", "default", "key", "timeout", "variable")
+    __slots__ = ("cache", "default", "key", "observer", "timeout", "variable")
 
     def __init__(
         self,
@@ -74,6 +74,8 @@ class CacheLookupValueStep(Step):
         self.default = default
         self.cache = cache
         self.timeout = _read_timeout(cache, timeout)
+        self.observer: CacheObserver | None = None
+        """Told each outcome when the plan is traced (set at compile time)."""
 
     async def run_async(self, x: Exchange) -> Signal | None:
         key = self.key.get(x)
@@ -89,8 +91,12 @@ class CacheLookupValueStep(Step):
                 else:
                     runtime.counters.value_hits += 1
                     x.variables.set(self.variable, value)
+                    if self.observer is not None:
+                        self.observer(x, "hit", key)
                     return None
         runtime.counters.value_misses += 1
+        if self.observer is not None:
+            self.observer(x, "miss", key, "" if cache is not None else "no such cache")
         default = self.default
         if default is not None:
             x.variables.set(self.variable, default.get(x))
@@ -102,7 +108,7 @@ class CacheStoreValueStep(Step):
     Nothing is stored for a null value (any entry stays), a duration <= 0, or a caching type
     with no cache here; a duration beyond int32 is clamped to it (spec 3.3, 7.3)."""
 
-    __slots__ = ("cache", "duration", "key", "value")
+    __slots__ = ("cache", "duration", "key", "observer", "value")
 
     def __init__(
         self,
@@ -118,6 +124,8 @@ class CacheStoreValueStep(Step):
         self.value = value
         self.duration = duration
         self.cache = cache
+        self.observer: CacheObserver | None = None
+        """Told each outcome when the plan is traced (set at compile time)."""
 
     async def run_async(self, x: Exchange) -> Signal | None:
         key = self.key.get(x)
@@ -125,6 +133,8 @@ class CacheStoreValueStep(Step):
         ttl = store_duration(self.duration.get(x))
         cache = self.cache
         if value is None or ttl is None or cache is None:
+            if self.observer is not None:
+                self.observer(x, "not-stored", key, "null value, duration <= 0 or no such cache")
             return None
         runtime = x.runtime
         try:
@@ -142,6 +152,8 @@ class CacheStoreValueStep(Step):
             runtime.cache_write_timeout,
         ):
             runtime.counters.value_stores += 1
+            if self.observer is not None:
+                self.observer(x, "stored", key)
         return None
 
 
