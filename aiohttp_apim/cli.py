@@ -265,9 +265,12 @@ def _make_app(spec: str) -> web.Application | PolicyError:
     if os.getcwd() not in sys.path:  # as python -m does: the current folder's modules
         sys.path.insert(0, os.getcwd())
     try:
-        target: Any = importlib.import_module(module_name)
+        with _startup_log_muted():  # an app made at import time starts here
+            target: Any = importlib.import_module(module_name)
         for part in attribute.split("."):
             target = getattr(target, part)
+    except PolicyError as error:
+        return error
     except Exception as error:
         raise _Usage(f"cannot import {spec}: {type(error).__name__}: {error}") from error
     try:

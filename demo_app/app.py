@@ -87,11 +87,13 @@ def create_app(
     backend_delay: float = 1.0,
     clock: Callable[[], float] | None = None,
     redis_url: str | None = None,
+    redis_prefix: str = "demo:",
 ) -> web.Application:
     """The demo application; tests pass ``backend_delay=0`` and their own clock.
 
     With ``redis_url`` the gateway gets Redis as its external cache: ``prefer-external``
-    policies (the default caching-type) then cache there, shared by every demo process."""
+    policies (the default caching-type) then cache there, shared by every demo process that
+    uses the same URL and ``redis_prefix`` (the start of every key the demo writes)."""
     app = web.Application()
     app[BACKEND_DELAY] = backend_delay
     app[BACKEND_CALLS] = itertools.count(1)
@@ -101,6 +103,10 @@ def create_app(
     app.router.add_get("/catalog/search", search, name="catalog:search")
     app.router.add_get("/catalog/featured", featured, name="catalog:featured")
     app.router.add_get("/health", health)
-    external = None if redis_url is None else aiohttp_apim.RedisCache.from_url(redis_url)
+    external = (
+        None
+        if redis_url is None
+        else aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix)
+    )
     aiohttp_apim.setup(app, policies=POLICIES, clock=clock, external_cache=external)
     return app

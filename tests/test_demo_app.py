@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
+import redis.asyncio
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
+from aiohttp_apim import cli
+from demo_app.__main__ import main as demo_main
 from demo_app.app import create_app
 from tests.redis_server import RedisServer
 
@@ -96,3 +105,66 @@ async def test_demo_instances_share_values_and_responses_on_redis(
     served = await other.get("/catalog/featured")
     assert served.headers["X-Featured-Source"] == "value-cache"
     assert await served.json() == first
+
+
+async def test_demo_hits_carry_their_own_request_id(aiohttp_client: AiohttpClient) -> None:
+    # The demo sets X-Request-Id after cache-store: a hit must not replay the first request's.
+    client = await aiohttp_client(create_app(backend_delay=0, clock=Clock()))
+    first = await client.get("/catalog/search?q=tea")
+    hit = await client.get("/catalog/search?q=tea")
+    assert (await hit.json())["backend_call"] == (await first.json())["backend_call"]
+    assert hit.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+
+
+def test_demo_policies_check_clean() -> None:
+    status = cli.main(["check", "--strict", "--app", "demo_app.app:create_app"], out=io.StringIO())
+    assert status == 0
+
+
+async def test_demo_keys_carry_the_prefix(
+    aiohttp_client: AiohttpClient, redis_server: RedisServer
+) -> None:
+    prefix = f"demo-test-{uuid.uuid4().hex[:8]}:"
+    app = create_app(
+        backend_delay=0, clock=Clock(), redis_url=redis_server.url, redis_prefix=prefix
+    )
+    client = await aiohttp_client(app)
+    assert (await client.get("/catalog/search?q=tea")).status == 200
+    await app[aiohttp_apim.GATEWAY].drain()
+    reader = redis.asyncio.Redis.from_url(redis_server.url)
+    try:
+        keys = [key async for key in reader.scan_iter(match=f"{prefix}*")]
+    finally:
+        await reader.aclose()
+    assert keys
+
+
+def test_demo_with_redis_but_without_the_package_says_what_to_install() -> None:
+    # The redis package made unimportable for this process only, as on a plain `pip install -e .`.
+    hide_redis = (
+        "import runpy, sys; sys.modules['redis'] = None; "
+        "sys.argv = ['demo_app', '--redis', 'redis://127.0.0.1:1/0']; "
+        "runpy.run_module('demo_app', run_name='__main__')"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", hide_redis], capture_output=True, text=True, cwd=root, check=False
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line == (
+        "demo_app: --redis needs the redis package, which is not installed; run: "
+        "python -m pip install -e '.[redis]'"
+    )
+
+
+def test_demo_help_documents_port_prefix_and_sharing_a_redis(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        demo_main(["--help"])
+    help_text = capsys.readouterr().out
+    for option in ("--port", "--prefix", "--redis", "--host", "--backend-delay"):
+        assert option in help_text
+    assert "Sharing a Redis" in help_text

@@ -139,7 +139,7 @@ def resume_points(outbound: tuple[Step, ...]) -> tuple[tuple[Step, ...], ...]:
                 for branch in inner.branches():
                     walk(branch, rest)
 
-    walk(tuple(_untraced(step) for step in outbound), ())
+    walk(outbound, ())
     return tuple(points)
 
 

@@ -72,44 +72,49 @@ def setup_warnings(
     identifies callers by subscription."""
     problems: dict[tuple[Location, str], Problem] = {}
     for statement in _statements(policies):
-        message = None
-        if (
-            isinstance(
-                statement, (CacheLookup, CacheLookupValue, CacheStoreValue, CacheRemoveValue)
-            )
-            and statement.caching_type is CachingType.EXTERNAL
-            and not external_cache
-        ):
-            effect = {
-                "cache-lookup": "never caches a response",
-                "cache-lookup-value": "always misses",
-                "cache-store-value": "never stores",
-                "cache-remove-value": "removes nothing",
-            }[statement.element]
-            message = (
-                f'<{statement.element} caching-type="external"> {effect}: no external cache is '
-                'configured (give setup() an external_cache, or use caching-type="prefer-external"'
-                " to fall back on the internal cache)"
-            )
-        elif isinstance(statement, CacheLookup) and not subscriptions:
-            varied = [
-                name
-                for name, value in (
-                    ("vary-by-developer", statement.vary_by_developer),
-                    ("vary-by-developer-groups", statement.vary_by_developer_groups),
-                )
-                if _is_true(value)
-            ]
-            if varied:
-                message = (
-                    f'<cache-lookup {varied[0]}="true"> varies by nothing: no subscriptions are '
-                    "configured, so every caller is anonymous and all callers share one entry "
-                    "(give setup() subscriptions to tell developers apart)"
-                )
-        if message is not None:
+        for message in _setup_messages(statement, external_cache, subscriptions):
             key = (statement.location, message)
             problems.setdefault(key, _warning(statement.location, message))
     return list(problems.values())
+
+
+_EXTERNAL_EFFECT = {
+    "cache-lookup": "never caches a response",
+    "cache-lookup-value": "always misses",
+    "cache-store-value": "never stores",
+    "cache-remove-value": "removes nothing",
+}
+
+
+def _setup_messages(statement: Statement, external_cache: bool, subscriptions: bool) -> list[str]:
+    messages = []
+    if (
+        isinstance(statement, (CacheLookup, CacheLookupValue, CacheStoreValue, CacheRemoveValue))
+        and statement.caching_type is CachingType.EXTERNAL
+        and not external_cache
+    ):
+        messages.append(
+            f'<{statement.element} caching-type="external"> '
+            f"{_EXTERNAL_EFFECT[statement.element]}: no external cache is configured (give "
+            'setup() an external_cache, or use caching-type="prefer-external" to fall back on '
+            "the internal cache)"
+        )
+    if isinstance(statement, CacheLookup) and not subscriptions:
+        varied = [
+            name
+            for name, value in (
+                ("vary-by-developer", statement.vary_by_developer),
+                ("vary-by-developer-groups", statement.vary_by_developer_groups),
+            )
+            if _is_true(value)
+        ]
+        if varied:
+            messages.append(
+                f'<cache-lookup {varied[0]}="true"> varies by nothing: no subscriptions are '
+                "configured, so every caller is anonymous and all callers share one entry "
+                "(give setup() subscriptions to tell developers apart)"
+            )
+    return messages
 
 
 # --- cache-store without cache-lookup ---------------------------------------------------------
