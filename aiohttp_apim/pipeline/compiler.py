@@ -98,7 +98,7 @@ def compile_plan(
     compiler = _Compiler(key, options)
     inbound = compiler.section(m.SectionName.INBOUND, effective.inbound)
     if options.trace:
-        inbound = (RequestStep(StepMeta("request", "", "inbound", "request", "")), *inbound)
+        inbound = (RequestStep(), *inbound)
     backend = compiler.section(m.SectionName.BACKEND, effective.backend)
     outbound = compiler.section(m.SectionName.OUTBOUND, effective.outbound)
     on_error = compiler.section(m.SectionName.ON_ERROR, effective.on_error)

@@ -149,6 +149,9 @@ class RequestStep(Step):
 
     __slots__ = ()
 
+    def __init__(self) -> None:
+        super().__init__(StepMeta("request", "", "inbound", "request", ""))
+
     def run(self, x: Exchange) -> Signal | None:
         product, api, operation = x.plan.key
         http = x.http
