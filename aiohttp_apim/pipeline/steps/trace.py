@@ -100,6 +100,11 @@ class TracedStep(Step):
         self._outcomes[id(x)] = text
 
     def run(self, x: Exchange) -> Signal | None:
+        if not TRACE_LOGGER.isEnabledFor(logging.INFO):
+            try:
+                return self.inner.run(x)
+            finally:
+                self._outcomes.pop(id(x), None)
         before = _variables(x)
         try:
             signal = self.inner.run(x)
@@ -111,6 +116,11 @@ class TracedStep(Step):
 
     async def run_async(self, x: Exchange) -> Signal | None:
         inner = self.inner
+        if not TRACE_LOGGER.isEnabledFor(logging.INFO):
+            try:
+                return await inner.run_async(x) if inner.is_async else inner.run(x)
+            finally:
+                self._outcomes.pop(id(x), None)
         before = _variables(x)
         try:
             signal = await inner.run_async(x) if inner.is_async else inner.run(x)
