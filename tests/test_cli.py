@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from aiohttp_apim import cli
+from tests.web.test_scenario_setup import write_policies as folder
 
 LOOKUP = '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />'
 STORE = '<cache-store duration="60" />'
@@ -30,14 +31,6 @@ def document(inbound: str = "", outbound: str = "", backend: str = "<forward-req
         "  <on-error />\n"
         "</policies>\n"
     )
-
-
-def folder(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def check(*argv: str | Path) -> tuple[int, str]:

@@ -15,9 +15,9 @@ of every problem, in file order.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from lxml import etree
 
@@ -44,7 +44,7 @@ from aiohttp_apim.policy.schema import (
 from aiohttp_apim.policy.validate import Placement, backend_problem, read_attributes
 from aiohttp_apim.policy.values import Source
 
-__all__ = ["Census", "load_document", "load_fragment"]
+__all__ = ["Census", "LoadOptions", "load_document", "load_fragment"]
 
 _Element = etree._Element
 _AnyValue = Literal[Any] | Expr
@@ -67,49 +67,56 @@ class Census:
         self.first_ignored.setdefault(name, location)
 
 
+class LoadOptions(TypedDict, total=False):
+    """How :func:`load_document` and :func:`load_fragment` read a file, beyond its named values."""
+
+    ignore_policies: Collection[str]
+    """Policies we do not run that are skipped (counted as ignored) rather than refused."""
+    census: Census
+    """Where every policy element met is counted."""
+    allow_missing_named_values: bool
+    """Read a value naming an undefined named value as unknown instead of reporting it (for
+    checking only: such a model cannot run)."""
+
+
 def load_document(
-    text: str,
-    *,
-    file: str,
-    named_values: Mapping[str, str],
-    ignore_policies: Collection[str] = (),
-    census: Census | None = None,
-    allow_missing_named_values: bool = False,
+    text: str, *, file: str, named_values: Mapping[str, str], **options: Unpack[LoadOptions]
 ) -> tuple[PolicyDocument | None, list[Problem]]:
     """Load one policy document (``<policies>`` root). Never raises for bad input: the
-    document is None exactly when the returned list of problems is not empty.
-
-    Elements named in ``ignore_policies`` (policies we do not run) are skipped; ``census``,
-    when given, counts every policy element met. ``allow_missing_named_values`` reads a value
-    naming an undefined named value as unknown instead of reporting it (for checking only)."""
-    loader = Loader.parse(
-        text, file, named_values, ignore_policies, census, allow_missing_named_values
-    )
-    if isinstance(loader, list):
-        return None, loader
-    document = loader.document()
-    problems = loader.finish()
-    return (None if problems else document), problems
+    document is None exactly when the returned list of problems is not empty."""
+    return _load(Loader.document, text, file, named_values, options)
 
 
 def load_fragment(
-    text: str,
-    *,
-    file: str,
-    named_values: Mapping[str, str],
-    ignore_policies: Collection[str] = (),
-    census: Census | None = None,
-    allow_missing_named_values: bool = False,
+    text: str, *, file: str, named_values: Mapping[str, str], **options: Unpack[LoadOptions]
 ) -> tuple[Fragment | None, list[Problem]]:
     """Load one policy fragment (``<fragment>`` root); same contract as :func:`load_document`."""
+    return _load(Loader.fragment, text, file, named_values, options)
+
+
+_Root = TypeVar("_Root", PolicyDocument, Fragment)
+
+
+def _load(
+    read: Callable[[Loader], _Root | None],
+    text: str,
+    file: str,
+    named_values: Mapping[str, str],
+    options: LoadOptions,
+) -> tuple[_Root | None, list[Problem]]:
     loader = Loader.parse(
-        text, file, named_values, ignore_policies, census, allow_missing_named_values
+        text,
+        file,
+        named_values,
+        options.get("ignore_policies", ()),
+        options.get("census"),
+        options.get("allow_missing_named_values", False),
     )
     if isinstance(loader, list):
         return None, loader
-    fragment = loader.fragment()
+    root = read(loader)
     problems = loader.finish()
-    return (None if problems else fragment), problems
+    return (None if problems else root), problems
 
 
 class Loader:

@@ -21,11 +21,10 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp_apim.errors import PolicyError, Problem
 from aiohttp_apim.policy.advice import ignored_warnings, policy_warnings
-from aiohttp_apim.policy.loader import Census, load_document, load_fragment
+from aiohttp_apim.policy.loader import Census, LoadOptions, load_document, load_fragment
 from aiohttp_apim.policy.model import Fragment, PolicyDocument
 from aiohttp_apim.policy.schema import SUPPORTED_POLICIES
 from aiohttp_apim.policy.scopes import PolicySet, check_fragment, inline_fragments
@@ -158,12 +157,11 @@ def read_policies(
     operations: dict[tuple[str, str], PolicyDocument] = {}
     fragments: dict[str, Fragment] = {}
 
-    options: dict[str, Any] = {
-        "named_values": named,
-        "ignore_policies": ignored,
-        "census": census,
-        "allow_missing_named_values": allow_missing_named_values,
-    }
+    options = LoadOptions(
+        ignore_policies=ignored,
+        census=census,
+        allow_missing_named_values=allow_missing_named_values,
+    )
     files, problems = read_source(source)
     for file in files:
         kind, ids = _classify(file.key)
@@ -179,12 +177,14 @@ def read_policies(
             )
             continue
         if kind == "fragment":
-            fragment, found = load_fragment(file.text, file=file.name, **options)
+            fragment, found = load_fragment(
+                file.text, file=file.name, named_values=named, **options
+            )
             problems += found
             if fragment is not None:
                 fragments[ids[0]] = fragment
             continue
-        document, found = load_document(file.text, file=file.name, **options)
+        document, found = load_document(file.text, file=file.name, named_values=named, **options)
         problems += found
         if document is None:
             continue
