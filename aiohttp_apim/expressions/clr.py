@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
+from aiohttp_apim.dotnet.budget import FREE_CHARS, charge_chars
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
@@ -80,8 +81,12 @@ def throw(exception_type: str, message: str) -> NoReturn:
 
 def check_size(n: int) -> None:
     """Refuse a string of ``n`` characters *before* building it (a check that built the string
-    first would already have spent the memory the limit protects)."""
-    if n > MAX_STRING_LENGTH:
+    first would already have spent the memory the limit protects); a long one that may be built
+    is charged to the expression budget."""
+    if n >= FREE_CHARS:
+        if n <= MAX_STRING_LENGTH:
+            charge_chars(n)
+            return
         raise ExpressionError(
             "OutOfMemoryException",
             "Insufficient memory to continue the execution of the program. "

@@ -8,6 +8,8 @@ balancing groups and RightToLeft are refused with NotSupportedException. Group n
 
 Every match runs with a timeout (``MATCH_TIMEOUT`` seconds, or the Regex's own matchTimeout if
 shorter): catastrophic backtracking ends in RegexMatchTimeoutException instead of a hung worker.
+No match runs longer than the expression budget has time left, either: when that is what stops
+it, the expression fails with the budget's TimeoutException, which no ``catch`` can swallow.
 A failed ``Match`` still has ``Groups``: ``Groups["name"]`` is a Group with Success=false and
 Value="" (never null), as .NET returns.
 """
@@ -20,6 +22,7 @@ from typing import Any, NoReturn
 
 import regex as _re
 
+from aiohttp_apim.dotnet.budget import current, metered
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet, dotnet_collections, linq, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare
@@ -166,10 +169,19 @@ def _compile(pattern: str, options: int) -> tuple[Any, list[int], list[str], dic
     return compiled, numbers, names, py_of_net
 
 
-def _run(fn: Callable[[], Any]) -> Any:
+def _run(rx: NetRegex, fn: Callable[[float], Any]) -> Any:
+    """Run ``fn(timeout)``, one regex operation, for as long as the Regex's own timeout and the
+    expression budget both allow: running out of the first is a RegexMatchTimeoutException the
+    expression may catch, of the second the budget's own (uncatchable) failure."""
+    budget = current()
+    budget.take(1)
+    left = budget.seconds_left()
+    own = rx.timeout
     try:
-        return fn()
+        return fn(own if own < left else left)
     except TimeoutError:
+        if left < own:
+            budget.exhausted()
         raise ExpressionError("RegexMatchTimeoutException", _TIMEOUT_MESSAGE) from None
 
 
@@ -289,22 +301,23 @@ def _start(text: str, v: object) -> int:
 
 def match(rx: NetRegex, text: str, start: int = 0, end: int | None = None) -> NetMatch:
     m = _run(
-        lambda: rx.compiled.search(
-            text, start, end if end is not None else len(text), timeout=rx.timeout
-        )
+        rx,
+        lambda timeout: rx.compiled.search(
+            text, start, end if end is not None else len(text), timeout=timeout
+        ),
     )
     return NetMatch(rx, m, text)
 
 
 def matches(rx: NetRegex, text: str, start: int = 0) -> linq.CollectionView:
-    def collect() -> list[object]:
+    def collect(timeout: float) -> list[object]:
         out: list[object] = []
-        for m in rx.compiled.finditer(text, start, timeout=rx.timeout):
+        for m in metered(rx.compiled.finditer(text, start, timeout=timeout)):
             out.append(NetMatch(rx, m, text))
             clr.check_items(len(out))
         return out
 
-    return MatchCollection(_run(collect))
+    return MatchCollection(_run(rx, collect))
 
 
 class MatchCollection(linq.CollectionView):
@@ -403,8 +416,13 @@ def replace(rx: NetRegex, text: str, repl: object, count: int = -1, start: int =
     if count == 0:
         return text
     total = [0]
+    steps = [0]
+    budget = current()
 
     def guarded(m: Any) -> str:
+        steps[0] -= 1
+        if steps[0] < 0:  # a step per replaced match, taken in slices
+            steps[0] = budget.take() - 1
         r = sub_fn(m)
         total[0] += len(r)
         if total[0] > clr.MAX_STRING_LENGTH:
@@ -413,7 +431,7 @@ def replace(rx: NetRegex, text: str, repl: object, count: int = -1, start: int =
 
     head, tail = text[:start], text[start:]
     result: str = _run(
-        lambda: rx.compiled.sub(guarded, tail, count=max(count, 0), timeout=rx.timeout)
+        rx, lambda timeout: rx.compiled.sub(guarded, tail, count=max(count, 0), timeout=timeout)
     )
     return check_length(head + result)
 
@@ -425,9 +443,9 @@ def split(rx: NetRegex, text: str, count: int = 0, start: int = 0) -> list[objec
     prev = 0
     found = 0
 
-    def collect() -> None:
+    def collect(timeout: float) -> None:
         nonlocal prev, found
-        for m in rx.compiled.finditer(text, start, timeout=rx.timeout):
+        for m in metered(rx.compiled.finditer(text, start, timeout=timeout)):
             if count > 0 and found >= count - 1:
                 break
             out.append(text[prev : m.start()])
@@ -439,7 +457,7 @@ def split(rx: NetRegex, text: str, count: int = 0, start: int = 0) -> list[objec
             found += 1
             clr.check_items(len(out))
 
-    _run(collect)
+    _run(rx, collect)
     out.append(text[prev:])
     return out
 

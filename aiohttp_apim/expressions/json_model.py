@@ -4,13 +4,14 @@ What expressions can do with them is declared in json.py; JSON text is json_text
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet, dotnet_time, linq
 from aiohttp_apim.expressions.dotnet import Int64, NetEnum, to_string
-from aiohttp_apim.expressions.dotnet_time import DateTime, TimeSpan
+from aiohttp_apim.expressions.dotnet_time import DateTime, DateTimeKind, TimeSpan
 
 __all__ = [
     "MAX_DEPTH",
@@ -26,6 +27,8 @@ __all__ = [
     "deep_clone",
     "deep_equals",
     "from_object",
+    "plain_token",
+    "string_token",
     "value_token",
 ]
 
@@ -70,11 +73,28 @@ class JToken:
 
 
 class JObject(JToken):
-    __slots__ = ("props",)
+    """A JSON object. One parsed from text may hold the parser's plain dict (``_raw``) until its
+    properties are first asked for: a large body costs the C parser's time, and only the parts
+    an expression looks at become tokens."""
+
+    __slots__ = ("_props", "_raw")
 
     def __init__(self) -> None:
         super().__init__()
-        self.props: dict[str, JProperty] = {}
+        self._props: dict[str, JProperty] = {}
+        self._raw: dict[str, object] | None = None
+
+    @property
+    def props(self) -> dict[str, JProperty]:
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            props = self._props
+            for name, value in raw.items():
+                p = JProperty(name, plain_token(value))
+                p.parent = self
+                props[name] = p
+        return self._props
 
     @property
     def type(self) -> JTokenType:
@@ -109,13 +129,33 @@ class JObject(JToken):
 
 
 class JArray(JToken):
-    __slots__ = ("items",)
+    """A JSON array; like `JObject`, one parsed from text becomes tokens when first read."""
+
+    __slots__ = ("_items", "_raw")
 
     def __init__(self, items: Sequence[JToken] = ()) -> None:
         super().__init__()
-        self.items: list[JToken] = []
+        self._items: list[JToken] = []
+        self._raw: list[object] | None = None
         for x in items:
             self.append(x)
+
+    @property
+    def items(self) -> list[JToken]:
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            items = self._items
+            for value in raw:
+                t = plain_token(value)
+                t.parent = self
+                items.append(t)
+        return self._items
+
+    @items.setter
+    def items(self, items: list[JToken]) -> None:
+        self._raw = None
+        self._items = items
 
     @property
     def type(self) -> JTokenType:
@@ -154,6 +194,64 @@ class JValue(JToken):
     @property
     def type(self) -> JTokenType:
         return self.kind
+
+
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
+
+
+def string_token(text: str) -> JValue:
+    """A JSON string as Newtonsoft reads it: ISO 8601 date-times become Date tokens."""
+    if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":
+        m = _ISO_DATE.fullmatch(text)
+        if m:
+            try:
+                y, mo, d, h, mi, s, frac, zone = m.groups()
+                local = dotnet_time.make_datetime(
+                    int(y),
+                    int(mo),
+                    int(d),
+                    int(h),
+                    int(mi),
+                    int(s),
+                    int((frac or "0").ljust(7, "0")),
+                )
+            except clr.ExpressionError:
+                return JValue(text, JTokenType.String)
+            if zone is None:
+                return JValue(local, JTokenType.Date)
+            if zone == "Z":
+                return JValue(DateTime(local.ticks, DateTimeKind.Utc), JTokenType.Date)
+            off = dotnet_time._zone(zone) or 0
+            return JValue(DateTime(local.ticks - off, DateTimeKind.Local), JTokenType.Date)
+    return JValue(text, JTokenType.String)
+
+
+def plain_token(v: object) -> JToken:
+    """The token for a value of the C JSON parser's output (dict, list, str, int, float, bool,
+    None); containers stay unread until an expression reads them."""
+    t = type(v)
+    if t is str:
+        return string_token(v)  # type: ignore[arg-type]
+    if t is dict:
+        o = JObject()
+        clr.check_items(len(v))  # type: ignore[arg-type]
+        o._raw = v  # type: ignore[assignment]
+        return o
+    if t is list:
+        a = JArray()
+        clr.check_items(len(v))  # type: ignore[arg-type]
+        a._raw = v  # type: ignore[assignment]
+        return a
+    if t is bool:
+        return JValue(v, JTokenType.Boolean)
+    if t is int:
+        n: int = v  # type: ignore[assignment]
+        return JValue(Int64(n) if -(2**63) <= n < 2**63 else n, JTokenType.Integer)
+    if t is float:
+        return JValue(v, JTokenType.Float)
+    return JValue(None, JTokenType.Null)
 
 
 def adopt(t: JToken, parent: JToken) -> JToken:

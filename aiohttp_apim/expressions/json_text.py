@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import base64
+import json as _json
 import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import accumulate
 
+from aiohttp_apim.dotnet.budget import charge_chars, current
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet, dotnet_time, numfmt
 from aiohttp_apim.expressions.dotnet import Int64, to_string
-from aiohttp_apim.expressions.dotnet_time import DateTime, DateTimeKind
+from aiohttp_apim.expressions.dotnet_time import DateTime
 from aiohttp_apim.expressions.json_model import (
     MAX_DEPTH,
     Formatting,
@@ -22,6 +25,8 @@ from aiohttp_apim.expressions.json_model import (
     JToken,
     JTokenType,
     JValue,
+    plain_token,
+    string_token,
 )
 
 __all__ = ["NEWLINE", "parse", "to_json", "token_to_string", "value_json", "value_text"]
@@ -32,15 +37,20 @@ NEWLINE = "\n"
 # ---------------------------------------------------------------- parser
 
 _NUM = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|-?\d+(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
-_ISO_DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?", re.ASCII
-)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_NESTING = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_C_PARSER = _json.JSONDecoder(strict=False)
 
 
 class _Parser:
+    """Newtonsoft's lenient reader (comments, single quotes, unquoted names, trailing commas)
+    and its error messages, in Python: the path for text the C parser refuses."""
+
     def __init__(self, text: str) -> None:
         self.s = text
         self.i = 0
+        self.budget = current()
+        self.left = 0
 
     def error(self, msg: str) -> None:
         line = self.s.count("\n", 0, self.i) + 1
@@ -66,6 +76,9 @@ class _Parser:
                 return
 
     def value(self, depth: int) -> JToken:
+        self.left -= 1
+        if self.left < 0:  # a step of the expression budget per value, taken in slices
+            self.left = self.budget.take() - 1
         if depth > MAX_DEPTH:
             self.error(f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded.")
         self.skip()
@@ -82,7 +95,7 @@ class _Parser:
             return self.arr(depth)
         if c in "\"'":
             text = self.string()
-            return _string_token(text)
+            return string_token(text)
         if c == "-" or c.isdigit():
             m = _NUM.match(self.s, self.i)
             if m is None:
@@ -230,32 +243,6 @@ class _Parser:
                 return a
 
 
-def _string_token(text: str) -> JValue:
-    if len(text) >= 19 and text[4:5] == "-" and text[10:11] == "T":
-        m = _ISO_DATE.fullmatch(text)
-        if m:
-            try:
-                y, mo, d, h, mi, s, frac, zone = m.groups()
-                local = dotnet_time.make_datetime(
-                    int(y),
-                    int(mo),
-                    int(d),
-                    int(h),
-                    int(mi),
-                    int(s),
-                    int((frac or "0").ljust(7, "0")),
-                )
-            except clr.ExpressionError:
-                return JValue(text, JTokenType.String)
-            if zone is None:
-                return JValue(local, JTokenType.Date)
-            if zone == "Z":
-                return JValue(DateTime(local.ticks, DateTimeKind.Utc), JTokenType.Date)
-            off = dotnet_time._zone(zone) or 0
-            return JValue(DateTime(local.ticks - off, DateTimeKind.Local), JTokenType.Date)
-    return JValue(text, JTokenType.String)
-
-
 def parse(text: object, what: str = "JToken") -> JToken:
     if text is None:
         raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'json')")
@@ -283,11 +270,44 @@ def parse(text: object, what: str = "JToken") -> JToken:
             f"Error reading JArray from JsonReader. Current JsonReader item "
             f"is not an array: {kind}. Path '', line 1, position {p.i + 1}.",
         )
+    charge_chars(len(text))
+    fast = _parse_strict(text, p.i)
+    if fast is not None:
+        return fast
     tok = p.value(0)
     p.skip()
     if p.i < len(text):
         p.error(f"Additional text encountered after finished reading JSON content: {text[p.i]}.")
     return tok
+
+
+def _parse_strict(text: str, start: int) -> JToken | None:
+    """``text`` parsed by the C parser (strict JSON, plus NaN/Infinity, as Newtonsoft reads it),
+    or None: text only the lenient reader takes, or nested deeper than Newtonsoft's MaxDepth
+    (the lenient reader then reports what Newtonsoft would)."""
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting(text) > MAX_DEPTH:
+        return None
+    try:
+        value, end = _C_PARSER.raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return None
+    if text[end:].strip(" \t\r\n"):
+        return None
+    return plain_token(value)
+
+
+def _nesting(text: str) -> int:
+    """How deep the arrays and objects of JSON ``text`` nest, at C speed: escaped backslashes
+    and quotes dropped, then everything but quotes and brackets (UTF-8 continuation bytes are
+    never ASCII), then what is between quotes; the deepest running sum of the brackets left."""
+    structure = (
+        text.encode("utf-8", "surrogatepass")
+        .replace(b"\\\\", b"")
+        .replace(b'\\"', b"")
+        .translate(None, _NOT_STRUCTURE)
+    )
+    brackets = b"".join(structure.split(b'"')[::2])
+    return max(accumulate(map(_NESTING.__getitem__, brackets)), default=0)
 
 
 # ---------------------------------------------------------------- writer

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from aiohttp_apim.dotnet.budget import metered
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet, strings
 from aiohttp_apim.expressions.clr import TypeRef, arity, check_items, declare
@@ -36,6 +37,7 @@ __all__ = [
     "Seq",
     "contains",
     "delegate",
+    "enumerate_raw",
     "items_of",
     "materialize",
     "truth",
@@ -153,7 +155,14 @@ class Grouping(Seq):
 
 
 def items_of(v: object) -> Iterable[object]:
-    """Enumerate any .NET enumerable value (what foreach does)."""
+    """Enumerate any .NET enumerable value, one step of the expression budget per item (every
+    LINQ operator enumerates its source through here)."""
+    return metered(enumerate_raw(v))
+
+
+def enumerate_raw(v: object) -> Iterable[object]:
+    """Enumerate any .NET enumerable value without charging the budget (what foreach does:
+    its loop takes a step per iteration itself)."""
     table = clr.TABLES.get(type(v)) or clr.table_of(v)
     if table.iterate is None:
         raise ExpressionError(

@@ -18,9 +18,10 @@ from decimal import Decimal, InvalidOperation
 from decimal import DivisionByZero as _DecDivZero
 from typing import Any, NoReturn
 
+from aiohttp_apim.dotnet.budget import FREE_CHARS
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet
-from aiohttp_apim.expressions.clr import MAX_STRING_LENGTH, check_length
+from aiohttp_apim.expressions.clr import check_length
 from aiohttp_apim.expressions.dotnet import (
     INT_BITS,
     INT_SIGNED,
@@ -60,7 +61,7 @@ def _op_name(op: str, a: object, b: object) -> NoReturn:
 
 def _concat(a: object, b: object) -> str:
     r = to_string(a) + to_string(b)
-    if len(r) > MAX_STRING_LENGTH:
+    if len(r) >= FREE_CHARS:  # long: checked against the limit and charged to the budget
         check_length(r)
     return r
 
@@ -179,7 +180,7 @@ def _add(a: object, b: object) -> object:
     if ta is str:
         if tb is str:
             s = a + b  # type: ignore[operator]
-            if len(s) > MAX_STRING_LENGTH:
+            if len(s) >= FREE_CHARS:
                 check_length(s)
             return s
         return _concat(a, b)

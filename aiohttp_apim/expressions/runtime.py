@@ -525,6 +525,6 @@ def iterate(value: object) -> Iterable[object]:
     if value is None:
         raise ExpressionError("NullReferenceException", _NRE)
     try:
-        return linq.items_of(value)
+        return linq.enumerate_raw(value)
     except Exception as e:
         raise convert_exception(e) from None

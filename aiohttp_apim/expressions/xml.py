@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from aiohttp_apim.dotnet.budget import charge_chars
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import clr, dotnet, json, linq
 from aiohttp_apim.expressions.clr import TypeRef, arity, declare
@@ -219,6 +220,7 @@ def _parse(text: object) -> etree._Element:
         raise _xml_error(_DTD_PROHIBITED)
     if not text.strip():
         raise _xml_error("Root element is missing.")
+    charge_chars(len(text))
     try:
         # bytes: lxml refuses a str that carries an encoding declaration
         root = etree.fromstring(text.encode("utf-8", "surrogatepass"), _PARSER)

@@ -20,6 +20,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
 from aiohttp_apim.cache.base import Cache, Clock
+from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, Budget, BudgetLimits, activate
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.headers import HeaderStore
@@ -130,6 +131,8 @@ class Runtime:
     counters: Counters = field(default_factory=Counters)
     sender: Sender | None = None
     """None: send-request fails (a pipeline run without a web layer)."""
+    expression_budget: BudgetLimits = DEFAULT_LIMITS
+    """How much work the expressions of one request may do together."""
 
 
 Finisher = Callable[["Exchange"], Awaitable[None]]
@@ -216,6 +219,7 @@ class Exchange:
     """One request on its way through a plan."""
 
     __slots__ = (
+        "_budget",
         "_context",
         "_request_id",
         "_variables",
@@ -277,6 +281,7 @@ class Exchange:
         self.started = runtime.clock()
         self._variables: ctx.Variables | None = None
         self._context: ctx.ExpressionContext | None = None
+        self._budget: Budget | None = None
         self._request_id: uuid.UUID | None = None
 
     # --- lazily made parts ---------------------------------------------------------------------
@@ -296,13 +301,22 @@ class Exchange:
         return request_id
 
     def evaluate(self, expression: CompiledExpression) -> object:
-        """Run a policy expression against this request's ``context``."""
+        """Run a policy expression against this request's ``context``, drawing on the request's
+        expression budget (shared by all of its expressions)."""
         context = self._context
         if context is None:
             from aiohttp_apim.pipeline.exprcontext import build_context
 
             context = self._context = build_context(self)
-        return expression(context)
+        budget = self._budget
+        if budget is None:
+            budget = self._budget = Budget(self.runtime.expression_budget)
+        activate(budget)
+        try:
+            return expression(context)
+        finally:
+            if budget.running:  # only an evaluation that took steps started the CPU clock
+                budget.pause()
 
     def add_extra_header(self, name: str, value: str) -> None:
         headers = self.extra_headers

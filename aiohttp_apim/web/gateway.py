@@ -114,6 +114,7 @@ class Gateway:
             identities=IdentityViews(),
             counters=self._counters,
             sender=self._sender,
+            expression_budget=settings.expression_budget,
         )
         self._router = Router(
             loaded,

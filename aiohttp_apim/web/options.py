@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TypedDict
 
 from aiohttp_apim.errors import did_you_mean
+from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.policy.sources import ignore_set
 
@@ -89,6 +90,18 @@ class GatewayOptions(TypedDict, total=False):
     set. Decided when plans compile: off (the default) costs nothing per request. Default:
     whether the environment variable ``AIOHTTP_APIM_TRACE`` is ``1``. Never for production: the
     trace shows keys and variable values."""
+    expression_time_budget: float
+    """CPU seconds the policy expressions of one request may run, all together (default 0.05).
+    Expressions run on the event loop: past this, the expression running fails with a
+    ``TimeoutException`` (``on-error`` runs, with ``context.LastError``; without it, a 500), and
+    other requests never wait longer than that for one request's expressions. A regex match
+    runs only as long as the budget has time left."""
+
+    expression_step_budget: int
+    """Steps the policy expressions of one request may take, all together (default 100000): a
+    step is a loop iteration, an element a LINQ operator passes on, a regex match, or about
+    1024 characters of a long string built or of a JSON/XML text parsed. Past this, as for
+    ``expression_time_budget``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +116,8 @@ class Settings:
     deployment: ctx.Deployment = field(default_factory=ctx.Deployment)
     ignore_policies: frozenset[str] = frozenset()
     trace: bool = field(default_factory=lambda: _environment_flag(TRACE_ENVIRONMENT_VARIABLE))
+    expression_time_budget: float = DEFAULT_LIMITS.seconds
+    expression_step_budget: int = DEFAULT_LIMITS.steps
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
@@ -117,6 +132,20 @@ class Settings:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if self.max_pending_writes < 1:
             raise ValueError(f"max_pending_writes must be >= 1, got {self.max_pending_writes!r}")
+        if not 0 < self.expression_time_budget < math.inf:
+            raise ValueError(
+                "expression_time_budget must be a number of seconds > 0, "
+                f"got {self.expression_time_budget!r}"
+            )
+        if self.expression_step_budget < 1:
+            raise ValueError(
+                f"expression_step_budget must be >= 1, got {self.expression_step_budget!r}"
+            )
+
+    @property
+    def expression_budget(self) -> BudgetLimits:
+        """The two expression budget options together."""
+        return BudgetLimits(self.expression_time_budget, self.expression_step_budget)
 
     @classmethod
     def of(cls, options: GatewayOptions) -> Settings:

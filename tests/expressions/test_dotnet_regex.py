@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from aiohttp_apim.dotnet.budget import Budget, BudgetExceeded, BudgetLimits, using
 from aiohttp_apim.expressions import dotnet_regex
 from aiohttp_apim.expressions import runtime as rt
 from tests.expressions.netkit import T, call, get, idx, new, raises, static
@@ -93,5 +94,18 @@ def test_instance_api_and_next_match() -> None:
 def test_catastrophic_pattern_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dotnet_regex, "MATCH_TIMEOUT", 0.05)
     text = "a" * 60 + "b"
-    raises("RegexMatchTimeoutException", lambda: static("Regex", "IsMatch", text, "^(a|aa)+$"))
-    raises("RegexMatchTimeoutException", lambda: static("Regex", "Replace", text, "^(a|aa)+$", ""))
+    with using(Budget(BudgetLimits(seconds=60.0))):  # the regex's own timeout comes first
+        raises("RegexMatchTimeoutException", lambda: static("Regex", "IsMatch", text, "^(a|aa)+$"))
+        raises(
+            "RegexMatchTimeoutException", lambda: static("Regex", "Replace", text, "^(a|aa)+$", "")
+        )
+
+
+def test_a_match_runs_no_longer_than_the_budget_has_time_left() -> None:
+    text = "a" * 60 + "b"
+    budget = Budget(BudgetLimits(seconds=0.05))
+    with using(budget), pytest.raises(BudgetExceeded) as caught:
+        static("Regex", "IsMatch", text, "^(a|aa)+$")
+    assert "50 ms of CPU time" in caught.value.message
+    with using(budget), pytest.raises(BudgetExceeded):  # spent: later work fails at once
+        static("Regex", "IsMatch", "a", "a")

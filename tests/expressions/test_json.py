@@ -184,3 +184,42 @@ def test_parse_serialize_round_trip(value: object) -> None:
     again = static("JToken", "Parse", compact)
     assert call(again, "ToString", NONE) == compact
     assert static("JToken", "DeepEquals", tok, again) is True
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False)
+    | st.text(alphabet=st.characters(codec="utf-8"))
+    | st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.1234567+02:00", '[{"}]']),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(JSON_VALUES)
+def test_the_c_parser_path_reads_json_as_the_lenient_reader_does(value: object) -> None:
+    import json
+
+    from aiohttp_apim.expressions import json_text
+
+    text = json.dumps(value)
+    lenient = json_text._Parser(text).value(0)
+    fast = json_text.parse(text)
+    assert json_text.to_json(fast, False) == json_text.to_json(lenient, False)
+    assert call(fast, "ToString") == call(lenient, "ToString")
+
+
+def test_nesting_beyond_max_depth_is_refused_on_every_path() -> None:
+    deep = "[" * 65 + "1" + "]" * 65
+    raises("JsonReaderException", lambda: static("JToken", "Parse", deep))
+    sibling_then_deep = "[[1]," + "[" * 64 + "1" + "]" * 64 + "]"
+    raises("JsonReaderException", lambda: static("JToken", "Parse", sibling_then_deep))
+    brackets_in_strings = '["' + "[" * 100 + '", "\\\\", "\\"{{{"]'
+    assert call(static("JToken", "Parse", brackets_in_strings), "ToString", NONE) == (
+        '["' + "[" * 100 + '","\\\\","\\"{{{"]'
+    )
+    assert get(static("JToken", "Parse", "[" * 64 + "1" + "]" * 64), "Type") is not None

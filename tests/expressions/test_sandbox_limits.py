@@ -8,12 +8,14 @@ import tracemalloc
 
 import pytest
 
+from aiohttp_apim.dotnet.budget import Budget, BudgetLimits, using
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import compile_expression
 from aiohttp_apim.expressions.context import ExpressionContext
 
 # MAX_ITEMS (2**20) boxed items may be materialised (~42 MB) before the bound stops them.
 PEAK_LIMIT = 64 * 1024 * 1024
+GENEROUS = BudgetLimits(seconds=600.0, steps=10**9)
 
 
 @pytest.mark.parametrize(
@@ -35,12 +37,35 @@ def test_huge_requests_fail_before_spending_memory(source: str, exception_type: 
     expression = compile_expression(source)
     tracemalloc.start()
     try:
-        with pytest.raises(ExpressionError) as caught:
+        # a budget large enough that the size bounds, not the time budget, stop each one
+        with using(Budget(GENEROUS)), pytest.raises(ExpressionError) as caught:
             expression(ExpressionContext())
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert caught.value.exception_type == exception_type
+    assert peak < PEAK_LIMIT
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '@(Enumerable.Repeat("x", int.MaxValue).Count())',
+        "@(Enumerable.Range(0, int.MaxValue).Sum())",
+        "@(Enumerable.Range(0, 10000).SelectMany(x => Enumerable.Range(0, 10000)).Count())",
+    ],
+)
+def test_the_default_budget_stops_runaway_linq_even_earlier(source: str) -> None:
+    expression = compile_expression(source)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExpressionError) as caught:
+            expression(ExpressionContext())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.exception_type == "TimeoutException"
+    assert "budget" in caught.value.message
     assert peak < PEAK_LIMIT
 
 

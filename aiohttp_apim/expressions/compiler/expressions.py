@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aiohttp_apim.dotnet.budget import FREE_CHARS
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
@@ -16,7 +17,6 @@ from aiohttp_apim.expressions.compiler.folding import (
     integer,
     runtime_cast,
 )
-from aiohttp_apim.expressions.compiler.helpers import MAX_STRING_LENGTH
 from aiohttp_apim.expressions.compiler.scopes import (
     DELEGATE_TYPES,
     Func,
@@ -128,9 +128,10 @@ class ExpressionGen(CodeGen):
             src = joined
         elif dynamic >= 2 or self.has_loops or self.func.is_lambda:
             # a concatenation of two unknown strings (or any inside a loop) can grow without
-            # bound: check the length like runtime.binary does
+            # bound: a long result is checked against the limit and charged to the budget, like
+            # runtime.binary's
             t = self.fresh("t")
-            src = f"({t} if _len({t} := {joined}) <= {self.k(MAX_STRING_LENGTH)} else _toolong())"
+            src = f"({t} if _len({t} := {joined}) < {self.k(FREE_CHARS)} else _long({t}))"
         else:
             src = f"({joined})"
         return Code(src, "str", NOTHING, final)

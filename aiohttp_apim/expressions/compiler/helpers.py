@@ -8,6 +8,13 @@ import logging
 from types import FunctionType
 from typing import TYPE_CHECKING, Final, NoReturn
 
+from aiohttp_apim.dotnet.budget import (
+    DEFAULT_LIMITS,
+    Budget,
+    BudgetExceeded,
+    charge_chars,
+    current,
+)
 from aiohttp_apim.errors import ApimRuntimeError, ExpressionError
 from aiohttp_apim.expressions import runtime
 
@@ -28,8 +35,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_ITERATIONS: Final = 100_000
-"""Loop iterations (all loops together) one evaluation may run before it fails."""
+MAX_ITERATIONS: Final = DEFAULT_LIMITS.steps
+"""The default step budget: loop iterations (and other steps, see dotnet/budget.py) that the
+expressions of one request -- or one evaluation outside a request -- may run before they fail."""
 
 FILENAME: Final = "<apim-expression>"
 """The code objects of generated functions carry it: `_invoke` calls nothing else."""
@@ -50,24 +58,29 @@ PY_ERRORS: Final[tuple[tuple[type[BaseException], str], ...]] = (
 )
 
 
-class BudgetExceeded(BaseException):
-    """Raised by a loop that ran out of iterations; deliberately not an ExpressionError, so that
-    a ``catch`` in the expression cannot swallow it, and not an Exception, so that runtime.py's
-    conversion of a lambda's exceptions (``Select(x => { while (true) {} })``) cannot either."""
-
-
 # ------------------------------------------------------------------------------ run-time helpers
 
 
-def _over_budget() -> NoReturn:
-    raise BudgetExceeded
+def _take(budget: Budget | None) -> tuple[int, Budget]:
+    """A loop counted down its slice of steps: take the next one from the evaluation's budget
+    (``t0`` in generated code: the request's, or a fresh one outside a request). BudgetExceeded
+    is deliberately not an ExpressionError, so that a ``catch`` in the expression cannot swallow
+    it, and not an Exception, so that the conversion of a lambda's exceptions
+    (``Select(x => { while (true) {} })``) cannot either."""
+    if budget is None:
+        budget = current()
+    return budget.take() - 1, budget
 
 
-def _too_long() -> NoReturn:
-    raise ExpressionError(
-        "OutOfMemoryException",
-        f"the string built by the expression is longer than {MAX_STRING_LENGTH} characters",
-    )
+def _long_string(s: str) -> str:
+    """A long string built by a concatenation: refused above the limit, else charged."""
+    if len(s) > MAX_STRING_LENGTH:
+        raise ExpressionError(
+            "OutOfMemoryException",
+            f"the string built by the expression is longer than {MAX_STRING_LENGTH} characters",
+        )
+    charge_chars(len(s))
+    return s
 
 
 def _invoke(target: object, args: tuple[object, ...]) -> object:
@@ -132,10 +145,7 @@ def to_expression_error(exc: BaseException) -> BaseException:
 def top_level_error(exc: BaseException) -> ExpressionError:
     """What a stray exception leaving an expression becomes (never anything but ExpressionError)."""
     if isinstance(exc, BudgetExceeded):
-        return ExpressionError(
-            "TimeoutException",
-            f"the expression ran more than {MAX_ITERATIONS} loop iterations",
-        )
+        return ExpressionError("TimeoutException", exc.message)
     if isinstance(exc, ApimRuntimeError) and not isinstance(exc, ExpressionError):
         return ExpressionError("Exception", exc.message)
     converted = to_expression_error(exc)
@@ -171,8 +181,8 @@ HELPERS: Final[dict[str, object]] = {
     "_brk": BREAK,
     "isinstance": isinstance,
     "_Exc": Exception,
-    "_over": _over_budget,
-    "_toolong": _too_long,
+    "_take": _take,
+    "_long": _long_string,
     "_invoke": _invoke,
     "_newsized": _new_sized,
     "_throw": _throw,

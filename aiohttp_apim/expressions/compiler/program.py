@@ -12,7 +12,7 @@ from aiohttp_apim.expressions.compiler.codegen import Code
 from aiohttp_apim.expressions.compiler.expressions import ExpressionGen
 from aiohttp_apim.expressions.compiler.flow import completes, contains_loop
 from aiohttp_apim.expressions.compiler.folding import NOTHING
-from aiohttp_apim.expressions.compiler.helpers import FILENAME, HELPERS, MAX_ITERATIONS
+from aiohttp_apim.expressions.compiler.helpers import FILENAME, HELPERS
 from aiohttp_apim.expressions.compiler.members import MemberGen
 from aiohttp_apim.expressions.compiler.result import CompiledExpression
 from aiohttp_apim.expressions.compiler.scopes import err
@@ -44,7 +44,9 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
         # compiled expression is called with a single Python frame (see compile_program).
         lines = ["def e(c):", "    try:"]
         if self.uses_budget:
-            lines.append(f"        b = {self.k(MAX_ITERATIONS)}")
+            # b: steps left in the slice taken; t0: the budget (fresh() never makes ``t0``)
+            lines.append("        b = 0")
+            lines.append("        t0 = None")
         lines.extend("    " * (indent + 1) + text for indent, text in self.func.lines)
         lines += [
             "    except _Err:",

@@ -118,14 +118,14 @@ class StatementGen(CodeGen):
         self.uses_budget = True
         func = self.func
         if func.is_lambda:
-            func.nonlocals.add("b")
+            func.nonlocals.update(("b", "t0"))
             # every function between this lambda and the expression needs it too
             parent = func.parent
             while parent is not None and parent.is_lambda:
-                parent.nonlocals.add("b")
+                parent.nonlocals.update(("b", "t0"))
                 parent = parent.parent
         func.emit("b -= 1")
-        func.emit("if b < 0: _over()")
+        func.emit("if b < 0: b, t0 = _take(t0)")
 
     def loop_body(
         self,
