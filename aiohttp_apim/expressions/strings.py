@@ -947,6 +947,7 @@ class NetStringBuilder:
 
     def text(self) -> str:
         if len(self._parts) > 1:
+            clr.check_size(self._len)  # a long text is charged to the budget as it is joined
             self._parts = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
 
