@@ -11,6 +11,7 @@ touches values only through runtime.py, the sandbox's allow-listed .NET surface.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from aiohttp_apim.expressions.parser import MAX_DEPTH, MAX_NESTING
 
 if TYPE_CHECKING:
     from aiohttp_apim.expressions.compiler import MAX_ITERATIONS, CompiledExpression
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_DEPTH",
@@ -45,8 +48,19 @@ def compile_expression(source: str) -> CompiledExpression:
     """Compile ``source`` -- the whole ``@(...)`` or ``@{...}`` text -- once.
 
     Raises ``ExpressionSyntaxError`` for syntax errors, unknown names or types, and statement
-    blocks where not every code path returns a value. The result is immutable and cached per
-    source text (policies repeat the same expressions across scopes)."""
+    blocks where not every code path returns a value -- and nothing else, whatever the text.
+    The result is immutable and cached per source text (policies repeat the same expressions
+    across scopes)."""
     from aiohttp_apim.expressions.compiler import compile_program
 
-    return compile_program(source)
+    try:
+        return compile_program(source)
+    except ExpressionSyntaxError:
+        raise
+    except RecursionError:
+        raise ExpressionSyntaxError("expression is nested too deeply", 1, 1) from None
+    except Exception as error:  # a compiler bug must not escape as a bare Python error
+        log.warning("compiling a policy expression failed unexpectedly", exc_info=True)
+        raise ExpressionSyntaxError(
+            f"the expression cannot be compiled ({type(error).__name__}: {error})", 1, 1
+        ) from None

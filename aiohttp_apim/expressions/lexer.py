@@ -146,6 +146,7 @@ _SIMPLE_ESCAPES: Final = {
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _INT_SUFFIXES: Final = ("ul", "lu", "u", "l")
 _MAX_ULONG: Final = 2**64 - 1
+_ULONG_DIGITS: Final = len(str(_MAX_ULONG))
 _MAX_HOLE_DEPTH: Final = 32  # interpolated strings nested in holes (the lexer recurses on them)
 
 
@@ -363,6 +364,8 @@ class _Lexer:
             digits = self._digits(_HEX if low == "0x" else "01")
             if not digits:
                 raise self.error("invalid numeric literal", start)
+            if len(digits.lstrip("0")) > (16 if low == "0x" else 64):  # beyond ulong
+                raise self.error("integral constant is too large", start)
             value = int(digits, 16 if low == "0x" else 2)
             return self.int_suffix(start, value)
         decimal_digits = "0123456789"
@@ -410,6 +413,9 @@ class _Lexer:
                         "floating-point constant is outside the range of its type", start
                     )
             return self.make("real", start, real, suffix_char)
+        if len(int_part.lstrip("0")) > _ULONG_DIGITS:
+            # beyond ulong: say so before int() would (Python refuses 4301+ digits itself)
+            raise self.error("integral constant is too large", start)
         return self.int_suffix(start, int(int_part))
 
     def int_suffix(self, start: int, value: int) -> Token:
