@@ -1,30 +1,32 @@
 """C# operators over sandbox values: ``binary``, ``unary``, ``to_bool`` (re-exported by runtime).
 
-Semantics (C# unchecked context): binary numeric promotion (int+long → long, int+double →
-double, char+int → int), Int32/Int64/... arithmetic wraps, integer division truncates toward
-zero and ``%`` takes the dividend's sign, integer division by zero → DivideByZeroException,
-double division by zero → ±Infinity/NaN, decimal overflow → OverflowException. ``+`` with a
-string operand concatenates with .NET ToString (null → ""). Lifted (nullable) operators: an
+Numbers compute as the .NET library's ``arith.arithmetic`` says (C# unchecked context). ``+`` with
+a string operand concatenates with .NET ToString (null → ""). Lifted (nullable) operators: an
 arithmetic operand that is null gives null, a comparison with null gives false. Two null
 operands of ``+`` give "" (string concatenation is the common case in policy expressions).
+User-defined operators (DateTime + TimeSpan, XNamespace + string) are what the library's types
+declare in ``TypeRef.operators``; `install` takes them in when the library is loaded.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
-from decimal import DivisionByZero as _DecDivZero
+from decimal import Decimal
 from typing import Any, NoReturn
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.arith import (
+    add_checked,
+    arithmetic,
+    is_numeric_or_char,
+    operator_error,
+)
 from aiohttp_apim.dotnet.budget import FREE_CHARS
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet
-from aiohttp_apim.expressions.clr import check_length
-from aiohttp_apim.expressions.dotnet import (
+from aiohttp_apim.dotnet.core import Registry, check_length
+from aiohttp_apim.dotnet.primitives import (
     INT_BITS,
-    INT_SIGNED,
     Char,
     Single,
     convert_to,
@@ -33,9 +35,9 @@ from aiohttp_apim.expressions.dotnet import (
     to_string,
     wrap_int,
 )
-from aiohttp_apim.expressions.numfmt import _DECIMAL_CTX, DECIMAL_MAX
+from aiohttp_apim.errors import ExpressionError
 
-__all__ = ["ARITH_HOOKS", "add_checked", "binary", "to_bool", "unary"]
+__all__ = ["ARITH_HOOKS", "UNARY_HOOKS", "add_checked", "binary", "install", "to_bool", "unary"]
 
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 
@@ -45,18 +47,14 @@ ARITH_HOOKS: dict[tuple[str, type, type], Callable[[Any, Any], object]] = {}
 UNARY_HOOKS: dict[tuple[str, type], Callable[[Any], object]] = {}
 
 
-def _numeric(v: object) -> bool:
-    t = type(v)
-    return t in dotnet._NUMERIC_SET or t is Char
-
-
-def _op_name(op: str, a: object, b: object) -> NoReturn:
-    raise ExpressionError(
-        "InvalidOperationException",
-        f"Operator '{op}' cannot be applied to operands of type "
-        f"'{clr.net_name(a) if a is not None else 'null'}' and "
-        f"'{clr.net_name(b) if b is not None else 'null'}'",
-    )
+def install(registry: Registry) -> None:
+    """Take in the user-defined operators the registry's types declare."""
+    for t in registry.types:
+        for key, impl in t.operators.items():
+            if len(key) == 3:
+                ARITH_HOOKS[key] = impl
+            else:
+                UNARY_HOOKS[key] = impl
 
 
 def _concat(a: object, b: object) -> str:
@@ -66,41 +64,9 @@ def _concat(a: object, b: object) -> str:
     return r
 
 
-def _div_zero() -> NoReturn:
-    raise ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
-
-
-def _overflow() -> NoReturn:
-    raise ExpressionError("OverflowException", "Arithmetic operation resulted in an overflow.")
-
-
-def _decimal_result(d: Decimal) -> Decimal:
-    if not d.is_finite() or abs(d) > DECIMAL_MAX:
-        raise ExpressionError(
-            "OverflowException", "Value was either too large or too small for a Decimal."
-        )
-    return d
-
-
-def _float_div(x: float, y: float) -> float:
-    if y == 0:
-        if x == 0 or math.isnan(x):
-            return math.nan
-        return math.copysign(math.inf, x) * math.copysign(1.0, y)
-    return x / y
-
-
-def _float_mod(x: float, y: float) -> float:
-    if y == 0 or math.isinf(x) or math.isnan(x) or math.isnan(y):
-        return math.nan
-    if math.isinf(y):
-        return x
-    return math.fmod(x, y)
-
-
 def _arith(op: str, a: object, b: object) -> object:
     if a is None or b is None:
-        if (a is None or _numeric(a)) and (b is None or _numeric(b)):
+        if (a is None or is_numeric_or_char(a)) and (b is None or is_numeric_or_char(b)):
             return None  # lifted nullable arithmetic
         hook = ARITH_HOOKS.get((op, type(a), type(b)))
         if hook is None and (a is None) != (b is None):
@@ -109,65 +75,7 @@ def _arith(op: str, a: object, b: object) -> object:
     hook = ARITH_HOOKS.get((op, ta, tb))
     if hook is not None:
         return hook(a, b)
-    if not (_numeric(a) and _numeric(b)):
-        if isinstance(a, enum.Enum) and (op in "+-") and type(b) is int:
-            return type(a)(int(a) + (b if op == "+" else -b))  # type: ignore[call-overload]
-        _op_name(op, a, b)
-    cls = promote(a, b)
-    x, y = convert_to(cls, a), convert_to(cls, b)
-    if cls in INT_BITS:
-        if op == "+":
-            r = x + y
-        elif op == "-":
-            r = x - y
-        elif op == "*":
-            r = x * y
-        elif op in ("/", "%"):
-            if y == 0:
-                _div_zero()
-            if INT_SIGNED[cls] and y == -1 and x == -(1 << (INT_BITS[cls] - 1)):
-                _overflow()
-            q = abs(x) // abs(y)
-            if (x < 0) != (y < 0):
-                q = -q
-            r = q if op == "/" else x - y * q
-        else:
-            _op_name(op, a, b)
-        return wrap_int(cls, r)
-    if cls is Decimal:
-        try:
-            if op == "+":
-                d = _DECIMAL_CTX.add(x, y)
-            elif op == "-":
-                d = _DECIMAL_CTX.subtract(x, y)
-            elif op == "*":
-                d = _DECIMAL_CTX.multiply(x, y)
-            elif op == "/":
-                if y == 0:
-                    _div_zero()
-                d = _DECIMAL_CTX.divide(x, y)
-            elif op == "%":
-                if y == 0:
-                    _div_zero()
-                d = _DECIMAL_CTX.remainder(x, y)
-            else:
-                _op_name(op, a, b)
-        except (InvalidOperation, _DecDivZero):
-            _overflow()
-        return _decimal_result(d)
-    if op == "+":
-        f = x + y
-    elif op == "-":
-        f = x - y
-    elif op == "*":
-        f = x * y
-    elif op == "/":
-        f = _float_div(x, y)
-    elif op == "%":
-        f = _float_mod(x, y)
-    else:
-        _op_name(op, a, b)
-    return Single(dotnet.to_single(f)) if cls is Single else f
+    return arithmetic(op, a, b)
 
 
 def _add(a: object, b: object) -> object:
@@ -214,16 +122,6 @@ def _mod(a: object, b: object) -> object:
     return _arith("%", a, b)
 
 
-def add_checked(a: object, b: object) -> object:
-    """``checked(a + b)`` for Enumerable.Sum (integral overflow → OverflowException)."""
-    r = _arith("+", a, b)
-    if type(r) in INT_BITS:
-        exact = int(a) + int(b)  # type: ignore[call-overload]
-        if exact != int(r):  # type: ignore[call-overload]
-            _overflow()
-    return r
-
-
 def _compare_op(op: str) -> Callable[[object, object], object]:
     def impl(a: object, b: object) -> bool:
         ta, tb = type(a), type(b)
@@ -231,18 +129,18 @@ def _compare_op(op: str) -> Callable[[object, object], object]:
             x, y = a, b
         elif a is None or b is None:
             return False
-        elif _numeric(a) and _numeric(b):
+        elif is_numeric_or_char(a) and is_numeric_or_char(b):
             x = a if ta is not Char else ord(a)  # type: ignore[arg-type]
             y = b if tb is not Char else ord(b)  # type: ignore[arg-type]
             if (isinstance(x, Decimal) and isinstance(y, float)) or (
                 isinstance(y, Decimal) and isinstance(x, float)
             ):
-                _op_name(op, a, b)
+                operator_error(op, a, b)
         elif ta is tb and (ta in dotnet.COMPARE_HOOKS or isinstance(a, enum.Enum)):
             c = dotnet.compare(a, b)
             x, y = c, 0
         else:
-            _op_name(op, a, b)
+            operator_error(op, a, b)
         if op == "<":
             return x < y  # type: ignore[operator,no-any-return]
         if op == "<=":
@@ -276,21 +174,21 @@ def _bitwise(op: str) -> Callable[[object, object], object]:
         if isinstance(a, enum.Enum) or isinstance(b, enum.Enum):
             cls = ta if isinstance(a, enum.Enum) else tb
             if (ta is not tb) and not (a == 0 or b == 0):
-                _op_name(op, a, b)
+                operator_error(op, a, b)
             x, y = int(a), int(b)  # type: ignore[call-overload]
             r = x & y if op == "&" else (x | y if op == "|" else x ^ y)
             return cls(r)  # type: ignore[call-arg]
         if a is None or b is None:
-            if (a is None or _numeric(a) or ta is bool) and (
-                b is None or _numeric(b) or tb is bool
+            if (a is None or is_numeric_or_char(a) or ta is bool) and (
+                b is None or is_numeric_or_char(b) or tb is bool
             ):
                 return None
-            _op_name(op, a, b)
-        if not (_numeric(a) and _numeric(b)):
-            _op_name(op, a, b)
+            operator_error(op, a, b)
+        if not (is_numeric_or_char(a) and is_numeric_or_char(b)):
+            operator_error(op, a, b)
         cls = promote(a, b)
         if cls not in INT_BITS:
-            _op_name(op, a, b)
+            operator_error(op, a, b)
         x, y = convert_to(cls, a), convert_to(cls, b)
         r = x & y if op == "&" else (x | y if op == "|" else x ^ y)
         return wrap_int(cls, r)
@@ -302,12 +200,12 @@ def _shift(op: str) -> Callable[[object, object], object]:
     def impl(a: object, b: object) -> object:
         if a is None or b is None:
             return None
-        if not (_numeric(a) and _numeric(b)):
-            _op_name(op, a, b)
+        if not (is_numeric_or_char(a) and is_numeric_or_char(b)):
+            operator_error(op, a, b)
         cls = type(a) if type(a) in (Int64 := dotnet.Int64, dotnet.UInt64, dotnet.UInt32) else int
         del Int64
         if type(a) not in INT_BITS and type(a) is not Char:
-            _op_name(op, a, b)
+            operator_error(op, a, b)
         count = dotnet.to_integral(int, b)
         bits = INT_BITS[cls]
         count &= bits - 1
@@ -366,7 +264,7 @@ def unary(op: str, a: object) -> object:
         return hook(a)
     if op == "~" and isinstance(a, enum.Enum):
         return ta(~int(a))  # type: ignore[call-overload,call-arg]
-    if not _numeric(a):
+    if not is_numeric_or_char(a):
         _unary_error(op, a)
     cls: type = ta
     if ta is Char or ta in (dotnet.Byte, dotnet.SByte, dotnet.Int16, dotnet.UInt16):

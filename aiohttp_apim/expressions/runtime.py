@@ -29,35 +29,38 @@ compiler guards each cached implementation on ``type(receiver)``. ``exception_ob
 
 from __future__ import annotations
 
-import decimal
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import jwt, library
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.conversions import cast
+from aiohttp_apim.dotnet.core import CLOCK, LIBRARY, MAX_STRING_LENGTH, TABLES, TypeRef, table_of
+from aiohttp_apim.dotnet.exceptions import convert_exception, exception_info, exception_object
+from aiohttp_apim.dotnet.exceptions import is_subclass as exception_is
+from aiohttp_apim.dotnet.primitives import OutRef, to_string
+from aiohttp_apim.dotnet.xml import concat_head
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import (  # noqa: F401 - imported to register their types
-    clr,
-    context,
-    dotnet,
-    dotnet_collections,
-    dotnet_exceptions,
-    dotnet_math,
-    dotnet_random,
-    dotnet_regex,
-    dotnet_time,
-    encoding,
-    json,
-    jwt,
-    linq,
-    strings,
-    uri,
-    xml,
-)
-from aiohttp_apim.expressions.clr import CLOCK, MAX_STRING_LENGTH, TABLES, TypeRef, table_of
-from aiohttp_apim.expressions.dotnet import OutRef, to_string
-from aiohttp_apim.expressions.dotnet_exceptions import exception_info, exception_object
-from aiohttp_apim.expressions.dotnet_exceptions import is_subclass as exception_is
+from aiohttp_apim.expressions import context, operators
 from aiohttp_apim.expressions.operators import binary, to_bool, unary
-from aiohttp_apim.expressions.xml import concat_head
+
+
+def _load() -> None:
+    """Load the .NET library, then what the language and APIM's model add to it: the library's
+    user-defined operators for the language's operators, the ``context`` model's types (declared
+    in ``context.py``), and the APIM dictionary of string values that ``Jwt.Claims`` is."""
+    library.load(LIBRARY)
+    model = vars(context).values()
+    LIBRARY.add(*(v for v in model if isinstance(v, TypeRef)))
+    LIBRARY.add(*(t for cls, t in dotnet.ENUM_TYPES.items() if cls.__module__ == context.__name__))
+    operators.install(LIBRARY)
+    jwt.use_claims_dictionary(
+        lambda claims: context.StringValuesDictionary(claims, case_insensitive=False)
+    )
+
+
+_load()
 
 __all__ = [
     "CLOCK",
@@ -93,44 +96,6 @@ __all__ = [
 ]
 
 _NRE = "Object reference not set to an instance of an object."
-
-
-def convert_exception(e: BaseException) -> ExpressionError:
-    """A Python exception escaping a member/method implementation, as the .NET exception it
-    means (the dispatchers below apply it; the compiler's inline caches call implementations
-    directly and apply it where the exception is caught)."""
-    if isinstance(e, ExpressionError):
-        return e
-    if isinstance(e, RecursionError):
-        return ExpressionError(
-            "InsufficientExecutionStackException",
-            "Insufficient stack to continue executing the program safely.",
-        )
-    if isinstance(e, MemoryError):
-        return ExpressionError(
-            "OutOfMemoryException", "Insufficient memory to continue the execution of the program."
-        )
-    if isinstance(e, ZeroDivisionError):
-        return ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
-    if isinstance(e, OverflowError | decimal.Overflow):
-        return ExpressionError("OverflowException", "Arithmetic operation resulted in an overflow.")
-    if isinstance(e, IndexError):
-        return ExpressionError(
-            "IndexOutOfRangeException", "Index was outside the bounds of the array."
-        )
-    if isinstance(e, KeyError):
-        return ExpressionError(
-            "KeyNotFoundException", "The given key was not present in the dictionary."
-        )
-    if isinstance(e, TimeoutError):
-        return ExpressionError("RegexMatchTimeoutException", "The Regex engine has timed out.")
-    if isinstance(e, TypeError | AttributeError):
-        return ExpressionError("InvalidCastException", f"Specified cast is not valid. ({e})")
-    if isinstance(e, ValueError | UnicodeError):
-        return ExpressionError(
-            "ArgumentException", f"Value does not fall within the expected range. ({e})"
-        )
-    return ExpressionError("Exception", f"{type(e).__name__}: {e}")
 
 
 # ---------------------------------------------------------------- types
@@ -453,60 +418,6 @@ def set_index(obj: object, args: Sequence[object], value: object) -> None:
 
 # ---------------------------------------------------------------- conversions
 
-CAST_HOOKS = clr.CAST_HOOKS
-_STRING = strings.STRING
-
-
-def cast(t: TypeRef, value: object) -> object:
-    """``(T)value``: reference casts, unboxing, explicit numeric conversions, JToken conversions.
-
-    Numeric leniency (we have no static types): numeric → numeric explicit conversions are
-    allowed with C# unchecked semantics, except Int64 → Int32, which fails with
-    InvalidCastException as unboxing a boxed long does (spec 2.6)."""
-    if t is _STRING and (type(value) is str or value is None):
-        return value  # the common (string)x
-    try:
-        hook = CAST_HOOKS.get(type(value))
-        if hook is not None:
-            r = hook(t, value)
-            if r is not NotImplemented:
-                return r
-        if t.nullable_of is not None:
-            if value is None:
-                return None
-            t = t.nullable_of
-        if value is None:
-            if t.value_type:
-                raise ExpressionError("NullReferenceException", _NRE)
-            return None
-        if t.convert is not None:
-            return t.convert(value)
-        if t.is_instance(value):
-            return value
-        raise ExpressionError(
-            "InvalidCastException",
-            f"Unable to cast object of type '{clr.net_name(value, full=True)}' "
-            f"to type '{t.full_name}'.",
-        )
-    except ExpressionError:
-        raise
-    except Exception as e:
-        raise convert_exception(e) from None
-
-
-def _int32_convert(v: object) -> object:
-    if type(v) is int:
-        return v
-    if type(v) is dotnet.Int64:
-        raise ExpressionError(
-            "InvalidCastException",
-            "Unable to cast object of type 'System.Int64' to type 'System.Int32'.",
-        )
-    return dotnet.to_integral(int, v)
-
-
-dotnet.INT32.convert = _int32_convert
-
 
 def is_instance(t: TypeRef, value: object) -> bool:
     """``value is T`` (false for null)."""
@@ -525,6 +436,6 @@ def iterate(value: object) -> Iterable[object]:
     if value is None:
         raise ExpressionError("NullReferenceException", _NRE)
     try:
-        return linq.enumerate_raw(value)
+        return clr.enumerate_raw(value)
     except Exception as e:
         raise convert_exception(e) from None

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import TYPE_CHECKING
 
+from aiohttp_apim.dotnet.core import CLOCK
 from aiohttp_apim.expressions import context as ctx
-from aiohttp_apim.expressions.clr import CLOCK
 from aiohttp_apim.identity import Caller
-from aiohttp_apim.pipeline.exchange import Exchange
+
+if TYPE_CHECKING:  # exchange.py imports this module when an expression first runs
+    from aiohttp_apim.pipeline.exchange import Exchange
 
 __all__ = ["IdentityViews", "build_context"]
 

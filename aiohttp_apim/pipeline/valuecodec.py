@@ -138,9 +138,23 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
-from aiohttp_apim.expressions import clr, runtime  # noqa: F401 - runtime registers every type
-from aiohttp_apim.expressions.context import MessageBody, Response, StringValuesDictionary
-from aiohttp_apim.expressions.dotnet import (
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet.dates import (
+    MAX_TICKS,
+    DateTime,
+    DateTimeKind,
+    DateTimeOffset,
+    TimeSpan,
+)
+from aiohttp_apim.dotnet.json import JArray, JObject, JProperty, JToken, JTokenType, JValue
+from aiohttp_apim.dotnet.linq import (
+    CollectionView,
+    KeyValuePair,
+    NetHashSet,
+    NetList,
+    NetTuple,
+)
+from aiohttp_apim.dotnet.primitives import (
     Byte,
     Char,
     Guid,
@@ -155,22 +169,9 @@ from aiohttp_apim.expressions.dotnet import (
     UInt32,
     UInt64,
 )
-from aiohttp_apim.expressions.dotnet_time import (
-    MAX_TICKS,
-    DateTime,
-    DateTimeKind,
-    DateTimeOffset,
-    TimeSpan,
-)
-from aiohttp_apim.expressions.json import JArray, JObject, JProperty, JToken, JTokenType, JValue
-from aiohttp_apim.expressions.linq import (
-    CollectionView,
-    KeyValuePair,
-    NetHashSet,
-    NetList,
-    NetTuple,
-)
-from aiohttp_apim.expressions.uri import Uri
+from aiohttp_apim.dotnet.uri import Uri
+from aiohttp_apim.expressions import runtime  # noqa: F401 - runtime loads the .NET library
+from aiohttp_apim.expressions.context import MessageBody, Response, StringValuesDictionary
 
 __all__ = [
     "FORMAT_VERSION",

@@ -126,7 +126,7 @@ def compile_typed(value: Literal[Any] | Expr) -> Val[object]:
 
 
 def _cast_error(value: object, target: str) -> ExpressionError:
-    from aiohttp_apim.expressions import clr
+    from aiohttp_apim.dotnet import core as clr
 
     return ExpressionError(
         "InvalidCastException",

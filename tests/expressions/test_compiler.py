@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import (
     MAX_ITERATIONS,
     CompiledExpression,
     ExpressionSyntaxError,
     compile_expression,
-    dotnet,
     runtime,
 )
 from aiohttp_apim.expressions.context import (

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from aiohttp_apim.dotnet.primitives import Char, Int64
 from aiohttp_apim.expressions import runtime as rt
 from aiohttp_apim.expressions.context import (
     Api,
@@ -21,8 +22,7 @@ from aiohttp_apim.expressions.context import (
     Subscription,
     User,
 )
-from aiohttp_apim.expressions.dotnet import Char, Int64
-from tests.expressions.netkit import T, call, get, idx, out, raises
+from tests.dotnet.netkit import T, call, get, idx, out, raises
 
 
 def make(**kw: object) -> ExpressionContext:

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aiohttp_apim.dotnet.primitives import Byte, Char, Int16, Int64, Single, UInt32, UInt64
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import runtime as rt
-from aiohttp_apim.expressions.dotnet import Byte, Char, Int16, Int64, Single, UInt32, UInt64
-from tests.expressions.netkit import T, call, get, idx, new, out, raises, static
+from tests.dotnet.netkit import T, call, get, idx, new, out, raises, static
 
 # ---------------------------------------------------------------- types and dispatch
 

@@ -18,17 +18,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import compile_expression, runtime
-from aiohttp_apim.expressions import json as J
-from aiohttp_apim.expressions.context import (
-    ExpressionContext,
-    MessageBody,
-    Request,
-    Response,
-    StringValuesDictionary,
+from aiohttp_apim.dotnet import json as J
+from aiohttp_apim.dotnet.dates import (
+    MAX_TICKS,
+    DateTime,
+    DateTimeKind,
+    DateTimeOffset,
+    DayOfWeek,
+    TimeSpan,
 )
-from aiohttp_apim.expressions.dotnet import (
+from aiohttp_apim.dotnet.linq import (
+    CollectionView,
+    KeyValuePair,
+    NetHashSet,
+    NetList,
+    NetTuple,
+)
+from aiohttp_apim.dotnet.primitives import (
     Byte,
     Char,
     Guid,
@@ -45,23 +51,17 @@ from aiohttp_apim.expressions.dotnet import (
     UInt64,
     parse_guid,
 )
-from aiohttp_apim.expressions.dotnet_regex import RegexOptions
-from aiohttp_apim.expressions.dotnet_time import (
-    MAX_TICKS,
-    DateTime,
-    DateTimeKind,
-    DateTimeOffset,
-    DayOfWeek,
-    TimeSpan,
+from aiohttp_apim.dotnet.regexes import RegexOptions
+from aiohttp_apim.dotnet.uri import Uri, UriKind, parse_uri, resolve
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import compile_expression, runtime
+from aiohttp_apim.expressions.context import (
+    ExpressionContext,
+    MessageBody,
+    Request,
+    Response,
+    StringValuesDictionary,
 )
-from aiohttp_apim.expressions.linq import (
-    CollectionView,
-    KeyValuePair,
-    NetHashSet,
-    NetList,
-    NetTuple,
-)
-from aiohttp_apim.expressions.uri import Uri, UriKind, parse_uri, resolve
 from aiohttp_apim.pipeline import valuecodec
 from aiohttp_apim.pipeline.valuecodec import (
     MAX_DEPTH,

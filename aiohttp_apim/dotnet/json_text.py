@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from itertools import accumulate
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import dates, numfmt
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.budget import charge_chars, current
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_time, numfmt
-from aiohttp_apim.expressions.dotnet import Int64, to_string
-from aiohttp_apim.expressions.dotnet_time import DateTime
-from aiohttp_apim.expressions.json_model import (
+from aiohttp_apim.dotnet.dates import DateTime
+from aiohttp_apim.dotnet.json_model import (
     MAX_DEPTH,
     Formatting,
     JArray,
@@ -28,6 +28,8 @@ from aiohttp_apim.expressions.json_model import (
     plain_token,
     string_token,
 )
+from aiohttp_apim.dotnet.primitives import Int64, to_string
+from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["NEWLINE", "parse", "to_json", "token_to_string", "value_json", "value_text"]
 
@@ -339,7 +341,7 @@ def _ensure_decimal_place(text: str) -> str:
 
 
 def _iso(v: DateTime) -> str:
-    return dotnet_time.format_datetime(v, "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")
+    return dates.format_datetime(v, "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK")
 
 
 def value_json(v: JValue) -> str:
@@ -363,9 +365,9 @@ def value_json(v: JValue) -> str:
         )
         return _ensure_decimal_place(text)
     if k == JTokenType.Date:
-        if isinstance(x, dotnet_time.DateTimeOffset):
+        if isinstance(x, dates.DateTimeOffset):
             return _escape(
-                dotnet_time.format_datetime(
+                dates.format_datetime(
                     DateTime(x.ticks), "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", x.offset
                 )
             )

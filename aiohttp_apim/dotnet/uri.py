@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet import strings
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_length, declare, throw
+from aiohttp_apim.dotnet.primitives import NetEnum
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare, throw
-from aiohttp_apim.expressions.dotnet import NetEnum
 
 __all__ = ["Uri", "parse_uri", "resolve", "url_decode", "url_encode"]
 
@@ -483,8 +485,8 @@ def _str1(name: str, a: Sequence[object]) -> str:
     return strings._str_arg(a[0], "stringToEscape", name)
 
 
-dotnet.declare_enum("UriKind", "System.UriKind", UriKind)
-dotnet.declare_enum("UriPartial", "System.UriPartial", UriPartial)
+URI_KIND = dotnet.declare_enum("UriKind", "System.UriKind", UriKind)
+URI_PARTIAL = dotnet.declare_enum("UriPartial", "System.UriPartial", UriPartial)
 
 URI = declare("Uri", "System.Uri", (Uri,))
 URI.construct = _ctor
@@ -535,7 +537,6 @@ def _same(a: Uri, b: Uri) -> bool:
     return a.left(UriPartial.Query) == b.left(UriPartial.Query)
 
 
-dotnet.EQUALITY_HOOKS[Uri] = lambda a, b: isinstance(a, Uri) and isinstance(b, Uri) and _same(a, b)
 URI.statics.update(
     {
         "UriSchemeHttp": lambda: "http",
@@ -580,3 +581,14 @@ WEBUTILITY.static_methods.update(
         "HtmlDecode": _nullable_str("HtmlDecode", html.unescape),
     }
 )
+
+
+TYPES: tuple[TypeRef, ...] = (URI_KIND, URI_PARTIAL, URI, WEBUTILITY)
+
+
+def register(registry: Registry) -> None:
+    """Uris compare by value."""
+    dotnet.EQUALITY_HOOKS[Uri] = lambda a, b: (
+        isinstance(a, Uri) and isinstance(b, Uri) and _same(a, b)
+    )
+    registry.add(*TYPES)

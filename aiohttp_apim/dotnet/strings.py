@@ -14,10 +14,19 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import NoReturn
 
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, numfmt
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare, throw
-from aiohttp_apim.expressions.dotnet import (
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import numfmt
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.core import (
+    Registry,
+    TypeRef,
+    arity,
+    check_length,
+    declare,
+    enumerate_raw,
+    throw,
+)
+from aiohttp_apim.dotnet.primitives import (
     Char,
     StringComparison,
     StringSplitOptions,
@@ -26,6 +35,7 @@ from aiohttp_apim.expressions.dotnet import (
     ordinal_compare,
     to_string,
 )
+from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["NetStringBuilder", "format_composite", "format_value", "is_whitespace", "split"]
 
@@ -230,7 +240,7 @@ FORMATTABLE: set[type] = set(dotnet.NUMERIC_TYPES)
 
 def format_value(value: object, fmt: str | None) -> str:
     if fmt and type(value) in FORMATTABLE:
-        if type(value) in dotnet._NUMERIC_SET:
+        if type(value) in dotnet.NUMERIC_SET:
             return numfmt.format_number(value, fmt)  # type: ignore[arg-type]
         table = clr.TABLES.get(type(value)) or clr.table_of(value)
         result = table.methods["ToString"](value, (fmt,), ())
@@ -720,9 +730,9 @@ def _is_null_or_ws(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
 
 
 def _items(v: object) -> Iterable[object]:
-    from aiohttp_apim.expressions import runtime
-
-    return runtime.iterate(v)
+    if v is None:
+        throw("NullReferenceException", "Object reference not set to an instance of an object.")
+    return enumerate_raw(v)
 
 
 def _join(a: Sequence[object], t: Sequence[TypeRef]) -> str:
@@ -900,31 +910,28 @@ def _char_parse(a: Sequence[object], t: Sequence[TypeRef]) -> Char:
     return Char(s)
 
 
-CHAR = dotnet.CHAR
-CHAR.static_methods.update(
-    {
-        "IsDigit": _char_pred("IsDigit", str.isdecimal),
-        "IsLetter": _char_pred("IsLetter", str.isalpha),
-        "IsLetterOrDigit": _char_pred("IsLetterOrDigit", lambda c: c.isalpha() or c.isdecimal()),
-        "IsWhiteSpace": _char_pred("IsWhiteSpace", is_whitespace),
-        "IsUpper": _char_pred("IsUpper", _cat("Lu")),
-        "IsLower": _char_pred("IsLower", _cat("Ll")),
-        "IsPunctuation": _char_pred("IsPunctuation", _cat("P")),
-        "IsSymbol": _char_pred("IsSymbol", _cat("S")),
-        "IsControl": _char_pred("IsControl", _cat("Cc")),
-        "IsNumber": _char_pred("IsNumber", _cat("N")),
-        "IsSeparator": _char_pred("IsSeparator", _cat("Z")),
-        "IsSurrogate": _char_pred("IsSurrogate", _cat("Cs")),
-        "IsAscii": _char_pred("IsAscii", str.isascii),
-        "ToUpper": _char_map("ToUpper", upper),
-        "ToLower": _char_map("ToLower", lower),
-        "ToUpperInvariant": _char_map("ToUpperInvariant", upper),
-        "ToLowerInvariant": _char_map("ToLowerInvariant", lower),
-        "Parse": _char_parse,
-        "GetNumericValue": lambda a, t: float(unicodedata.numeric(str(a[0]), -1.0)),
-        "ToString": lambda a, t: str(a[0]),
-    }
-)
+CHAR_MEMBERS: dict[str, clr.StaticMethod] = {
+    "IsDigit": _char_pred("IsDigit", str.isdecimal),
+    "IsLetter": _char_pred("IsLetter", str.isalpha),
+    "IsLetterOrDigit": _char_pred("IsLetterOrDigit", lambda c: c.isalpha() or c.isdecimal()),
+    "IsWhiteSpace": _char_pred("IsWhiteSpace", is_whitespace),
+    "IsUpper": _char_pred("IsUpper", _cat("Lu")),
+    "IsLower": _char_pred("IsLower", _cat("Ll")),
+    "IsPunctuation": _char_pred("IsPunctuation", _cat("P")),
+    "IsSymbol": _char_pred("IsSymbol", _cat("S")),
+    "IsControl": _char_pred("IsControl", _cat("Cc")),
+    "IsNumber": _char_pred("IsNumber", _cat("N")),
+    "IsSeparator": _char_pred("IsSeparator", _cat("Z")),
+    "IsSurrogate": _char_pred("IsSurrogate", _cat("Cs")),
+    "IsAscii": _char_pred("IsAscii", str.isascii),
+    "ToUpper": _char_map("ToUpper", upper),
+    "ToLower": _char_map("ToLower", lower),
+    "ToUpperInvariant": _char_map("ToUpperInvariant", upper),
+    "ToLowerInvariant": _char_map("ToLowerInvariant", lower),
+    "Parse": _char_parse,
+    "GetNumericValue": lambda a, t: float(unicodedata.numeric(str(a[0]), -1.0)),
+    "ToString": lambda a, t: str(a[0]),
+}
 
 
 # ---------------------------------------------------------------- StringBuilder
@@ -1034,3 +1041,12 @@ SB.methods.update(
         "ToString": _sb_to_string,
     }
 )
+
+
+TYPES: tuple[TypeRef, ...] = (STRING, SB)
+
+
+def register(registry: Registry) -> None:
+    """Char's static predicates and case mappings (Char itself is a primitive)."""
+    dotnet.CHAR.static_methods.update(CHAR_MEMBERS)
+    registry.add(*TYPES)

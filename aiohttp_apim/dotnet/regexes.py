@@ -22,11 +22,24 @@ from typing import Any, NoReturn
 
 import regex as _re
 
+from aiohttp_apim.dotnet import (
+    collections as dotnet_collections,
+)
+from aiohttp_apim.dotnet import (
+    core as clr,
+)
+from aiohttp_apim.dotnet import (
+    linq,
+    strings,
+)
+from aiohttp_apim.dotnet import (
+    primitives as dotnet,
+)
 from aiohttp_apim.dotnet.budget import current, metered
+from aiohttp_apim.dotnet.core import TypeRef, arity, check_length, declare
+from aiohttp_apim.dotnet.dates import TICKS_PER_SECOND, TimeSpan
+from aiohttp_apim.dotnet.primitives import NetFlags, to_string
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_collections, linq, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare
-from aiohttp_apim.expressions.dotnet import NetFlags, to_string
 
 __all__ = ["MATCH_TIMEOUT", "NetGroup", "NetMatch", "NetRegex", "RegexOptions"]
 
@@ -267,8 +280,6 @@ def _regex_of(pattern: object, options: object = 0, timeout: object = None) -> N
         raise ExpressionError("ArgumentException", "Argument 'pattern': cannot convert to 'string'")
     opts = int(options) if isinstance(options, RegexOptions | int) else 0
     limit = MATCH_TIMEOUT
-    from aiohttp_apim.expressions.dotnet_time import TICKS_PER_SECOND, TimeSpan
-
     if isinstance(timeout, TimeSpan):
         if timeout.ticks <= 0 and timeout.ticks != -10000:
             raise ExpressionError(
@@ -601,9 +612,7 @@ OPTIONS.statics["None"] = lambda: RegexOptions(0)
 REGEX = declare("Regex", "System.Text.RegularExpressions.Regex", (NetRegex,))
 REGEX.construct = _ctor
 REGEX.members["Options"] = lambda rx: RegexOptions(rx.options)
-REGEX.members["MatchTimeout"] = lambda rx: __import__(
-    "aiohttp_apim.expressions.dotnet_time", fromlist=["TimeSpan"]
-).TimeSpan(int(rx.timeout * 10_000_000))
+REGEX.members["MatchTimeout"] = lambda rx: TimeSpan(int(rx.timeout * 10_000_000))
 REGEX.methods.update(
     {
         "IsMatch": _i_is_match,
@@ -631,9 +640,7 @@ REGEX.static_methods.update(
         "Unescape": lambda a, t: unescape(_str_arg(a, "Unescape")),
     }
 )
-REGEX.statics["InfiniteMatchTimeout"] = lambda: __import__(
-    "aiohttp_apim.expressions.dotnet_time", fromlist=["TimeSpan"]
-).TimeSpan(-10000)
+REGEX.statics["InfiniteMatchTimeout"] = lambda: TimeSpan(-10000)
 
 
 def _capture_members(t: TypeRef, value: Callable[[Any], str], index: Callable[[Any], int]) -> None:
@@ -729,3 +736,6 @@ MATCHES = declare(
     bases=(dotnet_collections.VIEW,),
 )
 MATCHES.indexer = lambda mc, a: dotnet_collections.list_get(mc, a)
+
+
+TYPES: tuple[TypeRef, ...] = (OPTIONS, REGEX, CAPTURE, GROUP, MATCH, GROUPS, MATCHES)

@@ -10,13 +10,22 @@ reflection is not part of the sandbox.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet.core import TypeRef, arity, declare
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
 
-__all__ = ["BASES", "NetException", "exception_info", "exception_object", "is_subclass"]
+__all__ = [
+    "BASES",
+    "TYPES",
+    "NetException",
+    "convert_exception",
+    "exception_info",
+    "exception_object",
+    "is_subclass",
+]
 
 BASES: dict[str, str] = {
     "SystemException": "Exception",
@@ -226,7 +235,7 @@ def _innermost(e: NetException) -> NetException:
     return e
 
 
-def _declare_all() -> None:
+def _declare_all() -> tuple[TypeRef, ...]:
     declared = {"Exception": EXCEPTION}
 
     def declare_kind(kind: str) -> TypeRef:
@@ -244,6 +253,46 @@ def _declare_all() -> None:
 
     for kind in BASES:
         declare_kind(kind)
+    return tuple(declared.values())
 
 
-_declare_all()
+TYPES: tuple[TypeRef, ...] = _declare_all()
+"""System.Exception and every exception type expressions can throw, catch and construct."""
+
+
+def convert_exception(e: BaseException) -> ExpressionError:
+    """A Python exception escaping a member/method implementation, as the .NET exception it
+    means (the dispatchers below apply it; the compiler's inline caches call implementations
+    directly and apply it where the exception is caught)."""
+    if isinstance(e, ExpressionError):
+        return e
+    if isinstance(e, RecursionError):
+        return ExpressionError(
+            "InsufficientExecutionStackException",
+            "Insufficient stack to continue executing the program safely.",
+        )
+    if isinstance(e, MemoryError):
+        return ExpressionError(
+            "OutOfMemoryException", "Insufficient memory to continue the execution of the program."
+        )
+    if isinstance(e, ZeroDivisionError):
+        return ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
+    if isinstance(e, OverflowError | decimal.Overflow):
+        return ExpressionError("OverflowException", "Arithmetic operation resulted in an overflow.")
+    if isinstance(e, IndexError):
+        return ExpressionError(
+            "IndexOutOfRangeException", "Index was outside the bounds of the array."
+        )
+    if isinstance(e, KeyError):
+        return ExpressionError(
+            "KeyNotFoundException", "The given key was not present in the dictionary."
+        )
+    if isinstance(e, TimeoutError):
+        return ExpressionError("RegexMatchTimeoutException", "The Regex engine has timed out.")
+    if isinstance(e, TypeError | AttributeError):
+        return ExpressionError("InvalidCastException", f"Specified cast is not valid. ({e})")
+    if isinstance(e, ValueError | UnicodeError):
+        return ExpressionError(
+            "ArgumentException", f"Value does not fall within the expected range. ({e})"
+        )
+    return ExpressionError("Exception", f"{type(e).__name__}: {e}")

@@ -1,5 +1,5 @@
 """System.Math and the numeric part of System.Convert (ToInt32, ToDouble, ToBoolean, ToString,
-ToChar...; encoding.py adds the base-64/hex members, dotnet_time.py ToDateTime). ``Math.Round``
+ToChar...; encoding.py adds the base-64/hex members, dates.py ToDateTime). ``Math.Round``
 rounds half to even unless a MidpointRounding says otherwise, as .NET does."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, numfmt
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.dotnet import (
-    _NUMERIC_SET,
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import numfmt
+from aiohttp_apim.dotnet.core import TypeRef, arity, declare
+from aiohttp_apim.dotnet.primitives import (
     INT_BITS,
+    NUMERIC_SET,
     Byte,
     Char,
     Int16,
@@ -27,7 +27,6 @@ from aiohttp_apim.expressions.dotnet import (
     UInt16,
     UInt32,
     UInt64,
-    _a,
     checked_int,
     convert_to,
     int_range,
@@ -36,14 +35,16 @@ from aiohttp_apim.expressions.dotnet import (
     to_double,
     to_integral,
     to_string,
+    with_article,
     wrap_int,
 )
+from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["CONVERT", "CONVERT_HOOKS", "MATH", "round_half"]
 
 
 def _num(v: object, name: str = "value") -> int | float | Decimal:
-    if type(v) in _NUMERIC_SET:
+    if type(v) in NUMERIC_SET:
         return v  # type: ignore[return-value]
     if type(v) is Char:
         return ord(v)
@@ -277,7 +278,7 @@ def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
                 if iv >> bits:
                     raise ExpressionError(
                         "OverflowException",
-                        f"Value was either too large or too small for {_a(name)}.",
+                        f"Value was either too large or too small for {with_article(name)}.",
                     )
                 return wrap_int(cls, iv)
             return checked_int(cls, iv)
@@ -290,7 +291,8 @@ def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
         if isinstance(v, float):
             if not math.isfinite(v):
                 raise ExpressionError(
-                    "OverflowException", f"Value was either too large or too small for {_a(name)}."
+                    "OverflowException",
+                    f"Value was either too large or too small for {with_article(name)}.",
                 )
             return checked_int(cls, round(v))
         if isinstance(v, Decimal):
@@ -331,7 +333,7 @@ def _convert_float(cls: type) -> clr.StaticMethod:
             return convert_to(cls, int(v))
         if type(v) is Char:
             raise ExpressionError("InvalidCastException", "Invalid cast from 'Char' to 'Double'.")
-        if type(v) in _NUMERIC_SET:
+        if type(v) in NUMERIC_SET:
             return convert_to(cls, v)
         hook = CONVERT_HOOKS.get(type(v))
         if hook is not None:
@@ -354,7 +356,7 @@ def _convert_bool(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         return v
     if isinstance(v, str) and type(v) is not Char:
         return parse_bool(v)
-    if type(v) in _NUMERIC_SET:
+    if type(v) in NUMERIC_SET:
         return bool(v != 0)
     hook = CONVERT_HOOKS.get(type(v))
     if hook is not None:
@@ -377,7 +379,7 @@ def _convert_to_string(a: Sequence[object], t: Sequence[TypeRef]) -> object:
         if iv < 0:
             iv &= (1 << INT_BITS[type(v)]) - 1
         return format(iv, {2: "b", 8: "o", 16: "x"}[base])
-    if len(a) == 2 and isinstance(a[1], str) and type(v) in _NUMERIC_SET:
+    if len(a) == 2 and isinstance(a[1], str) and type(v) in NUMERIC_SET:
         return numfmt.format_number(v, a[1])  # type: ignore[arg-type]
     return to_string(v)
 
@@ -411,3 +413,6 @@ CONVERT.static_methods.update(
         "ToChar": _convert_char,
     }
 )
+
+
+TYPES: tuple[TypeRef, ...] = (MATH, CONVERT)

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
+from aiohttp_apim.dotnet.randomness import NetRandom
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import compile_expression, runtime
 from aiohttp_apim.expressions.context import ExpressionContext, Request
-from aiohttp_apim.expressions.dotnet_random import NetRandom
 
 
 def ev(source: str, ctx: ExpressionContext | None = None) -> object:

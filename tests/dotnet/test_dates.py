@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from aiohttp_apim.dotnet.primitives import Int64
 from aiohttp_apim.expressions import runtime as rt
-from aiohttp_apim.expressions.dotnet import Int64
-from tests.expressions.netkit import T, call, get, new, out, raises, static
+from tests.dotnet.netkit import T, call, get, new, out, raises, static
 
 DT = "DateTime"
 

@@ -23,11 +23,21 @@ import base64
 import re
 from collections.abc import Iterator, Sequence
 
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_math, dotnet_time, linq, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.dotnet import to_string
-from aiohttp_apim.expressions.json_model import (
+from aiohttp_apim.dotnet import (
+    core as clr,
+)
+from aiohttp_apim.dotnet import (
+    dates,
+    linq,
+    numerics,
+    strings,
+)
+from aiohttp_apim.dotnet import (
+    primitives as dotnet,
+)
+from aiohttp_apim.dotnet.conversions import cast
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
+from aiohttp_apim.dotnet.json_model import (
     MAX_DEPTH,
     Formatting,
     JArray,
@@ -43,7 +53,7 @@ from aiohttp_apim.expressions.json_model import (
     from_object,
     value_token,
 )
-from aiohttp_apim.expressions.json_text import (
+from aiohttp_apim.dotnet.json_text import (
     NEWLINE,
     parse,
     to_json,
@@ -51,6 +61,8 @@ from aiohttp_apim.expressions.json_text import (
     value_json,
     value_text,
 )
+from aiohttp_apim.dotnet.primitives import to_string
+from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
     "MAX_DEPTH",
@@ -109,26 +121,26 @@ def convert_token(target: TypeRef, tok: JToken) -> object:
                 return v
             if isinstance(v, str):
                 return dotnet.parse_bool(v)
-            if type(v) in dotnet._NUMERIC_SET:
+            if type(v) in dotnet.NUMERIC_SET:
                 return v != 0
         if type(v) in dotnet.INT_BITS or k in (
             JTokenType.Float,
             JTokenType.String,
             JTokenType.Boolean,
         ):
-            conv = dotnet_math.CONVERT.static_methods.get(f"To{name}")
+            conv = numerics.CONVERT.static_methods.get(f"To{name}")
             if conv is not None:
                 return conv([v], ())
         if base.is_instance(v):
             return v
         if name == "DateTime" and isinstance(v, str):
-            return dotnet_time.parse_datetime(v)
+            return dates.parse_datetime(v)
         if name == "Guid" and isinstance(v, str):
             return dotnet.parse_guid(v)
         if name == "TimeSpan" and isinstance(v, str):
-            return dotnet_time.parse_timespan(v)
+            return dates.parse_timespan(v)
         if name == "Byte[]" and isinstance(v, str):
-            from aiohttp_apim.expressions import encoding
+            from aiohttp_apim.dotnet import encoding
 
             return encoding.from_base64(v)
         raise ExpressionError("ArgumentException", f"Can not convert {_type_name(tok)} to {name}.")
@@ -152,9 +164,7 @@ def _token_value(tok: object, target: TypeRef | None) -> object:
         return tok
     r = convert_token(target, tok)
     if r is NotImplemented:
-        from aiohttp_apim.expressions import runtime
-
-        return runtime.cast(target, tok)
+        return cast(target, tok)
     return r
 
 
@@ -712,9 +722,6 @@ def _jvalue_equals(a: object, b: object) -> bool:
     return False
 
 
-dotnet.EQUALITY_HOOKS[JValue] = _jvalue_equals
-dotnet.COMPARE_HOOKS[JValue] = lambda a, b: dotnet.compare(a.value, b.value)  # type: ignore[attr-defined]
-dotnet_math.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
 _TOKEN_TYPES = {JTOKEN, JCONTAINER, JOBJECT, JARRAY, JPROPERTY, JVALUE}
 
 
@@ -772,8 +779,27 @@ def _cast_hook(target: TypeRef, tok: object) -> object:
     return convert_token(target, tok)
 
 
-for _cls in (JToken, JObject, JArray, JProperty, JValue):
-    clr.CAST_HOOKS[_cls] = _cast_hook
+TYPES: tuple[TypeRef, ...] = (
+    JTOKEN_TYPE,
+    FORMATTING,
+    JTOKEN,
+    JCONTAINER,
+    JOBJECT,
+    JARRAY,
+    JPROPERTY,
+    JVALUE,
+    JSONCONVERT,
+)
+
+
+def register(registry: Registry) -> None:
+    """JValue equality, ordering and Convert.ToX by its value; explicit conversions of tokens."""
+    dotnet.EQUALITY_HOOKS[JValue] = _jvalue_equals
+    dotnet.COMPARE_HOOKS[JValue] = lambda a, b: dotnet.compare(a.value, b.value)  # type: ignore[attr-defined]
+    numerics.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
+    for cls in (JToken, JObject, JArray, JProperty, JValue):
+        registry.cast_hooks[cls] = _cast_hook
+    registry.add(*TYPES)
 
 
 def iter_tokens(t: JToken) -> Iterator[JToken]:

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet import strings
+from aiohttp_apim.dotnet.arith import add_checked
 from aiohttp_apim.dotnet.budget import metered
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_items, declare, enumerate_raw
+from aiohttp_apim.dotnet.primitives import compare, obj_equals, to_string
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_items, declare
-from aiohttp_apim.expressions.dotnet import compare, obj_equals, to_string
 
 __all__ = [
     "CollectionView",
@@ -158,20 +161,6 @@ def items_of(v: object) -> Iterable[object]:
     """Enumerate any .NET enumerable value, one step of the expression budget per item (every
     LINQ operator enumerates its source through here)."""
     return metered(enumerate_raw(v))
-
-
-def enumerate_raw(v: object) -> Iterable[object]:
-    """Enumerate any .NET enumerable value without charging the budget (what foreach does:
-    its loop takes a step per iteration itself)."""
-    table = clr.TABLES.get(type(v)) or clr.table_of(v)
-    if table.iterate is None:
-        raise ExpressionError(
-            "InvalidOperationException",
-            f"foreach statement cannot operate on variables of type "
-            f"'{table.type.name}' because it does not contain a public definition for "
-            "'GetEnumerator'",
-        )
-    return table.iterate(v)
 
 
 def materialize(v: object) -> list[object]:
@@ -499,11 +488,9 @@ def _sum(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:
     values = [v for v in _selected(src, a, "Sum") if v is not None]
     if not values:
         return 0
-    from aiohttp_apim.expressions import operators
-
     total: object = values[0]
     for v in values[1:]:
-        total = operators.add_checked(total, v)
+        total = add_checked(total, v)
     return total
 
 
@@ -820,9 +807,10 @@ SEQ.methods["ToString"] = lambda s, a, t: f"System.Linq.Enumerable+{s.name}`1[Sy
 GROUPING = declare("IGrouping", "System.Linq.IGrouping`2", (Grouping,), bases=(SEQ,))
 GROUPING.members["Key"] = lambda g: g.key
 
-# strings are enumerable (of Char)
-strings.STRING.bases = (*strings.STRING.bases, IENUMERABLE)
+TYPES: tuple[TypeRef, ...] = (IENUMERABLE, ENUMERABLE, SEQ, GROUPING)
 
 
-# The collection types' tables are declared next to them; whoever sees Linq sees them too.
-from aiohttp_apim.expressions import dotnet_collections  # noqa: E402, F401
+def register(registry: Registry) -> None:
+    """Strings are enumerable (of Char), so every LINQ operator applies to them."""
+    strings.STRING.bases = (*strings.STRING.bases, IENUMERABLE)
+    registry.add(*TYPES)

@@ -8,10 +8,12 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import dates, linq, uri
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.dates import DateTime, DateTimeKind, TimeSpan
+from aiohttp_apim.dotnet.primitives import Int64, NetEnum, to_string
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_time, linq
-from aiohttp_apim.expressions.dotnet import Int64, NetEnum, to_string
-from aiohttp_apim.expressions.dotnet_time import DateTime, DateTimeKind, TimeSpan
 
 __all__ = [
     "MAX_DEPTH",
@@ -208,7 +210,7 @@ def string_token(text: str) -> JValue:
         if m:
             try:
                 y, mo, d, h, mi, s, frac, zone = m.groups()
-                local = dotnet_time.make_datetime(
+                local = dates.make_datetime(
                     int(y),
                     int(mo),
                     int(d),
@@ -223,7 +225,7 @@ def string_token(text: str) -> JValue:
                 return JValue(local, JTokenType.Date)
             if zone == "Z":
                 return JValue(DateTime(local.ticks, DateTimeKind.Utc), JTokenType.Date)
-            off = dotnet_time._zone(zone) or 0
+            off = dates._zone(zone) or 0
             return JValue(DateTime(local.ticks - off, DateTimeKind.Local), JTokenType.Date)
     return JValue(text, JTokenType.String)
 
@@ -315,7 +317,7 @@ def value_token(v: object) -> JToken:
         return JValue(v, JTokenType.Float)
     if t is dotnet.Char:
         return JValue(str(v), JTokenType.String)
-    if isinstance(v, DateTime | dotnet_time.DateTimeOffset):
+    if isinstance(v, DateTime | dates.DateTimeOffset):
         return JValue(v, JTokenType.Date)
     if isinstance(v, dotnet.Guid):
         return JValue(v, JTokenType.Guid)
@@ -323,8 +325,6 @@ def value_token(v: object) -> JToken:
         return JValue(v, JTokenType.TimeSpan)
     if isinstance(v, bytes | bytearray):
         return JValue(bytes(v), JTokenType.Bytes)
-    from aiohttp_apim.expressions import uri
-
     if isinstance(v, uri.Uri):
         return JValue(v, JTokenType.Uri)
     return from_object(v)
@@ -350,9 +350,7 @@ def from_object(v: object, depth: int = 0) -> JToken:
         return JArray([from_object(x, depth + 1) for x in linq.items_of(v)])
     if v is None or type(v) in _SIMPLE or isinstance(v, DateTime | dotnet.Guid | TimeSpan | bytes):
         return value_token(v)
-    from aiohttp_apim.expressions import uri
-
-    if isinstance(v, uri.Uri | dotnet_time.DateTimeOffset):
+    if isinstance(v, uri.Uri | dates.DateTimeOffset):
         return value_token(v)
     if isinstance(v, dotnet.NetEnum | dotnet.NetFlags):
         return JValue(Int64(int(v)), JTokenType.Integer)

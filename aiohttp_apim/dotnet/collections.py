@@ -7,11 +7,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import dotnet, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_items, declare
-from aiohttp_apim.expressions.dotnet import Byte, compare, obj_equals, to_string
-from aiohttp_apim.expressions.linq import (
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet import strings
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_items, declare
+from aiohttp_apim.dotnet.linq import (
     IENUMERABLE,
     CollectionView,
     KeyValuePair,
@@ -25,6 +24,8 @@ from aiohttp_apim.expressions.linq import (
     materialize,
     truth,
 )
+from aiohttp_apim.dotnet.primitives import Byte, compare, obj_equals, to_string
+from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["ARRAY", "BYTES", "DICTIONARY", "HASHSET", "LIST", "TUPLE", "VIEW", "list_get"]
 
@@ -509,9 +510,21 @@ for _i in range(1, 8):
 TUPLE.methods["ToString"] = lambda tp, a, t: "(" + ", ".join(to_string(x) for x in tp.items) + ")"
 TUPLE.static_methods["Create"] = lambda a, t: NetTuple(tuple(a))
 TUPLE.construct = lambda a, t: NetTuple(tuple(a))
-dotnet.EQUALITY_HOOKS[NetTuple] = lambda x, y: (
-    isinstance(x, NetTuple)
-    and isinstance(y, NetTuple)
-    and len(x.items) == len(y.items)
-    and all(obj_equals(p, q) for p, q in zip(x.items, y.items, strict=True))
-)
+
+
+def _tuple_equals(x: object, y: object) -> bool:
+    return (
+        isinstance(x, NetTuple)
+        and isinstance(y, NetTuple)
+        and len(x.items) == len(y.items)
+        and all(obj_equals(p, q) for p, q in zip(x.items, y.items, strict=True))
+    )
+
+
+TYPES: tuple[TypeRef, ...] = (ARRAY, BYTES, LIST, VIEW, DICTIONARY, KVP, HASHSET, TUPLE)
+
+
+def register(registry: Registry) -> None:
+    """Tuples compare by value."""
+    dotnet.EQUALITY_HOOKS[NetTuple] = _tuple_equals
+    registry.add(*TYPES)

@@ -16,10 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import numerics, strings
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
+from aiohttp_apim.dotnet.primitives import Int64, NetEnum, NetFlags
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_math, operators, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.dotnet import Int64, NetEnum, NetFlags
 
 __all__ = ["DateTime", "DateTimeOffset", "TimeSpan", "now_ticks"]
 
@@ -614,7 +616,7 @@ def parse_timespan(s: object) -> TimeSpan:
 
 
 def _num(v: object, name: str) -> float:
-    if type(v) in dotnet._NUMERIC_SET:
+    if type(v) in dotnet.NUMERIC_SET:
         return dotnet.to_double(v)
     raise ExpressionError(
         "ArgumentException",
@@ -781,7 +783,7 @@ def _try_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
 
 
 DATETIME_KIND = dotnet.declare_enum("DateTimeKind", "System.DateTimeKind", DateTimeKind)
-dotnet.declare_enum("DayOfWeek", "System.DayOfWeek", DayOfWeek)
+DAY_OF_WEEK = dotnet.declare_enum("DayOfWeek", "System.DayOfWeek", DayOfWeek)
 STYLES = dotnet.declare_enum(
     "DateTimeStyles", "System.Globalization.DateTimeStyles", DateTimeStyles
 )
@@ -829,7 +831,7 @@ DATETIME.methods.update(
             arity("DateTime", "AddYears", a, 1),
             _add_months(v, 12 * _int(a[0], "value")),
         )[1],
-        "Add": lambda v, a, t: (arity("DateTime", "Add", a, 1), operators.binary("+", v, a[0]))[1],
+        "Add": lambda v, a, t: (arity("DateTime", "Add", a, 1), _operator("+", v, a[0]))[1],
         "Subtract": _dt_subtract,
         "ToString": _dt_to_string,
         "ToUniversalTime": lambda v, a, t: DateTime(v.ticks, DateTimeKind.Utc),
@@ -864,7 +866,6 @@ DATETIME.static_methods.update(
         "Compare": lambda a, t: dotnet.compare(a[0], a[1]),
     }
 )
-dotnet.COMPARE_HOOKS[DateTime] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
 
 
 def _ts_ctor(a: Sequence[object], t: Sequence[TypeRef]) -> TimeSpan:
@@ -943,12 +944,12 @@ TIMESPAN.members.update(
 )
 TIMESPAN.methods.update(
     {
-        "Add": lambda v, a, t: operators.binary("+", v, a[0]),
-        "Subtract": lambda v, a, t: operators.binary("-", v, a[0]),
+        "Add": lambda v, a, t: _operator("+", v, a[0]),
+        "Subtract": lambda v, a, t: _operator("-", v, a[0]),
         "Negate": lambda v, a, t: _ts(-v.ticks),
         "Duration": lambda v, a, t: _ts(abs(v.ticks)),
-        "Multiply": lambda v, a, t: operators.binary("*", v, a[0]),
-        "Divide": lambda v, a, t: operators.binary("/", v, a[0]),
+        "Multiply": lambda v, a, t: _operator("*", v, a[0]),
+        "Divide": lambda v, a, t: _operator("/", v, a[0]),
         "ToString": _ts_to_string,
     }
 )
@@ -977,7 +978,6 @@ TIMESPAN.static_methods.update(
         "Compare": lambda a, t: dotnet.compare(a[0], a[1]),
     }
 )
-dotnet.COMPARE_HOOKS[TimeSpan] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
 
 
 def _ts_scale(v: TimeSpan, f: object) -> TimeSpan:
@@ -1009,19 +1009,27 @@ def _ts_div(v: TimeSpan, f: object) -> object:
     return _ts_scale(v, 1 / x)
 
 
-_H = operators.ARITH_HOOKS
-_H[("+", DateTime, TimeSpan)] = lambda a, b: DateTime(_dt_range(a.ticks + b.ticks), a.kind)
-_H[("-", DateTime, TimeSpan)] = lambda a, b: DateTime(_dt_range(a.ticks - b.ticks), a.kind)
-_H[("-", DateTime, DateTime)] = lambda a, b: TimeSpan(a.ticks - b.ticks)
-_H[("+", TimeSpan, TimeSpan)] = lambda a, b: _ts(a.ticks + b.ticks)
-_H[("-", TimeSpan, TimeSpan)] = lambda a, b: _ts(a.ticks - b.ticks)
-_H[("/", TimeSpan, TimeSpan)] = _ts_div
+# C#'s user-defined operators of DateTime and TimeSpan (op_Addition, op_Subtraction...)
+DATETIME.operators.update(
+    {
+        ("+", DateTime, TimeSpan): lambda a, b: DateTime(_dt_range(a.ticks + b.ticks), a.kind),
+        ("-", DateTime, TimeSpan): lambda a, b: DateTime(_dt_range(a.ticks - b.ticks), a.kind),
+        ("-", DateTime, DateTime): lambda a, b: TimeSpan(a.ticks - b.ticks),
+    }
+)
+TIMESPAN.operators.update(
+    {
+        ("+", TimeSpan, TimeSpan): lambda a, b: _ts(a.ticks + b.ticks),
+        ("-", TimeSpan, TimeSpan): lambda a, b: _ts(a.ticks - b.ticks),
+        ("/", TimeSpan, TimeSpan): _ts_div,
+        ("-", TimeSpan): lambda a: _ts(-a.ticks),
+        ("+", TimeSpan): lambda a: a,
+    }
+)
 for _num_t in dotnet.NUMERIC_TYPES:
-    _H[("*", TimeSpan, _num_t)] = _ts_scale
-    _H[("*", _num_t, TimeSpan)] = lambda a, b: _ts_scale(b, a)
-    _H[("/", TimeSpan, _num_t)] = _ts_div
-operators.UNARY_HOOKS[("-", TimeSpan)] = lambda a: _ts(-a.ticks)
-operators.UNARY_HOOKS[("+", TimeSpan)] = lambda a: a
+    TIMESPAN.operators[("*", TimeSpan, _num_t)] = _ts_scale
+    TIMESPAN.operators[("*", _num_t, TimeSpan)] = lambda a, b: _ts_scale(b, a)
+    TIMESPAN.operators[("/", TimeSpan, _num_t)] = _ts_div
 
 
 # ---------------------------------------------------------------- DateTimeOffset
@@ -1127,22 +1135,61 @@ DTO.methods.update(
         "ToUniversalTime": lambda v, a, t: DateTimeOffset(v.ticks - v.offset, 0),
     }
 )
-dotnet.COMPARE_HOOKS[DateTimeOffset] = lambda a, b: (
-    (a.ticks - a.offset > b.ticks - b.offset)  # type: ignore[attr-defined]
-    - (a.ticks - a.offset < b.ticks - b.offset)  # type: ignore[attr-defined]
-)
-_H[("-", DateTimeOffset, DateTimeOffset)] = lambda a, b: TimeSpan(
-    (a.ticks - a.offset) - (b.ticks - b.offset)
-)
-_H[("+", DateTimeOffset, TimeSpan)] = lambda a, b: DateTimeOffset(
-    _dt_range(a.ticks + b.ticks), a.offset
-)
-_H[("-", DateTimeOffset, TimeSpan)] = lambda a, b: DateTimeOffset(
-    _dt_range(a.ticks - b.ticks), a.offset
+DTO.operators.update(
+    {
+        ("-", DateTimeOffset, DateTimeOffset): lambda a, b: TimeSpan(
+            (a.ticks - a.offset) - (b.ticks - b.offset)
+        ),
+        ("+", DateTimeOffset, TimeSpan): lambda a, b: DateTimeOffset(
+            _dt_range(a.ticks + b.ticks), a.offset
+        ),
+        ("-", DateTimeOffset, TimeSpan): lambda a, b: DateTimeOffset(
+            _dt_range(a.ticks - b.ticks), a.offset
+        ),
+    }
 )
 
-# Convert.ToDateTime and the string/FORMATTABLE hooks
-dotnet_math.CONVERT.static_methods["ToDateTime"] = lambda a, t: (
-    a[0] if isinstance(a[0], DateTime) else DateTime(0) if a[0] is None else parse_datetime(a[0])
-)
-strings.FORMATTABLE.update({DateTime, TimeSpan, DateTimeOffset, dotnet.Guid})
+
+_OPERATORS = {**DATETIME.operators, **TIMESPAN.operators, **DTO.operators}
+
+
+def _operator(op: str, a: object, b: object) -> object:
+    """``a op b`` by the time types' own operators (DateTime.Add, TimeSpan.Multiply...): a null
+    operand gives null, as C#'s lifted operators do."""
+    if b is None:
+        return None
+    impl = _OPERATORS.get((op, type(a), type(b)))
+    if impl is None:
+        raise ExpressionError(
+            "InvalidOperationException",
+            f"Operator '{op}' cannot be applied to operands of type '{clr.net_name(a)}' and "
+            f"'{clr.net_name(b)}'",
+        )
+    return impl(a, b)
+
+
+def _convert_to_datetime(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    return (
+        a[0]
+        if isinstance(a[0], DateTime)
+        else DateTime(0)
+        if a[0] is None
+        else parse_datetime(a[0])
+    )
+
+
+TYPES: tuple[TypeRef, ...] = (DATETIME_KIND, DAY_OF_WEEK, STYLES, DATETIME, TIMESPAN, DTO)
+
+
+def register(registry: Registry) -> None:
+    """What the time types add to lower layers: their ordering, Convert.ToDateTime, and
+    string.Format's formatting of them."""
+    dotnet.COMPARE_HOOKS[DateTime] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
+    dotnet.COMPARE_HOOKS[TimeSpan] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
+    dotnet.COMPARE_HOOKS[DateTimeOffset] = lambda a, b: (
+        (a.ticks - a.offset > b.ticks - b.offset)  # type: ignore[attr-defined]
+        - (a.ticks - a.offset < b.ticks - b.offset)  # type: ignore[attr-defined]
+    )
+    numerics.CONVERT.static_methods["ToDateTime"] = _convert_to_datetime
+    strings.FORMATTABLE.update({DateTime, TimeSpan, DateTimeOffset, dotnet.Guid})
+    registry.add(*TYPES)

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiohttp_apim.dotnet.budget import Budget, BudgetLimits, using
+from aiohttp_apim.dotnet.primitives import Char, Int64, MidpointRounding, StringComparison
+from aiohttp_apim.dotnet.primitives import StringSplitOptions as SSO
 from aiohttp_apim.expressions import runtime as rt
-from aiohttp_apim.expressions.dotnet import Char, Int64, MidpointRounding, StringComparison
-from aiohttp_apim.expressions.dotnet import StringSplitOptions as SSO
-from tests.expressions.netkit import T, call, get, idx, new, out, raises, static
+from tests.dotnet.netkit import T, call, get, idx, new, out, raises, static
 
 GENEROUS = BudgetLimits(seconds=600.0, steps=10**9)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import runtime as rt
-from tests.expressions.netkit import T, call, get, new, out, raises, static
+from tests.dotnet.netkit import T, call, get, new, out, raises, static
 
 BASE = "http://a/b/c/d;p?q"
 

@@ -14,14 +14,14 @@ import binascii
 import json as _json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import dates, strings
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
+from aiohttp_apim.dotnet.primitives import OutRef
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet_time, linq, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.context import StringValuesDictionary
-from aiohttp_apim.expressions.dotnet import OutRef
 
 __all__ = ["BasicAuthCredentials", "Jwt", "parse_basic", "parse_jwt"]
 
@@ -96,7 +96,7 @@ def _date(payload: dict[str, object], name: str) -> object:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return None
     try:
-        return dotnet_time.from_unix(float(v))
+        return dates.from_unix(float(v))
     except clr.ExpressionError:
         return None
 
@@ -130,6 +130,19 @@ def _try(parse: object, name: str) -> clr.Method:
     return impl
 
 
+ClaimsDictionary = Callable[[dict[str, list[str]]], object]
+"""Makes ``Jwt.Claims`` (an IReadOnlyDictionary<string, string[]>) of the claims' values."""
+
+_claims_dictionary: list[ClaimsDictionary] = [dict]
+
+
+def use_claims_dictionary(factory: ClaimsDictionary) -> None:
+    """Have ``Jwt.Claims`` made by ``factory``: APIM's model offers the dictionary of string
+    values that its headers use too (with APIM's ``GetValueOrDefault`` joining the values); the
+    library alone has only a plain Dictionary."""
+    _claims_dictionary[0] = factory
+
+
 JWT = declare(
     "Jwt", "Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.Policies.Expressions.Jwt", (Jwt,)
 )
@@ -144,8 +157,8 @@ JWT.members.update(
         "IssuedAt": lambda j: _date(j.payload, "iat"),
         "Type": lambda j: _str(j.header, "typ"),
         "Algorithm": lambda j: _str(j.header, "alg"),
-        "Claims": lambda j: StringValuesDictionary(
-            {k: _claim_strings(v) for k, v in j.payload.items()}, case_insensitive=False
+        "Claims": lambda j: _claims_dictionary[0](
+            {k: _claim_strings(v) for k, v in j.payload.items()}
         ),
     }
 )
@@ -165,9 +178,6 @@ EXTENSIONS: dict[str, clr.Method] = {
 """APIM's extension methods on string. As extension methods they accept a null receiver (null
 gives null / false), both as ``s.AsJwt()`` and in the static form
 ``ExpressionSyntaxExtensions.AsJwt(s)``."""
-
-strings.STRING.methods.update(EXTENSIONS)
-clr.NULL_RECEIVER_METHODS.update(EXTENSIONS)
 
 
 def _static(name: str, method: clr.Method) -> clr.StaticMethod:
@@ -192,4 +202,12 @@ SYNTAX_EXTENSIONS = declare(
     "ExpressionSyntaxExtensions",
 )
 SYNTAX_EXTENSIONS.static_methods.update({k: _static(k, m) for k, m in EXTENSIONS.items()})
-_ = linq  # Claims/Audiences are enumerable through linq's tables
+
+TYPES: tuple[TypeRef, ...] = (JWT, BASIC, SYNTAX_EXTENSIONS)
+
+
+def register(registry: Registry) -> None:
+    """APIM's extension methods on string, which accept a null receiver."""
+    strings.STRING.methods.update(EXTENSIONS)
+    registry.null_receiver_methods.update(EXTENSIONS)
+    registry.add(*TYPES)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from aiohttp_apim.dotnet import regexes as dotnet_regex
 from aiohttp_apim.dotnet.budget import Budget, BudgetExceeded, BudgetLimits, using
-from aiohttp_apim.expressions import dotnet_regex
 from aiohttp_apim.expressions import runtime as rt
-from tests.expressions.netkit import T, call, get, idx, new, raises, static
+from tests.dotnet.netkit import T, call, get, idx, new, raises, static
 
 
 def group(m: object, key: object) -> object:

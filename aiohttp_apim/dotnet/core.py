@@ -6,8 +6,9 @@ the expression may use. `runtime.py` dispatches through these tables: the Python
 value (exact type, then its MRO for our own classes) gives a flattened `Table`, and the member
 name gives the implementation — two dict lookups on the hot path.
 
-Modules of the .NET surface (dotnet.py, strings.py, json.py, ...) declare their types here at
-import time; `runtime.py` imports them all before the first dispatch.
+Modules of the .NET library (primitives.py, strings.py, json.py, ...) declare their types with
+`declare` and list them in ``TYPES``; `Registry.add` makes them visible, when
+``aiohttp_apim.dotnet.library.load()`` loads the library, layer by layer.
 
 Implementation signatures (uniform so dispatch needs no introspection):
 
@@ -29,12 +30,15 @@ from aiohttp_apim.errors import ExpressionError
 __all__ = [
     "CAST_HOOKS",
     "CLOCK",
+    "LIBRARY",
     "MAX_ITEMS",
     "MAX_STRING_LENGTH",
     "NULL_RECEIVER_METHODS",
+    "TABLES",
     "ExpressionError",
     "Getter",
     "Method",
+    "Registry",
     "StaticMethod",
     "Table",
     "TypeRef",
@@ -43,6 +47,7 @@ __all__ = [
     "check_length",
     "check_size",
     "declare",
+    "enumerate_raw",
     "invalidate_tables",
     "lookup",
     "net_name",
@@ -123,6 +128,7 @@ class TypeRef:
 
     __slots__ = (
         "_table",
+        "aliases",
         "bases",
         "check",
         "construct",
@@ -137,6 +143,8 @@ class TypeRef:
         "methods",
         "name",
         "nullable_of",
+        "operators",
+        "owns",
         "py_types",
         "set_indexer",
         "setters",
@@ -179,6 +187,11 @@ class TypeRef:
         self.check: Callable[[object], bool] | None = None
         self.element: TypeRef | None = None  # arrays: element type
         self.nullable_of: TypeRef | None = None  # Nullable<T>: T
+        self.aliases: tuple[str, ...] = ()
+        self.owns = True
+        # user-defined operators (C#'s op_Addition...): (operator, left class, right class) or
+        # (operator, operand class) -> implementation; the language's operators use them
+        self.operators: dict[tuple[str, type] | tuple[str, type, type], Callable[..., object]] = {}
         self._table: Table | None = None
 
     def __repr__(self) -> str:
@@ -239,19 +252,94 @@ class Table:
         self.iterate: Iterate | None = None
 
 
-_BY_NAME: dict[str, TypeRef] = {}
-_BY_PY: dict[type, TypeRef] = {}
-CAST_HOOKS: dict[type, Callable[[TypeRef, object], object]] = {}
-"""User-defined explicit conversions by source class (Newtonsoft's JToken → string/int/...).
-A hook gets the target type as written (possibly Nullable) and returns NotImplemented to fall
-back to the ordinary cast."""
+class Registry:
+    """The .NET types expressions can see, by name and by Python class, and the hooks the
+    library's modules offer each other (conversions, extension methods on a null receiver).
 
-NULL_RECEIVER_METHODS: dict[str, Method] = {}
-"""Extension methods that accept a null receiver (``((string)null).AsJwt()`` is null, not a
-NullReferenceException: C# passes the receiver of an extension method as an argument)."""
+    Nothing is registered by importing a module: ``aiohttp_apim.dotnet.library.load()`` adds
+    every module's ``TYPES`` (and runs its ``register``) in layer order, once."""
 
-TABLES: dict[type, Table] = {}
-"""Flattened table per exact Python class, filled on first use (the dispatch cache)."""
+    def __init__(self) -> None:
+        self.by_name: dict[str, TypeRef] = {}
+        self.by_py: dict[type, TypeRef] = {}
+        self.types: list[TypeRef] = []
+        self.tables: dict[type, Table] = {}
+        """Flattened table per exact Python class, filled on first use (the dispatch cache)."""
+        self.cast_hooks: dict[type, Callable[[TypeRef, object], object]] = {}
+        """User-defined explicit conversions by source class (Newtonsoft's JToken → string/int/...).
+        A hook gets the target type as written (possibly Nullable) and returns NotImplemented to
+        fall back to the ordinary cast."""
+        self.null_receiver_methods: dict[str, Method] = {}
+        """Extension methods that accept a null receiver (``((string)null).AsJwt()`` is null, not
+        a NullReferenceException: C# passes the receiver of an extension method as an
+        argument)."""
+
+    def add(self, *types: TypeRef) -> None:
+        """Make ``types`` visible to expressions (by every name, and by Python class for those
+        that own their classes); a type without bases derives from System.Object."""
+        for t in types:
+            if t in self.types:
+                continue
+            base = self.by_name.get("Object")
+            if not t.bases and t.name != "Object" and base is not None:
+                t.bases = (base,)
+            for n in (t.name, t.full_name, *t.aliases):
+                self.by_name[n] = t
+            if t.owns:
+                for cls in t.py_types:
+                    self.by_py[cls] = t
+            self.types.append(t)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget flattened tables (after members were added to a type others inherit from)."""
+        for t in self.types:
+            t._table = None
+        self.tables.clear()
+
+    def lookup(self, name: str) -> TypeRef | None:
+        return self.by_name.get(name)
+
+    def type_of(self, value: object) -> TypeRef | None:
+        """The registered .NET type of a value (nearest registered class in its MRO)."""
+        cls = type(value)
+        by_py = self.by_py
+        t = by_py.get(cls)
+        if t is not None:
+            return t
+        for base in cls.__mro__[1:]:
+            t = by_py.get(base)
+            if t is not None:
+                return t
+        return None
+
+    def table_of(self, value: object) -> Table:
+        """Slow path of dispatch: find, flatten and cache the table of a value's class."""
+        if value is None:
+            raise ExpressionError(
+                "NullReferenceException", "Object reference not set to an instance of an object."
+            )
+        t = self.type_of(value)
+        if t is None:
+            raise ExpressionError(
+                "InvalidOperationException",
+                f"A value of Python type '{type(value).__name__}' is not visible to expressions",
+            )
+        table = t.table()
+        self.tables[type(value)] = table
+        return table
+
+
+LIBRARY = Registry()
+"""The registry expressions use (filled by ``aiohttp_apim.dotnet.library.load()``)."""
+
+TABLES = LIBRARY.tables
+CAST_HOOKS = LIBRARY.cast_hooks
+NULL_RECEIVER_METHODS = LIBRARY.null_receiver_methods
+lookup = LIBRARY.lookup
+type_of = LIBRARY.type_of
+table_of = LIBRARY.table_of
+invalidate_tables = LIBRARY.invalidate
 
 
 def declare(
@@ -265,59 +353,28 @@ def declare(
     default: object = None,
     owns: bool = True,
 ) -> TypeRef:
-    """Register a .NET type. ``owns``: the Python classes map to this type for dispatch."""
-    base_tuple = tuple(bases)
-    if not base_tuple and name != "Object" and "Object" in _BY_NAME:
-        base_tuple = (_BY_NAME["Object"],)
-    t = TypeRef(name, full_name, py_types, bases=base_tuple, value_type=value_type, default=default)
-    for n in (name, full_name, *aliases):
-        _BY_NAME[n] = t
-    if owns:
-        for cls in py_types:
-            _BY_PY[cls] = t
-    TABLES.clear()
+    """A .NET type, not registered yet (see `Registry.add`). ``owns``: the Python classes map
+    to this type for dispatch once it is registered."""
+    t = TypeRef(
+        name, full_name, py_types, bases=tuple(bases), value_type=value_type, default=default
+    )
+    t.aliases = tuple(aliases)
+    t.owns = owns
     return t
 
 
-def invalidate_tables() -> None:
-    """Forget flattened tables (after members were added to a type others inherit from)."""
-    for t in set(_BY_NAME.values()):
-        t._table = None
-    TABLES.clear()
-
-
-def lookup(name: str) -> TypeRef | None:
-    return _BY_NAME.get(name)
-
-
-def type_of(value: object) -> TypeRef | None:
-    """The registered .NET type of a value (nearest registered class in its MRO)."""
-    cls = type(value)
-    t = _BY_PY.get(cls)
-    if t is not None:
-        return t
-    for base in cls.__mro__[1:]:
-        t = _BY_PY.get(base)
-        if t is not None:
-            return t
-    return None
-
-
-def table_of(value: object) -> Table:
-    """Slow path of dispatch: find, flatten and cache the table of a value's class."""
-    if value is None:
-        raise ExpressionError(
-            "NullReferenceException", "Object reference not set to an instance of an object."
-        )
-    t = type_of(value)
-    if t is None:
+def enumerate_raw(v: object) -> Iterable[object]:
+    """Enumerate any .NET enumerable value, as ``foreach`` does (no budget drawn: the loop
+    takes a step per iteration itself)."""
+    table = TABLES.get(type(v)) or table_of(v)
+    if table.iterate is None:
         raise ExpressionError(
             "InvalidOperationException",
-            f"A value of Python type '{type(value).__name__}' is not visible to expressions",
+            f"foreach statement cannot operate on variables of type "
+            f"'{table.type.name}' because it does not contain a public definition for "
+            "'GetEnumerator'",
         )
-    table = t.table()
-    TABLES[type(value)] = table
-    return table
+    return table.iterate(v)
 
 
 def net_name(value: object, *, full: bool = False) -> str:

@@ -15,9 +15,11 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import numerics, strings
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_length, declare, throw
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, dotnet_math, strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, check_length, declare, throw
 
 __all__ = ["NetEncoding", "from_base64"]
 
@@ -209,18 +211,17 @@ _B64OPT = dotnet.declare_enum(
 )
 _B64OPT.statics["None"] = lambda: Base64FormattingOptions(0)
 
-dotnet_math.CONVERT.static_methods.update(
-    {
-        "ToBase64String": _to_base64,
-        "FromBase64String": lambda a, t: (
-            arity("Convert", "FromBase64String", a, 1),
-            from_base64(a[0]),
-        )[1],
-        "ToHexString": lambda a, t: _slice(_bytes_arg(a[0], "inArray"), a, 1).hex().upper(),
-        "ToHexStringLower": lambda a, t: _slice(_bytes_arg(a[0], "inArray"), a, 1).hex(),
-        "FromHexString": _from_hex,
-    }
-)
+CONVERT_MEMBERS: dict[str, clr.StaticMethod] = {
+    # Convert's base-64 and hex members (its numeric ones are numerics.py's)
+    "ToBase64String": _to_base64,
+    "FromBase64String": lambda a, t: (
+        arity("Convert", "FromBase64String", a, 1),
+        from_base64(a[0]),
+    )[1],
+    "ToHexString": lambda a, t: _slice(_bytes_arg(a[0], "inArray"), a, 1).hex().upper(),
+    "ToHexStringLower": lambda a, t: _slice(_bytes_arg(a[0], "inArray"), a, 1).hex(),
+    "FromHexString": _from_hex,
+}
 
 
 # ---------------------------------------------------------------- BitConverter
@@ -323,19 +324,17 @@ def _compute_hash(h: HashAlgorithm, a: Sequence[object], t: Sequence[TypeRef]) -
     return digest
 
 
-def _declare_hash(net: str, algo: str, *aliases: str) -> None:
+def _declare_hash(net: str, algo: str, *aliases: str) -> TypeRef:
     t = declare(net, f"System.Security.Cryptography.{net}", (), aliases=aliases, bases=(HASH,))
     t.static_methods["Create"] = lambda a, ta: HashAlgorithm(algo)
     t.static_methods["HashData"] = lambda a, ta: hashlib.new(
         algo, _bytes_arg(a[0], "source")
     ).digest()
     t.construct = lambda a, ta: HashAlgorithm(algo)
-    for alias in aliases:
-        at = clr.lookup(alias)
-        assert at is not None
+    return t
 
 
-def _declare_hmac(net: str, algo: str) -> None:
+def _declare_hmac(net: str, algo: str) -> TypeRef:
     t = declare(net, f"System.Security.Cryptography.{net}", (), bases=(HASH,))
 
     def ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> HashAlgorithm:
@@ -346,6 +345,7 @@ def _declare_hmac(net: str, algo: str) -> None:
     t.static_methods["HashData"] = lambda a, ta: hmac.new(
         _bytes_arg(a[0], "key"), _bytes_arg(a[1], "source"), algo
     ).digest()
+    return t
 
 
 HASH = declare("HashAlgorithm", "System.Security.Cryptography.HashAlgorithm", (HashAlgorithm,))
@@ -366,6 +366,7 @@ def _set_key(h: HashAlgorithm, v: object) -> None:
 
 
 HASH.setters["Key"] = _set_key
+_HASHES: list[TypeRef] = []
 
 for _net, _algo in (
     ("SHA256", "sha256"),
@@ -374,12 +375,13 @@ for _net, _algo in (
     ("SHA512", "sha512"),
     ("MD5", "md5"),
 ):
-    _declare_hash(_net, _algo)
+    _HASHES.append(_declare_hash(_net, _algo))
     for _suffix in ("Managed", "CryptoServiceProvider"):
         _t = declare(
             _net + _suffix, f"System.Security.Cryptography.{_net}{_suffix}", (), bases=(HASH,)
         )
         _t.construct = lambda a, ta, algo=_algo: HashAlgorithm(algo)
+        _HASHES.append(_t)
 for _net, _algo in (
     ("HMACSHA256", "sha256"),
     ("HMACSHA1", "sha1"),
@@ -387,4 +389,13 @@ for _net, _algo in (
     ("HMACSHA512", "sha512"),
     ("HMACMD5", "md5"),
 ):
-    _declare_hmac(_net, _algo)
+    _HASHES.append(_declare_hmac(_net, _algo))
+
+
+TYPES: tuple[TypeRef, ...] = (ENCODING, _B64OPT, BITCONVERTER, HASH, *_HASHES)
+
+
+def register(registry: Registry) -> None:
+    """Convert's base-64 and hex members join its numeric ones."""
+    numerics.CONVERT.static_methods.update(CONVERT_MEMBERS)
+    registry.add(*TYPES)

@@ -5,7 +5,7 @@ Runtime representation (contracts.md): ``str`` is System.String, ``bool`` Boolea
 subclasses declared here so a value keeps its .NET type (``Int64(5)`` is a long, ``Char("a")`` a
 char). Also here: ``to_string`` (.NET ToString), value equality and ordering shared by operators,
 Equals, Contains, OrderBy, Min/Max, and the explicit numeric conversions used by casts and
-Convert (System.Math and System.Convert themselves: dotnet_math.py).
+Convert (System.Math and System.Convert themselves: numerics.py).
 """
 
 from __future__ import annotations
@@ -20,11 +20,47 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import numfmt
+from aiohttp_apim.dotnet.core import TypeRef, arity, declare, throw
+from aiohttp_apim.dotnet.values import (
+    INT_BITS,
+    INT_NAMES,
+    INT_SIGNED,
+    NUMERIC_SET,
+    NUMERIC_TYPES,
+    Byte,
+    Char,
+    Int16,
+    Int64,
+    NetEnum,
+    NetFlags,
+    OutRef,
+    SByte,
+    Single,
+    UInt16,
+    UInt32,
+    UInt64,
+    checked_int,
+    int_range,
+    is_numeric,
+    with_article,
+    wrap_int,
+)
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, numfmt
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare, throw
 
-__all__ = [
+
+def _same(value: object) -> object:
+    """A static getter returning a fixed value (functools.partial(_same, v))."""
+    return value
+
+
+__all__ = [  # the value classes and integer rules of values.py too: numeric code imports them here
+    "INT_BITS",
+    "INT_NAMES",
+    "INT_SIGNED",
+    "NUMERIC_SET",
+    "NUMERIC_TYPES",
     "Byte",
     "Char",
     "Guid",
@@ -38,161 +74,16 @@ __all__ = [
     "UInt16",
     "UInt32",
     "UInt64",
+    "checked_int",
     "compare",
+    "int_range",
+    "is_numeric",
     "obj_equals",
     "op_equals",
     "to_string",
+    "with_article",
+    "wrap_int",
 ]
-
-
-class Int64(int):
-    __slots__ = ()
-
-
-class UInt64(int):
-    __slots__ = ()
-
-
-class UInt32(int):
-    __slots__ = ()
-
-
-class Int16(int):
-    __slots__ = ()
-
-
-class UInt16(int):
-    __slots__ = ()
-
-
-class Byte(int):
-    __slots__ = ()
-
-
-class SByte(int):
-    __slots__ = ()
-
-
-class Single(float):
-    __slots__ = ()
-
-
-class Char(str):
-    """A UTF-16 code unit (one Python code point; astral characters stay one 'char')."""
-
-    __slots__ = ()
-
-
-class OutRef:
-    """An ``out`` argument: the called method sets ``value``."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object = None) -> None:
-        self.value = value
-
-
-# (bits, signed) per integral Python class; Int32 is plain int
-INT_BITS: dict[type, int] = {
-    int: 32,
-    Int64: 64,
-    UInt64: 64,
-    UInt32: 32,
-    Int16: 16,
-    UInt16: 16,
-    Byte: 8,
-    SByte: 8,
-}
-INT_SIGNED: dict[type, bool] = {
-    int: True,
-    Int64: True,
-    UInt64: False,
-    UInt32: False,
-    Int16: True,
-    UInt16: False,
-    Byte: False,
-    SByte: True,
-}
-INT_NAMES: dict[type, str] = {
-    int: "Int32",
-    Int64: "Int64",
-    UInt64: "UInt64",
-    UInt32: "UInt32",
-    Int16: "Int16",
-    UInt16: "UInt16",
-    Byte: "Byte",
-    SByte: "SByte",
-}
-
-
-def int_range(cls: type) -> tuple[int, int]:
-    bits = INT_BITS[cls]
-    if INT_SIGNED[cls]:
-        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return 0, (1 << bits) - 1
-
-
-def wrap_int(cls: type, v: int) -> int:
-    """Unchecked conversion of an integer to the integral type ``cls`` (two's complement)."""
-    bits = INT_BITS[cls]
-    mask = (1 << bits) - 1
-    v &= mask
-    if INT_SIGNED[cls] and v >> (bits - 1):
-        v -= 1 << bits
-    return v if cls is int else cls(v)
-
-
-def checked_int(cls: type, v: int) -> int:
-    lo, hi = int_range(cls)
-    if v < lo or v > hi:
-        raise ExpressionError(
-            "OverflowException",
-            f"Value was either too large or too small for {_a(INT_NAMES[cls])}.",
-        )
-    return v if cls is int else cls(v)
-
-
-def _a(name: str) -> str:
-    return ("an " if name[0] in "AEIOU" else "a ") + name
-
-
-NUMERIC_TYPES: tuple[type, ...] = (
-    int,
-    Int64,
-    UInt64,
-    UInt32,
-    Int16,
-    UInt16,
-    Byte,
-    SByte,
-    float,
-    Single,
-    Decimal,
-)
-
-
-def is_numeric(v: object) -> bool:
-    """A .NET numeric value (bool and enums excluded; Char excluded)."""
-    return type(v) in _NUMERIC_SET
-
-
-_NUMERIC_SET = frozenset(NUMERIC_TYPES)
-
-
-# ---------------------------------------------------------------- enums
-
-
-def _same(value: object) -> object:
-    """A static getter returning a fixed value (functools.partial(_same, v))."""
-    return value
-
-
-class NetEnum(enum.IntEnum):
-    """Base of .NET enums visible to expressions; ToString gives the member name."""
-
-
-class NetFlags(enum.IntFlag):
-    """Base of .NET [Flags] enums; ToString gives "A, B" like .NET."""
 
 
 def enum_to_string(e: enum.Enum) -> str:
@@ -213,8 +104,13 @@ def enum_to_string(e: enum.Enum) -> str:
     return str(e.name)
 
 
+ENUM_TYPES: dict[type[enum.Enum], TypeRef] = {}
+"""The type `declare_enum` declared for each enum class (to register, as any declared type)."""
+
+
 def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
     t = declare(name, full_name, (cls,), bases=(ENUM,), value_type=True, default=cls(0))
+    ENUM_TYPES[cls] = t
     for member_name, member in cls.__members__.items():  # aliases too (HexNumber, Float...)
         t.statics[member_name] = functools.partial(_same, member)
     t.convert = lambda v: _to_enum(cls, v)
@@ -322,8 +218,8 @@ def op_equals(a: object, b: object) -> bool:
     ta, tb = type(a), type(b)
     if ta is tb and (ta is str or ta is bool or ta is Char):
         return a == b
-    na = ta in _NUMERIC_SET or ta is Char
-    nb = tb in _NUMERIC_SET or tb is Char
+    na = ta in NUMERIC_SET or ta is Char
+    nb = tb in NUMERIC_SET or tb is Char
     if na and nb:
         return bool(_number_key(a) == _number_key(b))
     hook = EQUALITY_HOOKS.get(ta) or EQUALITY_HOOKS.get(tb)
@@ -389,8 +285,8 @@ def compare(a: object, b: object) -> int:
     ta, tb = type(a), type(b)
     if ta is str and tb is str:
         return culture_compare(a, b)  # type: ignore[arg-type]
-    na = ta in _NUMERIC_SET or ta is Char or ta is bool
-    nb = tb in _NUMERIC_SET or tb is Char or tb is bool
+    na = ta in NUMERIC_SET or ta is Char or ta is bool
+    nb = tb in NUMERIC_SET or tb is Char or tb is bool
     if na and nb:
         x, y = _number_key(a), _number_key(b)
         if isinstance(x, float) and math.isnan(x):
@@ -426,7 +322,7 @@ def to_integral(cls: type, v: object, *, checked: bool = False) -> int:
             if math.isnan(v) or math.isinf(v):
                 raise ExpressionError(
                     "OverflowException",
-                    f"Value was either too large or too small for {_a(INT_NAMES[cls])}.",
+                    f"Value was either too large or too small for {with_article(INT_NAMES[cls])}.",
                 )
             return checked_int(cls, math.trunc(v))
         if math.isnan(v):
@@ -611,6 +507,21 @@ def _declare_integral(cls: type, name: str, keyword: str) -> TypeRef:
 
 
 INT32 = _declare_integral(int, "Int32", "int")
+
+
+def _int32_convert(v: object) -> object:
+    # (int)x of a boxed long fails as unboxing does; other numbers convert unchecked
+    if type(v) is int:
+        return v
+    if type(v) is Int64:
+        raise ExpressionError(
+            "InvalidCastException",
+            "Unable to cast object of type 'System.Int64' to type 'System.Int32'.",
+        )
+    return to_integral(int, v)
+
+
+INT32.convert = _int32_convert
 INT64 = _declare_integral(Int64, "Int64", "long")
 UINT64 = _declare_integral(UInt64, "UInt64", "ulong")
 UINT32 = _declare_integral(UInt32, "UInt32", "uint")
@@ -776,13 +687,11 @@ CHAR.statics["MaxValue"] = lambda: Char("\uffff")
 CHAR.statics["MinValue"] = lambda: Char("\0")
 CHAR.convert = to_char
 
-declare_enum("StringComparison", "System.StringComparison", StringComparison)
-declare_enum("StringSplitOptions", "System.StringSplitOptions", StringSplitOptions)
-declare_enum("MidpointRounding", "System.MidpointRounding", MidpointRounding)
-declare_enum("NumberStyles", "System.Globalization.NumberStyles", NumberStyles)
-for _e in (StringSplitOptions, NumberStyles):
-    _et = clr.lookup(_e.__name__)
-    assert _et is not None
+STRING_COMPARISON = declare_enum("StringComparison", "System.StringComparison", StringComparison)
+SPLIT_OPTIONS = declare_enum("StringSplitOptions", "System.StringSplitOptions", StringSplitOptions)
+MIDPOINT_ROUNDING = declare_enum("MidpointRounding", "System.MidpointRounding", MidpointRounding)
+NUMBER_STYLES = declare_enum("NumberStyles", "System.Globalization.NumberStyles", NumberStyles)
+for _e, _et in ((StringSplitOptions, SPLIT_OPTIONS), (NumberStyles, NUMBER_STYLES)):
     _et.statics["None"] = functools.partial(_same, _e(0))
 
 
@@ -957,3 +866,32 @@ def convert_to(cls: type, v: object) -> Any:
     if cls is Decimal:
         return to_decimal(v)
     return to_integral(cls, v)
+
+
+TYPES: tuple[TypeRef, ...] = (
+    OBJECT,
+    VALUE_TYPE,
+    ENUM,
+    NUMBER_BASE,
+    INT32,
+    INT64,
+    UINT64,
+    UINT32,
+    INT16,
+    UINT16,
+    BYTE,
+    SBYTE,
+    DOUBLE,
+    SINGLE,
+    DECIMAL,
+    BOOLEAN,
+    CHAR,
+    STRING_COMPARISON,
+    SPLIT_OPTIONS,
+    MIDPOINT_ROUNDING,
+    NUMBER_STYLES,
+    CULTURE,
+    COMPARER,
+    GUID,
+)
+"""The types this module declares, registered by ``library.load()``."""

@@ -30,12 +30,13 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import json, linq
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.budget import charge_chars
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
+from aiohttp_apim.dotnet.primitives import to_string
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr, dotnet, json, linq
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
-from aiohttp_apim.expressions.dotnet import to_string
-from aiohttp_apim.expressions.operators import ARITH_HOOKS
 
 __all__ = [
     "XAttribute",
@@ -677,25 +678,39 @@ def _seq_axis(method: clr.Method) -> clr.Method:
     return impl
 
 
-linq.IENUMERABLE.methods.update(
-    {
-        "Elements": _seq_axis(_m_elements),
-        "Descendants": _seq_axis(_m_descendants(False)),
-        "DescendantsAndSelf": _seq_axis(_m_descendants(True)),
-        "Attributes": _seq_axis(_m_attributes),
-        "Ancestors": _seq_axis(_m_ancestors(False)),
-    }
-)
-clr.invalidate_tables()
-
-for _cls in (XElement, XAttribute):
-    clr.CAST_HOOKS[_cls] = _cast_hook
-for _cls in (XElement, XDocument, XName, XNamespace):  # type: ignore[assignment]
-    dotnet.EQUALITY_HOOKS[_cls] = _equals
+SEQUENCE_EXTENSIONS: dict[str, clr.Method] = {
+    "Elements": _seq_axis(_m_elements),
+    "Descendants": _seq_axis(_m_descendants(False)),
+    "DescendantsAndSelf": _seq_axis(_m_descendants(True)),
+    "Attributes": _seq_axis(_m_attributes),
+    "Ancestors": _seq_axis(_m_ancestors(False)),
+}
 
 
 def _namespace_plus(ns: XNamespace, local: object) -> XName:
     return XName(ns.uri, name_of(local, "localName").local)
 
 
-ARITH_HOOKS[("+", XNamespace, str)] = _namespace_plus
+XNAMESPACE.operators[("+", XNamespace, str)] = _namespace_plus  # XNamespace + string is an XName
+
+TYPES: tuple[TypeRef, ...] = (
+    XOBJECT,
+    XNODE,
+    XCONTAINER,
+    XELEMENT,
+    XDOCUMENT,
+    XATTRIBUTE,
+    XNAME,
+    XNAMESPACE,
+)
+
+
+def register(registry: Registry) -> None:
+    """The axis methods on sequences of elements (System.Xml.Linq.Extensions), conversions of
+    elements and attributes, and equality of nodes and names."""
+    linq.IENUMERABLE.methods.update(SEQUENCE_EXTENSIONS)
+    for cls in (XElement, XAttribute):
+        registry.cast_hooks[cls] = _cast_hook
+    for node in (XElement, XDocument, XName, XNamespace):
+        dotnet.EQUALITY_HOOKS[node] = _equals
+    registry.add(*TYPES)

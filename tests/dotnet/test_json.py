@@ -7,10 +7,10 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aiohttp_apim.dotnet.json import JArray, JObject, JValue
+from aiohttp_apim.dotnet.primitives import Int64
 from aiohttp_apim.expressions import runtime as rt
-from aiohttp_apim.expressions.dotnet import Int64
-from aiohttp_apim.expressions.json import JArray, JObject, JValue
-from tests.expressions.netkit import T, call, get, idx, new, out, raises, static
+from tests.dotnet.netkit import T, call, get, idx, new, out, raises, static
 
 NONE = rt.get_static(T("Formatting"), "None")
 
@@ -204,7 +204,7 @@ JSON_VALUES = st.recursive(
 def test_the_c_parser_path_reads_json_as_the_lenient_reader_does(value: object) -> None:
     import json
 
-    from aiohttp_apim.expressions import json_text
+    from aiohttp_apim.dotnet import json_text
 
     text = json.dumps(value)
     lenient = json_text._Parser(text).value(0)

@@ -18,8 +18,9 @@ import re
 import struct
 from decimal import Decimal
 
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet.values import INT_BITS, Single
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import clr
 
 __all__ = [
     "decimal_to_string",
@@ -145,9 +146,7 @@ def _as_decimal(value: int | float | Decimal) -> Decimal:
 
 
 def _int_width(value: int | float | Decimal) -> int:
-    from aiohttp_apim.expressions import dotnet  # local: dotnet imports this module
-
-    return dotnet.INT_BITS.get(type(value), 32)
+    return INT_BITS.get(type(value), 32)
 
 
 def format_number(value: int | float | Decimal, fmt: str | None) -> str:
@@ -235,9 +234,7 @@ def format_number(value: int | float | Decimal, fmt: str | None) -> str:
 
 
 def _default(value: int | float | Decimal) -> str:
-    from aiohttp_apim.expressions import dotnet
-
-    if isinstance(value, dotnet.Single):
+    if isinstance(value, Single):
         return single_to_string(value)
     if isinstance(value, float):
         return double_to_string(value)

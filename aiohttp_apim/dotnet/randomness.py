@@ -13,9 +13,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
+from aiohttp_apim.dotnet import strings
+from aiohttp_apim.dotnet.core import TypeRef, arity, declare
 from aiohttp_apim.errors import ExpressionError
-from aiohttp_apim.expressions import strings
-from aiohttp_apim.expressions.clr import TypeRef, arity, declare
 
 __all__ = ["NetRandom"]
 
@@ -122,3 +122,6 @@ def _next_double(r: NetRandom, a: Sequence[object], t: Sequence[TypeRef]) -> flo
 RANDOM = declare("Random", "System.Random", (NetRandom,))
 RANDOM.construct = _construct
 RANDOM.methods.update({"Next": _next, "NextDouble": _next_double})
+
+
+TYPES: tuple[TypeRef, ...] = (RANDOM,)

@@ -1,0 +1,86 @@
+"""The .NET library, loaded: every module's types registered, layer by layer, in one place.
+
+Importing a module of ``aiohttp_apim.dotnet`` registers nothing. A module declares its types as
+data (``TYPES``: each `TypeRef` with its members, signatures and implementations) and, when it
+adds something to a lower layer (an ordering or equality rule, an extension method, a member of
+``Convert``), says so in its ``register(registry)``. `load` runs them in `LAYERS` order, once.
+
+The layers, each importing only from the layers before it (a test checks this with ``ast``)::
+
+    core, budget, values          the type model and registry, the budget, value classes
+    numfmt, primitives,           numbers, Boolean, Char, enums, Guid; formatting and parsing;
+    exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
+    strings, conversions,         String, StringBuilder, StringComparer; casts; Random
+    randomness
+    linq, collections             IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple
+    dates, encoding, regexes      DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
+                                  hashes and HMAC; Regex (its timeouts are TimeSpans)
+    uri, json_model, json_text,   Uri, WebUtility; Newtonsoft.Json; System.Xml.Linq; APIM's Jwt
+    json, xml, jwt
+    library, reference            this loader; the generated reference (docs/expressions.md)
+
+The language (``aiohttp_apim.expressions``) sits above all of it: its runtime calls `load` and
+takes in what the library offers it (user-defined operators, the APIM model's types).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Final
+
+from aiohttp_apim.dotnet import (
+    arith,
+    budget,
+    collections,
+    conversions,
+    core,
+    dates,
+    encoding,
+    exceptions,
+    json,
+    json_model,
+    json_text,
+    jwt,
+    linq,
+    numerics,
+    numfmt,
+    primitives,
+    randomness,
+    regexes,
+    strings,
+    uri,
+    values,
+    xml,
+)
+from aiohttp_apim.dotnet.core import LIBRARY, Registry
+
+__all__ = ["LAYERS", "load"]
+
+LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
+    (core, budget, values),
+    (numfmt, primitives, exceptions, arith, numerics),
+    (strings, conversions, randomness),
+    (linq, collections),
+    (dates, encoding, regexes),
+    (uri, json_model, json_text, json, xml, jwt),
+)
+"""The library's modules by layer."""
+
+_loaded: list[Registry] = []
+
+
+def load(registry: Registry = LIBRARY) -> Registry:
+    """Register every module's types (and run its ``register``) into ``registry``, layer by
+    layer; loading the same registry again does nothing."""
+    if registry in _loaded:
+        return registry
+    for layer in LAYERS:
+        for module in layer:
+            register = getattr(module, "register", None)
+            if register is not None:
+                register(registry)
+            else:
+                types = getattr(module, "TYPES", ())
+                registry.add(*types)
+    _loaded.append(registry)
+    return registry
