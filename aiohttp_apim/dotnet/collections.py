@@ -521,6 +521,97 @@ def _tuple_equals(x: object, y: object) -> bool:
     )
 
 
+ARRAY.sign(
+    "int Length { get; }",
+    "long LongLength { get; }",
+    "int Rank { get; }",
+    "T this[int index] { get; set; }",
+    "object Clone()",
+    "string ToString()",
+    "static int IndexOf<T>(T[] array, T value)",
+    "static int IndexOf<T>(T[] array, T value, int startIndex)",
+    "static void Sort<T>(T[] array)",
+    "static void Reverse<T>(T[] array)",
+    "static T[] Empty<T>()",
+    "static bool Exists<T>(T[] array, Predicate<T> match)",
+)
+BYTES.sign(
+    "int Length { get; }",
+    "byte this[int index] { get; set; }",
+    "object Clone()",
+    "string ToString()",
+)
+LIST.sign(
+    "new()",
+    "new(int capacity)",
+    "new(IEnumerable<T> collection)",
+    "int Count { get; }",
+    "T this[int index] { get; set; }",
+    "void Add(T item)",
+    "void AddRange(IEnumerable<T> collection)",
+    "void Clear()",
+    "bool Contains(T item)",
+    "List<TOutput> ConvertAll<TOutput>(Converter<T, TOutput> converter)",
+    "bool Exists(Predicate<T> match)",
+    "T Find(Predicate<T> match)",
+    "List<T> FindAll(Predicate<T> match)",
+    "int FindIndex(Predicate<T> match)",
+    "void ForEach(Action<T> action)",
+    "int IndexOf(T item)",
+    "void Insert(int index, T item)",
+    "bool Remove(T item)",
+    "void RemoveAt(int index)",
+    "void Reverse()",
+    "void Sort()",
+    "void Sort(Comparison<T> comparison)",
+    "T[] ToArray()",
+    "string ToString()",
+)
+VIEW.sign("int Count { get; }", "bool Contains(T item)")
+DICTIONARY.sign(
+    "new()",
+    "new(IEqualityComparer<TKey> comparer)",
+    "new(IDictionary<TKey, TValue> dictionary)",
+    "new(IDictionary<TKey, TValue> dictionary, IEqualityComparer<TKey> comparer)",
+    "int Count { get; }",
+    "ICollection<TKey> Keys { get; }",
+    "ICollection<TValue> Values { get; }",
+    "TValue this[TKey key] { get; set; }",
+    "void Add(TKey key, TValue value)",
+    "bool TryAdd(TKey key, TValue value)",
+    "void Clear()",
+    "bool ContainsKey(TKey key)",
+    "bool ContainsValue(TValue value)",
+    "TValue GetValueOrDefault(TKey key)",
+    "TValue GetValueOrDefault(TKey key, TValue defaultValue)",
+    "bool Remove(TKey key)",
+    "bool TryGetValue(TKey key, out TValue value)",
+    "string ToString()",
+)
+KVP.sign("new(TKey key, TValue value)", "TKey Key { get; }", "TValue Value { get; }")
+HASHSET.sign(
+    "new()",
+    "new(IEqualityComparer<T> comparer)",
+    "new(IEnumerable<T> collection)",
+    "new(IEnumerable<T> collection, IEqualityComparer<T> comparer)",
+    "int Count { get; }",
+    "bool Add(T item)",
+    "void Clear()",
+    "bool Contains(T item)",
+    "bool Remove(T item)",
+    "void UnionWith(IEnumerable<T> other)",
+    "void IntersectWith(IEnumerable<T> other)",
+    "void ExceptWith(IEnumerable<T> other)",
+)
+TUPLE.sign(
+    *(f"T{i} Item{i} {{ get; }}" for i in range(1, 8)),
+    "static Tuple<T1, T2> Create<T1, T2>(T1 item1, T2 item2)",
+    "static Tuple<T1, T2, T3> Create<T1, T2, T3>(T1 item1, T2 item2, T3 item3)",
+    "new(T1 item1, T2 item2)",
+    "new(T1 item1, T2 item2, T3 item3)",
+    "string ToString()",
+)
+
 TYPES: tuple[TypeRef, ...] = (ARRAY, BYTES, LIST, VIEW, DICTIONARY, KVP, HASHSET, TUPLE)
 
 

@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from aiohttp_apim.dotnet.budget import FREE_CHARS, charge_chars
+from aiohttp_apim.dotnet.signatures import CONSTRUCTOR, INDEXER, Signature
+from aiohttp_apim.dotnet.signatures import parse as parse_signature
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
@@ -148,6 +150,7 @@ class TypeRef:
         "py_types",
         "set_indexer",
         "setters",
+        "signatures",
         "static_methods",
         "statics",
         "value_type",
@@ -189,6 +192,8 @@ class TypeRef:
         self.nullable_of: TypeRef | None = None  # Nullable<T>: T
         self.aliases: tuple[str, ...] = ()
         self.owns = True
+        # member name -> its signatures (overloads), declared with `sign` beside the members
+        self.signatures: dict[str, list[Signature]] = {}
         # user-defined operators (C#'s op_Addition...): (operator, left class, right class) or
         # (operator, operand class) -> implementation; the language's operators use them
         self.operators: dict[tuple[str, type] | tuple[str, type, type], Callable[..., object]] = {}
@@ -205,6 +210,58 @@ class TypeRef:
         if self.value_type:  # boxed value types: exactly that type (True is not an Int32)
             return type(value) in self.py_types
         return isinstance(value, self.py_types)
+
+    def sign(self, *lines: str) -> TypeRef:
+        """Declare member signatures in C# syntax (see `signatures.parse`), one per overload."""
+        for line in lines:
+            sig = parse_signature(line, self.name)
+            self.signatures.setdefault(sig.name, []).append(sig)
+        return self
+
+    def implements(self, name: str, *, static: bool) -> bool:
+        """Whether the type (instance: with its bases) has an implementation of member ``name``."""
+        if name == CONSTRUCTOR:
+            return self.construct is not None
+        if static:
+            return name in self.statics or name in self.static_methods
+        table = self.table()
+        if name == INDEXER:
+            return table.indexer is not None
+        return name in table.members or name in table.methods
+
+    def signatures_of(self, name: str, *, static: bool) -> list[Signature]:
+        """The declared signatures of member ``name``: a static member of this type, or an
+        instance member of it or of the nearest base type that declares one (as C# hides),
+        followed by the extension methods of that name on it or its bases."""
+        if static or name == CONSTRUCTOR:
+            return [s for s in self.signatures.get(name, ()) if s.static or name == CONSTRUCTOR]
+        own: list[Signature] = []
+        extensions: list[Signature] = []
+        for t in reversed(self.linearized()):  # the type itself first, then its bases
+            sigs = t.signatures.get(name, ())
+            if not own:
+                own = [s for s in sigs if not s.static and not s.extension]
+            extensions.extend(s for s in sigs if s.extension)
+        return own + extensions
+
+    def overloads(self, name: str, arg_count: int, *, static: bool) -> list[Signature]:
+        """The signatures of ``name`` that a call with ``arg_count`` arguments can bind to."""
+        return [s for s in self.signatures_of(name, static=static) if s.accepts(arg_count)]
+
+    def member_names(self, *, static: bool) -> set[str]:
+        """Every member name expressions can use on the type (implemented, signed or not)."""
+        if static:
+            return set(self.statics) | set(self.static_methods)
+        table = self.table()
+        return set(table.members) | set(table.methods)
+
+    def suggest(self, name: str, *, static: bool) -> str | None:
+        """The member name closest to ``name`` (for "did you mean"), if one is close."""
+        import difflib
+
+        names = sorted(self.member_names(static=static))
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+        return close[0] if close else None
 
     def linearized(self) -> list[TypeRef]:
         """Bases first (most general), self last: later entries override earlier ones."""

@@ -788,6 +788,7 @@ STYLES = dotnet.declare_enum(
     "DateTimeStyles", "System.Globalization.DateTimeStyles", DateTimeStyles
 )
 STYLES.statics["None"] = lambda: DateTimeStyles(0)
+STYLES.sign("const DateTimeStyles None")
 
 DATETIME = declare(
     "DateTime",
@@ -1178,6 +1179,129 @@ def _convert_to_datetime(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     )
 
 
+_ADDS = ("Days", "Hours", "Milliseconds", "Minutes", "Seconds")
+DATETIME.sign(
+    "new(long ticks)",
+    "new(long ticks, DateTimeKind kind)",
+    "new(int year, int month, int day)",
+    "new(int year, int month, int day, int hour, int minute, int second)",
+    "new(int year, int month, int day, int hour, int minute, int second, DateTimeKind kind)",
+    "new(int year, int month, int day, int hour, int minute, int second, int millisecond)",
+    "new(int year, int month, int day, int hour, int minute, int second, int millisecond, "
+    "DateTimeKind kind)",
+    *(
+        f"int {n} {{ get; }}"
+        for n in ("Day", "DayOfYear", "Hour", "Millisecond", "Minute", "Month", "Second", "Year")
+    ),
+    "DateTime Date { get; }",
+    "DayOfWeek DayOfWeek { get; }",
+    "DateTimeKind Kind { get; }",
+    "long Ticks { get; }",
+    "TimeSpan TimeOfDay { get; }",
+    "DateTime Add(TimeSpan value)",
+    *(f"DateTime Add{n}(double value)" for n in _ADDS),
+    "DateTime AddMonths(int months)",
+    "DateTime AddYears(int value)",
+    "DateTime AddTicks(long value)",
+    "TimeSpan Subtract(DateTime value)",
+    "DateTime Subtract(TimeSpan value)",
+    "DateTime ToLocalTime()",
+    "DateTime ToUniversalTime()",
+    "string ToLongDateString()",
+    "string ToLongTimeString()",
+    "string ToShortDateString()",
+    "string ToShortTimeString()",
+    "string ToString()",
+    "string ToString(string format)",
+    "string ToString(IFormatProvider provider)",
+    "string ToString(string format, IFormatProvider provider)",
+    "static readonly DateTime MaxValue",
+    "static readonly DateTime MinValue",
+    "static readonly DateTime UnixEpoch",
+    "static DateTime Now { get; }",
+    "static DateTime Today { get; }",
+    "static DateTime UtcNow { get; }",
+    "static int Compare(DateTime t1, DateTime t2)",
+    "static int DaysInMonth(int year, int month)",
+    "static bool IsLeapYear(int year)",
+    "static DateTime Parse(string s)",
+    "static DateTime Parse(string s, IFormatProvider provider)",
+    "static DateTime Parse(string s, IFormatProvider provider, DateTimeStyles styles)",
+    "static DateTime ParseExact(string s, string format, IFormatProvider provider)",
+    "static DateTime ParseExact(string s, string format, IFormatProvider provider, "
+    "DateTimeStyles style)",
+    "static DateTime ParseExact(string s, string[] formats, IFormatProvider provider, "
+    "DateTimeStyles style)",
+    "static DateTime SpecifyKind(DateTime value, DateTimeKind kind)",
+    "static bool TryParse(string s, out DateTime result)",
+    "static bool TryParse(string s, IFormatProvider provider, DateTimeStyles styles, "
+    "out DateTime result)",
+    "static bool TryParseExact(string s, string format, IFormatProvider provider, "
+    "DateTimeStyles style, out DateTime result)",
+    "static bool TryParseExact(string s, string[] formats, IFormatProvider provider, "
+    "DateTimeStyles style, out DateTime result)",
+)
+TIMESPAN.sign(
+    "new(long ticks)",
+    "new(int hours, int minutes, int seconds)",
+    "new(int days, int hours, int minutes, int seconds)",
+    "new(int days, int hours, int minutes, int seconds, int milliseconds)",
+    *(f"int {n} {{ get; }}" for n in _ADDS),
+    "long Ticks { get; }",
+    *(f"double Total{n} {{ get; }}" for n in _ADDS),
+    "TimeSpan Add(TimeSpan ts)",
+    "TimeSpan Subtract(TimeSpan ts)",
+    "TimeSpan Multiply(double factor)",
+    "TimeSpan Divide(double divisor)",
+    "double Divide(TimeSpan ts)",
+    "TimeSpan Duration()",
+    "TimeSpan Negate()",
+    "string ToString()",
+    "string ToString(string format)",
+    "string ToString(string format, IFormatProvider formatProvider)",
+    "static readonly TimeSpan MaxValue",
+    "static readonly TimeSpan MinValue",
+    "static readonly TimeSpan Zero",
+    *(f"const long TicksPer{n}" for n in ("Day", "Hour", "Millisecond", "Minute", "Second")),
+    "static int Compare(TimeSpan t1, TimeSpan t2)",
+    *(f"static TimeSpan From{n}(double value)" for n in _ADDS),
+    "static TimeSpan FromTicks(long value)",
+    "static TimeSpan Parse(string s)",
+    "static TimeSpan Parse(string input, IFormatProvider formatProvider)",
+    "static bool TryParse(string s, out TimeSpan result)",
+)
+DTO.sign(
+    "new(DateTime dateTime)",
+    "new(DateTime dateTime, TimeSpan offset)",
+    "new(long ticks, TimeSpan offset)",
+    "DateTime DateTime { get; }",
+    "DateTime LocalDateTime { get; }",
+    "DateTime UtcDateTime { get; }",
+    *(f"int {n} {{ get; }}" for n in ("Day", "Hour", "Minute", "Month", "Second", "Year")),
+    "TimeSpan Offset { get; }",
+    "long Ticks { get; }",
+    "long UtcTicks { get; }",
+    *(
+        f"DateTimeOffset Add{n}(double {n.lower()})"
+        for n in ("Days", "Hours", "Minutes", "Seconds")
+    ),
+    "string ToString()",
+    "string ToString(string format)",
+    "string ToString(string format, IFormatProvider formatProvider)",
+    "DateTimeOffset ToUniversalTime()",
+    "long ToUnixTimeMilliseconds()",
+    "long ToUnixTimeSeconds()",
+    "static readonly DateTimeOffset MaxValue",
+    "static readonly DateTimeOffset MinValue",
+    "static readonly DateTimeOffset UnixEpoch",
+    "static DateTimeOffset Now { get; }",
+    "static DateTimeOffset UtcNow { get; }",
+    "static DateTimeOffset FromUnixTimeMilliseconds(long milliseconds)",
+    "static DateTimeOffset FromUnixTimeSeconds(long seconds)",
+    "static DateTimeOffset Parse(string input)",
+    "static DateTimeOffset Parse(string input, IFormatProvider formatProvider)",
+)
+
 TYPES: tuple[TypeRef, ...] = (DATETIME_KIND, DAY_OF_WEEK, STYLES, DATETIME, TIMESPAN, DTO)
 
 
@@ -1191,5 +1315,9 @@ def register(registry: Registry) -> None:
         - (a.ticks - a.offset < b.ticks - b.offset)  # type: ignore[attr-defined]
     )
     numerics.CONVERT.static_methods["ToDateTime"] = _convert_to_datetime
+    numerics.CONVERT.sign(
+        "static DateTime ToDateTime(object value)",
+        "static DateTime ToDateTime(object value, IFormatProvider provider)",
+    )
     strings.FORMATTABLE.update({DateTime, TimeSpan, DateTimeOffset, dotnet.Guid})
     registry.add(*TYPES)

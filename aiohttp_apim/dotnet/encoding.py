@@ -210,6 +210,7 @@ _B64OPT = dotnet.declare_enum(
     "Base64FormattingOptions", "System.Base64FormattingOptions", Base64FormattingOptions
 )
 _B64OPT.statics["None"] = lambda: Base64FormattingOptions(0)
+_B64OPT.sign("const Base64FormattingOptions None")
 
 CONVERT_MEMBERS: dict[str, clr.StaticMethod] = {
     # Convert's base-64 and hex members (its numeric ones are numerics.py's)
@@ -326,6 +327,11 @@ def _compute_hash(h: HashAlgorithm, a: Sequence[object], t: Sequence[TypeRef]) -
 
 def _declare_hash(net: str, algo: str, *aliases: str) -> TypeRef:
     t = declare(net, f"System.Security.Cryptography.{net}", (), aliases=aliases, bases=(HASH,))
+    t.sign(
+        "new()",
+        f"static {net} Create()",
+        "static byte[] HashData(byte[] source)",
+    )
     t.static_methods["Create"] = lambda a, ta: HashAlgorithm(algo)
     t.static_methods["HashData"] = lambda a, ta: hashlib.new(
         algo, _bytes_arg(a[0], "source")
@@ -342,6 +348,7 @@ def _declare_hmac(net: str, algo: str) -> TypeRef:
         return HashAlgorithm(algo, _bytes_arg(a[0], "key") if a else b"")
 
     t.construct = ctor
+    t.sign("new()", "new(byte[] key)", "static byte[] HashData(byte[] key, byte[] source)")
     t.static_methods["HashData"] = lambda a, ta: hmac.new(
         _bytes_arg(a[0], "key"), _bytes_arg(a[1], "source"), algo
     ).digest()
@@ -381,6 +388,7 @@ for _net, _algo in (
             _net + _suffix, f"System.Security.Cryptography.{_net}{_suffix}", (), bases=(HASH,)
         )
         _t.construct = lambda a, ta, algo=_algo: HashAlgorithm(algo)
+        _t.sign("new()")
         _HASHES.append(_t)
 for _net, _algo in (
     ("HMACSHA256", "sha256"),
@@ -392,10 +400,85 @@ for _net, _algo in (
     _HASHES.append(_declare_hmac(_net, _algo))
 
 
+ENCODING.sign(
+    *(
+        f"static Encoding {n} {{ get; }}"
+        for n in ("ASCII", "BigEndianUnicode", "Default", "Latin1", "UTF32", "UTF8", "Unicode")
+    ),
+    "static Encoding GetEncoding(string name)",
+    "static Encoding GetEncoding(int codepage)",
+    "string EncodingName { get; }",
+    "string WebName { get; }",
+    "byte[] GetBytes(string s)",
+    "byte[] GetBytes(char[] chars)",
+    "byte[] GetBytes(string s, int index, int count)",
+    "int GetByteCount(string s)",
+    "int GetByteCount(char[] chars)",
+    "int GetCharCount(byte[] bytes)",
+    "byte[] GetPreamble()",
+    "string GetString(byte[] bytes)",
+    "string GetString(byte[] bytes, int index, int count)",
+)
+BITCONVERTER.sign(
+    "static readonly bool IsLittleEndian",
+    "static string ToString(byte[] value)",
+    "static string ToString(byte[] value, int startIndex)",
+    "static string ToString(byte[] value, int startIndex, int length)",
+    *(
+        f"static byte[] GetBytes({n} value)"
+        for n in (
+            "bool",
+            "char",
+            "double",
+            "float",
+            "short",
+            "int",
+            "long",
+            "ushort",
+            "uint",
+            "ulong",
+        )
+    ),
+    *(
+        f"static {n} {name}(byte[] value, int startIndex)"
+        for name, n in (
+            ("ToBoolean", "bool"),
+            ("ToDouble", "double"),
+            ("ToInt16", "short"),
+            ("ToInt32", "int"),
+            ("ToInt64", "long"),
+            ("ToUInt16", "ushort"),
+            ("ToUInt32", "uint"),
+            ("ToUInt64", "ulong"),
+        )
+    ),
+)
+HASH.sign(
+    "byte[] ComputeHash(byte[] buffer)",
+    "byte[] ComputeHash(byte[] buffer, int offset, int count)",
+    "void Dispose()",
+    "byte[] Hash { get; }",
+    "int HashSize { get; }",
+    "byte[] Key { get; set; }",
+)
+
+CONVERT_SIGNATURES = (
+    "static string ToBase64String(byte[] inArray)",
+    "static string ToBase64String(byte[] inArray, Base64FormattingOptions options)",
+    "static string ToBase64String(byte[] inArray, int offset, int length)",
+    "static byte[] FromBase64String(string s)",
+    "static string ToHexString(byte[] inArray)",
+    "static string ToHexString(byte[] inArray, int offset, int length)",
+    "static string ToHexStringLower(byte[] inArray)",
+    "static string ToHexStringLower(byte[] inArray, int offset, int length)",
+    "static byte[] FromHexString(string s)",
+)
+
 TYPES: tuple[TypeRef, ...] = (ENCODING, _B64OPT, BITCONVERTER, HASH, *_HASHES)
 
 
 def register(registry: Registry) -> None:
     """Convert's base-64 and hex members join its numeric ones."""
     numerics.CONVERT.static_methods.update(CONVERT_MEMBERS)
+    numerics.CONVERT.sign(*CONVERT_SIGNATURES)
     registry.add(*TYPES)

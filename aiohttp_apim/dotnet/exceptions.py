@@ -229,10 +229,33 @@ EXCEPTION.methods.update(
 )
 
 
+EXCEPTION.sign(
+    "string Message { get; }",
+    "Exception InnerException { get; }",
+    "string Source { get; }",
+    "string StackTrace { get; }",
+    "string HelpLink { get; }",
+    "string ToString()",
+    "Exception GetBaseException()",
+)
+
+
+def _sign_constructors(t: TypeRef, kind: str) -> None:
+    t.sign("new()", "new(string message)")
+    if kind in _WITH_PARAM_FIRST:
+        t.sign("new(string paramName, string message)", "string ParamName { get; }")
+    elif is_subclass(kind, "ArgumentException"):
+        t.sign("new(string message, string paramName)", "string ParamName { get; }")
+    t.sign("new(string message, Exception innerException)")
+
+
 def _innermost(e: NetException) -> NetException:
     while e.inner is not None:
         e = e.inner
     return e
+
+
+_sign_constructors(EXCEPTION, "Exception")
 
 
 def _declare_all() -> tuple[TypeRef, ...]:
@@ -248,6 +271,7 @@ def _declare_all() -> tuple[TypeRef, ...]:
             isinstance(v, NetException) and is_subclass(v.exception_type, kind)
         )
         t.construct = _constructor(kind)
+        _sign_constructors(t, kind)
         declared[kind] = t
         return t
 

@@ -395,8 +395,10 @@ def _remove_self(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
 
 JTOKEN_TYPE = dotnet.declare_enum("JTokenType", "Newtonsoft.Json.Linq.JTokenType", JTokenType)
 JTOKEN_TYPE.statics["None"] = lambda: JTokenType.None_
+JTOKEN_TYPE.sign("const JTokenType None")
 FORMATTING = dotnet.declare_enum("Formatting", "Newtonsoft.Json.Formatting", Formatting)
 FORMATTING.statics["None"] = lambda: Formatting.None_
+FORMATTING.sign("const Formatting None")
 
 JTOKEN = declare(
     "JToken",
@@ -778,6 +780,85 @@ def _cast_hook(target: TypeRef, tok: object) -> object:
     assert isinstance(tok, JToken)
     return convert_token(target, tok)
 
+
+JTOKEN.sign(
+    "JToken this[object key] { get; set; }",
+    "JToken First { get; }",
+    "JToken Last { get; }",
+    "bool HasValues { get; }",
+    "JContainer Parent { get; }",
+    "string Path { get; }",
+    "JToken Root { get; }",
+    "JTokenType Type { get; }",
+    "JEnumerable<JToken> Children()",
+    "JToken DeepClone()",
+    "bool Equals(object obj)",
+    "void Remove()",
+    "JToken SelectToken(string path)",
+    "JToken SelectToken(string path, bool errorWhenNoMatch)",
+    "T ToObject<T>()",
+    "object ToObject(Type objectType)",
+    "string ToString()",
+    "string ToString(Formatting formatting, params JsonConverter[] converters)",
+    "T Value<T>(object key)",
+    "IEnumerable<T> Values<T>()",
+    "IEnumerable<T> Values<T>(object key)",
+    "static bool DeepEquals(JToken t1, JToken t2)",
+    "static JToken FromObject(object o)",
+    "static JToken Parse(string json)",
+)
+JCONTAINER.sign("int Count { get; }")
+JOBJECT.sign(
+    "new()",
+    "new(params object[] content)",
+    "ICollection<string> Keys { get; }",
+    "void Add(string propertyName, JToken value)",
+    "void Add(object content)",
+    "bool ContainsKey(string propertyName)",
+    "JToken GetValue(string propertyName)",
+    "JToken GetValue(string propertyName, StringComparison comparison)",
+    "IEnumerable<JProperty> Properties()",
+    "JProperty Property(string name)",
+    "JProperty Property(string name, StringComparison comparison)",
+    "bool Remove(string propertyName)",
+    "bool TryGetValue(string propertyName, out JToken value)",
+    "static JObject FromObject(object o)",
+    "static JObject Parse(string json)",
+)
+JARRAY.sign(
+    "new()",
+    "new(params object[] content)",
+    "void Add(object item)",
+    "void Clear()",
+    "bool Contains(JToken item)",
+    "int IndexOf(JToken item)",
+    "void Insert(int index, JToken item)",
+    "bool Remove(JToken item)",
+    "void RemoveAt(int index)",
+    "static JArray FromObject(object o)",
+    "static JArray Parse(string json)",
+)
+JPROPERTY.sign(
+    "new(string name, object content)",
+    "string Name { get; }",
+    "JToken Value { get; set; }",
+)
+JVALUE.sign(
+    "new(object value)",
+    "object Value { get; set; }",
+    "int CompareTo(JValue obj)",
+    "bool Equals(JValue other)",
+    "static JValue CreateNull()",
+    "static JValue CreateString(string value)",
+    "static JValue CreateUndefined()",
+)
+JSONCONVERT.sign(
+    "static string SerializeObject(object value)",
+    "static string SerializeObject(object value, Formatting formatting)",
+    "static object DeserializeObject(string value)",
+    "static T DeserializeObject<T>(string value)",
+    "static string ToString(object value)",
+)
 
 TYPES: tuple[TypeRef, ...] = (
     JTOKEN_TYPE,

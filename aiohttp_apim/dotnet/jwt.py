@@ -203,11 +203,34 @@ SYNTAX_EXTENSIONS = declare(
 )
 SYNTAX_EXTENSIONS.static_methods.update({k: _static(k, m) for k, m in EXTENSIONS.items()})
 
+JWT.sign(
+    *(f"string {n} {{ get; }}" for n in ("Id", "Issuer", "Subject", "Type", "Algorithm")),
+    "IEnumerable<string> Audiences { get; }",
+    "DateTime? ExpirationTime { get; }",
+    "DateTime? NotBefore { get; }",
+    "DateTime? IssuedAt { get; }",
+    "IReadOnlyDictionary<string, string[]> Claims { get; }",
+)
+BASIC.sign("string UserId { get; }", "string Password { get; }")
+EXTENSION_SIGNATURES = (
+    "Jwt AsJwt()",
+    "bool TryParseJwt(out Jwt result)",
+    "BasicAuthCredentials AsBasic()",
+    "bool TryParseBasic(out BasicAuthCredentials result)",
+)
+SYNTAX_EXTENSIONS.sign(
+    "static Jwt AsJwt(string input)",
+    "static bool TryParseJwt(string input, out Jwt result)",
+    "static BasicAuthCredentials AsBasic(string input)",
+    "static bool TryParseBasic(string input, out BasicAuthCredentials result)",
+)
+
 TYPES: tuple[TypeRef, ...] = (JWT, BASIC, SYNTAX_EXTENSIONS)
 
 
 def register(registry: Registry) -> None:
     """APIM's extension methods on string, which accept a null receiver."""
     strings.STRING.methods.update(EXTENSIONS)
+    strings.STRING.sign(*(f"extension {line}" for line in EXTENSION_SIGNATURES))
     registry.null_receiver_methods.update(EXTENSIONS)
     registry.add(*TYPES)

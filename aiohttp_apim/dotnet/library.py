@@ -7,7 +7,8 @@ adds something to a lower layer (an ordering or equality rule, an extension meth
 
 The layers, each importing only from the layers before it (a test checks this with ``ast``)::
 
-    core, budget, values          the type model and registry, the budget, value classes
+    signatures, budget, core,     member signatures (C# syntax, parsed), the budget, the type
+    values                        model and registry, value classes
     numfmt, primitives,           numbers, Boolean, Char, enums, Guid; formatting and parsing;
     exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random
@@ -47,6 +48,7 @@ from aiohttp_apim.dotnet import (
     primitives,
     randomness,
     regexes,
+    signatures,
     strings,
     uri,
     values,
@@ -57,7 +59,7 @@ from aiohttp_apim.dotnet.core import LIBRARY, Registry
 __all__ = ["LAYERS", "load"]
 
 LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
-    (core, budget, values),
+    (signatures, budget, core, values),
     (numfmt, primitives, exceptions, arith, numerics),
     (strings, conversions, randomness),
     (linq, collections),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -28,6 +28,7 @@ from aiohttp_apim.dotnet.arith import add_checked
 from aiohttp_apim.dotnet.budget import metered
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_items, declare, enumerate_raw
 from aiohttp_apim.dotnet.primitives import compare, obj_equals, to_string
+from aiohttp_apim.dotnet.signatures import Param
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
@@ -755,6 +756,91 @@ IENUMERABLE = declare(
     owns=False,
 )
 IENUMERABLE.methods.update(LINQ)
+LINQ_SIGNATURES: tuple[str, ...] = (
+    "IEnumerable<T> Where(Func<T, bool> predicate)",
+    "IEnumerable<T> Where(Func<T, int, bool> predicate)",
+    "IEnumerable<TResult> Select<TResult>(Func<T, TResult> selector)",
+    "IEnumerable<TResult> Select<TResult>(Func<T, int, TResult> selector)",
+    "IEnumerable<TResult> SelectMany<TResult>(Func<T, IEnumerable<TResult>> selector)",
+    "IEnumerable<TResult> SelectMany<TCollection, TResult>("
+    "Func<T, IEnumerable<TCollection>> collectionSelector, "
+    "Func<T, TCollection, TResult> resultSelector)",
+    "bool Any()",
+    "bool Any(Func<T, bool> predicate)",
+    "bool All(Func<T, bool> predicate)",
+    "int Count()",
+    "int Count(Func<T, bool> predicate)",
+    "long LongCount()",
+    "long LongCount(Func<T, bool> predicate)",
+    *(
+        line
+        for name in ("First", "Last", "Single")
+        for line in (
+            f"T {name}()",
+            f"T {name}(Func<T, bool> predicate)",
+            f"T {name}OrDefault()",
+            f"T {name}OrDefault(Func<T, bool> predicate)",
+            f"T {name}OrDefault(T defaultValue)",
+            f"T {name}OrDefault(Func<T, bool> predicate, T defaultValue)",
+        )
+    ),
+    "T ElementAt(int index)",
+    "T ElementAtOrDefault(int index)",
+    "bool Contains(T value)",
+    "bool Contains(T value, IEqualityComparer<T> comparer)",
+    "T[] ToArray()",
+    "List<T> ToList()",
+    "Dictionary<TKey, T> ToDictionary<TKey>(Func<T, TKey> keySelector)",
+    "Dictionary<TKey, TElement> ToDictionary<TKey, TElement>("
+    "Func<T, TKey> keySelector, Func<T, TElement> elementSelector)",
+    "HashSet<T> ToHashSet()",
+    "HashSet<T> ToHashSet(IEqualityComparer<T> comparer)",
+    "IOrderedEnumerable<T> OrderBy<TKey>(Func<T, TKey> keySelector)",
+    "IOrderedEnumerable<T> OrderByDescending<TKey>(Func<T, TKey> keySelector)",
+    "IOrderedEnumerable<T> ThenBy<TKey>(Func<T, TKey> keySelector)",
+    "IOrderedEnumerable<T> ThenByDescending<TKey>(Func<T, TKey> keySelector)",
+    "IEnumerable<T> Skip(int count)",
+    "IEnumerable<T> Take(int count)",
+    "IEnumerable<T> SkipWhile(Func<T, bool> predicate)",
+    "IEnumerable<T> TakeWhile(Func<T, bool> predicate)",
+    "IEnumerable<T> Distinct()",
+    "IEnumerable<T> Distinct(IEqualityComparer<T> comparer)",
+    "IEnumerable<T> Reverse()",
+    "T Sum()",
+    "TResult Sum<TResult>(Func<T, TResult> selector)",
+    "T Min()",
+    "TResult Min<TResult>(Func<T, TResult> selector)",
+    "T Max()",
+    "TResult Max<TResult>(Func<T, TResult> selector)",
+    "double Average()",
+    "double Average(Func<T, double> selector)",
+    "T Aggregate(Func<T, T, T> func)",
+    "TAccumulate Aggregate<TAccumulate>(TAccumulate seed, Func<TAccumulate, T, TAccumulate> func)",
+    "TResult Aggregate<TAccumulate, TResult>(TAccumulate seed, "
+    "Func<TAccumulate, T, TAccumulate> func, Func<TAccumulate, TResult> resultSelector)",
+    "bool SequenceEqual(IEnumerable<T> second)",
+    "IEnumerable<T> Concat(IEnumerable<T> second)",
+    "IEnumerable<T> Union(IEnumerable<T> second)",
+    "IEnumerable<T> Union(IEnumerable<T> second, IEqualityComparer<T> comparer)",
+    "IEnumerable<T> Intersect(IEnumerable<T> second)",
+    "IEnumerable<T> Intersect(IEnumerable<T> second, IEqualityComparer<T> comparer)",
+    "IEnumerable<T> Except(IEnumerable<T> second)",
+    "IEnumerable<T> Except(IEnumerable<T> second, IEqualityComparer<T> comparer)",
+    "IEnumerable<IGrouping<TKey, T>> GroupBy<TKey>(Func<T, TKey> keySelector)",
+    "IEnumerable<IGrouping<TKey, TElement>> GroupBy<TKey, TElement>("
+    "Func<T, TKey> keySelector, Func<T, TElement> elementSelector)",
+    "IEnumerable<ValueTuple<T, TSecond>> Zip<TSecond>(IEnumerable<TSecond> second)",
+    "IEnumerable<TResult> Zip<TSecond, TResult>("
+    "IEnumerable<TSecond> second, Func<T, TSecond, TResult> resultSelector)",
+    "IEnumerable<T> DefaultIfEmpty()",
+    "IEnumerable<T> DefaultIfEmpty(T defaultValue)",
+    "IEnumerable<TResult> Cast<TResult>()",
+    "IEnumerable<TResult> OfType<TResult>()",
+    "IEnumerable<T> Append(T element)",
+    "IEnumerable<T> Prepend(T element)",
+)
+"""The LINQ operators as extension methods of IEnumerable<T> (T: the element type)."""
+IENUMERABLE.sign(*(f"extension {line}" for line in LINQ_SIGNATURES))
 IENUMERABLE.check = lambda v: (t := clr.type_of(v)) is not None and t.table().iterate is not None
 
 
@@ -800,12 +886,33 @@ ENUMERABLE.static_methods.update({n: _enumerable_static(n, m) for n, m in LINQ.i
 ENUMERABLE.static_methods["Range"] = _range
 ENUMERABLE.static_methods["Repeat"] = _repeat
 ENUMERABLE.static_methods["Empty"] = lambda a, t: Seq(lambda: (), "EmptyPartition")
+ENUMERABLE.sign(
+    *(
+        # the static forms of the extension methods: the source comes first
+        str(
+            replace(
+                sig,
+                static=True,
+                extension=False,
+                generic=("T", *sig.generic),
+                params=(Param("IEnumerable<T>", "source"), *sig.params),
+            )
+        )
+        for sigs in IENUMERABLE.signatures.values()
+        for sig in sigs
+    ),
+    "static IEnumerable<int> Range(int start, int count)",
+    "static IEnumerable<T> Repeat<T>(T element, int count)",
+    "static IEnumerable<T> Empty<T>()",
+)
 
 SEQ = declare("Enumerable`1", "System.Linq.Enumerable+Iterator`1", (Seq,), bases=(IENUMERABLE,))
 SEQ.iterate = lambda s: s
 SEQ.methods["ToString"] = lambda s, a, t: f"System.Linq.Enumerable+{s.name}`1[System.Object]"
+SEQ.sign("string ToString()")
 GROUPING = declare("IGrouping", "System.Linq.IGrouping`2", (Grouping,), bases=(SEQ,))
 GROUPING.members["Key"] = lambda g: g.key
+GROUPING.sign("TKey Key { get; }")
 
 TYPES: tuple[TypeRef, ...] = (IENUMERABLE, ENUMERABLE, SEQ, GROUPING)
 

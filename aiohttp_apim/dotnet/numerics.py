@@ -415,4 +415,68 @@ CONVERT.static_methods.update(
 )
 
 
+_NUMBERS = ("int", "long", "double", "decimal", "float", "short", "sbyte", "byte", "uint", "ulong")
+MATH.sign(
+    "const double PI",
+    "const double E",
+    *(f"static {n} Abs({n} value)" for n in _NUMBERS),
+    *(f"static {n} Max({n} val1, {n} val2)" for n in _NUMBERS),
+    *(f"static {n} Min({n} val1, {n} val2)" for n in _NUMBERS),
+    *(f"static {n} Clamp({n} value, {n} min, {n} max)" for n in _NUMBERS),
+    *(f"static int Sign({n} value)" for n in ("int", "long", "double", "decimal", "float")),
+    *(
+        f"static double {name}(double d)"
+        for name in ("Atan", "Cos", "Exp", "Log10", "Log2", "Sin", "Sqrt", "Tan")
+    ),
+    "static double Log(double d)",
+    "static double Log(double a, double newBase)",
+    "static double Pow(double x, double y)",
+    *(
+        f"static {n} {name}({n} d)"
+        for n in ("double", "decimal")
+        for name in ("Ceiling", "Floor", "Truncate")
+    ),
+    *(
+        line
+        for n in ("double", "decimal")
+        for line in (
+            f"static {n} Round({n} d)",
+            f"static {n} Round({n} d, int decimals)",
+            f"static {n} Round({n} d, MidpointRounding mode)",
+            f"static {n} Round({n} d, int decimals, MidpointRounding mode)",
+        )
+    ),
+)
+_CONVERTIBLE = ("object", "string", "bool", "char", "double", "decimal", "int", "long")
+CONVERT.sign(
+    *(
+        line
+        for name, result in (
+            ("ToBoolean", "bool"),
+            ("ToByte", "byte"),
+            ("ToChar", "char"),
+            ("ToDecimal", "decimal"),
+            ("ToDouble", "double"),
+            ("ToInt16", "short"),
+            ("ToInt32", "int"),
+            ("ToInt64", "long"),
+            ("ToSByte", "sbyte"),
+            ("ToSingle", "float"),
+            ("ToUInt16", "ushort"),
+            ("ToUInt32", "uint"),
+            ("ToUInt64", "ulong"),
+        )
+        for line in (
+            f"static {result} {name}(object value)",
+            f"static {result} {name}(object value, IFormatProvider provider)",
+        )
+    ),
+    "static int ToInt32(string value, int fromBase)",
+    "static long ToInt64(string value, int fromBase)",
+    "static string ToString(object value)",
+    "static string ToString(object value, IFormatProvider provider)",
+    "static string ToString(int value, int toBase)",
+    "static string ToString(long value, int toBase)",
+)
+
 TYPES: tuple[TypeRef, ...] = (MATH, CONVERT)

@@ -113,6 +113,8 @@ def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
     ENUM_TYPES[cls] = t
     for member_name, member in cls.__members__.items():  # aliases too (HexNumber, Float...)
         t.statics[member_name] = functools.partial(_same, member)
+        if not member_name.endswith("_"):  # None_: Python's spelling of the member None
+            t.sign(f"const {name} {member_name}")
     t.convert = lambda v: _to_enum(cls, v)
     return t
 
@@ -503,7 +505,23 @@ def _declare_integral(cls: type, name: str, keyword: str) -> TypeRef:
     t.static_methods["Parse"] = parse
     t.static_methods["TryParse"] = try_parse
     t.convert = lambda v: to_integral(cls, v)
+    _sign_number(t, keyword)
     return t
+
+
+def _sign_number(t: TypeRef, keyword: str) -> None:
+    """The members every numeric type has (their implementations are the callers')."""
+    t.sign(
+        f"const {keyword} MaxValue",
+        f"const {keyword} MinValue",
+        f"static {keyword} Parse(string s)",
+        f"static {keyword} Parse(string s, NumberStyles style)",
+        f"static {keyword} Parse(string s, IFormatProvider provider)",
+        f"static {keyword} Parse(string s, NumberStyles style, IFormatProvider provider)",
+        f"static bool TryParse(string s, out {keyword} result)",
+        f"static bool TryParse(string s, NumberStyles style, IFormatProvider provider, "
+        f"out {keyword} result)",
+    )
 
 
 INT32 = _declare_integral(int, "Int32", "int")
@@ -575,6 +593,17 @@ def _declare_float(cls: type, name: str, keyword: str) -> TypeRef:
     t.static_methods["IsNegativeInfinity"] = lambda a, ta: to_double(a[0]) == -math.inf
     t.static_methods["IsFinite"] = lambda a, ta: math.isfinite(to_double(a[0]))
     t.convert = conv
+    _sign_number(t, keyword)
+    t.sign(
+        *(
+            f"const {keyword} {n}"
+            for n in ("Epsilon", "NaN", "PositiveInfinity", "NegativeInfinity")
+        ),
+        *(
+            f"static bool {n}({keyword} f)"
+            for n in ("IsNaN", "IsInfinity", "IsPositiveInfinity", "IsNegativeInfinity", "IsFinite")
+        ),
+    )
     return t
 
 
@@ -693,6 +722,7 @@ MIDPOINT_ROUNDING = declare_enum("MidpointRounding", "System.MidpointRounding", 
 NUMBER_STYLES = declare_enum("NumberStyles", "System.Globalization.NumberStyles", NumberStyles)
 for _e, _et in ((StringSplitOptions, SPLIT_OPTIONS), (NumberStyles, NUMBER_STYLES)):
     _et.statics["None"] = functools.partial(_same, _e(0))
+    _et.sign(f"const {_et.name} None")
 
 
 # ---------------------------------------------------------------- CultureInfo, StringComparer
@@ -867,6 +897,78 @@ def convert_to(cls: type, v: object) -> Any:
         return to_decimal(v)
     return to_integral(cls, v)
 
+
+OBJECT.sign(
+    "string ToString()",
+    "bool Equals(object obj)",
+    "int GetHashCode()",
+    "Type GetType()",
+)
+VALUE_TYPE.sign(  # Nullable<T>'s members: every value may be a boxed nullable
+    "bool HasValue { get; }",
+    "T Value { get; }",
+    "T GetValueOrDefault()",
+    "T GetValueOrDefault(T defaultValue)",
+)
+ENUM.sign("bool HasFlag(Enum flag)", "string ToString()", "string ToString(string format)")
+NUMBER_BASE.sign(
+    "string ToString()",
+    "string ToString(string format)",
+    "string ToString(IFormatProvider provider)",
+    "string ToString(string format, IFormatProvider provider)",
+    "int CompareTo(object value)",
+)
+_sign_number(DECIMAL, "decimal")
+DECIMAL.sign("const decimal Zero", "const decimal One", "const decimal MinusOne")
+BOOLEAN.sign(
+    "static readonly string TrueString",
+    "static readonly string FalseString",
+    "static bool Parse(string value)",
+    "static bool TryParse(string value, out bool result)",
+    "string ToString()",
+    "string ToString(IFormatProvider provider)",
+    "int CompareTo(object obj)",
+)
+CHAR.sign(
+    "const char MaxValue",
+    "const char MinValue",
+    "string ToString()",
+    "int CompareTo(object value)",
+)
+CULTURE.sign(
+    "new(string name)",
+    "string Name { get; }",
+    "string ToString()",
+    "static CultureInfo CurrentCulture { get; }",
+    "static CultureInfo CurrentUICulture { get; }",
+    "static CultureInfo InvariantCulture { get; }",
+)
+COMPARER.sign(
+    *(
+        f"static StringComparer {n} {{ get; }}"
+        for n in (
+            "CurrentCulture",
+            "CurrentCultureIgnoreCase",
+            "InvariantCulture",
+            "InvariantCultureIgnoreCase",
+            "Ordinal",
+            "OrdinalIgnoreCase",
+        )
+    ),
+    "int Compare(string x, string y)",
+    "bool Equals(string x, string y)",
+)
+GUID.sign(
+    "new(string g)",
+    "new()",
+    "static readonly Guid Empty",
+    "static Guid NewGuid()",
+    "static Guid Parse(string input)",
+    "static bool TryParse(string input, out Guid result)",
+    "string ToString()",
+    "string ToString(string format)",
+    "byte[] ToByteArray()",
+)
 
 TYPES: tuple[TypeRef, ...] = (
     OBJECT,

@@ -124,4 +124,13 @@ RANDOM.construct = _construct
 RANDOM.methods.update({"Next": _next, "NextDouble": _next_double})
 
 
+RANDOM.sign(
+    "new()",
+    "new(int Seed)",
+    "int Next()",
+    "int Next(int maxValue)",
+    "int Next(int minValue, int maxValue)",
+    "double NextDouble()",
+)
+
 TYPES: tuple[TypeRef, ...] = (RANDOM,)

@@ -608,6 +608,7 @@ OPTIONS = dotnet.declare_enum(
     "RegexOptions", "System.Text.RegularExpressions.RegexOptions", RegexOptions
 )
 OPTIONS.statics["None"] = lambda: RegexOptions(0)
+OPTIONS.sign("const RegexOptions None")
 
 REGEX = declare("Regex", "System.Text.RegularExpressions.Regex", (NetRegex,))
 REGEX.construct = _ctor
@@ -737,5 +738,76 @@ MATCHES = declare(
 )
 MATCHES.indexer = lambda mc, a: dotnet_collections.list_get(mc, a)
 
+
+_OPTION_FORMS = ("", ", RegexOptions options", ", RegexOptions options, TimeSpan matchTimeout")
+REGEX.sign(
+    "new(string pattern)",
+    "new(string pattern, RegexOptions options)",
+    "new(string pattern, RegexOptions options, TimeSpan matchTimeout)",
+    "RegexOptions Options { get; }",
+    "TimeSpan MatchTimeout { get; }",
+    "static readonly TimeSpan InfiniteMatchTimeout",
+    "bool IsMatch(string input)",
+    "bool IsMatch(string input, int startat)",
+    "Match Match(string input)",
+    "Match Match(string input, int startat)",
+    "Match Match(string input, int beginning, int length)",
+    "MatchCollection Matches(string input)",
+    "MatchCollection Matches(string input, int startat)",
+    "string Replace(string input, string replacement)",
+    "string Replace(string input, string replacement, int count)",
+    "string Replace(string input, string replacement, int count, int startat)",
+    "string Replace(string input, MatchEvaluator evaluator)",
+    "string Replace(string input, MatchEvaluator evaluator, int count)",
+    "string[] Split(string input)",
+    "string[] Split(string input, int count)",
+    "string[] Split(string input, int count, int startat)",
+    "string[] GetGroupNames()",
+    "int[] GetGroupNumbers()",
+    "string GroupNameFromNumber(int i)",
+    "int GroupNumberFromName(string name)",
+    "string ToString()",
+    *(
+        line
+        for options in _OPTION_FORMS
+        for line in (
+            f"static bool IsMatch(string input, string pattern{options})",
+            f"static Match Match(string input, string pattern{options})",
+            f"static MatchCollection Matches(string input, string pattern{options})",
+            f"static string Replace(string input, string pattern, string replacement{options})",
+            f"static string Replace(string input, string pattern, MatchEvaluator evaluator"
+            f"{options})",
+            f"static string[] Split(string input, string pattern{options})",
+        )
+    ),
+    "static string Escape(string str)",
+    "static string Unescape(string str)",
+)
+CAPTURE.sign(
+    "int Index { get; }",
+    "int Length { get; }",
+    "string Value { get; }",
+    "string ToString()",
+)
+GROUP.sign(
+    "CaptureCollection Captures { get; }",
+    "string Name { get; }",
+    "bool Success { get; }",
+)
+MATCH.sign(
+    "GroupCollection Groups { get; }",
+    "Match NextMatch()",
+    "string Result(string replacement)",
+    "static Match Empty { get; }",
+)
+GROUPS.sign(
+    "int Count { get; }",
+    "IEnumerable<string> Keys { get; }",
+    "Group this[int groupnum] { get; }",
+    "Group this[string groupname] { get; }",
+    "bool ContainsKey(string key)",
+    "bool TryGetValue(string key, out Group value)",
+)
+MATCHES.sign("Match this[int i] { get; }")
 
 TYPES: tuple[TypeRef, ...] = (OPTIONS, REGEX, CAPTURE, GROUP, MATCH, GROUPS, MATCHES)

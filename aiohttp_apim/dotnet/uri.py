@@ -583,6 +583,55 @@ WEBUTILITY.static_methods.update(
 )
 
 
+URI.sign(
+    "new(string uriString)",
+    "new(string uriString, UriKind uriKind)",
+    "new(Uri baseUri, string relativeUri)",
+    "new(Uri baseUri, Uri relativeUri)",
+    *(
+        f"string {n} {{ get; }}"
+        for n in (
+            "AbsolutePath",
+            "AbsoluteUri",
+            "Authority",
+            "DnsSafeHost",
+            "Fragment",
+            "Host",
+            "IdnHost",
+            "LocalPath",
+            "OriginalString",
+            "PathAndQuery",
+            "Query",
+            "Scheme",
+            "UserInfo",
+        )
+    ),
+    *(f"bool {n} {{ get; }}" for n in ("IsAbsoluteUri", "IsDefaultPort", "IsFile", "IsLoopback")),
+    "int Port { get; }",
+    "string[] Segments { get; }",
+    "bool Equals(object comparand)",
+    "string GetLeftPart(UriPartial part)",
+    "bool IsBaseOf(Uri uri)",
+    "Uri MakeRelativeUri(Uri uri)",
+    "string ToString()",
+    "static readonly string SchemeDelimiter",
+    "static readonly string UriSchemeHttp",
+    "static readonly string UriSchemeHttps",
+    "static bool CheckSchemeName(string schemeName)",
+    "static string EscapeDataString(string stringToEscape)",
+    "static string EscapeUriString(string stringToEscape)",
+    "static string UnescapeDataString(string stringToUnescape)",
+    "static bool IsWellFormedUriString(string uriString, UriKind uriKind)",
+    "static bool TryCreate(string uriString, UriKind uriKind, out Uri result)",
+    "static bool TryCreate(Uri baseUri, string relativeUri, out Uri result)",
+)
+WEBUTILITY.sign(
+    "static string HtmlDecode(string value)",
+    "static string HtmlEncode(string value)",
+    "static string UrlDecode(string encodedValue)",
+    "static string UrlEncode(string value)",
+)
+
 TYPES: tuple[TypeRef, ...] = (URI_KIND, URI_PARTIAL, URI, WEBUTILITY)
 
 

@@ -693,6 +693,83 @@ def _namespace_plus(ns: XNamespace, local: object) -> XName:
 
 XNAMESPACE.operators[("+", XNamespace, str)] = _namespace_plus  # XNamespace + string is an XName
 
+XCONTAINER.sign(
+    "XElement Element(XName name)",
+    "IEnumerable<XElement> Elements()",
+    "IEnumerable<XElement> Elements(XName name)",
+    "IEnumerable<XElement> Descendants()",
+    "IEnumerable<XElement> Descendants(XName name)",
+    "string ToString()",
+)
+XELEMENT.sign(
+    "new(XName name)",
+    "new(XName name, object content)",
+    "new(XName name, params object[] content)",
+    "XAttribute FirstAttribute { get; }",
+    "bool HasAttributes { get; }",
+    "bool HasElements { get; }",
+    "bool IsEmpty { get; }",
+    "XName Name { get; }",
+    "XElement Parent { get; }",
+    "string Value { get; }",
+    "IEnumerable<XElement> Ancestors()",
+    "IEnumerable<XElement> Ancestors(XName name)",
+    "IEnumerable<XElement> AncestorsAndSelf()",
+    "IEnumerable<XElement> AncestorsAndSelf(XName name)",
+    "XAttribute Attribute(XName name)",
+    "IEnumerable<XAttribute> Attributes()",
+    "IEnumerable<XAttribute> Attributes(XName name)",
+    "IEnumerable<XElement> DescendantsAndSelf()",
+    "IEnumerable<XElement> DescendantsAndSelf(XName name)",
+    "XNamespace GetDefaultNamespace()",
+    "XNamespace GetNamespaceOfPrefix(string prefix)",
+    "static XElement Parse(string text)",
+)
+XDOCUMENT.sign(
+    "new(params object[] content)",
+    "XDeclaration Declaration { get; }",
+    "XElement Root { get; }",
+    "static XDocument Parse(string text)",
+)
+XATTRIBUTE.sign(
+    "new(XName name, object value)",
+    "bool IsNamespaceDeclaration { get; }",
+    "XName Name { get; }",
+    "XElement Parent { get; }",
+    "string Value { get; }",
+    "string ToString()",
+)
+XNAME.sign(
+    "string LocalName { get; }",
+    "XNamespace Namespace { get; }",
+    "string NamespaceName { get; }",
+    "string ToString()",
+    "static XName Get(string expandedName)",
+    "static XName Get(string localName, string namespaceName)",
+)
+XNAMESPACE.sign(
+    "string NamespaceName { get; }",
+    "XName GetName(string localName)",
+    "string ToString()",
+    "static XNamespace None { get; }",
+    "static XNamespace Xml { get; }",
+    "static XNamespace Xmlns { get; }",
+    "static XNamespace Get(string namespaceName)",
+)
+SEQUENCE_SIGNATURES = (
+    "extension IEnumerable<XElement> Elements()",
+    "extension IEnumerable<XElement> Elements(XName name)",
+    "extension IEnumerable<XElement> Descendants()",
+    "extension IEnumerable<XElement> Descendants(XName name)",
+    "extension IEnumerable<XElement> DescendantsAndSelf()",
+    "extension IEnumerable<XElement> DescendantsAndSelf(XName name)",
+    "extension IEnumerable<XAttribute> Attributes()",
+    "extension IEnumerable<XAttribute> Attributes(XName name)",
+    "extension IEnumerable<XElement> Ancestors()",
+    "extension IEnumerable<XElement> Ancestors(XName name)",
+)
+"""System.Xml.Linq.Extensions on IEnumerable<XElement> (and of XContainer)."""
+
 TYPES: tuple[TypeRef, ...] = (
     XOBJECT,
     XNODE,
@@ -709,6 +786,7 @@ def register(registry: Registry) -> None:
     """The axis methods on sequences of elements (System.Xml.Linq.Extensions), conversions of
     elements and attributes, and equality of nodes and names."""
     linq.IENUMERABLE.methods.update(SEQUENCE_EXTENSIONS)
+    linq.IENUMERABLE.sign(*SEQUENCE_SIGNATURES)
     for cls in (XElement, XAttribute):
         registry.cast_hooks[cls] = _cast_hook
     for node in (XElement, XDocument, XName, XNamespace):
