@@ -18,7 +18,7 @@ The layers, each importing only from the layers before it (a test checks this wi
                                   hashes and HMAC; Regex (its timeouts are TimeSpans)
     uri, json_model, json_text,   Uri, WebUtility; Newtonsoft.Json; System.Xml.Linq; APIM's Jwt
     json, xml, jwt
-    library, reference            this loader; the generated reference (docs/expressions.md)
+    library                       this loader
 
 The language (``aiohttp_apim.expressions``) sits above all of it: its runtime calls `load` and
 takes in what the library offers it (user-defined operators, the APIM model's types).
