@@ -19,8 +19,8 @@ expression's ``catch`` cannot swallow; the compiled expression turns it into a .
 ``TimeoutException``, which the pipeline reports like any failing expression (``on-error`` with
 ``context.LastError``, Reason ``ExpressionValueEvaluationFailure``).
 
-Which budget is drawn from is the :func:`current` one: the request's, once the pipeline has made
-it the current one for the request's task (:func:`activate`); outside a request (a compiled
+Which budget is drawn from is the :func:`current` one: the request's, which the pipeline sets in
+:data:`CURRENT` for the request's task before each evaluation; outside a request (a compiled
 expression called directly), a fresh budget of :data:`OUTSIDE_A_REQUEST` (loops of one evaluation
 share theirs), or the one made current with :func:`using`.
 """
@@ -37,6 +37,7 @@ from typing import Final, NoReturn, TypeVar
 __all__ = [
     "CHARS_PER_STEP",
     "CLOCK_EVERY",
+    "CURRENT",
     "DEFAULT_LIMITS",
     "FREE_CHARS",
     "OUTSIDE_A_REQUEST",
@@ -44,7 +45,6 @@ __all__ = [
     "Budget",
     "BudgetExceeded",
     "BudgetLimits",
-    "activate",
     "charge_chars",
     "current",
     "metered",
@@ -105,13 +105,14 @@ class Budget:
     """One request's budget (one evaluation's, outside a request). Not thread-safe: a request's
     expressions run one at a time, on one thread."""
 
-    __slots__ = ("_since", "_spent", "_until_clock", "limits", "steps_left")
+    __slots__ = ("_spent", "_until_clock", "limits", "started", "steps_left")
 
     def __init__(self, limits: BudgetLimits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self.steps_left = limits.steps
         self._spent = 0.0  # CPU seconds of earlier evaluations
-        self._since: float | None = None  # thread CPU clock when this evaluation's count began
+        self.started: float | None = None
+        """The thread's CPU clock when this evaluation began to count (None: not counting)."""
         self._until_clock = CLOCK_EVERY
 
     # -- drawing -------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class Budget:
         if left < 0:
             self._out_of_steps()
         until = self._until_clock - n
-        if until <= 0 or self._since is None:
+        if until <= 0 or self.started is None:
             self._check_clock()
             until = CLOCK_EVERY
         self._until_clock = until
@@ -139,22 +140,17 @@ class Budget:
 
     def pause(self) -> None:
         """An evaluation ended: stop counting CPU time until the next one reads the clock."""
-        since = self._since
+        since = self.started
         if since is not None:
             self._spent += time.thread_time() - since
-            self._since = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the clock is counting (an evaluation has read it and not paused yet)."""
-        return self._since is not None
+            self.started = None
 
     # -- running out ---------------------------------------------------------------------------
 
     def _used(self, now: float) -> float:
-        since = self._since
+        since = self.started
         if since is None:
-            self._since = since = now
+            self.started = since = now
         return self._spent + (now - since)
 
     def _check_clock(self) -> None:
@@ -181,33 +177,27 @@ class Budget:
         )
 
 
-_CURRENT: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
+CURRENT: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
     "aiohttp_apim_expression_budget", default=None
 )
+"""The budget of the running request (the pipeline sets it); None outside a request."""
 
 
 def current() -> Budget:
     """The budget work is drawn from now: the request's, or a fresh one (`OUTSIDE_A_REQUEST`)."""
-    budget = _CURRENT.get()
+    budget = CURRENT.get()
     return Budget(OUTSIDE_A_REQUEST) if budget is None else budget
-
-
-def activate(budget: Budget) -> None:
-    """Make ``budget`` the current one for the running task (and the tasks it starts); a no-op
-    when it already is. The pipeline calls it before each evaluation of a request."""
-    if _CURRENT.get() is not budget:
-        _CURRENT.set(budget)
 
 
 @contextlib.contextmanager
 def using(budget: Budget) -> Iterator[Budget]:
     """``with using(Budget(limits)):`` -- expressions run inside the block (called directly,
     outside a request) draw from ``budget``."""
-    token = _CURRENT.set(budget)
+    token = CURRENT.set(budget)
     try:
         yield budget
     finally:
-        _CURRENT.reset(token)
+        CURRENT.reset(token)
 
 
 def metered(items: Iterable[T]) -> Iterator[T]:

@@ -20,7 +20,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
 from aiohttp_apim.cache.base import Cache, Clock
-from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, Budget, BudgetLimits, activate
+from aiohttp_apim.dotnet.budget import CURRENT, DEFAULT_LIMITS, Budget, BudgetLimits
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.headers import HeaderStore
@@ -311,11 +311,12 @@ class Exchange:
         budget = self._budget
         if budget is None:
             budget = self._budget = Budget(self.runtime.expression_budget)
-        activate(budget)
+        if CURRENT.get() is not budget:  # the request's budget is the one expressions draw on
+            CURRENT.set(budget)
         try:
             return expression(context)
         finally:
-            if budget.running:  # only an evaluation that took steps started the CPU clock
+            if budget.started is not None:  # only an evaluation that took steps started it
                 budget.pause()
 
     def add_extra_header(self, name: str, value: str) -> None:

@@ -153,13 +153,14 @@ async def test_bombs_never_hold_the_loop_so_other_requests_are_answered(serve: S
             await response.read()
             return response.status, loop.time() - sent_at
 
+    assert (await bomb())[0] == 500  # warm: the pattern compiled, connections open
     bombs = [asyncio.create_task(bomb()) for _ in range(8)]
     await asyncio.sleep(0)  # the bombs' requests go out first
     status, waited = await ping()
     answers = await asyncio.gather(*bombs)
     assert status == 200
     assert all(code == 500 and "50 ms of CPU time" in text for code, text in answers)
-    # At most the 8 budgets of 50 ms stand before the ping (about 0.4 s here), where it was
-    # 15.8 s when each bomb held the loop for the 2 s regex timeout; generous for loaded
-    # machines.
-    assert waited < 2.0, waited
+    # At most the 8 budgets of 50 ms of CPU stand before the ping (0.4-1 s here, on a loaded
+    # machine), where it was 15.8 s when each bomb held the loop for the 2 s regex timeout;
+    # the bound is generous for slow and busy machines.
+    assert waited < 3.0, waited
