@@ -229,11 +229,28 @@ def _parse(text: object) -> etree._Element:
         raise _xml_error(str(e)) from None
     if root.getroottree().docinfo.doctype:
         raise _xml_error(_DTD_PROHIBITED)
-    _drop_insignificant_whitespace(root, False)
+    _drop_insignificant_whitespace(root, text)
     return root
 
 
-def _drop_insignificant_whitespace(el: etree._Element, preserve: bool) -> None:
+def _drop_insignificant_whitespace(root: etree._Element, text: str) -> None:
+    """Drop whitespace-only text between elements, as LoadOptions.None does: an element's leading
+    text when it has children, and the text after any child; not inside xml:space="preserve"
+    (the nearest xml:space decides). lxml's iterator walks the tree; without any xml:space in
+    the text (the common case) nothing needs the ancestors."""
+    if "xml:space" in text:
+        _drop_outside_preserve(root, False)
+        return
+    for node in root.iter():
+        leading = node.text
+        if leading is not None and isinstance(node.tag, str) and len(node) and not leading.strip():
+            node.text = None
+        tail = node.tail
+        if tail is not None and not tail.strip() and node is not root:
+            node.tail = None
+
+
+def _drop_outside_preserve(el: etree._Element, preserve: bool) -> None:
     space = el.get(f"{{{_XML_NS}}}space")
     if space is not None:
         preserve = space == "preserve"
@@ -241,7 +258,7 @@ def _drop_insignificant_whitespace(el: etree._Element, preserve: bool) -> None:
         el.text = None
     for child in el:
         if isinstance(child.tag, str):
-            _drop_insignificant_whitespace(child, preserve)
+            _drop_outside_preserve(child, preserve)
         if not preserve and child.tail is not None and not child.tail.strip():
             child.tail = None
 

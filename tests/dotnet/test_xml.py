@@ -4,7 +4,11 @@ ToString, and Body.As<XDocument>() / As<XElement>()."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
 
+from aiohttp_apim.dotnet import xml
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import compile_expression
 from aiohttp_apim.expressions.context import ExpressionContext, Request, Response
@@ -243,3 +247,43 @@ def test_casts_of_xml_values() -> None:
     assert fails('@((int)XElement.Parse("<a>x</a>"))').exception_type == "FormatException"
     assert fails('@((bool)XElement.Parse("<a>yes</a>"))').exception_type == "FormatException"
     assert fails('@((Uri)XElement.Parse("<a>x</a>"))').exception_type == "InvalidCastException"
+
+
+def _reference_drop(el: etree._Element, preserve: bool) -> None:
+    """The rule, walked node by node: whitespace-only leading text of an element with children,
+    and whitespace-only text after any child, go -- unless the nearest xml:space preserves."""
+    space = el.get("{http://www.w3.org/XML/1998/namespace}space")
+    if space is not None:
+        preserve = space == "preserve"
+    if not preserve and el.text is not None and not el.text.strip() and len(el):
+        el.text = None
+    for child in el:
+        if isinstance(child.tag, str):
+            _reference_drop(child, preserve)
+        if not preserve and child.tail is not None and not child.tail.strip():
+            child.tail = None
+
+
+_SPACES = st.sampled_from(["", " ", "\n  ", "\t", "\u00a0", "x", " y ", "\u2003"])
+
+
+@st.composite
+def _documents(draw: st.DrawFn, depth: int = 0) -> str:
+    name = draw(st.sampled_from(["a", "b", "c"]))
+    space = draw(st.sampled_from(["", "", "", ' xml:space="preserve"', ' xml:space="default"']))
+    parts = [draw(_SPACES)]
+    if depth < 3:
+        for _ in range(draw(st.integers(0, 3))):
+            parts.append(draw(st.sampled_from(["<!--c-->", "<?pi x?>", "<![CDATA[ ]]>", "CHILD"])))
+            if parts[-1] == "CHILD":
+                parts[-1] = draw(_documents(depth + 1))
+            parts.append(draw(_SPACES))
+    return f"<{name}{space}>{''.join(parts)}</{name}>"
+
+
+@given(_documents())
+def test_insignificant_whitespace_goes_as_the_rule_says(text: str) -> None:
+    expected = etree.fromstring(text.encode(), xml._PARSER)
+    _reference_drop(expected, False)
+    parsed = xml._parse(text)
+    assert etree.tostring(parsed) == etree.tostring(expected)
