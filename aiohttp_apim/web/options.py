@@ -18,8 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
+from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.policy.sources import ignore_set
 
