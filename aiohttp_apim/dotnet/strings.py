@@ -1157,42 +1157,24 @@ SB.sign(
     "string ToString()",
     "string ToString(int startIndex, int length)",
 )
+_CHAR_TESTS = (
+    "IsDigit",
+    "IsLetter",
+    "IsLetterOrDigit",
+    "IsWhiteSpace",
+    "IsUpper",
+    "IsLower",
+    "IsPunctuation",
+    "IsSymbol",
+    "IsControl",
+    "IsNumber",
+    "IsSeparator",
+    "IsSurrogate",
+    "IsAscii",
+)
 CHAR_SIGNATURES = (
-    *(
-        f"static bool {name}(char c)"
-        for name in (
-            "IsDigit",
-            "IsLetter",
-            "IsLetterOrDigit",
-            "IsWhiteSpace",
-            "IsUpper",
-            "IsLower",
-            "IsPunctuation",
-            "IsSymbol",
-            "IsControl",
-            "IsNumber",
-            "IsSeparator",
-            "IsSurrogate",
-            "IsAscii",
-        )
-    ),
-    *(
-        f"static bool {name}(string s, int index)"
-        for name in (
-            "IsDigit",
-            "IsLetter",
-            "IsLetterOrDigit",
-            "IsWhiteSpace",
-            "IsUpper",
-            "IsLower",
-            "IsPunctuation",
-            "IsSymbol",
-            "IsControl",
-            "IsNumber",
-            "IsSeparator",
-            "IsSurrogate",
-        )
-    ),
+    *(f"static bool {name}(char c)" for name in _CHAR_TESTS),
+    *(f"static bool {name}(string s, int index)" for name in _CHAR_TESTS if name != "IsAscii"),
     "static char ToUpper(char c)",
     "static char ToLower(char c)",
     "static char ToUpperInvariant(char c)",

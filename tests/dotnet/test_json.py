@@ -186,21 +186,16 @@ def test_parse_serialize_round_trip(value: object) -> None:
     assert static("JToken", "DeepEquals", tok, again) is True
 
 
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**30), max_value=10**30)
+EDGE_SCALARS = (
+    st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=False)
     | st.text(alphabet=st.characters(codec="utf-8"))
-    | st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.1234567+02:00", '[{"}]']),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
-    ),
-    max_leaves=30,
+    | st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.1234567+02:00", '[{"}]'])
 )
+"""Values the round trip above leaves out: big integers, infinities, any text, dates."""
 
 
-@given(JSON_VALUES)
+@given(json_values | EDGE_SCALARS | st.lists(json_values | EDGE_SCALARS, max_size=4))
 def test_the_c_parser_path_reads_json_as_the_lenient_reader_does(value: object) -> None:
     import json
 
