@@ -129,7 +129,9 @@ class TypeRef:
     """A .NET type known to the sandbox (opaque to the compiler)."""
 
     __slots__ = (
+        "_signatures",
         "_table",
+        "_unparsed",
         "aliases",
         "bases",
         "check",
@@ -150,7 +152,6 @@ class TypeRef:
         "py_types",
         "set_indexer",
         "setters",
-        "signatures",
         "static_methods",
         "statics",
         "value_type",
@@ -192,8 +193,10 @@ class TypeRef:
         self.nullable_of: TypeRef | None = None  # Nullable<T>: T
         self.aliases: tuple[str, ...] = ()
         self.owns = True
-        # member name -> its signatures (overloads), declared with `sign` beside the members
-        self.signatures: dict[str, list[Signature]] = {}
+        # member signatures as declared with `sign`, parsed on first use (most processes never
+        # ask: parsing every type's at import would cost more than the rest of loading them)
+        self._signatures: dict[str, list[Signature]] = {}
+        self._unparsed: list[str] = []
         # user-defined operators (C#'s op_Addition...): (operator, left class, right class) or
         # (operator, operand class) -> implementation; the language's operators use them
         self.operators: dict[tuple[str, type] | tuple[str, type, type], Callable[..., object]] = {}
@@ -213,10 +216,19 @@ class TypeRef:
 
     def sign(self, *lines: str) -> TypeRef:
         """Declare member signatures in C# syntax (see `signatures.parse`), one per overload."""
-        for line in lines:
-            sig = parse_signature(line, self.name)
-            self.signatures.setdefault(sig.name, []).append(sig)
+        self._unparsed.extend(lines)
         return self
+
+    @property
+    def signatures(self) -> dict[str, list[Signature]]:
+        """Member name -> its declared signatures (overloads); constructors are ``.ctor``,
+        indexers ``this[]``."""
+        if self._unparsed:
+            lines, self._unparsed = self._unparsed, []
+            for line in lines:
+                sig = parse_signature(line, self.name)
+                self._signatures.setdefault(sig.name, []).append(sig)
+        return self._signatures
 
     def implements(self, name: str, *, static: bool) -> bool:
         """Whether the type (instance: with its bases) has an implementation of member ``name``."""
