@@ -23,18 +23,9 @@ import base64
 import re
 from collections.abc import Iterator, Sequence
 
-from aiohttp_apim.dotnet import (
-    core as clr,
-)
-from aiohttp_apim.dotnet import (
-    dates,
-    linq,
-    numerics,
-    strings,
-)
-from aiohttp_apim.dotnet import (
-    primitives as dotnet,
-)
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import dates, linq, numerics, strings
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.conversions import cast
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
 from aiohttp_apim.dotnet.json_model import (

@@ -22,19 +22,10 @@ from typing import Any, NoReturn
 
 import regex as _re
 
-from aiohttp_apim.dotnet import (
-    collections as dotnet_collections,
-)
-from aiohttp_apim.dotnet import (
-    core as clr,
-)
-from aiohttp_apim.dotnet import (
-    linq,
-    strings,
-)
-from aiohttp_apim.dotnet import (
-    primitives as dotnet,
-)
+from aiohttp_apim.dotnet import collections as dotnet_collections
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import linq, strings
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.budget import current, metered
 from aiohttp_apim.dotnet.core import TypeRef, arity, check_length, declare
 from aiohttp_apim.dotnet.dates import TICKS_PER_SECOND, TimeSpan

@@ -32,21 +32,10 @@ from datetime import datetime
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
-from aiohttp_apim.dotnet import (
-    core as clr,
-)
-from aiohttp_apim.dotnet import (
-    dates as dotnet_time,
-)
-from aiohttp_apim.dotnet import (
-    json,
-    linq,
-    strings,
-    xml,
-)
-from aiohttp_apim.dotnet import (
-    primitives as dotnet,
-)
+from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import dates as dotnet_time
+from aiohttp_apim.dotnet import json, linq, strings, xml
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.core import TypeRef, arity, declare
 from aiohttp_apim.dotnet.primitives import Guid, NetEnum, OutRef, to_string
 from aiohttp_apim.errors import ExpressionError
