@@ -30,6 +30,7 @@ __all__ = [
     "cache_set",
     "call_timeout",
     "describe",
+    "discard_entry",
     "write_entry",
 ]
 
@@ -170,6 +171,8 @@ class BackgroundWrites:
         """Writes not started because ``limit`` writes were already pending."""
         self.crashed = 0
         """Writes whose coroutine raised (a bug: writes handle their own errors); logged."""
+        self.abandoned = 0
+        """Writes cancelled because they were still running at the shutdown deadline."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -210,6 +213,32 @@ class BackgroundWrites:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def shutdown(self, timeout: float) -> int:
+        """Drain for at most ``timeout`` seconds, then cancel the writes still running, count
+        them in :attr:`abandoned` and log how many. Returns how many were cancelled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._tasks:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        left = list(self._tasks)
+        if not left:
+            return 0
+        for task in left:
+            task.cancel()
+        # Let the cancellations run (bounded: a backend that swallows them is not waited for).
+        await asyncio.wait(left, timeout=timeout)
+        self.abandoned += len(left)
+        logger.warning(
+            "shutting down with %d cache writes still pending after %s seconds: cancelled, "
+            "those entries are not stored",
+            len(left),
+            timeout,
+        )
+        return len(left)
+
 
 async def write_entry(
     background: BackgroundWrites,
@@ -229,3 +258,29 @@ async def write_entry(
         return True
     bounded = call_timeout(cache, timeout)
     return background.start(lambda: cache_set(cache, key, data, ttl, bounded, failures))
+
+
+async def discard_entry(
+    background: BackgroundWrites,
+    failures: FailureLog,
+    cache: Cache,
+    key: str,
+    timeout: float,
+) -> None:
+    """Remove an entry found bad (damaged, foreign, not ours), best effort: at once from an
+    in-process cache (before this request's own store can land there), else in the background
+    like a write. A failure is logged and counted as a failed removal."""
+    if cache.in_process:
+        await _delete_quietly(cache, key, None, failures)
+        return
+    bounded = call_timeout(cache, timeout)
+    background.start(lambda: _delete_quietly(cache, key, bounded, failures))
+
+
+async def _delete_quietly(
+    cache: Cache, key: str, timeout: float | None, failures: FailureLog
+) -> None:
+    try:
+        await cache_delete(cache, key, timeout)
+    except Exception as error:
+        failures.failed("remove", cache, error)

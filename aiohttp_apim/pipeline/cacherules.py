@@ -1,22 +1,37 @@
 """The response-cache decisions that are plain functions of plain data (spec 4-5), so they are
 tested without a server (the hishel way); the steps in ``pipeline.steps.caching`` only drive I/O.
+
+Beyond APIM (which trusts the policy author completely), the defaults keep a shared cache from
+handing one caller's answer to another: a response the backend marked as not to be shared, or
+one that depends on request input the key does not hold, is not stored; a request carrying
+``Proxy-Authorization`` is as private as one carrying ``Authorization``. The gateway option
+``backend_cache_control="ignore"`` turns these rules off and restores APIM's behaviour; a 206 or
+304 is never stored either way (a fragment or an empty revalidation answer is not the resource).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Protocol
 
 from aiohttp_apim.pipeline.headers import HOP_BY_HOP
 from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = [
     "CACHE_REQUEST_HEADERS",
+    "FRAMING_HEADERS",
     "MAX_DURATION",
+    "NEVER_STORED",
+    "NEVER_STORED_STATUSES",
+    "UNSHARED_DIRECTIVES",
+    "HeaderNames",
     "downstream_cache_control",
     "remaining_seconds",
+    "request_is_private",
     "storable_headers",
     "store_duration",
+    "unstorable_reason",
 ]
 
 CACHE_REQUEST_HEADERS = (
@@ -27,22 +42,40 @@ CACHE_REQUEST_HEADERS = (
     "If-Match",
     "If-Unmodified-Since",
     "If-Range",
+    "Range",
 )
-"""Request headers removed before the backend on a miss, so that it answers in full (a 304 or a
-412 would be useless to store); spec 4.6 step 3."""
+"""Request headers removed before the backend on a miss, so that it answers in full (a 304, a
+412 or a 206 would be useless, or harmful, to store); spec 4.6 step 3, plus ``Range``."""
 
 MAX_DURATION = 2**31 - 1
 """The largest duration APIM accepts (seconds); longer ones are clamped to it (spec 3.3)."""
 
-# Never part of a stored entry: hop-by-hop headers describe the backend's connection, the length
-# is recomputed from the body, and a cookie set for one caller must not be replayed to another
-# (spec 13 leaves Set-Cookie open; a shared cache replaying it would leak sessions).
-_NOT_STORED = HOP_BY_HOP | {"content-length", "set-cookie"}
+FRAMING_HEADERS = HOP_BY_HOP | {"content-length"}
+"""Headers that describe one message on one connection (its length, its transfer coding, the
+connection itself): never stored in an entry, never replayed from one. aiohttp frames every
+response it sends itself."""
+
+NEVER_STORED = FRAMING_HEADERS | {"set-cookie"}
+"""Header lines an entry never keeps: the framing, and cookies (a shared cache replaying a
+cookie set for one caller would hand out that caller's session)."""
+
+NEVER_STORED_STATUSES = frozenset({206, 304})
+"""Statuses never stored, even with ``cache-response="true"``: a part of the resource, or an
+answer to one caller's conditional request."""
+
+UNSHARED_DIRECTIVES = frozenset({"private", "no-store", "no-cache"})
+"""``Cache-Control`` directives of a response that keep it out of the cache by default."""
 
 
 def storable_headers(lines: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The header lines a cache entry keeps, in order."""
-    return [(name, value) for name, value in lines if name.lower() not in _NOT_STORED]
+    """The header lines a cache entry keeps, in order: without :data:`NEVER_STORED`, nor the
+    headers the response's ``Connection`` header names (hop-by-hop by its say)."""
+    lines = list(lines)
+    drop = NEVER_STORED
+    for name, value in lines:
+        if name.lower() == "connection":
+            drop = drop | _tokens(value)
+    return [(name, value) for name, value in lines if name.lower() not in drop]
 
 
 def store_duration(duration: int) -> int | None:
@@ -70,3 +103,68 @@ def downstream_cache_control(
         return _NO_CACHE
     text = f"{kind.value}, max-age={max_age}"
     return text + ", must-revalidate" if must_revalidate else text
+
+
+class HeaderNames(Protocol):
+    """Answers whether a request has a header (case-insensitively): a request's headers."""
+
+    def __contains__(self, name: str, /) -> bool: ...
+
+
+def request_is_private(has_header: HeaderNames, *, honor_backend: bool = True) -> bool:
+    """Whether a request carries credentials, so that only ``allow-private-response-caching``
+    lets it be looked up and stored (spec 4.6 step 1). ``has_header`` is the request's headers. ``Proxy-Authorization`` counts
+    like ``Authorization`` unless the backend's caching headers are ignored (APIM's way)."""
+    if "Authorization" in has_header:
+        return True
+    return honor_backend and "Proxy-Authorization" in has_header
+
+
+def unstorable_reason(
+    status: int,
+    lines: Iterable[tuple[str, str]],
+    *,
+    varied: frozenset[str],
+    honor_backend: bool = True,
+) -> str | None:
+    """Why a response that ``cache-store`` would store must not be, or None when it may be.
+
+    ``lines`` are the response's header lines; ``varied`` the lower-cased request headers the
+    key holds (a ``Vary`` naming only those is fine). With ``honor_backend`` false (the gateway
+    option ``backend_cache_control="ignore"``) only the status counts, as in APIM. The checks of
+    ``cache-store`` itself (status 200 unless ``cache-response``, duration, size) come first.
+    """
+    if status in NEVER_STORED_STATUSES:
+        return f"status {status} is never stored"
+    if not honor_backend:
+        return None
+    for name, value in lines:
+        lowered = name.lower()
+        if lowered == "cache-control":
+            unshared = _directives(value) & UNSHARED_DIRECTIVES
+            if unshared:
+                return f"the response says Cache-Control: {', '.join(sorted(unshared))}"
+        elif lowered == "vary":
+            names = _tokens(value)
+            if "*" in names:
+                return "the response says Vary: *"
+            unkeyed = names - varied
+            if unkeyed:
+                return (
+                    f"the response varies on {', '.join(sorted(unkeyed))}, which the key "
+                    "does not hold"
+                )
+        elif lowered == "set-cookie":
+            return "the response sets a cookie"
+    return None
+
+
+def _tokens(value: str) -> set[str]:
+    """The comma-separated, lower-cased names of a list header (``Vary``, ``Connection``)."""
+    return {part.strip().lower() for part in value.split(",")} - {""}
+
+
+def _directives(value: str) -> set[str]:
+    """The directive names of a ``Cache-Control`` line, lower-cased (``private="X"`` is
+    ``private``: a field-qualified directive still keeps the response out)."""
+    return {part.partition("=")[0].strip().lower() for part in value.split(",")} - {""}

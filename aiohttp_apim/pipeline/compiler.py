@@ -15,11 +15,12 @@ tracing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.keys import KeyShape
 from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
@@ -75,6 +76,8 @@ class CompileOptions:
     max_response_bytes: int
     trace: bool = False
     """Compile traced plans (the development trace: every step logs what it did)."""
+    safety: CacheSafety = field(default_factory=CacheSafety)
+    """How entries are sealed and which responses may be stored (the gateway's options)."""
 
     def cache_for(self, caching_type: m.CachingType) -> Cache | None:
         """``caching-type`` resolved as APIM does; None: no such cache here."""
@@ -247,6 +250,7 @@ class _Compiler:
                 duration=self.value(s.duration, as_int),
                 cache_response=self.value(s.cache_response, as_bool),
                 max_bytes=self.options.max_response_bytes,
+                safety=self.options.safety,
             )
         if isinstance(s, m.CacheLookupValue):
             return CacheLookupValueStep(
@@ -256,6 +260,7 @@ class _Compiler:
                 default=None if s.default_value is None else self.typed(s.default_value),
                 cache=self.options.cache_for(s.caching_type),
                 timeout=self.options.cache_timeout,
+                seal=self.options.safety.seal,
             )
         if isinstance(s, m.CacheStoreValue):
             return CacheStoreValueStep(
@@ -264,6 +269,7 @@ class _Compiler:
                 value=self.typed(s.value),
                 duration=self.value(s.duration, as_int),
                 cache=self.options.cache_for(s.caching_type),
+                seal=self.options.safety.seal,
             )
         if isinstance(s, m.CacheRemoveValue):
             return CacheRemoveValueStep(
@@ -415,6 +421,7 @@ class _Compiler:
                 operation=operation,
                 vary_by_headers=s.vary_by_headers,
                 vary_by_query_parameters=s.vary_by_query_parameters,
+                vary_by_host=options.safety.vary_by_host,
             ),
             cache=options.cache_for(s.caching_type),
             timeout=options.cache_timeout,
@@ -423,6 +430,7 @@ class _Compiler:
             downstream=self.value(s.downstream_caching_type, as_enum(m.DownstreamCachingType)),
             must_revalidate=self.value(s.must_revalidate, as_bool),
             allow_private=self.value(s.allow_private_response_caching, as_bool),
+            safety=options.safety,
         )
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
     from aiohttp_apim.pipeline.exprcontext import IdentityViews
     from aiohttp_apim.pipeline.plan import Plan
+    from aiohttp_apim.pipeline.stampede import Lead
 
 __all__ = [
     "Adapter",
@@ -150,6 +151,10 @@ class LookupRecord:
     downstream: DownstreamCachingType
     must_revalidate: bool
     stored: bool = False
+    varied: frozenset[str] = frozenset()
+    """The request headers the key holds (lower-cased): what the response may Vary on."""
+    lead: Lead | None = None
+    """Set when this request fills the entry for others waiting on the same key."""
 
 
 class ResponseState:

@@ -1,13 +1,16 @@
 """Response-cache keys (spec 4.5): pure functions over plain data, unit-tested without a server.
 
 A key names everything a cached response may depend on: the policy generation (a policy change
-rotates every key, as APIM does), product, API and revision, operation, the request URL without
-its query, the developer and their groups when the policy varies by them, and each vary-by
-header and query parameter. An absent header or parameter is distinct from one present with an
-empty value. Unlisted query parameters are ignored (spec 4.5 decision).
+rotates every key, as APIM does), product, API and revision, operation, the request's host name
+(unless the gateway leaves it out), the request URL without its query, the developer and their
+groups when the policy varies by them, and each vary-by header and query parameter. An absent
+header or parameter is distinct from one present with an empty value. Unlisted query parameters
+are ignored (spec 4.5 decision).
 
 The key is readable (it shows up in logs) and injective: values are escaped so that no value can
-imitate a separator, whatever bytes a client sends.
+imitate a separator, whatever bytes a client sends. Each value of a repeated header or query
+parameter is escaped on its own, so ``?a=1&a=2`` and ``?a=1,2`` -- which a handler reads
+differently -- never share an entry.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "KeyShape",
     "ValuesLookup",
     "escape",
+    "host_name",
     "rate_limit_key",
     "response_cache_key",
     "value_cache_key",
@@ -56,8 +60,9 @@ class ValuesLookup(Protocol):
     def get(self, name: str, /) -> Sequence[str] | None: ...
 
 
-# "|" separates components, "=" introduces a value and "!" marks an absent one; "%" escapes.
-_ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D", "!": "%21", "\n": "%0A"})
+# "|" separates components, "=" introduces a value, "!" marks an absent one and "," separates
+# the values of a repeated header or parameter; "%" escapes.
+_ESCAPES = str.maketrans({"%": "%25", "|": "%7C", "=": "%3D", "!": "%21", ",": "%2C", "\n": "%0A"})
 
 
 def escape(text: str) -> str:
@@ -71,12 +76,14 @@ class KeyShape:
 
     ``prefix`` holds the namespace, policy generation, product, API and operation, already
     escaped; ``headers`` the lower-cased vary-by header names (de-duplicated, declaration order);
-    ``query`` the vary-by query parameter names (as declared, order kept).
+    ``query`` the vary-by query parameter names (as declared, order kept); ``host`` whether the
+    request's host name is part of the key.
     """
 
     prefix: str
     headers: tuple[str, ...]
     query: tuple[str, ...]
+    host: bool = False
     # Precomputed per name: (name, the component's text before an escaped value, the
     # component of an absent one), so that a request only escapes its own values.
     header_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
@@ -97,6 +104,7 @@ class KeyShape:
         operation: str | None,
         vary_by_headers: Iterable[str],
         vary_by_query_parameters: Iterable[str],
+        vary_by_host: bool = False,
     ) -> KeyShape:
         headers: list[str] = []
         for name in vary_by_headers:
@@ -116,7 +124,40 @@ class KeyShape:
                 "o=" + ("!" if operation is None else escape(operation)),
             ]
         )
-        return cls(prefix, tuple(headers), tuple(query))
+        return cls(prefix, tuple(headers), tuple(query), vary_by_host)
+
+    @property
+    def varied_headers(self) -> frozenset[str]:
+        """The request headers (lower-cased) whose values are part of the key: what a response's
+        ``Vary`` may name and still be stored."""
+        return frozenset(self.headers + (("host",) if self.host else ()))
+
+
+# Host names seen lately and their normal form: a hit does not redo the string work. Cleared
+# when full, so a client sending a new Host on every request cannot grow it.
+_HOST_NAMES: dict[str, str] = {}
+_HOST_NAMES_MAX = 1024
+
+
+def host_name(host: str) -> str:
+    """``host`` (a Host header, or what ``request.host`` reports) as the key holds it: lower-cased,
+    without a port. An IPv6 literal keeps its brackets (``[::1]:8080`` -> ``[::1]``)."""
+    known = _HOST_NAMES.get(host)
+    if known is not None:
+        return known
+    name = host.lower()
+    if name.startswith("["):
+        end = name.find("]")
+        if end != -1:
+            name = name[: end + 1]
+    else:
+        before, colon, port = name.rpartition(":")
+        if colon and ":" not in before and (not port or port.isdigit()):
+            name = before
+    if len(_HOST_NAMES) >= _HOST_NAMES_MAX:
+        _HOST_NAMES.clear()
+    _HOST_NAMES[host] = name
+    return name
 
 
 def _parts(tag: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
@@ -129,6 +170,7 @@ def response_cache_key(
     url: str,
     headers: ValuesLookup,
     query: ValuesLookup,
+    host: str = "",
     vary_by_developer: bool = False,
     developer: str | None = None,
     vary_by_groups: bool = False,
@@ -138,13 +180,17 @@ def response_cache_key(
 
     ``url`` names the resource as the backend sees it: spec 4.5's ``scheme://host:port/path``
     of the backend URL; the gateway passes the path alone, its backend being the app itself.
-    ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only
+    ``host`` is the request's host name (see :func:`host_name`), part of the key when the shape
+    says so. ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only
     when ``vary_by_developer``; ``groups`` are the caller's group ids and count only when
     ``vary_by_groups``. ``headers`` looks values up by lower-cased name (it may be
     case-insensitive itself); ``query`` by name. The values of a repeated header or parameter are
-    joined with ``,`` in arrival order, as ``GetValueOrDefault`` joins them.
+    each escaped and joined with ``,`` in arrival order.
     """
-    parts = [shape.prefix, "u=" + url.translate(_ESCAPES)]
+    parts = [shape.prefix]
+    if shape.host:
+        parts.append("H=" + host.translate(_ESCAPES))
+    parts.append("u=" + url.translate(_ESCAPES))
     if vary_by_developer:
         parts.append("d!" if developer is None else "d=" + escape(developer))
     if vary_by_groups:
@@ -154,14 +200,16 @@ def response_cache_key(
         values = headers.get(name)
         if values is None:
             parts.append(absent)
+        elif len(values) == 1:
+            parts.append(present + values[0].translate(_ESCAPES))
         else:
-            value = values[0] if len(values) == 1 else ",".join(values)
-            parts.append(present + value.translate(_ESCAPES))
+            parts.append(present + ",".join([value.translate(_ESCAPES) for value in values]))
     for name, present, absent in shape.query_parts:
         values = query.get(name)
         if values is None:
             parts.append(absent)
+        elif len(values) == 1:
+            parts.append(present + values[0].translate(_ESCAPES))
         else:
-            value = values[0] if len(values) == 1 else ",".join(values)
-            parts.append(present + value.translate(_ESCAPES))
+            parts.append(present + ",".join([value.translate(_ESCAPES) for value in values]))
     return "|".join(parts)

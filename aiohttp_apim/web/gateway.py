@@ -8,9 +8,10 @@ per route and product); the middleware only looks plans up and runs them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Final, Unpack
 
 from aiohttp import web
@@ -21,9 +22,12 @@ from aiohttp_apim.cache.memory import MemoryCache
 from aiohttp_apim.errors import Problem
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
+from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.compiler import CompileOptions
+from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import IdentityViews
+from aiohttp_apim.pipeline.stampede import LocalCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
 from aiohttp_apim.policy.scopes import PolicySet
@@ -125,6 +129,14 @@ class Gateway:
                 cache_timeout=settings.cache_timeout,
                 max_response_bytes=settings.max_response_bytes,
                 trace=settings.trace,
+                safety=CacheSafety(
+                    seal=EntrySeal(settings.signing_key),
+                    honor_backend=settings.backend_cache_control == "honor",
+                    vary_by_host=settings.vary_by_host,
+                    coalescer=LocalCoalescer(settings.stampede_timeout)
+                    if settings.stampede_protection
+                    else None,
+                ),
             ),
         )
         self._warnings = (
@@ -213,6 +225,10 @@ class Gateway:
         """The app's ``cleanup_ctx``: bind at startup; on shutdown finish pending writes, close
         the caches the gateway made, and the external cache once no running app uses it.
 
+        Shutdown has a deadline (``shutdown_timeout``): writes still pending then are cancelled,
+        counted (``stats().dropped_writes``) and logged, and each close gets as long again at
+        most, so a cache that hangs never holds the app's shutdown.
+
         Closing the external cache closes the client a ``RedisCache.from_url`` made; a
         ``RedisCache(client)`` leaves the client it was given open. An
         internal cache passed in is never closed: a MemoryCache's close() empties it, and
@@ -222,19 +238,20 @@ class Gateway:
         if external is not None:
             _EXTERNAL_USERS.acquire(external)
         yield
+        timeout = self._settings.shutdown_timeout
         try:
-            await self.drain()
+            await self._background.shutdown(timeout)
         finally:
             try:
-                await self.close()
+                await _bounded(self.close(), timeout, "closing the gateway's caches")
             finally:
                 if external is not None and _EXTERNAL_USERS.release(external):
-                    await external.close()
+                    await _bounded(external.close(), timeout, "closing the external cache")
 
     @property
     def dropped_writes(self) -> int:
-        """Cache writes dropped because too many were pending."""
-        return self._background.dropped
+        """Cache writes dropped because too many were pending, or cancelled at shutdown."""
+        return self._background.dropped + self._background.abandoned
 
     def stats(self) -> GatewayStats:
         """What the caches, rate limits and send-request did since the gateway was made (a
@@ -250,7 +267,7 @@ class Gateway:
             value_stores=counters.value_stores,
             value_removes=counters.value_removes,
             pending_writes=background.pending,
-            dropped_writes=background.dropped,
+            dropped_writes=background.dropped + background.abandoned,
             failed_writes=failures.count("write") + background.crashed,
             cache_errors=failures.count("read", "decode", "encode", "remove", "count"),
             rate_limited=counters.rate_limited,
@@ -258,6 +275,15 @@ class Gateway:
             send_requests=counters.send_requests,
             send_request_errors=counters.send_request_errors,
         )
+
+
+async def _bounded(closing: Awaitable[None], timeout: float, what: str) -> None:
+    """Await ``closing`` for at most ``timeout`` seconds; past that, give up on it (logged)."""
+    try:
+        async with asyncio.timeout(timeout):
+            await closing
+    except TimeoutError:
+        logger.warning("%s took longer than %s seconds; shutting down without it", what, timeout)
 
 
 class _Users:

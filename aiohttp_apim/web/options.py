@@ -16,17 +16,19 @@ import math
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
 from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.entryseal import MIN_KEY_BYTES
 from aiohttp_apim.policy.sources import ignore_set
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_SEND_REQUEST_MAX_BYTES",
     "TRACE_ENVIRONMENT_VARIABLE",
+    "BackendCacheControl",
     "GatewayOptions",
     "Settings",
 ]
@@ -41,6 +43,9 @@ TRACE_ENVIRONMENT_VARIABLE = "AIOHTTP_APIM_TRACE"
 """Set to ``1`` (or ``true``, ``yes``, ``on``) to turn the development trace on where ``trace``
 is not given."""
 
+
+BackendCacheControl = Literal["honor", "ignore"]
+"""What ``cache-store`` makes of a backend's caching headers (see ``backend_cache_control``)."""
 
 # The entry points' own keyword parameters: named in "did you mean" hints for a misspelt one.
 _ENTRY_POINT_KEYWORDS = frozenset(
@@ -103,6 +108,43 @@ class GatewayOptions(TypedDict, total=False):
     1024 characters of a long string built or of a JSON/XML text parsed. Past this, as for
     ``expression_time_budget``."""
 
+    backend_cache_control: BackendCacheControl
+    """``"honor"`` (the default): ``cache-store`` does not store a response whose
+    ``Cache-Control`` says ``private``, ``no-store`` or ``no-cache``, nor one with ``Vary: *``
+    or a ``Vary`` naming a request header the key does not hold, nor one carrying
+    ``Set-Cookie``; and a request carrying ``Proxy-Authorization`` is treated like one carrying
+    ``Authorization`` (looked up and stored only with ``allow-private-response-caching``).
+    ``"ignore"``: APIM's behaviour exactly -- the policy alone decides (a ``Set-Cookie`` line is
+    still never stored in an entry). Either way a 206 or a 304 is never stored."""
+
+    vary_by_host: bool
+    """Whether the request's host name (lower-cased, without the port, as ``request.host``
+    reports it -- after any forwarded-headers middleware the app installed) is part of every
+    response-cache key (default True), so that one site's answer is never served on another
+    host name. Instances behind one load balancer see the same host and still share entries.
+    False: every host name shares the entries of a route."""
+
+    cache_signing_key: str | bytes | None
+    """A secret (at least 16 bytes; a ``str`` is taken as UTF-8) shared by every instance using
+    the same caches: entries are then authenticated with HMAC-SHA256, and an entry written by
+    anyone without the key is never served (a logged miss; the entry is removed). Default None:
+    entries carry a CRC-32, which catches damaged and foreign bytes but not a forger."""
+
+    stampede_protection: bool
+    """Whether concurrent misses for one response key wait for the first one's answer instead
+    of all calling the handler (default True). A first request that fails or whose response is
+    not stored lets the others go to the handler themselves."""
+
+    stampede_timeout: float
+    """The longest a request waits for another one filling the same key (default 5.0 seconds);
+    then it calls the handler itself."""
+
+    shutdown_timeout: float
+    """The longest the app's shutdown waits for pending background cache writes (default 5.0
+    seconds). Writes still running then are cancelled, counted in
+    ``gateway.stats().dropped_writes`` and logged; closing the caches afterwards is bounded by
+    the same time."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
@@ -118,12 +160,23 @@ class Settings:
     trace: bool = field(default_factory=lambda: _environment_flag(TRACE_ENVIRONMENT_VARIABLE))
     expression_time_budget: float = DEFAULT_LIMITS.seconds
     expression_step_budget: int = DEFAULT_LIMITS.steps
+    backend_cache_control: BackendCacheControl = "honor"
+    vary_by_host: bool = True
+    cache_signing_key: str | bytes | None = field(default=None, repr=False)
+    stampede_protection: bool = True
+    stampede_timeout: float = 5.0
+    shutdown_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
         if not isinstance(self.trace, bool):
             raise TypeError(f"trace must be True or False, got {self.trace!r}")
-        for name in ("cache_timeout", "cache_write_timeout"):
+        for name in (
+            "cache_timeout",
+            "cache_write_timeout",
+            "stampede_timeout",
+            "shutdown_timeout",
+        ):
             seconds = getattr(self, name)
             if not 0 < seconds < math.inf:
                 raise ValueError(f"{name} must be a number of seconds > 0, got {seconds!r}")
@@ -141,11 +194,29 @@ class Settings:
             raise ValueError(
                 f"expression_step_budget must be >= 1, got {self.expression_step_budget!r}"
             )
+        if self.backend_cache_control not in ("honor", "ignore"):
+            raise ValueError(
+                "backend_cache_control must be 'honor' or 'ignore', got "
+                f"{self.backend_cache_control!r}"
+            )
+        key = self.signing_key
+        if key is not None and len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"cache_signing_key must have at least {MIN_KEY_BYTES} bytes")
 
     @property
     def expression_budget(self) -> BudgetLimits:
         """The two expression budget options together."""
         return BudgetLimits(self.expression_time_budget, self.expression_step_budget)
+
+    @property
+    def signing_key(self) -> bytes | None:
+        """``cache_signing_key`` as bytes."""
+        key: object = self.cache_signing_key
+        if key is None or isinstance(key, bytes):
+            return key
+        if isinstance(key, str):
+            return key.encode("utf-8")
+        raise TypeError(f"cache_signing_key must be str or bytes, got {type(key).__name__}")
 
     @classmethod
     def of(cls, options: GatewayOptions) -> Settings:

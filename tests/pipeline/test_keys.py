@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aiohttp_apim.pipeline.keys import (
     KeyShape,
+    host_name,
     rate_limit_key,
     response_cache_key,
     value_cache_key,
@@ -20,11 +22,17 @@ SHAPE = KeyShape.build(
     operation="list",
     vary_by_headers=["Accept", "accept", "X-Tenant"],
     vary_by_query_parameters=["page", "size", "page"],
+    vary_by_host=True,
 )
 
 
 def key(**kwargs: object) -> str:
-    args: dict[str, object] = {"url": "https://shop.test:443/items", "headers": {}, "query": {}}
+    args: dict[str, object] = {
+        "url": "https://shop.test:443/items",
+        "headers": {},
+        "query": {},
+        "host": "shop.test",
+    }
     args.update(kwargs)
     return response_cache_key(SHAPE, **args)  # type: ignore[arg-type]
 
@@ -32,6 +40,53 @@ def key(**kwargs: object) -> str:
 def test_header_names_are_case_insensitive_and_deduplicated() -> None:
     assert SHAPE.headers == ("accept", "x-tenant")
     assert SHAPE.query == ("page", "size")
+    assert SHAPE.varied_headers == {"accept", "x-tenant", "host"}
+
+
+def test_the_host_name_is_part_of_the_key_when_the_shape_says_so() -> None:
+    assert key(host="shop.test") != key(host="evil.example")
+    assert key(host="") != key(host="shop.test")
+    without = KeyShape.build(
+        generation="g1",
+        product="gold",
+        api="shop",
+        revision="1",
+        operation="list",
+        vary_by_headers=(),
+        vary_by_query_parameters=(),
+    )
+    assert not without.host
+    assert without.varied_headers == frozenset()
+    one = response_cache_key(without, url="/x", headers={}, query={}, host="a.example")
+    two = response_cache_key(without, url="/x", headers={}, query={}, host="b.example")
+    assert one == two
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [
+        ("Shop.Example", "shop.example"),
+        ("shop.example:8080", "shop.example"),
+        ("SHOP.example:", "shop.example"),
+        ("[::1]:8080", "[::1]"),
+        ("[2001:DB8::1]", "[2001:db8::1]"),
+        ("10.0.0.1:443", "10.0.0.1"),
+        ("", ""),
+        ("shop.example.", "shop.example."),
+        ("a:b:c", "a:b:c"),
+        ("host:port", "host:port"),
+    ],
+)
+def test_host_names_are_lower_cased_without_port(host: str, name: str) -> None:
+    assert host_name(host) == name
+    assert host_name(host) == name  # remembered, the same
+
+
+def test_repeated_values_never_collide_with_one_joined_value() -> None:
+    assert key(query={"page": ["1", "2"]}) != key(query={"page": ["1,2"]})
+    assert key(query={"page": ["1,", "2"]}) != key(query={"page": ["1", ",2"]})
+    assert key(query={"page": ["", ""]}) != key(query={"page": [","]})
+    assert key(headers={"accept": ["a", "b"]}) != key(headers={"accept": ["a,b"]})
 
 
 def test_absent_is_distinct_from_empty() -> None:
@@ -85,8 +140,8 @@ def test_developer_and_groups_count_only_when_varied() -> None:
     assert key(vary_by_groups=True, groups=["a"]) != key(vary_by_groups=True, groups=["a,b"])
 
 
-texts = st.text(max_size=6)
-value_lists = st.none() | st.lists(texts, min_size=1, max_size=2)
+texts = st.text(max_size=6) | st.sampled_from([",", "%2C", "|", "=", "!", "%"])
+value_lists = st.none() | st.lists(texts, min_size=1, max_size=3)
 
 
 @st.composite
@@ -94,6 +149,7 @@ def requests(draw: st.DrawFn) -> dict[str, object]:
     headers = {n: v for n in ("accept", "x-tenant") if (v := draw(value_lists)) is not None}
     query = {n: v for n in ("page", "size") if (v := draw(value_lists)) is not None}
     return {
+        "host": draw(st.sampled_from(["", "a.example", "b.example", "a.example|u=", "h=,"])),
         "url": draw(st.sampled_from(["https://a:443/x", "https://a:443/x|y", "https://a:443/"])),
         "headers": headers,
         "query": query,
@@ -105,20 +161,22 @@ def requests(draw: st.DrawFn) -> dict[str, object]:
 
 
 def meaning(request: dict[str, object]) -> object:
-    """What a key must distinguish: values joined as GetValueOrDefault joins them."""
+    """What a key must distinguish: everything a handler can read differently, so every value
+    of a repeated header or parameter, in order."""
 
-    def joined(mapping: object, names: tuple[str, ...]) -> tuple[str | None, ...]:
+    def values(mapping: object, names: tuple[str, ...]) -> tuple[tuple[str, ...] | None, ...]:
         assert isinstance(mapping, dict)
-        return tuple(None if n not in mapping else ",".join(mapping[n]) for n in names)
+        return tuple(None if n not in mapping else tuple(mapping[n]) for n in names)
 
     groups = request["groups"]
     assert isinstance(groups, list)
     return (
+        request["host"],
         request["url"],
         request["developer"],
         tuple(sorted(groups)),
-        joined(request["headers"], SHAPE.headers),
-        joined(request["query"], SHAPE.query),
+        values(request["headers"], SHAPE.headers),
+        values(request["query"], SHAPE.query),
     )
 
 

@@ -324,7 +324,11 @@ async def test_hits_on_one_plan_get_independent_responses_and_see_a_replaced_ent
     bodies = iter([b"first", b"second"])
     pipeline = Pipeline(
         {"policy.xml": doc(inbound=LOOKUP, outbound='<cache-store duration="60" />')},
-        backend=lambda x: (200, [("X-Backend", "yes"), ("Cache-Control", "private")], next(bodies)),
+        backend=lambda x: (
+            200,
+            [("X-Backend", "yes"), ("Cache-Control", "max-age=5")],
+            next(bodies),
+        ),
     )
     plan = pipeline.plan()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 import pytest
 from aiohttp import WSMsgType, web
@@ -241,30 +242,52 @@ async def test_set_body_in_inbound_is_what_the_handler_reads(serve: Serve) -> No
 # --- what a hit replays -----------------------------------------------------------------------
 
 
-async def test_cookies_are_kept_on_the_miss_and_never_replayed_from_the_cache(
-    aiohttp_client: AiohttpClient, clock: FakeClock
-) -> None:
-    calls = 0
+def cookie_app(clock: FakeClock, **options: Any) -> tuple[web.Application, list[int]]:
+    """An app whose handler sets a cookie with ``set_cookie`` (and one as a header line)."""
+    calls = [0]
 
     async def handler(request: web.Request) -> web.Response:
-        nonlocal calls
-        calls += 1
-        response = web.Response(text=f"call {calls}", headers={"Set-Cookie": "a=1"})
-        response.set_cookie("session", f"s{calls}")
+        calls[0] += 1
+        response = web.Response(text=f"call {calls[0]}", headers={"X-Set": "1"})
+        if calls[0] == 1:
+            response.headers.add("Set-Cookie", "a=1")
+        response.set_cookie("session", f"s{calls[0]}")
         return response
 
     app = web.Application()
     app.router.add_get("/shop/items", handler, name="shop:list")
-    gateway = aiohttp_apim.setup(app, policies=CACHED, clock=clock)
+    aiohttp_apim.setup(app, policies=CACHED, clock=clock, **options)
+    return app, calls
+
+
+async def test_a_response_setting_cookies_is_not_stored_by_default(
+    aiohttp_client: AiohttpClient, clock: FakeClock
+) -> None:
+    # The second response sets its cookie with set_cookie() alone: not stored either.
+    app, calls = cookie_app(clock)
+    client = await aiohttp_client(app)
+    for n in (1, 2, 3):
+        async with client.get("/shop/items") as answer:
+            assert await answer.read() == f"call {n}".encode()
+            assert answer.cookies["session"].value == f"s{n}"
+        await app[aiohttp_apim.GATEWAY].drain()
+    assert calls[0] == 3
+
+
+async def test_with_backend_cache_control_ignored_cookies_are_kept_on_the_miss_and_never_replayed(
+    aiohttp_client: AiohttpClient, clock: FakeClock
+) -> None:
+    app, calls = cookie_app(clock, backend_cache_control="ignore")
     client = await aiohttp_client(app)
     async with client.get("/shop/items") as miss:
         assert miss.cookies["session"].value == "s1"
         assert "a=1" in miss.headers.getall("Set-Cookie")
-    await gateway.drain()
+    await app[aiohttp_apim.GATEWAY].drain()
     async with client.get("/shop/items") as hit:
         assert await hit.read() == b"call 1"
         assert "Set-Cookie" not in hit.headers
-    assert calls == 1
+        assert hit.headers["X-Set"] == "1"
+    assert calls[0] == 1
 
 
 async def test_payload_bodies_are_buffered_and_cached(serve: Serve) -> None:

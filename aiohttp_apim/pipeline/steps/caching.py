@@ -2,33 +2,43 @@
 
 The lookup's hit path is the one that must be cheap: every literal attribute is a constant, the
 key's fixed part (:class:`~aiohttp_apim.pipeline.keys.KeyShape`) and the cache to use were chosen
-at compile time, the in-process cache is read without a timer, and no expression context is
-built unless an attribute is an expression.
+at compile time, the in-process cache is read without a timer, an entry is opened and decoded
+once (:class:`~aiohttp_apim.pipeline.responseentries.ResponseEntries`), and no expression
+context is built unless an attribute is an expression.
+
+A miss that may be stored asks the gateway's coalescer (stampede protection, see
+:mod:`~aiohttp_apim.pipeline.stampede`) whether another request is filling the same key; if so
+it waits for that one's entry instead of calling the backend too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
-from multidict import CIMultiDict
-
-from aiohttp_apim.cache.base import Cache
-from aiohttp_apim.pipeline.cacheio import cache_get, call_timeout, write_entry
+from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.pipeline.cacheio import cache_get, call_timeout, discard_entry, write_entry
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
     downstream_cache_control,
     remaining_seconds,
+    request_is_private,
     storable_headers,
     store_duration,
+    unstorable_reason,
 )
+from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
-from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
-from aiohttp_apim.pipeline.responsecodec import CodecError, decode_response, encode_response
+from aiohttp_apim.pipeline.keys import KeyShape, host_name, response_cache_key
+from aiohttp_apim.pipeline.responsecodec import CodecError
+from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = ["CacheLookupStep", "CacheStoreStep"]
+
+logger = logging.getLogger(__name__)
 
 
 class _Query:
@@ -51,46 +61,21 @@ class _NoQuery:
 
 _NO_QUERY = _NoQuery()
 
-# The decoded entries a lookup keeps (see ``CacheLookupStep._decode``): at most this many, of
-# at most this many bytes in all, each at most _MEMO_ENTRY_BYTES (decoding a large entry costs
-# little next to sending it). Every plan has its own steps, so this is per (scope, lookup): kept
-# small, since with a shared cache the memo holds copies.
-_MEMO_ENTRIES = 64
-_MEMO_BYTES = 1024 * 1024
-_MEMO_ENTRY_BYTES = 64 * 1024
-
-
-class _Decoded:
-    """A stored entry decoded once: its bytes (to recognise it), and what a hit needs to
-    make a response -- the header lines (without ``Cache-Control``, which a hit sets) as a
-    multidict that each response copies, so every response stays independent."""
-
-    __slots__ = ("body", "headers", "marker", "reason", "status", "value")
-
-    def __init__(self, value: bytes) -> None:
-        snapshot = decode_response(value)
-        self.value = value
-        self.status = snapshot.status
-        self.reason = snapshot.reason
-        headers: CIMultiDict[str] = CIMultiDict(snapshot.headers)
-        headers.popall("Cache-Control", None)
-        self.headers = headers
-        self.body = snapshot.body
-        self.marker = snapshot.marker
-
 
 class CacheLookupStep(Step):
     __slots__ = (
         "_cache_control",
-        "_memo",
-        "_memo_bytes",
         "allow_private",
         "cache",
+        "coalescer",
         "downstream",
+        "entries",
+        "honor_backend",
         "must_revalidate",
         "observer",
         "shape",
         "timeout",
+        "varied",
         "vary_by_developer",
         "vary_by_groups",
     )
@@ -107,8 +92,10 @@ class CacheLookupStep(Step):
         downstream: Val[DownstreamCachingType],
         must_revalidate: Val[bool],
         allow_private: Val[bool],
+        safety: CacheSafety | None = None,
     ) -> None:
         super().__init__(meta, is_async=True)
+        safety = safety if safety is not None else CacheSafety()
         self.shape = shape
         self.cache = cache
         self.timeout = call_timeout(cache, timeout)
@@ -117,32 +104,13 @@ class CacheLookupStep(Step):
         self.downstream = downstream
         self.must_revalidate = must_revalidate
         self.allow_private = allow_private
-        self._memo: dict[str, _Decoded] = {}
-        self._memo_bytes = 0
+        self.honor_backend = safety.honor_backend
+        self.entries = safety.responses
+        self.coalescer = safety.coalescer
+        self.varied = shape.varied_headers
         self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
         self.observer: CacheObserver | None = None
         """Told each outcome when the plan is traced (set at compile time)."""
-
-    def _decode(self, key: str, value: bytes) -> _Decoded:
-        """The entry ``value`` under ``key``, decoded: the in-process cache hands out the very
-        same bytes object on every hit (and a shared one equal bytes), so it is decoded once
-        and then recognised. Raises what :func:`decode_response` raises."""
-        memo = self._memo
-        decoded = memo.get(key)
-        if decoded is not None:
-            if decoded.value == value:  # identical objects compare without reading them
-                return decoded
-            del memo[key]
-            self._memo_bytes -= len(decoded.value)
-        decoded = _Decoded(value)
-        size = len(value)
-        if size <= _MEMO_ENTRY_BYTES:
-            while memo and (len(memo) >= _MEMO_ENTRIES or self._memo_bytes + size > _MEMO_BYTES):
-                oldest = memo.pop(next(iter(memo)))
-                self._memo_bytes -= len(oldest.value)
-            memo[key] = decoded
-            self._memo_bytes += size
-        return decoded
 
     def _downstream_header(
         self, downstream: DownstreamCachingType, must_revalidate: bool, max_age: int
@@ -168,9 +136,11 @@ class CacheLookupStep(Step):
                 self.observer(x, "bypass", "", "method")
             return None
         headers = x.request_headers
-        if "Authorization" in headers and not self.allow_private.get(x):
+        if request_is_private(
+            headers, honor_backend=self.honor_backend
+        ) and not self.allow_private.get(x):
             if self.observer is not None:
-                self.observer(x, "bypass", "", "authorization")
+                self.observer(x, "bypass", "", "credentials")
             return None
         vary_by_developer = self.vary_by_developer.get(x)
         vary_by_groups = self.vary_by_groups.get(x)
@@ -186,14 +156,16 @@ class CacheLookupStep(Step):
             return None
         user = x.caller.user
         http = x.http
+        shape = self.shape
         key = response_cache_key(
-            self.shape,
+            shape,
             # The backend URL of spec 4.5 is the app's own route here, the same for every process
             # and port serving the app: the path names the resource, so apps sharing a cache
-            # share entries (api.md section 5). Vary by Host explicitly to split by host.
+            # share entries (api.md section 5); the host name splits them by site.
             url=http.rel_url.raw_path,
             headers=headers,
-            query=_Query(x) if self.shape.query else _NO_QUERY,
+            query=_Query(x) if shape.query else _NO_QUERY,
+            host=host_name(http.host) if shape.host else "",
             vary_by_developer=vary_by_developer,
             developer=None if user is None else user.id,
             vary_by_groups=vary_by_groups,
@@ -202,51 +174,110 @@ class CacheLookupStep(Step):
         runtime = x.runtime
         hit = await cache_get(cache, key, self.timeout, runtime.failures)
         if hit is not None:
-            try:
-                entry = self._decode(key, hit.value)
-                max_age = remaining_seconds(hit.ttl_remaining)
-            except Exception as error:  # someone else's bytes, a damaged entry: a miss
-                runtime.failures.failed("decode", cache, error)
+            entry = self._read(x, cache, key, hit)
+            if entry is not None:
+                return self._serve(x, key, entry, hit, downstream, must_revalidate)
+            await discard_entry(
+                runtime.background, runtime.failures, cache, key, runtime.cache_write_timeout
+            )
+        lead = None
+        coalescer = self.coalescer
+        if coalescer is not None:
+            joined = await coalescer.join(key)
+            if isinstance(joined, CacheHit):  # another request filled the entry meanwhile
+                entry = self._read(x, cache, key, joined)
+                if entry is not None:
+                    return self._serve(
+                        x, key, entry, joined, downstream, must_revalidate, "filled meanwhile"
+                    )
             else:
-                response = runtime.adapter.new_response(
-                    entry.status, entry.reason, entry.headers, entry.body
-                )
-                response.headers.set(
-                    "Cache-Control",
-                    (self._downstream_header(downstream, must_revalidate, max_age),),
-                )
-                x.set_response(response)
-                x.resume = entry.marker
-                runtime.counters.response_hits += 1
-                if self.observer is not None:
-                    self.observer(x, "hit", key)
-                return Signal.HIT
+                lead = joined
         runtime.counters.response_misses += 1
-        x.lookup = LookupRecord(cache, key, downstream, must_revalidate)
+        x.lookup = LookupRecord(
+            cache, key, downstream, must_revalidate, varied=self.varied, lead=lead
+        )
+        if lead is not None:
+            x.add_finisher(_settle_lead)
         _strip_cache_headers(x)
         if self.observer is not None:
             self.observer(x, "miss", key)
         return None
 
+    def _read(self, x: Exchange, cache: Cache, key: str, hit: CacheHit) -> CachedResponse | None:
+        """The entry in ``hit``, or None (logged, counted) when it is not an intact entry of
+        ours for ``key``: damaged, foreign, or written by someone without the signing key."""
+        try:
+            return self.entries.read(key, hit.value)
+        except Exception as error:
+            x.runtime.failures.failed("decode", cache, error)
+            return None
+
+    def _serve(
+        self,
+        x: Exchange,
+        key: str,
+        entry: CachedResponse,
+        hit: CacheHit,
+        downstream: DownstreamCachingType,
+        must_revalidate: bool,
+        detail: str = "",
+    ) -> Signal:
+        runtime = x.runtime
+        response = runtime.adapter.new_response(
+            entry.status, entry.reason, entry.headers, entry.body
+        )
+        response.headers.set(
+            "Cache-Control",
+            (
+                self._downstream_header(
+                    downstream, must_revalidate, remaining_seconds(hit.ttl_remaining)
+                ),
+            ),
+        )
+        x.set_response(response)
+        x.resume = entry.marker
+        runtime.counters.response_hits += 1
+        if self.observer is not None:
+            self.observer(x, "hit", key, detail)
+        return Signal.HIT
+
 
 def _strip_cache_headers(x: Exchange) -> None:
-    """On a miss the backend must answer in full, not 304/412 to the client's conditions."""
+    """On a miss the backend must answer in full, not 304/412 to the client's conditions nor
+    206 to its range."""
     headers = x.request_headers
     for name in CACHE_REQUEST_HEADERS:
         if name in headers:
             headers.remove(name)
 
 
+async def _settle_lead(x: Exchange) -> None:
+    """When the request ends: a lead its cache-store did not settle lets its waiters go."""
+    record = x.lookup
+    if record is not None and record.lead is not None:
+        lead, record.lead = record.lead, None
+        lead.settle(None)
+
+
 class CacheStoreStep(Step):
-    __slots__ = ("cache_response", "duration", "marker", "max_bytes")
+    __slots__ = ("cache_response", "duration", "entries", "honor_backend", "marker", "max_bytes")
 
     def __init__(
-        self, meta: StepMeta, *, duration: Val[int], cache_response: Val[bool], max_bytes: int
+        self,
+        meta: StepMeta,
+        *,
+        duration: Val[int],
+        cache_response: Val[bool],
+        max_bytes: int,
+        safety: CacheSafety | None = None,
     ) -> None:
         super().__init__(meta, is_async=True)
+        safety = safety if safety is not None else CacheSafety()
         self.duration = duration
         self.cache_response = cache_response
         self.max_bytes = max_bytes
+        self.honor_backend = safety.honor_backend
+        self.entries = safety.responses
         self.marker = 0
         """Set by the compiler: this store's index among the plan's resume points."""
 
@@ -254,12 +285,25 @@ class CacheStoreStep(Step):
         record = x.lookup
         if record is None or record.stored or x.method != "GET":
             return None
+        lead = record.lead
+        stored = None
+        try:
+            stored = await self._store(x, record)
+        finally:
+            if lead is not None:  # settled at once, however the store ended
+                record.lead = None
+                lead.settle(stored)
+        return None
+
+    async def _store(self, x: Exchange, record: LookupRecord) -> CacheHit | None:
+        """Store the current response as spec 5.4 says; what was stored, or None."""
         response = x.response
         if response is None or x.passthrough is not None:
             return None
-        # Spec 5.4 steps 3-5, in order.
+        # Spec 5.4 steps 3-5, in order; then what the backend said about sharing it.
         cache_response = self.cache_response.get(x)
-        if response.status != 200 and not cache_response:
+        status = response.status
+        if status != 200 and not cache_response:
             return None
         ttl = store_duration(self.duration.get(x))
         cache = record.cache
@@ -268,20 +312,23 @@ class CacheStoreStep(Step):
         body = response.body
         if len(body) > self.max_bytes:
             return None
+        lines = response.headers.items()
+        refused = unstorable_reason(
+            status, lines, varied=record.varied, honor_backend=self.honor_backend
+        )
+        if refused is not None:
+            logger.debug("not storing the response for %r: %s", record.key, refused)
+            return None
         runtime = x.runtime
         try:
-            data = encode_response(
-                response.status,
-                response.reason,
-                storable_headers(response.headers.items()),
-                body,
-                marker=self.marker,
+            data = self.entries.write(
+                record.key, status, response.reason, storable_headers(lines), body, self.marker
             )
         except CodecError as error:
             runtime.failures.failed("encode", cache, error)
             return None
         record.stored = True
-        if await write_entry(
+        if not await write_entry(
             runtime.background,
             runtime.failures,
             cache,
@@ -290,9 +337,10 @@ class CacheStoreStep(Step):
             ttl,
             runtime.cache_write_timeout,
         ):
-            # Applied after the snapshot: the stored copy keeps the backend's header (spec 4.7).
-            response.headers.set(
-                "Cache-Control",
-                (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
-            )
-        return None
+            return None
+        # Applied after the snapshot: the stored copy keeps the backend's header (spec 4.7).
+        response.headers.set(
+            "Cache-Control",
+            (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
+        )
+        return CacheHit(data, float(ttl))

@@ -5,6 +5,11 @@ Values are stored with :mod:`~aiohttp_apim.pipeline.valuecodec` (typed, no pickl
 without the policy generation, so every policy version, gateway and process using a key on one
 cache shares the value, as APIM's values are shared.
 
+Every entry is sealed for its key (:mod:`~aiohttp_apim.pipeline.entryseal`: a checksum, or an
+HMAC with the gateway's signing key) and decoded only when its seal opens; the decoder itself is
+bounded in size, depth and work (:mod:`~aiohttp_apim.pipeline.valuecodec`). An entry that fails
+either is a logged miss, and is removed (best effort).
+
 Best effort (spec 3.4): a cache that is down, slow or holds bytes that are not a value entry
 makes a lookup a miss and a store a no-op, logged and counted; only ``cache-remove-value`` with
 ``fail-on-cache-removal-error="true"`` turns a failure into an error (Reason
@@ -27,9 +32,11 @@ from aiohttp_apim.pipeline.cacheio import (
     cache_label,
     call_timeout,
     describe,
+    discard_entry,
     write_entry,
 )
 from aiohttp_apim.pipeline.cacherules import store_duration
+from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
 from aiohttp_apim.pipeline.keys import value_cache_key
 from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
@@ -56,7 +63,7 @@ class CacheLookupValueStep(Step):
     gets ``default-value`` when there is one (a literal as a string, an expression's result
     with its type), else it is left as it was -- unset, or holding what it held (spec 6.3)."""
 
-    __slots__ = ("cache", "default", "key", "observer", "timeout", "variable")
+    __slots__ = ("cache", "default", "key", "observer", "seal", "timeout", "variable")
 
     def __init__(
         self,
@@ -67,6 +74,7 @@ class CacheLookupValueStep(Step):
         default: Val[object] | None,
         cache: Cache | None,
         timeout: float,
+        seal: EntrySeal | None = None,
     ) -> None:
         super().__init__(meta, is_async=True)
         self.key = key
@@ -76,18 +84,28 @@ class CacheLookupValueStep(Step):
         self.timeout = _read_timeout(cache, timeout)
         self.observer: CacheObserver | None = None
         """Told each outcome when the plan is traced (set at compile time)."""
+        self.seal = seal if seal is not None else EntrySeal()
 
     async def run_async(self, x: Exchange) -> Signal | None:
         key = self.key.get(x)
         runtime = x.runtime
         cache = self.cache
         if cache is not None:
-            hit = await cache_get(cache, value_cache_key(key), self.timeout, runtime.failures)
+            cache_key = value_cache_key(key)
+            hit = await cache_get(cache, cache_key, self.timeout, runtime.failures)
             if hit is not None:
+                data = hit.value
                 try:
-                    value = decode_value(hit.value)
-                except Exception as error:  # not a value entry (another tool's, damaged): a miss
+                    value = decode_value(memoryview(data)[: self.seal.open(cache_key, data)])
+                except Exception as error:  # damaged, foreign, not signed: a miss
                     runtime.failures.failed("decode", cache, error)
+                    await discard_entry(
+                        runtime.background,
+                        runtime.failures,
+                        cache,
+                        cache_key,
+                        runtime.cache_write_timeout,
+                    )
                 else:
                     runtime.counters.value_hits += 1
                     x.variables.set(self.variable, value)
@@ -108,7 +126,7 @@ class CacheStoreValueStep(Step):
     Nothing is stored for a null value (any entry stays), a duration <= 0, or a caching type
     with no cache here; a duration beyond int32 is clamped to it (spec 3.3, 7.3)."""
 
-    __slots__ = ("cache", "duration", "key", "observer", "value")
+    __slots__ = ("cache", "duration", "key", "observer", "seal", "value")
 
     def __init__(
         self,
@@ -118,6 +136,7 @@ class CacheStoreValueStep(Step):
         value: Val[object],
         duration: Val[int],
         cache: Cache | None,
+        seal: EntrySeal | None = None,
     ) -> None:
         super().__init__(meta, is_async=True)
         self.key = key
@@ -126,6 +145,7 @@ class CacheStoreValueStep(Step):
         self.cache = cache
         self.observer: CacheObserver | None = None
         """Told each outcome when the plan is traced (set at compile time)."""
+        self.seal = seal if seal is not None else EntrySeal()
 
     async def run_async(self, x: Exchange) -> Signal | None:
         key = self.key.get(x)
@@ -137,8 +157,9 @@ class CacheStoreValueStep(Step):
                 self.observer(x, "not-stored", key, "null value, duration <= 0 or no such cache")
             return None
         runtime = x.runtime
+        cache_key = value_cache_key(key)
         try:
-            data = encode_value(value)
+            data = self.seal.seal(cache_key, (encode_value(value),))
         except Exception as error:  # a type that cannot be cached, or too large: best effort
             runtime.failures.failed("encode", cache, error)
             return None
@@ -146,7 +167,7 @@ class CacheStoreValueStep(Step):
             runtime.background,
             runtime.failures,
             cache,
-            value_cache_key(key),
+            cache_key,
             data,
             ttl,
             runtime.cache_write_timeout,
