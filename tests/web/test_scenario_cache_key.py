@@ -6,9 +6,16 @@ with the same 60-second cache-store and varies one thing at a time.
 
 from __future__ import annotations
 
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pytest_aiohttp import AiohttpClient
+
+import aiohttp_apim
 from tests.web.conftest import (
     STORE,
+    FakeClock,
     Serve,
+    add_routes,
     key,
     policies_xml,
     subscriptions,
@@ -285,3 +292,78 @@ async def test_callers_without_a_product_share_entries(serve: Serve) -> None:
     await app.get(headers=key("k-alice-all"))
     await app.get()
     assert app.calls() == 1
+
+
+# --- the host name (safety beyond APIM) -----------------------------------------------------
+
+
+async def test_a_request_for_another_host_never_poisons_this_one(serve: Serve) -> None:
+    app = await serve(lookup())
+    await app.get(headers={"Host": "evil.example"})
+    page = await app.get(headers={"Host": "shop.example"})
+    assert page.body == b"shop:list #2"
+    assert (await app.get(headers={"Host": "shop.example"})).body == b"shop:list #2"
+    assert app.calls() == 2
+
+
+async def test_the_host_name_is_compared_without_case_and_port(serve: Serve) -> None:
+    app = await serve(lookup())
+    await app.get(headers={"Host": "shop.example"})
+    await app.get(headers={"Host": "SHOP.Example:8443"})
+    await app.get(headers={"Host": "shop.example:80"})
+    assert app.calls() == 1
+
+
+async def test_vary_by_host_false_shares_entries_across_host_names(serve: Serve) -> None:
+    app = await serve(lookup(), vary_by_host=False)
+    await app.get(headers={"Host": "a.example"})
+    shared = await app.get(headers={"Host": "b.example"})
+    assert shared.body == b"shop:list #1"
+    assert app.calls() == 1
+
+
+async def test_the_host_a_forwarded_headers_middleware_sets_is_the_one_keyed(
+    aiohttp_client: AiohttpClient, clock: FakeClock
+) -> None:
+    # The app trusts its proxy's X-Forwarded-Host (as aiohttp-remotes does): request.host is
+    # the forwarded one, and so is the key.
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = request.headers.get("X-Forwarded-Host")
+        return await handler(request if host is None else request.clone(host=host))
+
+    app = web.Application(middlewares=[forwarded])
+    backends = add_routes(app)
+    aiohttp_apim.setup(app, policies=lookup(), clock=clock)
+    client = await aiohttp_client(app)
+    gateway = app[aiohttp_apim.GATEWAY]
+    for host in ("a.example", "b.example", "A.example"):
+        async with client.get("/shop/items", headers={"X-Forwarded-Host": host}) as answer:
+            assert answer.status == 200
+        await gateway.drain()
+    assert backends["shop:list"].calls == 2
+
+
+# --- repeated values ------------------------------------------------------------------------
+
+
+async def test_a_repeated_query_parameter_and_one_joined_value_are_different_entries(
+    serve: Serve,
+) -> None:
+    app = await serve(by_query("a"))
+    await app.get(params=[("a", "1"), ("a", "2")])
+    joined = await app.get(params=[("a", "1,2")])
+    assert joined.body == b"shop:list #2"
+    assert app.backends["shop:list"].last.query.getall("a") == ["1,2"]
+    await app.get(params=[("a", "1"), ("a", "2")])
+    await app.get(params=[("a", "1,2")])
+    assert app.calls() == 2
+
+
+async def test_a_repeated_header_and_one_joined_value_are_different_entries(serve: Serve) -> None:
+    app = await serve(by_header("X-Tenant"))
+    await app.get(headers=[("X-Tenant", "a"), ("X-Tenant", "b")])
+    await app.get(headers=[("X-Tenant", "a,b")])
+    assert app.calls() == 2
+    await app.get(headers=[("X-Tenant", "a"), ("X-Tenant", "b")])
+    assert app.calls() == 2

@@ -153,3 +153,27 @@ async def test_response_to_authorized_request_keeps_the_backends_cache_control(
     answer = await app.get(headers={"Authorization": "Bearer a"})
     assert answer.headers.getall("Cache-Control") == ["max-age=5"]
     await assert_stored_response_gets_public(app)
+
+
+async def test_a_backends_private_is_never_turned_into_public(serve: Serve) -> None:
+    # Not stored (the backend keeps it private), so left as the backend sent it.
+    app = await serve(downstream('downstream-caching-type="public"'))
+    app.backends["shop:list"].respond(headers={"Cache-Control": "private, max-age=30"})
+    for answer in (await app.get(), await app.get()):
+        assert answer.headers.getall("Cache-Control") == ["private, max-age=30"]
+    assert app.calls() == 2
+    await assert_stored_response_gets_public(app)
+
+
+async def test_with_backend_cache_control_ignored_private_becomes_public_as_in_apim(
+    serve: Serve,
+) -> None:
+    app = await serve(
+        downstream('downstream-caching-type="public"'), backend_cache_control="ignore"
+    )
+    app.backends["shop:list"].respond(headers={"Cache-Control": "private, max-age=30"})
+    for answer in (await app.get(), await app.get()):
+        directives = cache_control(answer)
+        assert "public" in directives
+        assert "private" not in directives
+    assert app.calls() == 1

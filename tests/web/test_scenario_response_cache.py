@@ -8,8 +8,11 @@ downstream Cache-Control header in test_scenario_downstream.py.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from aiohttp import web
+from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
 from aiohttp_apim.cache import CacheHit, CacheUnavailable
@@ -450,6 +453,7 @@ CACHE_REQUEST_HEADERS = {
     "If-Match": '"v1"',
     "If-Unmodified-Since": "Wed, 21 Oct 2015 07:28:00 GMT",
     "If-Range": '"v1"',
+    "Range": "bytes=0-3",
 }
 
 
@@ -567,3 +571,140 @@ async def test_cache_store_never_delays_the_response(serve: Serve, clock: FakeCl
     hit = await app.get()
     assert hit.body == b"shop:list #1"
     assert app.calls() == 1
+
+
+# --- what the backend says must not be shared (safety beyond APIM) -------------------------
+# APIM stores whatever cache-store is given; by default the gateway leaves alone what the
+# backend marked as one caller's, and backend_cache_control="ignore" brings APIM's way back.
+
+ACCOUNT_PAGE = {"policy.xml": policies_xml(inbound=LOOKUP, outbound=STORE)}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Cache-Control": "private"},
+        {"Cache-Control": "no-store"},
+        {"Cache-Control": "no-cache"},
+        {"Cache-Control": "max-age=60, private"},
+        {"Vary": "*"},
+        {"Vary": "Cookie"},
+        {"Vary": "Accept-Language"},
+        {"Set-Cookie": "cart=alice-1"},
+    ],
+    ids=lambda headers: "-".join(f"{k}:{v}" for k, v in headers.items()),
+)
+async def test_a_response_meant_for_one_caller_is_not_stored(
+    serve: Serve, headers: dict[str, str]
+) -> None:
+    app = await serve(ACCOUNT_PAGE)
+    app.backends["shop:list"].respond(headers=headers)
+    alice = await app.get(headers={"Cookie": "session=alice"})
+    bob = await app.get(headers={"Cookie": "session=bob"})
+    assert (alice.body, bob.body) == (b"shop:list #1", b"shop:list #2")
+    assert app.calls() == 2
+    await assert_the_cached_operation_still_hits(app)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Cache-Control": "private"},
+        {"Cache-Control": "no-store"},
+        {"Vary": "*"},
+        {"Vary": "Cookie"},
+        {"Set-Cookie": "cart=alice-1"},
+    ],
+    ids=lambda headers: "-".join(f"{k}:{v}" for k, v in headers.items()),
+)
+async def test_backend_cache_control_ignore_stores_it_as_apim_does(
+    serve: Serve, headers: dict[str, str]
+) -> None:
+    app = await serve(ACCOUNT_PAGE, backend_cache_control="ignore")
+    app.backends["shop:list"].respond(headers=headers)
+    await app.get(headers={"Cookie": "session=alice"})
+    shared = await app.get(headers={"Cookie": "session=bob"})
+    assert shared.body == b"shop:list #1"
+    assert app.calls() == 1
+    assert "Set-Cookie" not in shared.headers  # never replayed, whatever the option
+
+
+async def test_a_response_varying_on_a_header_the_key_holds_is_stored(serve: Serve) -> None:
+    lookup = (
+        '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false">'
+        "<vary-by-header>Accept-Language</vary-by-header></cache-lookup>"
+    )
+    app = await serve({"policy.xml": policies_xml(inbound=lookup, outbound=STORE)})
+    app.backends["shop:list"].respond(headers={"Vary": "Accept-Language, Host"})
+    await app.get(headers={"Accept-Language": "fr"})
+    hit = await app.get(headers={"Accept-Language": "fr"})
+    other = await app.get(headers={"Accept-Language": "en"})
+    assert (hit.body, other.body) == (b"shop:list #1", b"shop:list #2")
+    assert app.calls() == 2
+
+
+@pytest.mark.parametrize(
+    "option", [{}, {"backend_cache_control": "ignore"}], ids=["honor", "ignore"]
+)
+@pytest.mark.parametrize("status", [206, 304])
+async def test_206_and_304_are_never_stored_even_with_cache_response(
+    serve: Serve, status: int, option: dict[str, Any]
+) -> None:
+    store = '<cache-store duration="60" cache-response="true" />'
+    app = await serve({"policy.xml": policies_xml(inbound=LOOKUP, outbound=store)}, **option)
+    app.backends["shop:list"].respond(status=status, body=b"" if status == 304 else b"part")
+    await app.get()
+    await app.get()
+    assert app.calls() == 2
+    app.backends["shop:list"].respond(status=200)
+    await app.get()
+    assert (await app.get()).body == b"shop:list #3"
+
+
+async def test_a_range_request_cannot_put_a_fragment_in_the_cache(
+    aiohttp_client: AiohttpClient, clock: FakeClock
+) -> None:
+    # With cache-response="true" a 206 would be stored for everyone: the miss asks for it all.
+    page = b"the whole page, not four bytes of it"
+    seen: list[str | None] = []
+
+    async def ranged(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Range"))
+        if "Range" in request.headers:
+            return web.Response(status=206, body=page[:4])
+        return web.Response(body=page)
+
+    app = web.Application()
+    app.router.add_get("/shop/items", ranged, name="shop:list")
+    store = '<cache-store duration="60" cache-response="true" />'
+    policies = {"policy.xml": policies_xml(inbound=LOOKUP, outbound=store)}
+    gateway = aiohttp_apim.setup(app, policies=policies, clock=clock)
+    client = await aiohttp_client(app)
+    async with client.get("/shop/items", headers={"Range": "bytes=0-3"}) as attacker:
+        assert (attacker.status, await attacker.read()) == (200, page)
+    await gateway.drain()
+    async with client.get("/shop/items") as visitor:
+        assert (visitor.status, await visitor.read()) == (200, page)
+    assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "option", "shared"),
+    [
+        ("", {}, False),
+        ('allow-private-response-caching="true"', {}, True),
+        ("", {"backend_cache_control": "ignore"}, True),
+    ],
+    ids=["default", "allow-private", "ignore"],
+)
+async def test_proxy_authorization_counts_like_authorization(
+    serve: Serve, attributes: str, option: dict[str, Any], shared: bool
+) -> None:
+    lookup = (
+        f'<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" {attributes} />'
+    )
+    app = await serve({"policy.xml": policies_xml(inbound=lookup, outbound=STORE)}, **option)
+    await app.get(headers={"Proxy-Authorization": "Basic YWxpY2U6c2VjcmV0"})
+    anonymous = await app.get()
+    assert (anonymous.body == b"shop:list #1") is shared
+    assert app.calls() == (1 if shared else 2)

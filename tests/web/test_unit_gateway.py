@@ -82,6 +82,33 @@ async def test_cache_passed_in_is_not_closed_and_shutdown_waits_for_its_writes(
     assert cache.closes == 0  # whoever creates a cache closes it
 
 
+async def test_shutdown_stops_waiting_for_cache_writes_at_its_deadline(
+    aiohttp_client: AiohttpClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A write that never ends, with an hour to do it: shutdown waits 0.05 s, then cancels it.
+    cache = HangingCache(("set",), clock=clock)
+    app = web.Application()
+    add_routes(app)
+    gateway = aiohttp_apim.setup(
+        app,
+        policies=CACHED,
+        clock=clock,
+        internal_cache=cache,
+        cache_write_timeout=3600,
+        shutdown_timeout=0.05,
+    )
+    client = await aiohttp_client(app)
+    async with client.get("/shop/items") as response:
+        assert await response.read() == b"shop:list #1"
+    assert gateway.stats().pending_writes == 1
+    with caplog.at_level(logging.WARNING, logger="aiohttp_apim"):
+        async with asyncio.timeout(30):  # turns the old hang into a failure; measures nothing
+            await client.close()
+    stats = gateway.stats()
+    assert (stats.pending_writes, stats.dropped_writes) == (0, 1)
+    assert "1 cache writes still pending" in caplog.text
+
+
 async def test_operation_policy_of_a_subapp_route_binds(aiohttp_client: AiohttpClient) -> None:
     sub = web.Application()
 
