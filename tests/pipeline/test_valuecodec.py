@@ -938,6 +938,48 @@ def test_node_and_size_limits_hold_on_both_sides() -> None:
         decode_value(HEADER + b"a" + varint(MAX_NODES // 4) + empty_uri * (MAX_NODES // 4))
 
 
+@pytest.mark.parametrize(
+    ("name", "item", "units"),
+    [
+        ("Decimal", b"m\x00\x00\x00", 6),  # sign, exponent, 0 coefficient bytes
+        ("Guid", b"g" + bytes(16), 4),
+        ("DateTime", b"D" + bytes(8) + b"\x01", 2),
+        ("DateTimeOffset", b"O" + bytes(16), 3),
+        ("BigInteger", b"n\x01\x01", 4),
+        ("JValue", b"=\x08s\x00", 3),  # a JValue of JTokenType String holding ""
+    ],
+)
+def test_what_costs_more_to_decode_counts_more_towards_the_work_bound(
+    name: str, item: bytes, units: int
+) -> None:
+    # The most items of a kind that fit the bound decode; one more is refused, before the
+    # decoder has spent more than the bound's worth of work (about 0.5 us a unit).
+    fits = (MAX_NODES - 1) // units  # the array's own tag is one unit
+    assert len(decode_value(HEADER + b"a" + varint(fits) + item * fits)) == fits  # type: ignore[arg-type]
+    with pytest.raises(ValueDecodeError, match="nodes"):
+        decode_value(HEADER + b"a" + varint(fits + 1) + item * (fits + 1))
+
+
+def test_jobject_members_and_header_names_count_more_towards_the_work_bound() -> None:
+    def jobject(members: int) -> bytes:
+        body = b"".join(b"\x08m%07d" % n + b"=\x0aN" for n in range(members))
+        return HEADER + b"{" + varint(members) + body
+
+    fits = (MAX_NODES - 1) // 5  # a name (2), its JValue (2) and the JValue's scalar (1)
+    assert len(decode_value(jobject(fits)).props) == fits  # type: ignore[attr-defined]
+    with pytest.raises(ValueDecodeError, match="nodes"):
+        decode_value(jobject(fits + 1))
+
+    def headers(names: int) -> bytes:
+        body = b"".join(b"\x08h%07d" % n + b"\x01\x00" for n in range(names))
+        return HEADER + b"W\x01" + varint(names) + body
+
+    fits = (MAX_NODES - 1) // 8  # a name (7) and its one value (1)
+    assert len(decode_value(headers(fits))) == fits  # type: ignore[arg-type]
+    with pytest.raises(ValueDecodeError, match="nodes"):
+        decode_value(headers(fits + 1))
+
+
 def test_counts_and_lengths_are_checked_before_allocating() -> None:
     for payload in [
         b"a" + varint(2**32 - 1),
