@@ -133,18 +133,9 @@ class KeyShape:
         return frozenset(self.headers + (("host",) if self.host else ()))
 
 
-# Host names seen lately and their normal form: a hit does not redo the string work. Cleared
-# when full, so a client sending a new Host on every request cannot grow it.
-_HOST_NAMES: dict[str, str] = {}
-_HOST_NAMES_MAX = 1024
-
-
 def host_name(host: str) -> str:
     """``host`` (a Host header, or what ``request.host`` reports) as the key holds it: lower-cased,
     without a port. An IPv6 literal keeps its brackets (``[::1]:8080`` -> ``[::1]``)."""
-    known = _HOST_NAMES.get(host)
-    if known is not None:
-        return known
     name = host.lower()
     if name.startswith("["):
         end = name.find("]")
@@ -154,10 +145,22 @@ def host_name(host: str) -> str:
         before, colon, port = name.rpartition(":")
         if colon and ":" not in before and (not port or port.isdigit()):
             name = before
-    if len(_HOST_NAMES) >= _HOST_NAMES_MAX:
-        _HOST_NAMES.clear()
-    _HOST_NAMES[host] = name
     return name
+
+
+# The key component of the hosts seen lately: a hit does not redo the string work. Cleared when
+# full, so a client sending a new Host on every request cannot grow it.
+_HOST_PARTS: dict[str, str] = {}
+_HOST_PARTS_MAX = 1024
+
+
+def _host_part(host: str) -> str:
+    part = _HOST_PARTS.get(host)
+    if part is None:
+        if len(_HOST_PARTS) >= _HOST_PARTS_MAX:
+            _HOST_PARTS.clear()
+        part = _HOST_PARTS[host] = "H=" + host_name(host).translate(_ESCAPES)
+    return part
 
 
 def _parts(tag: str, names: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
@@ -180,8 +183,8 @@ def response_cache_key(
 
     ``url`` names the resource as the backend sees it: spec 4.5's ``scheme://host:port/path``
     of the backend URL; the gateway passes the path alone, its backend being the app itself.
-    ``host`` is the request's host name (see :func:`host_name`), part of the key when the shape
-    says so. ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only
+    ``host`` is the request's host as ``request.host`` reports it, part of the key when the
+    shape says so, as :func:`host_name` makes it (lower-cased, without a port). ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only
     when ``vary_by_developer``; ``groups`` are the caller's group ids and count only when
     ``vary_by_groups``. ``headers`` looks values up by lower-cased name (it may be
     case-insensitive itself); ``query`` by name. The values of a repeated header or parameter are
@@ -189,7 +192,7 @@ def response_cache_key(
     """
     parts = [shape.prefix]
     if shape.host:
-        parts.append("H=" + host.translate(_ESCAPES))
+        parts.append(_host_part(host))
     parts.append("u=" + url.translate(_ESCAPES))
     if vary_by_developer:
         parts.append("d!" if developer is None else "d=" + escape(developer))

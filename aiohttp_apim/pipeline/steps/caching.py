@@ -29,7 +29,7 @@ from aiohttp_apim.pipeline.cacherules import (
 )
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
-from aiohttp_apim.pipeline.keys import KeyShape, host_name, response_cache_key
+from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
@@ -165,7 +165,7 @@ class CacheLookupStep(Step):
             url=http.rel_url.raw_path,
             headers=headers,
             query=_Query(x) if shape.query else _NO_QUERY,
-            host=host_name(http.host) if shape.host else "",
+            host=http.host if shape.host else "",
             vary_by_developer=vary_by_developer,
             developer=None if user is None else user.id,
             vary_by_groups=vary_by_groups,
