@@ -140,7 +140,7 @@ class CacheLookupStep(Step):
             headers, honor_backend=self.honor_backend
         ) and not self.allow_private.get(x):
             if self.observer is not None:
-                self.observer(x, "bypass", "", "credentials")
+                self.observer(x, "bypass", "", "authorization")
             return None
         vary_by_developer = self.vary_by_developer.get(x)
         vary_by_groups = self.vary_by_groups.get(x)
