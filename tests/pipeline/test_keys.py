@@ -14,16 +14,22 @@ from aiohttp_apim.pipeline.keys import (
     value_cache_key,
 )
 
-SHAPE = KeyShape.build(
-    generation="g1",
-    product="gold",
-    api="shop",
-    revision="1",
-    operation="list",
-    vary_by_headers=["Accept", "accept", "X-Tenant"],
-    vary_by_query_parameters=["page", "size", "page"],
-    vary_by_host=True,
-)
+
+def shape(**changes: object) -> KeyShape:
+    arguments: dict[str, object] = {
+        "generation": "g1",
+        "product": "gold",
+        "api": "shop",
+        "revision": "1",
+        "operation": "list",
+        "vary_by_headers": ["Accept", "accept", "X-Tenant"],
+        "vary_by_query_parameters": ["page", "size", "page"],
+        "vary_by_host": True,
+    }
+    return KeyShape.build(**{**arguments, **changes})  # type: ignore[arg-type]
+
+
+SHAPE = shape()
 
 
 def key(**kwargs: object) -> str:
@@ -47,15 +53,7 @@ def test_the_host_name_is_part_of_the_key_when_the_shape_says_so() -> None:
     assert key(host="shop.test") != key(host="evil.example")
     assert key(host="") != key(host="shop.test")
     assert key(host="Shop.Test:8080") == key(host="shop.test")
-    without = KeyShape.build(
-        generation="g1",
-        product="gold",
-        api="shop",
-        revision="1",
-        operation="list",
-        vary_by_headers=(),
-        vary_by_query_parameters=(),
-    )
+    without = shape(vary_by_headers=(), vary_by_query_parameters=(), vary_by_host=False)
     assert not without.host
     assert without.varied_headers == frozenset()
     one = response_cache_key(without, url="/x", headers={}, query={}, host="a.example")

@@ -580,20 +580,24 @@ async def test_cache_store_never_delays_the_response(serve: Serve, clock: FakeCl
 ACCOUNT_PAGE = {"policy.xml": policies_xml(inbound=LOOKUP, outbound=STORE)}
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Cache-Control": "private"},
-        {"Cache-Control": "no-store"},
-        {"Cache-Control": "no-cache"},
-        {"Cache-Control": "max-age=60, private"},
-        {"Vary": "*"},
-        {"Vary": "Cookie"},
-        {"Vary": "Accept-Language"},
-        {"Set-Cookie": "cart=alice-1"},
-    ],
-    ids=lambda headers: "-".join(f"{k}:{v}" for k, v in headers.items()),
-)
+UNSHARED = [
+    {"Cache-Control": "private"},
+    {"Cache-Control": "no-store"},
+    {"Cache-Control": "no-cache"},
+    {"Cache-Control": "max-age=60, private"},
+    {"Vary": "*"},
+    {"Vary": "Cookie"},
+    {"Vary": "Accept-Language"},
+    {"Set-Cookie": "cart=alice-1"},
+]
+"""What a backend says when a response is one caller's (or may differ by unkeyed input)."""
+
+
+def header_ids(headers: dict[str, str]) -> str:
+    return "-".join(f"{k}:{v}" for k, v in headers.items())
+
+
+@pytest.mark.parametrize("headers", UNSHARED, ids=header_ids)
 async def test_a_response_meant_for_one_caller_is_not_stored(
     serve: Serve, headers: dict[str, str]
 ) -> None:
@@ -606,17 +610,7 @@ async def test_a_response_meant_for_one_caller_is_not_stored(
     await assert_the_cached_operation_still_hits(app)
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Cache-Control": "private"},
-        {"Cache-Control": "no-store"},
-        {"Vary": "*"},
-        {"Vary": "Cookie"},
-        {"Set-Cookie": "cart=alice-1"},
-    ],
-    ids=lambda headers: "-".join(f"{k}:{v}" for k, v in headers.items()),
-)
+@pytest.mark.parametrize("headers", UNSHARED, ids=header_ids)
 async def test_backend_cache_control_ignore_stores_it_as_apim_does(
     serve: Serve, headers: dict[str, str]
 ) -> None:
