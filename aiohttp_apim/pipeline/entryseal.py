@@ -36,6 +36,7 @@ _HMAC: Final = 0xA5
 _CRC_TAG: Final = 4
 _HMAC_TAG: Final = 32
 _CONTEXT: Final = b"aiohttp_apim cache entry 1\x00"
+_JOIN_FIRST: Final = 64 * 1024
 
 
 class SealError(ValueError):
@@ -45,19 +46,21 @@ class SealError(ValueError):
 class EntrySeal:
     """Seals entries and opens them, with ``key`` (HMAC-SHA256) or without (CRC-32)."""
 
-    __slots__ = ("_kind", "_mac", "_tag")
+    __slots__ = ("_kind", "_kind_byte", "_mac", "_tag")
 
     def __init__(self, key: bytes | None = None) -> None:
         if key is None:
             self._kind = _CRC32
             self._tag = _CRC_TAG
             self._mac: hmac.HMAC | None = None
+            self._kind_byte = bytes((_CRC32,))
             return
         if len(key) < MIN_KEY_BYTES:
             raise ValueError(f"a signing key must have at least {MIN_KEY_BYTES} bytes")
         self._kind = _HMAC
         self._tag = _HMAC_TAG
         self._mac = hmac.new(key, _CONTEXT, hashlib.sha256)
+        self._kind_byte = bytes((_HMAC,))
 
     @property
     def signed(self) -> bool:
@@ -66,6 +69,10 @@ class EntrySeal:
 
     def seal(self, cache_key: str, parts: Sequence[bytes]) -> bytes:
         """The entry made of ``parts`` (joined) with its trailer for ``cache_key``."""
+        # Small entries are joined first (one checksum call instead of one per part), large
+        # ones are checksummed part by part (no second copy of the body).
+        if sum(map(len, parts)) <= _JOIN_FIRST:
+            parts = (b"".join(parts),)
         name = _name(cache_key)
         mac = self._mac
         if mac is None:
@@ -79,7 +86,7 @@ class EntrySeal:
             for part in parts:
                 h.update(part)
             tag = h.digest()
-        return b"".join((*parts, tag, bytes((self._kind,))))
+        return b"".join((*parts, tag, self._kind_byte))
 
     def open(self, cache_key: str, data: bytes) -> int:
         """Where the entry in ``data`` (stored under ``cache_key``) ends: its trailer matched.

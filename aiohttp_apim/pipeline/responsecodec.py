@@ -98,11 +98,21 @@ def _check_reason(reason: str) -> None:
         raise CodecError("the reason phrase contains a control character")
 
 
+# Header names seen lately that an entry may hold: responses repeat a few names, so each is
+# checked once. Cleared when full, so names made up per response cannot grow it.
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_MAX = 1024
+
+
 def _check_header(name: str, value: str) -> None:
-    if not _TOKEN.fullmatch(name):
-        raise CodecError(f"{name!r} is not a header name")
-    if name.lower() in NEVER_STORED:
-        raise CodecError(f"an entry never holds {name}")
+    if name not in _GOOD_NAMES:
+        if not _TOKEN.fullmatch(name):
+            raise CodecError(f"{name!r} is not a header name")
+        if name.lower() in NEVER_STORED:
+            raise CodecError(f"an entry never holds {name}")
+        if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
+            _GOOD_NAMES.clear()
+        _GOOD_NAMES.add(name)
     if _CONTROL.search(value):
         raise CodecError(f"the value of {name} contains a control character")
 

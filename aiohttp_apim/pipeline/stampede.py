@@ -53,25 +53,28 @@ class Coalescer(Protocol):
 
 
 class _Flight:
-    """One key being filled in this process: the waiters' future and when it started."""
+    """One key being filled in this process: when it started and, once a request waits on it,
+    the waiters' future (made only then: a lone miss pays for no future)."""
 
-    __slots__ = ("_coalescer", "future", "key", "started")
+    __slots__ = ("_coalescer", "future", "key", "settled", "started")
 
-    def __init__(
-        self, coalescer: LocalCoalescer, key: str, loop: asyncio.AbstractEventLoop
-    ) -> None:
+    def __init__(self, coalescer: LocalCoalescer, key: str, started: float) -> None:
         self._coalescer = coalescer
         self.key = key
-        self.future: asyncio.Future[CacheHit | None] = loop.create_future()
-        self.started = loop.time()
+        self.started = started
+        self.future: asyncio.Future[CacheHit | None] | None = None
+        self.settled = False
 
     def settle(self, entry: CacheHit | None) -> None:
-        if self.future.done():
+        if self.settled:
             return
-        self.future.set_result(entry)
+        self.settled = True
         flights = self._coalescer.flights
         if flights.get(self.key) is self:
             del flights[self.key]
+        future = self.future
+        if future is not None and not future.done():
+            future.set_result(entry)
 
 
 class LocalCoalescer:
@@ -92,14 +95,18 @@ class LocalCoalescer:
         """The keys being filled (for tests and diagnostics: read only)."""
 
     async def join(self, key: str) -> Lead | CacheHit | None:
-        flight = self.flights.get(key)
         loop = asyncio.get_running_loop()
-        if flight is None or loop.time() - flight.started >= self.timeout:
-            flight = self.flights[key] = _Flight(self, key, loop)
+        now = loop.time()
+        flight = self.flights.get(key)
+        if flight is None or now - flight.started >= self.timeout:
+            flight = self.flights[key] = _Flight(self, key, now)
             return flight
+        future = flight.future
+        if future is None:
+            future = flight.future = loop.create_future()
         try:
             async with asyncio.timeout_at(flight.started + self.timeout):
                 # shield: a waiter cancelled (its client gone) must not cancel the others' future
-                return await asyncio.shield(flight.future)
+                return await asyncio.shield(future)
         except TimeoutError:
             return None

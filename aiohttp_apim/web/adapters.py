@@ -102,12 +102,15 @@ async def _adopt(x: Exchange, answer: web.StreamResponse) -> None:
         if data is None and isinstance(body, BytesPayload):
             data = await body.as_bytes()
         if data is not None:
-            if answer.cookies:
-                # What set_cookie() set becomes header lines now, as aiohttp would make them
-                # when sending: policies see them, and the cache knows the answer sets cookies.
-                for cookie in answer.cookies.values():
+            # What set_cookie() set becomes header lines now, as aiohttp would make them when
+            # sending: policies see them, and the cache knows the answer sets cookies. (Read
+            # through _cookies: the public property makes an empty SimpleCookie, ~2 us, on
+            # every response that has none.)
+            cookies = answer._cookies
+            if cookies:
+                for cookie in cookies.values():
                     answer.headers.add(hdrs.SET_COOKIE, cookie.output(header="")[1:])
-                answer.cookies.clear()
+                cookies.clear()
             x.set_response(
                 ResponseState(
                     answer.status,
