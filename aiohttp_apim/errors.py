@@ -33,6 +33,7 @@ from typing import Literal
 
 __all__ = [
     "ApimRuntimeError",
+    "CacheBusy",
     "CacheUnavailable",
     "ExpressionError",
     "PolicyError",
@@ -119,6 +120,13 @@ class PolicyRuntimeError(ApimRuntimeError):
 class CacheUnavailable(Exception):
     """A cache backend could not do an operation for a reason of its own: I/O failure, timeout,
     a garbled reply. Backends raise it rather than leak their client's exception types."""
+
+
+class CacheBusy(CacheUnavailable):
+    """A cache operation could not start within its time budget for a reason of this process
+    (no connection to the backend ready yet), not because the backend failed. Reads and writes
+    treat it like any unavailability; a rate limit waits and tries again rather than let the
+    call through uncounted."""
 
 
 class SubscriptionError(ValueError):

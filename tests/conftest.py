@@ -10,6 +10,8 @@
     server it made is killed when the test ends.
 ``private_redis_cluster``
     A 3-node cluster for one test (a node-outage test).
+``failover_cluster``
+    3 masters with a replica each, for one test (a failover test); about 2 s to start.
 ``redis_prefix``
     A key prefix no other test uses.
 
@@ -107,6 +109,18 @@ def private_redis_cluster(tmp_path: Path) -> Iterator[RedisClusterServers]:
     """A 3-node cluster for this test alone (it may stop and restart nodes); about 2 s to start."""
     _need_redis()
     cluster = RedisClusterServers(tmp_path / "cluster")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def failover_cluster(tmp_path: Path) -> Iterator[RedisClusterServers]:
+    """3 masters and 3 replicas for this test alone (it kills a master)."""
+    _need_redis()
+    cluster = RedisClusterServers(tmp_path / "cluster", replicas=1)
     try:
         cluster.start()
         yield cluster

@@ -1,4 +1,5 @@
-"""Private ``redis-server`` processes for the tests: a standalone server and a 3-node cluster.
+"""Private ``redis-server`` processes for the tests: a standalone server and clusters (3 masters,
+with or without a replica each).
 
 Each server runs on a free loopback port, in its own directory, with persistence off
 (``--save "" --appendonly no``), and can be stopped and started again on the same port (outage
@@ -42,7 +43,18 @@ _START_ATTEMPTS = 5
 _READY_TIMEOUT = 10.0
 # A short node timeout, so that a node the tests stop is declared failed (and the cluster down)
 # quickly; nothing here runs long enough for a healthy node to miss it.
-_CLUSTER_ARGS = ("--cluster-node-timeout", "1000")
+_CLUSTER_ARGS = ("--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "no")
+# With replicas (the failover tests): a replica takes over about a second after its primary is
+# killed; the other primaries keep serving their slots meanwhile (Redis's default would refuse
+# every key while any slot is uncovered); replicas sync over the socket at once (Redis 7 waits
+# 5 s by default).
+_FAILOVER_ARGS = (
+    "--cluster-node-timeout", "500",
+    "--cluster-require-full-coverage", "no",
+    "--cluster-allow-reads-when-down", "no",
+    "--repl-diskless-sync", "yes",
+    "--repl-diskless-sync-delay", "0",
+)  # fmt: skip
 
 
 def free_port(*, with_bus: bool = False) -> int:
@@ -225,20 +237,27 @@ class RedisServer:
 
 
 class RedisClusterServers:
-    """A 3-master Redis Cluster without replicas, every node a private :class:`RedisServer`."""
+    """A Redis Cluster of private :class:`RedisServer` processes: ``masters`` primaries sharing
+    the slots evenly, each with ``replicas`` replicas (which take over when their primary is
+    killed: the failover tests)."""
 
-    def __init__(self, directory: Path, *, nodes: int = 3) -> None:
+    def __init__(self, directory: Path, *, nodes: int = 3, replicas: int = 0) -> None:
+        args: tuple[str, ...] = _CLUSTER_ARGS
+        if replicas:
+            args = _FAILOVER_ARGS
+        self.replicas = replicas
         self.servers = [
-            RedisServer(directory / f"node{i}", cluster=True, extra_args=_CLUSTER_ARGS)
-            for i in range(nodes)
+            RedisServer(directory / f"node{i}", cluster=True, extra_args=args)
+            for i in range(nodes * (1 + replicas))
         ]
+        self.masters = self.servers[:nodes]
 
     def __repr__(self) -> str:
         return f"<RedisClusterServers ports={self.ports}>"
 
     @property
     def ports(self) -> list[int]:
-        return [server.port for server in self.servers]
+        return [server.port for server in self.masters]
 
     @property
     def url(self) -> str:
@@ -246,39 +265,70 @@ class RedisClusterServers:
         return self.servers[0].url
 
     def start(self) -> None:
-        """Start the nodes, share the slots out, join them, wait for ``cluster_state:ok``."""
+        """Start the nodes, share the slots out among the masters, join them, attach the
+        replicas, wait for ``cluster_state:ok`` (and for every replica to be in sync)."""
         for server in self.servers:
             server.start()
-        count = len(self.servers)
-        for i, server in enumerate(self.servers):
+        count = len(self.masters)
+        for i, server in enumerate(self.masters):
             first, end = i * SLOTS // count, (i + 1) * SLOTS // count
             server.command("CLUSTER", "ADDSLOTS", *range(first, end))
+        for i, server in enumerate(self.servers):
             # Distinct epochs up front, so the nodes need no collision-resolution round.
             server.command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
         for server in self.servers[1:]:
             self.servers[0].command("CLUSTER", "MEET", HOST, server.port)
         self.wait_ok()
+        if self.replicas:
+            ids = [server.command("CLUSTER", "MYID") for server in self.masters]
+            for i, server in enumerate(self.servers[count:]):
+                server.command("CLUSTER", "REPLICATE", ids[i % count])
+            self.wait_replicated()
 
     def wait_ok(self, timeout: float = 20.0) -> None:
         """Wait until every node knows every other and reports ``cluster_state:ok``."""
         deadline = time.monotonic() + timeout
         want = b"cluster_known_nodes:%d" % len(self.servers)
         while True:
-            infos = [server.command("CLUSTER", "INFO") for server in self.servers]
+            running = [server for server in self.servers if server.running]
+            infos = [server.command("CLUSTER", "INFO") for server in running]
             if all(b"cluster_state:ok" in info and want in info for info in infos):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the cluster did not come up: {infos!r}")
             time.sleep(0.02)
 
+    def wait_replicated(self, timeout: float = 20.0) -> None:
+        """Wait until every replica's link to its primary is up."""
+        deadline = time.monotonic() + timeout
+        replicas = self.servers[len(self.masters) :]
+        while True:
+            infos = [server.command("INFO", "replication") for server in replicas]
+            if all(info.get("master_link_status") == "up" for info in infos):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the replicas did not sync: {infos!r}")
+            time.sleep(0.02)
+
+    def primary_ports(self) -> set[int]:
+        """The ports of the nodes that are primaries now (after a failover too)."""
+        ports = set()
+        for server in self.servers:
+            if not server.running:
+                continue
+            info = server.command("INFO", "replication")
+            if info.get("role") == "master":
+                ports.add(server.port)
+        return ports
+
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
 
     def node_for_slot(self, slot: int) -> RedisServer:
-        """The node that the harness gave ``slot`` to."""
-        count = len(self.servers)
+        """The master that the harness gave ``slot`` to."""
+        count = len(self.masters)
         for i in range(count):
             if slot < (i + 1) * SLOTS // count:
-                return self.servers[i]
+                return self.masters[i]
         raise ValueError(f"no slot {slot}")

@@ -6,11 +6,19 @@ own module, the only one that imports redis, so it is not imported here.
 
 from __future__ import annotations
 
-from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable, Clock, ClockBindable
+from aiohttp_apim.cache.base import (
+    Cache,
+    CacheBusy,
+    CacheHit,
+    CacheUnavailable,
+    Clock,
+    ClockBindable,
+)
 from aiohttp_apim.cache.memory import MemoryCache, MemoryCacheStats
 
 __all__ = [
     "Cache",
+    "CacheBusy",
     "CacheHit",
     "CacheUnavailable",
     "Clock",

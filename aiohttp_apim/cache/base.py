@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, final, runtime_checkable
 
-from aiohttp_apim.errors import CacheUnavailable
+from aiohttp_apim.errors import CacheBusy, CacheUnavailable
 
-__all__ = ["Cache", "CacheHit", "CacheUnavailable", "Clock", "ClockBindable"]
+__all__ = ["Cache", "CacheBusy", "CacheHit", "CacheUnavailable", "Clock", "ClockBindable"]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current time in seconds (only differences matter)."""
@@ -56,7 +56,10 @@ class Cache(Protocol):
     exception from a cache as "a miss" for reads and "done" for writes, logs it, and carries on,
     and it bounds every call with a short timeout. So a backend must not retry for long, nor hide
     a failure as a miss itself: the pipeline logs failures, and ``cache-remove-value`` with
-    ``fail-on-cache-removal-error="true"`` must see them.
+    ``fail-on-cache-removal-error="true"`` must see them. A backend that gave up for a reason of
+    this process (no connection ready within the budget) raises :class:`CacheBusy`, a kind of
+    :class:`CacheUnavailable`: a rate limit then waits and tries again instead of letting the
+    call through uncounted.
 
     **Concurrency.** Every method is safe to call concurrently from tasks of one event loop; one
     cache object may serve several gateways at once. ``increment`` is atomic.

@@ -79,8 +79,8 @@ class CircuitBreaker:
         self,
         *,
         failure_threshold: int = 3,
-        cooldown: float = 5.0,
-        max_cooldown: float = 60.0,
+        cooldown: float = 1.0,
+        max_cooldown: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         name: str = "",
     ) -> None:
@@ -106,6 +106,16 @@ class CircuitBreaker:
         self._probe_started = 0.0
         self._serial = 0
 
+    def clone(self, name: str) -> CircuitBreaker:
+        """A new breaker, closed, with this one's settings and clock (one per cluster node)."""
+        return CircuitBreaker(
+            failure_threshold=self._threshold,
+            cooldown=self._base_cooldown,
+            max_cooldown=self._max_cooldown,
+            clock=self._clock,
+            name=name,
+        )
+
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self._who()!r} {self._state.value} failures={self._failures}>"
 
@@ -116,6 +126,11 @@ class CircuitBreaker:
         """The current state. An open breaker whose cool-down has passed still reads ``OPEN``
         until the next call becomes the probe."""
         return self._state
+
+    @property
+    def failures(self) -> int:
+        """Consecutive failures counted while closed (0 after a success)."""
+        return self._failures
 
     @property
     def cooldown(self) -> float:

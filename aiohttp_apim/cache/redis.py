@@ -1,107 +1,147 @@
-"""The external cache: Redis or Redis Cluster, on ``redis.asyncio`` (redis-py). The only module
-of the package that imports redis.
+"""The external cache: Redis or Redis Cluster, on a well-kept client library -- valkey-glide
+(the default of :meth:`RedisCache.from_url` when it is installed: the fastest on the hit path) or
+redis.asyncio (a user's own client, or ``client="redis-py"``). Only this module and the
+``redis_*`` modules beside it import a Redis client.
 
 Layout in Redis: each entry is a plain string key, ``prefix + key`` (UTF-8, lone surrogates kept
 with ``"surrogatepass"``), holding the value's bytes, with a millisecond TTL (``SET ... PX``).
 Counters are the same kind of key, holding ASCII decimal (what ``INCRBY`` keeps).
 
 Round trips. ``set`` is ``SET key value PX ms`` and ``delete`` is ``DEL``. Reads and counters run
-two tiny Lua scripts (``EVALSHA``, falling back to ``EVAL`` once when the server has not seen the
-script yet, e.g. after a restart):
+two tiny Lua scripts (``EVALSHA``, loaded by the client where the server lacks them):
 
 * the read script returns each key's value *and* its ``PTTL`` from one atomic step, so a hit's
   ``ttl_remaining`` always belongs to the value returned (a ``GET`` + ``PTTL`` pipeline could pair
-  an old value with the TTL of a value written in between), in one command and one reply: the
-  cheapest shape for the client on the hot path (measured on loopback: about 190 us per
-  ``get`` with the breaker and the timeout, against 205 us for a bare ``GET`` + ``PTTL``
-  pipeline and 260 us for it in ``MULTI``/``EXEC``). ``get_many`` runs it once over all the keys on
-  a standalone server (one round trip), and once per hash slot on a cluster, every slot's call in
-  one cluster pipeline (a round trip per node, in parallel);
+  an old value with the TTL of a value written in between). ``get_many`` runs it once over all
+  the keys on a standalone server, and once per hash slot on a cluster (concurrently);
 * the counter script does ``INCRBY`` and sets the TTL only when the key did not exist before, in
   one atomic step on the server, so the counter's window opens at the first increment and no
   number of concurrent increments, from any number of processes, extends it or leaves a counter
   without a TTL. It returns the new value as a string: Lua would round a 64-bit integer reply
   through a double.
 
-Each script touches one key, or keys of one slot, so it runs on one cluster node.
+Time. An operation's budget is ``operation_timeout`` plus the time its bytes take at
+``min_throughput`` (for a read, the largest value it could get: ``max_value_bytes``), so a large
+value never times out where a small one would not. With glide the budget is its
+``request_timeout``, measured in glide's own thread where the reply arrives: an event loop that is
+busy elsewhere never turns a reply that came in time into a timeout. Connecting is bounded by
+``connect_timeout``, apart from it.
 
-Failures. Every operation is bounded by ``operation_timeout`` (connecting included) and every
-error of the client, the network or the server is raised as :class:`CacheUnavailable`; no redis
-exception type leaves this module. A :class:`~aiohttp_apim.cache.breaker.CircuitBreaker` stands in
-front: after a few consecutive failures (unreachable, timed out, cluster down), operations fail at
-once, without touching the network, until a probe after the cool-down finds Redis back. An error
-*reply* about a key (a key of another type, written by another tool) means the server is up: it
-raises :class:`CacheUnavailable` for that operation but does not count toward opening the breaker.
-A counter Redis will not add to (not a decimal integer, or beyond 64 bits) raises
-:class:`ValueError`, as the :class:`Cache` protocol says.
+Failures (:mod:`.redis_transport`). Redis's own failures (refused, reset, closed, no answer in
+time, a server that is loading) count toward a circuit breaker: the cache's for a standalone
+server, the primary's own on a cluster, so a lost primary stops caching only for the keys of its
+slots. A call that was already on its way when the last failure was counted fails of the same
+cause (one reset fails every request in flight at once) and is not counted again. A call that
+could not start for a reason of this process (no pooled connection free in time, too many
+requests in flight) raises :class:`CacheBusy` and counts for nothing. An error *reply* about a key (a key of another type,
+written by another tool) means the server is up: :class:`CacheUnavailable`, not counted. A
+counter Redis will not add to raises :class:`ValueError`, as the :class:`Cache` protocol says.
+No exception type of a client library leaves the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
+import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal
 
 try:
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
     from redis.asyncio.cluster import RedisCluster
+    from redis.asyncio.connection import parse_url
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
     from redis.crc import key_slot
-    from redis.exceptions import (
-        AskError,
-        ClusterDownError,
-        NoScriptError,
-        RedisClusterException,
-        ResponseError,
-        TryAgainError,
-    )
+    from redis.exceptions import RedisClusterException
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"RedisCache needs redis-py >= 5.0.1: pip install 'aiohttp_apim[redis]' ({exc})"
     ) from exc
 
-from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable
-from aiohttp_apim.cache.breaker import CircuitBreaker
+from aiohttp_apim.cache.base import Cache, CacheBusy, CacheHit, CacheUnavailable
+from aiohttp_apim.cache.breaker import BreakerState, CircuitBreaker
+from aiohttp_apim.cache.redis_py import RedisPyTransport
+from aiohttp_apim.cache.redis_transport import Fault, LocalLimit, ReplyError, Transport
 
-__all__ = ["CLIENT_DEFAULTS", "RedisCache"]
+__all__ = [
+    "CLIENT_DEFAULTS",
+    "DEFAULT_MAX_VALUE_BYTES",
+    "DEFAULT_MIN_THROUGHPUT",
+    "GLIDE",
+    "ClientChoice",
+    "RedisCache",
+]
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+_glide: Any
+try:
+    import glide as _glide
+except ImportError:  # pragma: no cover - depends on the installation
+    _glide = None
+
+GLIDE: Final = _glide is not None
+"""Whether valkey-glide is installed (``pip install 'aiohttp_apim[glide]'``)."""
 
 RedisClient = Redis | RedisCluster
-"""The clients :class:`RedisCache` works with."""
+ClientChoice = Literal["auto", "glide", "redis-py"]
 
 CLIENT_DEFAULTS: Final[dict[str, Any]] = {
-    # Backstops only: operation_timeout (much shorter) bounds every operation of the cache.
     "socket_connect_timeout": 1.0,
-    "socket_timeout": 1.0,
-    # PING a connection that sat idle this long before using it again.
     "health_check_interval": 30,
     # Bytes in, bytes out.
     "decode_responses": False,
 }
-"""Client options :meth:`RedisCache.from_url` uses unless told otherwise (besides ``retry``: no
-retries, made anew for each client). A cache fails fast and lets its circuit breaker handle
-outages; retrying inside a short per-operation timeout would only use it up."""
+"""Options of the redis.asyncio client that :meth:`RedisCache.from_url` makes (with
+``client="redis-py"``) unless told otherwise; besides ``retry`` (none: the breaker handles
+outages) and ``socket_timeout``, derived from the cache's own budget so that it never fires
+first."""
+
+DEFAULT_MAX_VALUE_BYTES: Final = 4 * 1024 * 1024
+"""The largest value a :class:`RedisCache` writes by default: twice the gateway's largest cached
+response body (2 MiB, APIM's limit), so that such a response fits with its headers and envelope,
+and so do values of ``cache-store-value``."""
+
+DEFAULT_MIN_THROUGHPUT: Final = 32 * 1024 * 1024
+"""Bytes per second a healthy Redis takes or sends at least: what an operation's budget grows by
+with the size of its value."""
 
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 # The largest PX accepted: Redis refuses an expiry time (now + PX, in ms) beyond 64 bits. 2**53 ms
 # is 285,000 years; longer TTLs are kept this long, which no one can tell apart from longer.
 _MAX_TTL_MS: Final = 2**53
+_SLOTS: Final = 16384
+# An entry written by set(): this tag, its expiry (ms since the Unix epoch, 8 bytes big-endian),
+# then the value. The tag starts with NUL, which a counter's decimal never does.
+_PACKED: Final = b"\x00apim\x01"
+_HEADER: Final = len(_PACKED) + 8
+_MAX_EXPIRY_MS: Final = 2**63 - 1
+# What INCRBY takes as a counter: stored as it is, not packed.
+_DECIMAL: Final = re.compile(rb"-?[1-9][0-9]{0,18}|0")
+_REFRESH_INTERVAL: Final = 0.2
 
-# Replies that mean the server or the cluster cannot serve at all, not that one key is bad: they
-# count as failures for the circuit breaker, like a refused connection or a timeout.
-_SERVER_DOWN_REPLIES = (ClusterDownError, TryAgainError, AskError)
+# Replies that mean the server cannot serve at all: they count toward its breaker.
+_DOWN_CODES: Final = frozenset({"LOADING", "BUSY", "MASTERDOWN", "BUSYLOADINGERROR"})
+# Replies that mean the cluster is reorganising: the operation fails, the slot map is learnt
+# again, and the node is not blamed.
+_STALE_CODES: Final = frozenset({"CLUSTERDOWN", "TRYAGAIN", "READONLY", "MOVED", "ASK"})
 
 _CLUSTER_SCHEMES: Final = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 _PLAIN_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
+# Options from_url can hand to glide; any other sends it to redis-py under client="auto".
+_GLIDE_OPTIONS: Final = frozenset(
+    {"client_name", "username", "password", "ssl_cert_reqs", "ssl_ca_certs", "db"}
+)
 
 
 class _Script:
-    """A Lua script, run with ``EVALSHA`` and loaded by ``EVAL`` where the server lacks it."""
+    """A Lua script and its SHA-1 (what ``EVALSHA`` names it by)."""
 
     __slots__ = ("sha", "source")
 
@@ -146,21 +186,33 @@ return redis.call('GET', KEYS[1])
 class RedisCache(Cache):
     """The external cache on Redis or Redis Cluster (APIM's *external* cache).
 
-    ``client`` is a :class:`redis.asyncio.Redis` or :class:`redis.asyncio.cluster.RedisCluster`,
-    made with ``decode_responses=False`` (the default). A client passed in is never closed by
-    the cache; :meth:`from_url` makes one that the cache owns and closes in :meth:`close`.
+    ``client`` is the client the cache sends its commands through, never closed by the cache: a
+    :class:`redis.asyncio.Redis` or :class:`redis.asyncio.cluster.RedisCluster` made with
+    ``decode_responses=False`` (the default), or a valkey-glide ``GlideClient`` or
+    ``GlideClusterClient``. :meth:`from_url` makes one (valkey-glide when installed), which the
+    cache owns and closes in :meth:`close`.
 
     ``prefix`` is put before every key (the gateway's keys are already namespaced, ``resp|...``
     and ``val:...``): caches with different prefixes on one Redis never see each other's
     entries, and processes with the same prefix share them. On a cluster, a prefix holding a
     hash tag (``{...}``) puts every entry in one slot, on one node.
 
-    ``operation_timeout`` (seconds) bounds each operation, connecting included, so it must leave
-    room for a new connection (a TLS handshake to a distant Redis); a cluster client's first
-    discovery of the nodes goes on in the background when an operation gives up waiting for
-    it. ``breaker`` (default: a :class:`CircuitBreaker` with its defaults: 3 consecutive
-    failures, a 5 s cool-down doubling up to 60 s) makes a Redis that is down or hung cost no
-    timeout per operation. One breaker per cache.
+    Time. ``operation_timeout`` (seconds) bounds the answer to each operation, plus the time its
+    bytes take at ``min_throughput`` bytes per second (for a read: ``max_value_bytes`` of them).
+    With a redis.asyncio client, waiting for a pooled connection may take ``operation_timeout``
+    more, and a wait that runs out is a local limit (:class:`CacheBusy`), not a failure of Redis.
+    A glide client's own ``request_timeout`` bounds its calls instead (the cache sets it on the
+    clients it makes).
+
+    Size. A value larger than ``max_value_bytes`` (default :data:`DEFAULT_MAX_VALUE_BYTES`, 4 MiB)
+    is never written, and any older entry under its key is removed (the caller replaced it):
+    counted in :attr:`oversize`.
+
+    ``breaker`` (default: a :class:`CircuitBreaker` with its defaults: 3 consecutive failures, a
+    1 s cool-down doubling up to 5 s) guards a standalone server. On a cluster it guards the
+    cache until the slot map is known, and each primary then gets a breaker of its own with the
+    same settings (:attr:`breakers`): a lost primary stops caching only for its own keys, and
+    only until a replica has taken its slots over.
 
     :meth:`close` releases the connections of a client the cache made, and the cache stays
     usable (it connects again when used); an injected client is left alone.
@@ -168,31 +220,37 @@ class RedisCache(Cache):
 
     def __init__(
         self,
-        client: RedisClient,
+        client: Any,
         *,
         prefix: str = "apim:",
         operation_timeout: float = 0.25,
         breaker: CircuitBreaker | None = None,
+        connect_timeout: float = 1.0,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        min_throughput: int = DEFAULT_MIN_THROUGHPUT,
     ) -> None:
-        if not isinstance(client, Redis | RedisCluster):
-            raise TypeError(
-                "client must be a redis.asyncio.Redis or redis.asyncio.cluster.RedisCluster, "
-                f"not {type(client).__name__}"
-            )
-        if client.get_encoder().decode_responses:
-            raise ValueError("RedisCache needs a client made with decode_responses=False")
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
-        if not 0.0 < operation_timeout < math.inf:
-            raise ValueError(
-                "operation_timeout must be a finite number of seconds > 0, "
-                f"got {operation_timeout!r}"
-            )
-        self._client = client
-        self._cluster_client = client if isinstance(client, RedisCluster) else None
-        self._cluster = self._cluster_client is not None
+        for name, seconds in (
+            ("operation_timeout", operation_timeout),
+            ("connect_timeout", connect_timeout),
+        ):
+            if not 0.0 < seconds < math.inf:
+                raise ValueError(f"{name} must be a finite number of seconds > 0, got {seconds!r}")
+        for name, number in (
+            ("max_value_bytes", max_value_bytes),
+            ("min_throughput", min_throughput),
+        ):
+            if not (type(number) is int and number > 0):
+                raise ValueError(f"{name} must be an int > 0, got {number!r}")
         self._prefix = prefix.encode("utf-8", "surrogatepass")
         self._timeout = operation_timeout
+        self._connect_timeout = connect_timeout
+        self._max_value = max_value_bytes
+        self._rate = float(min_throughput)
+        self._transport: Transport = self._transport_for(client)
+        self._client = client
+        self._cluster = self._transport.cluster
         self._address = _describe(client)
         if breaker is None:
             breaker = CircuitBreaker()
@@ -200,7 +258,42 @@ class RedisCache(Cache):
             breaker.name = self._label()
         self._breaker = breaker
         self._owns_client = False
-        self._init_task: asyncio.Future[Any] | None = None
+        self.oversize = 0
+        """Values not written because they were larger than ``max_value_bytes``."""
+        self._shards = _Shards(self) if self._cluster else None
+        self._last_counted: dict[int, float] = {}
+
+    def _transport_for(self, client: Any) -> Transport:
+        if isinstance(client, Redis | RedisCluster):
+            if client.get_encoder().decode_responses:
+                raise ValueError("RedisCache needs a client made with decode_responses=False")
+            return RedisPyTransport(
+                client,
+                budget=self.budget,
+                pool_wait=self._timeout,
+                rate=self._rate,
+            )
+        if _glide is not None and isinstance(
+            client, _glide.GlideClient | _glide.GlideClusterClient
+        ):
+            from aiohttp_apim.cache.redis_glide import GlideTransport
+
+            return GlideTransport(
+                None,
+                request_timeout=self.budget,
+                connect_timeout=self._connect_timeout,
+                client=client,
+            )
+        if isinstance(client, _GlideUrl):
+            from aiohttp_apim.cache.redis_glide import GlideTransport
+
+            return GlideTransport(
+                client.settings, request_timeout=self.budget, connect_timeout=self._connect_timeout
+            )
+        raise TypeError(
+            "client must be a redis.asyncio.Redis or redis.asyncio.cluster.RedisCluster (or a "
+            f"valkey-glide GlideClient or GlideClusterClient), not {type(client).__name__}"
+        )
 
     @classmethod
     def from_url(
@@ -211,6 +304,10 @@ class RedisCache(Cache):
         operation_timeout: float = 0.25,
         cluster: bool | None = None,
         breaker: CircuitBreaker | None = None,
+        connect_timeout: float = 1.0,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        min_throughput: int = DEFAULT_MIN_THROUGHPUT,
+        client: ClientChoice = "auto",
         **client_options: Any,
     ) -> RedisCache:
         """Make a cache with a client of its own (closed by :meth:`close`) for ``url``.
@@ -221,9 +318,12 @@ class RedisCache(Cache):
         (any one node: the client finds the others). ``cluster=True`` makes a ``redis://`` or
         ``rediss://`` URL a cluster URL too. Query-string options of redis-py are accepted.
 
-        ``client_options`` go to the redis-py client, over :data:`CLIENT_DEFAULTS` and over no
-        retries (a ``retry`` object of your own replaces that). Nothing connects yet: the client
-        connects on first use.
+        ``client``: ``"glide"`` (valkey-glide, ``pip install 'aiohttp_apim[glide]'``),
+        ``"redis-py"`` (redis.asyncio, with a ``BlockingConnectionPool``), or ``"auto"`` (the
+        default): glide when it is installed and can do what the URL and ``client_options`` ask
+        (TCP, with ``client_name``, ``username``, ``password``, ``ssl_ca_certs`` or
+        ``ssl_cert_reqs`` only), else redis-py. ``client_options`` go to the redis-py client,
+        over :data:`CLIENT_DEFAULTS`. Nothing connects yet: the client connects on first use.
         """
         scheme, sep, rest = url.partition("://")
         scheme = scheme.lower()
@@ -239,21 +339,41 @@ class RedisCache(Cache):
             cluster = True
         elif scheme == "unix" and cluster:
             raise ValueError("a Redis Cluster cannot be reached over a unix:// socket")
-        # (NoBackoff is untyped before redis-py 5.1.)
-        no_retry = Retry(NoBackoff(), 0)  # type: ignore[no-untyped-call,unused-ignore]
-        options: dict[str, Any] = {**CLIENT_DEFAULTS, "retry": no_retry}
-        options.update(client_options)
-        if options["decode_responses"]:
-            raise ValueError("RedisCache needs decode_responses=False")
-        client: RedisClient
-        try:
-            if cluster:
-                client = RedisCluster.from_url(url, **options)
-            else:
-                client = Redis.from_url(url, **options)
-        except RedisClusterException as exc:  # e.g. a db other than 0 for a cluster
-            raise ValueError(f"{exc} ({_redact(url)})") from exc
-        cache = cls(client, prefix=prefix, operation_timeout=operation_timeout, breaker=breaker)
+        if client not in ("auto", "glide", "redis-py"):
+            raise ValueError(f"client must be 'auto', 'glide' or 'redis-py', got {client!r}")
+        options = {**parse_url(url), **client_options}
+        options.pop("connection_class", None)
+        glide_can = scheme != "unix" and set(options) <= _GLIDE_OPTIONS | {"host", "port"}
+        if client == "glide":
+            if _glide is None:
+                raise ValueError(
+                    "client='glide' needs valkey-glide: pip install 'aiohttp_apim[glide]'"
+                )
+            if not glide_can:
+                unknown = sorted(set(options) - _GLIDE_OPTIONS - {"host", "port"})
+                raise ValueError(
+                    f"client='glide' cannot do {'a unix socket' if scheme == 'unix' else unknown}"
+                )
+        made: Any
+        if client == "glide" or (client == "auto" and _glide is not None and glide_can):
+            made = _GlideUrl(_glide_settings(url, options, cluster=bool(cluster)))
+        else:
+            made = _redis_py_client(
+                url,
+                client_options,
+                cluster=bool(cluster),
+                budget=operation_timeout + max_value_bytes / min_throughput,
+                pool_wait=operation_timeout,
+            )
+        cache = cls(
+            made,
+            prefix=prefix,
+            operation_timeout=operation_timeout,
+            breaker=breaker,
+            connect_timeout=connect_timeout,
+            max_value_bytes=max_value_bytes,
+            min_throughput=min_throughput,
+        )
         cache._owns_client = True
         return cache
 
@@ -266,14 +386,22 @@ class RedisCache(Cache):
 
     @property
     def bounds_own_calls(self) -> bool:
-        """True: every operation is bounded by ``operation_timeout`` and guarded by the
-        breaker, so the gateway adds no timer of its own."""
+        """True: every operation is bounded by its own budget and guarded by a breaker, so the
+        gateway adds no timer of its own."""
         return True
 
     @property
-    def client(self) -> RedisClient:
-        """The redis-py client the cache uses."""
+    def client(self) -> Any:
+        """The client the cache uses: a redis.asyncio client, or a glide client (``None`` for
+        one :meth:`from_url` makes, until first use)."""
+        if isinstance(self._client, _GlideUrl):
+            return getattr(self._transport, "client", None)
         return self._client
+
+    @property
+    def library(self) -> str:
+        """The client library: ``"valkey-glide"`` or ``"redis.asyncio"``."""
+        return self._transport.library
 
     @property
     def owns_client(self) -> bool:
@@ -282,8 +410,18 @@ class RedisCache(Cache):
 
     @property
     def breaker(self) -> CircuitBreaker:
-        """The circuit breaker in front of the client."""
+        """The breaker of a standalone server; on a cluster, the one that guards the cache until
+        the slot map is known (each primary then has its own: :attr:`breakers`)."""
         return self._breaker
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        """Every breaker of the cache: ``{"": breaker}`` for a standalone server; on a cluster
+        also each primary's, by ``"host:port"``."""
+        found = {"": self._breaker}
+        if self._shards is not None:
+            found.update(self._shards.breakers)
+        return found
 
     @property
     def prefix(self) -> str:
@@ -292,6 +430,16 @@ class RedisCache(Cache):
     @property
     def operation_timeout(self) -> float:
         return self._timeout
+
+    @property
+    def budget(self) -> float:
+        """The longest an operation waits for Redis's answer: ``operation_timeout`` plus
+        ``max_value_bytes`` at ``min_throughput``."""
+        return self._timeout + self._max_value / self._rate
+
+    @property
+    def max_value_bytes(self) -> int:
+        return self._max_value
 
     def __repr__(self) -> str:
         return (
@@ -302,45 +450,98 @@ class RedisCache(Cache):
     # -- the Cache protocol -----------------------------------------------------------------
 
     async def get(self, key: str) -> CacheHit | None:
-        """See :meth:`Cache.get`. A key of another type than string (set by another tool)
-        raises :class:`CacheUnavailable`: it is neither an entry nor a miss."""
-        reply = await self._run(self._eval, _READ, (self._key(key),), ())
-        return self._hits(reply, 1)[0]
+        """See :meth:`Cache.get`: one ``GET`` of the packed entry. A key of another type than
+        string (set by another tool) raises :class:`CacheUnavailable`: it is neither an entry
+        nor a miss."""
+        name = self._key(key)
+        reply = await self._call(name, self._transport.command, ("GET", name), 0)
+        if reply is None:
+            return None
+        hit = _unpack(reply)
+        if hit is not _FOREIGN:
+            return hit  # type: ignore[return-value]
+        return (await self._read_foreign([name]))[0]
 
     async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
-        """See :meth:`Cache.get_many`: one round trip on a standalone server, one per node
-        (in parallel) on a cluster. Every key is read atomically with its TTL."""
+        """See :meth:`Cache.get_many`: one ``MGET`` on a standalone server, one per hash slot
+        on a cluster (concurrently)."""
         if isinstance(keys, str):
             raise TypeError("get_many() takes a sequence of keys, not a single str")
         if not keys:
             return []
         encoded = [self._key(key) for key in keys]
-        if not self._cluster:
-            return self._hits(await self._run(self._eval, _READ, encoded, ()), len(encoded))
-        # One script call per hash slot (a script's keys must share a slot), all in one pipeline.
-        by_slot: dict[int, list[int]] = {}
-        for index, name in enumerate(encoded):
-            by_slot.setdefault(key_slot(name), []).append(index)
-        groups = list(by_slot.values())
-        replies = await self._run(self._read_slots, [[encoded[i] for i in g] for g in groups])
-        results: list[CacheHit | None] = [None] * len(encoded)
-        if not isinstance(replies, list) or len(replies) != len(groups):
-            raise CacheUnavailable(f"{self._label()}: unexpected reply to a cluster read")
-        for group, reply in zip(groups, replies, strict=True):
-            for index, hit in zip(group, self._hits(reply, len(group)), strict=True):
-                results[index] = hit
+        command = self._transport.command
+        if self._cluster:
+            # One MGET per hash slot (a command's keys must share a slot).
+            by_slot: dict[int, list[int]] = {}
+            for index, name in enumerate(encoded):
+                by_slot.setdefault(key_slot(name), []).append(index)
+            groups = list(by_slot.values())
+            replies = await asyncio.gather(
+                *(
+                    self._call(encoded[g[0]], command, ("MGET", *(encoded[i] for i in g)), 0)
+                    for g in groups
+                ),
+                return_exceptions=True,
+            )
+            values: list[Any] = [None] * len(encoded)
+            for group, reply in zip(groups, replies, strict=True):
+                if isinstance(reply, BaseException):
+                    raise reply
+                if type(reply) is not list or len(reply) != len(group):
+                    raise CacheUnavailable(
+                        f"{self._label()}: unexpected reply to MGET: {reply!r:.200}"
+                    )
+                for index, value in zip(group, reply, strict=True):
+                    values[index] = value
+        else:
+            values = await self._call(encoded[0], command, ("MGET", *encoded), 0)
+            if type(values) is not list or len(values) != len(encoded):
+                raise CacheUnavailable(
+                    f"{self._label()}: unexpected reply to MGET: {values!r:.200}"
+                )
+        results: list[CacheHit | None] = []
+        foreign: list[int] = []
+        for index, value in enumerate(values):
+            hit = None if value is None else _unpack(value)
+            if hit is _FOREIGN:
+                foreign.append(index)
+                hit = None
+            results.append(hit)  # type: ignore[arg-type]
+        for index in foreign:  # rare: keys another tool wrote, counters
+            results[index] = (await self._read_foreign([encoded[index]]))[0]
         return results
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
-        """See :meth:`Cache.set`: ``SET key value PX ms``, the TTL rounded up to a millisecond."""
+        """See :meth:`Cache.set`: ``SET key entry PX ms``, the TTL rounded up to a millisecond,
+        the entry the value packed with its expiry. A value larger than ``max_value_bytes`` is
+        not written, and the key is deleted."""
         ms = _ttl_ms(ttl)
         if type(value) is not bytes:
-            value = bytes(value)  # redis-py sends bytes and memoryview only
-        await self._run(self._client.execute_command, "SET", self._key(key), value, "PX", ms)
+            value = bytes(value)
+        name = self._key(key)
+        command = self._transport.command
+        if len(value) > self._max_value:
+            self.oversize += 1
+            logger.debug(
+                "%s: not storing a value of %d bytes (max_value_bytes=%d)",
+                self._label(),
+                len(value),
+                self._max_value,
+            )
+            await self._call(name, command, ("DEL", name), 0)
+            return
+        if len(value) <= 20 and _DECIMAL.fullmatch(value):
+            entry = value  # kept as it is, so that it can seed a counter (see increment)
+        else:
+            expires = min(_now_ms() + ms, _MAX_EXPIRY_MS)
+            entry = b"".join((_PACKED, expires.to_bytes(8, "big"), value))
+        await self._call(name, command, ("SET", name, entry, "PX", ms), len(entry))
 
     async def delete(self, key: str) -> bool:
         """See :meth:`Cache.delete`: ``DEL``."""
-        removed = await self._run(self._client.execute_command, "DEL", self._key(key))
+        name = self._key(key)
+        removed = await self._call(name, self._transport.command, ("DEL", name), 0)
         if type(removed) is not int:
             raise CacheUnavailable(f"{self._label()}: unexpected reply to DEL: {removed!r}")
         return removed > 0
@@ -351,7 +552,15 @@ class RedisCache(Cache):
         ms = _ttl_ms(ttl)
         if not _INT64_MIN <= amount <= _INT64_MAX:
             raise ValueError(f"increment amount {amount} is outside the signed 64-bit range")
-        reply = await self._run(self._eval, _INCREMENT, (self._key(key),), (int(amount), ms))
+        name = self._key(key)
+        reply = await self._call(
+            name,
+            self._transport.script,
+            _INCREMENT.source,
+            _INCREMENT.sha,
+            (name,),
+            (int(amount), ms),
+        )
         try:
             return int(reply)
         except (TypeError, ValueError):
@@ -360,19 +569,18 @@ class RedisCache(Cache):
             ) from None
 
     async def close(self) -> None:
-        """Close the client's connections if the cache made the client (:meth:`from_url`);
-        leave an injected client alone. Safe to call any number of times.
+        """Close the connections of a client the cache made (:meth:`from_url`); leave an
+        injected client alone. Safe to call any number of times.
 
         Like :meth:`MemoryCache.close`, this releases what the cache holds without ending it:
         a later operation connects again (and a later ``close()`` closes that connection
         too). So one cache shared by several apps or gateways survives the cleanup of the
         first one that stops.
         """
-        task, self._init_task = self._init_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
-        if self._owns_client:
+        if self._shards is not None:
+            await self._shards.close()
+        await self._transport.close()
+        if self._owns_client and isinstance(self._client, Redis | RedisCluster):
             await _close_client(self._client)
 
     # -- administration ---------------------------------------------------------------------
@@ -390,17 +598,10 @@ class RedisCache(Cache):
         """
         if not self._prefix:
             raise ValueError("clear() needs a prefix: with none it would delete every key")
-        pattern = _glob_escape(self._prefix) + b"*"
         try:
-            if isinstance(self._client, RedisCluster):
-                await self._client.initialize()  # type: ignore[unused-awaitable]  # returns self
-                deleted = 0
-                for node in self._client.get_primaries():
-                    deleted += await _clear_node(node.execute_command, pattern)
-                return deleted
-            return await _clear_node(self._client.execute_command, pattern)
-        except Exception as exc:
-            raise CacheUnavailable(f"{self._label()}: clear failed: {exc!r}") from exc
+            return await self._transport.delete_matching(_glob_escape(self._prefix) + b"*")
+        except (Fault, LocalLimit, ReplyError) as exc:
+            raise CacheUnavailable(f"{self._label()}: clear failed: {exc}") from exc
 
     # -- internals --------------------------------------------------------------------------
 
@@ -410,40 +611,68 @@ class RedisCache(Cache):
     def _label(self) -> str:
         return f"{self.name} cache at {self._address}"
 
-    async def _run(self, operation: Callable[..., Awaitable[T]], *args: Any) -> T:
-        """Run ``operation(*args)`` on Redis behind the breaker, within the timeout, mapping
-        every failure to :class:`CacheUnavailable` (or :class:`ValueError` for a counter)."""
-        breaker = self._breaker
+    async def _call(self, route: bytes, run: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``run(*args)`` behind the breaker of the server that holds ``route``; every failure
+        becomes :class:`CacheUnavailable` (:class:`CacheBusy` for a local limit, ValueError for
+        a counter Redis will not add to)."""
+        shards = self._shards
+        breaker = self._breaker if shards is None else shards.breaker_for(route)
         ticket = breaker.before_call()
         if ticket is None:
+            if shards is not None:
+                shards.refresh_soon()  # a promoted replica may serve these slots by now
             raise CacheUnavailable(
-                f"{self._label()} is unavailable: circuit open after repeated failures, "
+                f"{breaker.name} is unavailable: circuit open after repeated failures, "
                 f"next probe in {breaker.retry_in():.1f} s"
             )
+        started = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(self._timeout):
-                if self._cluster_client is not None:
-                    await self._cluster_ready(self._cluster_client)
-                result = await operation(*args)
+            reply = await run(*args)
         except asyncio.CancelledError:
             breaker.on_abandon(ticket)
             raise
-        except TimeoutError as exc:  # asyncio.timeout's; redis-py's own is a RedisError
-            breaker.on_failure(ticket)
-            raise CacheUnavailable(f"{self._label()}: no answer within {self._timeout} s") from exc
-        except ResponseError as exc:
-            if isinstance(exc, _SERVER_DOWN_REPLIES):
-                breaker.on_failure(ticket)
+        except LocalLimit as exc:
+            breaker.on_abandon(ticket)
+            raise CacheBusy(f"{self._label()}: {exc}") from None
+        except Fault as fault:
+            self._failed(breaker, ticket, started)
+            if shards is not None:
+                shards.refresh_soon()
+            raise CacheUnavailable(f"{breaker.name}: {fault}") from None
+        except ReplyError as error:
+            if error.code in _DOWN_CODES:
+                self._failed(breaker, ticket, started)
             else:
                 breaker.on_success(ticket)  # the server answered: it is up
-            raise _reply_error(exc, self._label()) from exc
-        except Exception as exc:
-            # ConnectionError, redis-py's TimeoutError, OSError, RedisClusterException (not a
-            # RedisError), and whatever else the client raises: never let its types out.
-            breaker.on_failure(ticket)
-            raise CacheUnavailable(f"{self._label()}: {type(exc).__name__}: {exc}") from exc
+            if shards is not None and error.code in _STALE_CODES:
+                shards.refresh_soon()
+            raise _reply_error(error, self._label()) from None
         breaker.on_success(ticket)
-        return result
+        return reply
+
+    def _failed(self, breaker: CircuitBreaker, ticket: int, started: float) -> None:
+        """Count a failure, once per outage: a call that was already on its way when the last
+        failure was counted (every request in flight when a connection dropped, or when a
+        server stopped answering) fails of the same cause, and is not counted again. A probe's
+        outcome always counts."""
+        key = id(breaker)
+        if not ticket and started < self._last_counted.get(key, -math.inf):
+            return
+        self._last_counted[key] = asyncio.get_running_loop().time()
+        was_open = breaker.state is not BreakerState.CLOSED
+        breaker.on_failure(ticket)
+        if not was_open and breaker.state is BreakerState.OPEN and self._shards is None:
+            # A connection to a server that stopped answering may never answer again: the
+            # probe after the cool-down goes over a new one.
+            self._transport.reset()
+
+    async def _read_foreign(self, names: list[bytes]) -> list[CacheHit | None]:
+        """Read keys that hold no packed entry (a counter, a key another tool wrote) with the
+        read script: each value with its own ``PTTL``, atomically."""
+        reply = await self._call(
+            names[0], self._transport.script, _READ.source, _READ.sha, names, ()
+        )
+        return self._hits(reply, len(names))
 
     def _hits(self, reply: Any, count: int) -> list[CacheHit | None]:
         """Read the read script's reply for ``count`` keys."""
@@ -458,61 +687,149 @@ class RedisCache(Cache):
                 )
             if pttl > 0:
                 hits.append(CacheHit(value, pttl / 1000))
-            elif pttl == -1:  # a key without expiry: not ours, but a value all the same
+            elif pttl == -1:
                 hits.append(CacheHit(value, None))
             else:  # -2: no such key; 0: expiring this very millisecond
                 hits.append(None)
         return hits
 
-    async def _cluster_ready(self, client: RedisCluster) -> None:
-        """Make sure the cluster client knows the topology before it sends a command.
 
-        redis-py learns it on the first command (and again after a failure made it forget),
-        but commands sent concurrently to a client that has not learnt it yet get routed at
-        random, and the MOVED storm that follows makes redis-py close connections that other
-        commands are using. So the cache learns it first, once, in a task of its own that
-        every operation waits for: shielded, so that an operation that times out does not
-        cancel it, and a slow first discovery (connecting to the nodes, and parsing
-        ``COMMAND``, takes tens of ms in pure Python) still completes for the next ones.
-        """
-        # redis-py's own flag (private, present since the asyncio cluster client exists):
-        # True until the topology is known. Without it, always go through the task.
-        if not getattr(client, "_initialize", True):
-            return
-        task = self._init_task
+class _Shards:
+    """Which primary holds each slot of a cluster, for counting failures per primary, and each
+    primary's breaker. The client routes the commands itself; this only says whose breaker a
+    failure belongs to: the primary the client sends the key to (redis.asyncio tells; for glide
+    the map is learnt with ``CLUSTER SLOTS``). The map is learnt again in the background (at
+    most every 0.2 s) whenever a failure, a redirection or an open breaker says it may be
+    stale: once a replica has taken a lost primary's slots over, they get the new primary's
+    breaker, closed, and their keys are served again."""
+
+    def __init__(self, cache: RedisCache) -> None:
+        self._cache = cache
+        self._transport = cache._transport
+        self._slots: list[str | None] = [None] * _SLOTS
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._last = -math.inf
+
+    def breaker_for(self, key: bytes) -> CircuitBreaker:
+        slot = key_slot(key)
+        node = self._transport.node_of(slot) or self._slots[slot]
+        if node is None:
+            self.refresh_soon()
+            return self._cache.breaker
+        breaker = self.breakers.get(node)
+        if breaker is None:
+            breaker = self.breakers[node] = self._cache.breaker.clone(
+                f"{self._cache.name} node {node}"
+            )
+        return breaker
+
+    def refresh_soon(self) -> None:
+        task = self._task
         if task is None or task.done():
-            task = self._init_task = asyncio.ensure_future(client.initialize())
-            task.add_done_callback(_retrieve_exception)
-        await asyncio.shield(task)
+            self._task = asyncio.get_running_loop().create_task(self._refresh())
 
-    async def _eval(self, script: _Script, keys: Sequence[bytes], args: Sequence[int]) -> Any:
-        run = self._client.execute_command
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def _refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self._last + _REFRESH_INTERVAL - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self._last = loop.time()
         try:
-            return await run("EVALSHA", script.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            # First use on this server (or node) since it started: EVAL runs and caches it.
-            return await run("EVAL", script.source, len(keys), *keys, *args)
-
-    async def _read_slots(self, groups: list[list[bytes]]) -> Any:
-        assert isinstance(self._client, RedisCluster)
-        for command, script in (("EVALSHA", _READ.sha), ("EVAL", _READ.source)):
-            pipe = self._client.pipeline()
-            for keys in groups:
-                # Queues the command; the pipeline object it returns is only for chaining.
-                pipe.execute_command(command, script, len(keys), *keys)  # type: ignore[unused-awaitable]
-            try:
-                return await pipe.execute()
-            except NoScriptError:
-                if command == "EVAL":
-                    raise
-        raise AssertionError("unreachable")
+            ranges = await self._transport.learn_slots()
+        except (Fault, LocalLimit, ReplyError, TypeError, ValueError, IndexError) as error:
+            logger.debug("could not learn the cluster's slot map: %s", error)
+            return
+        if ranges is None:
+            return
+        slots: list[str | None] = [None] * _SLOTS
+        for first, last, node in ranges:
+            first, last = max(0, first), min(last, _SLOTS - 1)
+            slots[first : last + 1] = [node] * (last - first + 1)
+        self._slots = slots
 
 
-def _retrieve_exception(task: asyncio.Future[Any]) -> None:
-    # The operations awaiting the task see its exception; this keeps asyncio from logging it
-    # again as never retrieved when they all timed out before it ended.
-    if not task.cancelled():
-        task.exception()
+class _GlideUrl:
+    """What :meth:`RedisCache.from_url` hands the constructor for a glide client it will make
+    on first use (making one connects, so not here)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+
+def _glide_settings(url: str, options: dict[str, Any], *, cluster: bool) -> Any:
+    from aiohttp_apim.cache.redis_glide import GlideSettings
+
+    ca_path = options.get("ssl_ca_certs")
+    ca_certs = None
+    if ca_path:
+        with open(ca_path, "rb") as file:
+            ca_certs = file.read()
+    db = int(options.get("db") or 0)
+    if cluster and db:
+        raise ValueError(f"db {db}: a Redis Cluster has only db 0 ({_redact(url)})")
+    return GlideSettings(
+        addresses=[(str(options.get("host", "localhost")), int(options.get("port", 6379)))],
+        cluster=cluster,
+        tls=url.lower().startswith("rediss://"),
+        insecure_tls=str(options.get("ssl_cert_reqs", "required")).lower() == "none",
+        ca_certs=ca_certs,
+        username=options.get("username"),
+        password=options.get("password"),
+        db=db,
+        client_name=options.get("client_name"),
+    )
+
+
+def _redis_py_client(
+    url: str, client_options: dict[str, Any], *, cluster: bool, budget: float, pool_wait: float
+) -> RedisClient:
+    # (NoBackoff is untyped before redis-py 5.1.)
+    no_retry = Retry(NoBackoff(), 0)  # type: ignore[no-untyped-call,unused-ignore]
+    options: dict[str, Any] = {
+        **CLIENT_DEFAULTS,
+        # Never before the cache's own budget: a socket timeout would cut a large value short.
+        "socket_timeout": 2 * budget,
+        "retry": no_retry,
+    }
+    options.update(client_options)
+    if options["decode_responses"]:
+        raise ValueError("RedisCache needs decode_responses=False")
+    try:
+        if cluster:
+            return RedisCluster.from_url(url, **options)
+        max_connections = options.pop("max_connections", 100)
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=pool_wait, **options
+        )
+        return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
+    except RedisClusterException as exc:  # e.g. a db other than 0 for a cluster
+        raise ValueError(f"{exc} ({_redact(url)})") from exc
+
+
+_FOREIGN: Final = object()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _unpack(entry: Any) -> CacheHit | object | None:
+    """The hit in a packed entry; ``None`` when its expiry has passed (by this process's
+    clock); :data:`_FOREIGN` when ``entry`` is not one (a counter, another tool's key)."""
+    if type(entry) is not bytes or not entry.startswith(_PACKED) or len(entry) < _HEADER:
+        return _FOREIGN
+    expires = int.from_bytes(entry[len(_PACKED) : _HEADER], "big")
+    remaining = expires - _now_ms()
+    if remaining <= 0:
+        return None  # Redis is about to expire it (or the writer's clock is ahead)
+    return CacheHit(entry[_HEADER:], remaining / 1000)
 
 
 def _ttl_ms(ttl: float) -> int:
@@ -522,29 +839,16 @@ def _ttl_ms(ttl: float) -> int:
     return min(max(math.ceil(ttl * 1000), 1), _MAX_TTL_MS)
 
 
-def _reply_error(exc: ResponseError, label: str) -> Exception:
+def _reply_error(error: ReplyError, label: str) -> Exception:
     """The exception for an error reply: ValueError for a counter Redis will not add to."""
-    message = str(exc)
+    message = str(error)
     if "not an integer" in message:
         return ValueError("the value stored under this key is not a 64-bit decimal integer")
     if "overflow" in message:
         return ValueError("the counter would leave the signed 64-bit integer range")
-    return CacheUnavailable(f"{label}: {message}")
-
-
-async def _clear_node(run: Callable[..., Awaitable[Any]], pattern: bytes) -> int:
-    """SCAN one server for ``pattern`` and delete what it finds, a DEL per hash slot (a
-    cluster node refuses a DEL of keys in different slots)."""
-    deleted, cursor = 0, 0
-    while True:
-        cursor, keys = await run("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-        by_slot: dict[int, list[bytes]] = {}
-        for key in keys:
-            by_slot.setdefault(key_slot(key), []).append(key)
-        for group in by_slot.values():
-            deleted += int(await run("DEL", *group))
-        if int(cursor) == 0:
-            return deleted
+    return CacheUnavailable(
+        f"{label}: {error.code + ': ' if error.code not in message else ''}{message}"
+    )
 
 
 def _glob_escape(prefix: bytes) -> bytes:
@@ -564,16 +868,21 @@ async def _close_client(client: RedisClient) -> None:
     await closer()
 
 
-def _describe(client: RedisClient) -> str:
+def _describe(client: Any) -> str:
     """Where the client connects, for log messages (no credentials)."""
     try:
+        if isinstance(client, _GlideUrl):
+            host, port = client.settings.addresses[0]
+            return f"{host}:{port}" + ("" if client.settings.cluster else f"/{client.settings.db}")
         if isinstance(client, RedisCluster):
             nodes = getattr(client.nodes_manager, "startup_nodes", {})
             return ",".join(sorted(nodes)) or "a Redis Cluster"
-        kwargs = client.connection_pool.connection_kwargs
-        if kwargs.get("path"):
-            return f"unix:{kwargs['path']}"
-        return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+        if isinstance(client, Redis):
+            kwargs = client.connection_pool.connection_kwargs
+            if kwargs.get("path"):
+                return f"unix:{kwargs['path']}"
+            return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+        return type(client).__name__
     except Exception:  # description only: never fail construction over it
         return "Redis"
 

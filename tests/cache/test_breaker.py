@@ -274,11 +274,34 @@ def test_bad_parameters_are_refused(kwargs: dict[str, float]) -> None:
 
 def test_defaults_and_repr() -> None:
     breaker = CircuitBreaker(name="x")
-    assert breaker.cooldown == 5.0
+    assert breaker.cooldown == 1.0
     assert state(breaker) is BreakerState.CLOSED
     assert "closed" in repr(breaker)
     fail(breaker, 2)
     assert state(breaker) is BreakerState.CLOSED
     fail(breaker)
     assert state(breaker) is BreakerState.OPEN
-    assert 0 < breaker.retry_in() <= 5.0
+    assert 0 < breaker.retry_in() <= 1.0
+
+
+def test_failures_counts_consecutive_failures_while_closed(breaker: CircuitBreaker) -> None:
+    assert breaker.failures == 0
+    fail(breaker, 2)
+    assert breaker.failures == 2
+    succeed(breaker)
+    assert breaker.failures == 0
+
+
+def test_a_clone_has_the_settings_and_clock_but_not_the_state(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    open_breaker(breaker)
+    twin = breaker.clone("node 10.0.0.2:6379")
+    assert twin.name == "node 10.0.0.2:6379"
+    assert state(twin) is BreakerState.CLOSED
+    assert twin.cooldown == breaker.cooldown
+    fail(twin, 3)
+    assert state(twin) is BreakerState.OPEN
+    assert twin.retry_in() == breaker.cooldown  # on the same (stepped) clock
+    clock.advance(twin.cooldown)
+    assert twin.before_call() is not None

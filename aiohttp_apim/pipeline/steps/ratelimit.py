@@ -29,7 +29,9 @@ call is never counted.
 
 Failing open. When the counter store cannot be reached (down, slow, garbage), the request is
 let through as if its window were fresh, logged and counted in ``gateway.stats()``: a cache
-outage must not become an API outage.
+outage must not become an API outage. A store that is only busy for a reason of this process
+(:class:`~aiohttp_apim.cache.CacheBusy`: no connection ready yet) is not an outage: the call waits
+for it (up to :data:`BUSY_WAIT` seconds) rather than go through uncounted.
 
 Answers. A refused call raises Reason ``RateLimitExceeded`` with APIM's message; with no
 on-error content the caller gets APIM's ``429`` JSON with ``Retry-After`` (or the header named
@@ -41,10 +43,12 @@ by ``retry-after-header-name``), and on-error can change it (its ``context.Respo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import time
 
-from aiohttp_apim.cache.base import Cache
+from aiohttp_apim.cache.base import Cache, CacheBusy
 from aiohttp_apim.errors import ExpressionError, PolicyRuntimeError
 from aiohttp_apim.pipeline.cacheio import cache_increment, cache_read, call_timeout
 from aiohttp_apim.pipeline.exchange import Exchange, Finisher, Signal
@@ -60,6 +64,11 @@ logger = logging.getLogger(__name__)
 
 MAX_RENEWAL_PERIOD = 300
 """APIM's largest ``renewal-period`` (seconds)."""
+
+BUSY_WAIT = 5.0
+"""Seconds a call waits, at most, for a counter store that is busy for a reason of this process
+(:class:`~aiohttp_apim.cache.CacheBusy`) before it fails open."""
+_BUSY_PAUSE = 0.01
 
 
 class RateLimitByKeyStep(Step):
@@ -150,12 +159,7 @@ class RateLimitByKeyStep(Step):
         runtime = x.runtime
         cache = self.cache
         try:
-            if amount > 0:
-                used = await cache_increment(cache, key, amount, period, self.timeout)
-                admitted = used <= calls
-            else:
-                used = await self._current(key)
-                admitted = used < calls
+            used, admitted = await self._count(key, amount, period, calls)
         except Exception as error:
             runtime.failures.failed("count", cache, error)
             runtime.counters.rate_limit_errors += 1
@@ -177,6 +181,25 @@ class RateLimitByKeyStep(Step):
         if self.deferred:
             x.add_finisher(self._deferred_increment(key, period))
         return None
+
+    async def _count(self, key: str, amount: int, period: int, calls: int) -> tuple[int, bool]:
+        """Count this call (or read the count): the count and whether the call is admitted.
+
+        A cache that gave up for a reason of this process (:class:`CacheBusy`: no connection
+        ready yet) is asked again, for up to :data:`BUSY_WAIT` seconds: a local resource limit
+        must not let calls through uncounted. Any other failure propagates (fail open)."""
+        deadline = time.monotonic() + BUSY_WAIT
+        while True:
+            try:
+                if amount > 0:
+                    used = await cache_increment(self.cache, key, amount, period, self.timeout)
+                    return used, used <= calls
+                used = await self._current(key)
+                return used, used < calls
+            except CacheBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(_BUSY_PAUSE)
 
     def _report(self, x: Exchange, calls: int, remaining: int) -> None:
         if self.remaining_variable is not None:
