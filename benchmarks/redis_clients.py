@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import shutil
 import socket
 import statistics
@@ -57,21 +56,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-READ_SCRIPT = b"""
-local out = {}
-for i = 1, #KEYS do
-  local value = redis.call('GET', KEYS[i])
-  if value then
-    out[2 * i - 1] = value
-    out[2 * i] = redis.call('PTTL', KEYS[i])
-  else
-    out[2 * i - 1] = ''
-    out[2 * i] = -2
-  end
-end
-return out
-"""
-READ_SHA = hashlib.sha1(READ_SCRIPT, usedforsecurity=False).hexdigest()
+from aiohttp_apim.cache.redis import _READ
+
+# The cache's own read script (value and PTTL in one atomic step).
+READ_SCRIPT = _READ.source
+READ_SHA = _READ.sha
 
 Read = Callable[[bytes], Awaitable[Any]]
 

@@ -14,6 +14,9 @@
     3 masters with a replica each, for one test (a failover test); about 2 s to start.
 ``redis_prefix``
     A key prefix no other test uses.
+``library``
+    The client library under a ``RedisCache`` (``"glide"``, ``"redis-py"``): a test that takes it
+    runs on both (glide's run is skipped when it is not installed).
 
 All are made only when a test asks for them, and the processes are killed at the end. Without
 ``redis-server`` on PATH the tests that use them are skipped, saying so (CI installs it).
@@ -126,6 +129,14 @@ def failover_cluster(tmp_path: Path) -> Iterator[RedisClusterServers]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(params=["glide", "redis-py"])
+def library(request: pytest.FixtureRequest) -> str:
+    """The client library under the cache: a test that takes it runs on both."""
+    if request.param == "glide":
+        pytest.importorskip("glide", reason="valkey-glide is not installed")
+    return str(request.param)
 
 
 @pytest.fixture

@@ -34,15 +34,6 @@ SLACK = 0.25
 RELAXED = 2.0
 
 
-@pytest.fixture(params=["glide", "redis-py"])
-def library(request: pytest.FixtureRequest) -> ClientChoice:
-    """The client library under the cache: the tests that take it run on both."""
-    if request.param == "glide" and not GLIDE:
-        pytest.skip("valkey-glide is not installed")
-    choice: ClientChoice = request.param
-    return choice
-
-
 @pytest.fixture
 async def cache(
     redis_server: RedisServer, redis_prefix: str, library: ClientChoice

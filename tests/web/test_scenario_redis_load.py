@@ -27,7 +27,7 @@ from redis.crc import key_slot
 import aiohttp_apim
 from aiohttp_apim import GatewayOptions
 from aiohttp_apim.cache.breaker import BreakerState, CircuitBreaker
-from aiohttp_apim.cache.redis import GLIDE, ClientChoice, RedisCache
+from aiohttp_apim.cache.redis import ClientChoice, RedisCache
 from tests.conftest import RedisServerFactory
 from tests.faultproxy import FaultProxy
 from tests.redis_server import RedisClusterServers, RedisServer
@@ -103,15 +103,6 @@ async def caches() -> AsyncIterator[list[RedisCache]]:
     yield made
     for cache in made:
         await cache.close()
-
-
-@pytest.fixture(params=["glide", "redis-py"])
-def library(request: pytest.FixtureRequest) -> ClientChoice:
-    """The client library under the cache: every test runs on both."""
-    if request.param == "glide" and not GLIDE:
-        pytest.skip("valkey-glide is not installed")
-    choice: ClientChoice = request.param
-    return choice
 
 
 def cache_on(url: str, made: list[RedisCache], library: ClientChoice, **options: Any) -> RedisCache:
