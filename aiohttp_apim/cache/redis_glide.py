@@ -193,6 +193,7 @@ class GlideTransport:
         task = self._creating
         if task is None or task.done():
             task = self._creating = asyncio.get_running_loop().create_task(self._create())
+            task.add_done_callback(_retrieve)
         try:
             client = await asyncio.shield(task)
         except GlideError as error:
@@ -246,6 +247,12 @@ class GlideTransport:
             )
         self._client = client
         return client
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    # Whoever waited for the client saw the failure; none may have (all gave up first).
+    if not task.cancelled():
+        task.exception()
 
 
 async def _close(client: GlideClient | GlideClusterClient) -> None:

@@ -477,6 +477,28 @@ async def test_an_injected_client_is_not_closed(redis_server: RedisServer) -> No
     await wait_until(lambda: "injected-client" not in client_names(redis_server))
 
 
+async def test_an_injected_glide_client_is_used_and_not_closed(redis_server: RedisServer) -> None:
+    glide = pytest.importorskip("glide", reason="valkey-glide is not installed")
+    client = await glide.GlideClient.create(
+        glide.GlideClientConfiguration(
+            [glide.NodeAddress("127.0.0.1", redis_server.port)],
+            client_name="injected-glide",
+            lazy_connect=True,
+        )
+    )
+    cache = RedisCache(client, operation_timeout=RELAXED)
+    assert cache.library == "valkey-glide"
+    assert cache.client is client
+    assert not cache.owns_client
+    await cache.set("injected", b"v", 10)
+    await cache.close()
+    assert "injected-glide" in client_names(redis_server)
+    hit = await cache.get("injected")
+    assert hit is not None
+    assert hit.value == b"v"
+    await client.close()
+
+
 async def test_a_client_made_by_from_url_is_closed_by_close(redis_server: RedisServer) -> None:
     cache = RedisCache.from_url(
         redis_server.url, client_name="owned-client", operation_timeout=RELAXED
