@@ -1,8 +1,9 @@
 """A fault-injecting TCP proxy for the Redis tests: put it between a client and a private
 ``redis-server`` and make the path between them slow, silent, broken or paused, on command.
 
-It runs in the test's own event loop (asyncio streams), so a test sets a fault and the next byte
-forwarded obeys it, with no thread or timing guesswork:
+It runs on an event loop of its own, in a thread of its own: the path to Redis is "the network",
+which a test's busy event loop (hundreds of requests in flight) must not slow down. A fault set by
+a method has taken effect when the method returns:
 
 * ``latency`` -- every chunk is delayed this many seconds, in each direction (the order and the
   throughput of a stream are kept: chunks are queued with their due time, not slept on one by one);
@@ -23,13 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import socket
 import struct
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 __all__ = ["FaultProxy"]
 
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 
 class _Pipe:
@@ -156,25 +162,26 @@ class FaultProxy:
         self._links: set[_Link] = set()
         self._blackhole = False
         self._truncate = False
-        self._running = asyncio.Event()
-        self._running.set()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="fault-proxy", daemon=True
+        )
+        self._running: asyncio.Event
 
     @property
     def url(self) -> str:
         return f"redis://{HOST}:{self.port}/0"
 
     async def start(self) -> FaultProxy:
-        self._server = await asyncio.start_server(self._accept, HOST, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._thread.start()
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._start(), self._loop))
         return self
 
     async def close(self) -> None:
-        for link in list(self._links):
-            link.close(abort=True)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._close(), self._loop))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        await asyncio.to_thread(self._thread.join, 5)
+        self._loop.close()
 
     # -- faults -----------------------------------------------------------------------------
 
@@ -184,10 +191,7 @@ class FaultProxy:
 
     def reset(self) -> int:
         """Reset every open connection; return how many there were."""
-        links = list(self._links)
-        for link in links:
-            link.reset()
-        return len(links)
+        return self._in_proxy(self._reset_all)
 
     def truncate_next_reply(self) -> None:
         """Cut the next chunk the server sends in half, then reset that connection."""
@@ -195,19 +199,56 @@ class FaultProxy:
 
     def pause(self) -> None:
         """Forward nothing until :meth:`resume`."""
-        self._running.clear()
+        self._in_proxy(self._running.clear)
 
     def resume(self) -> None:
-        self._running.set()
+        self._in_proxy(self._running.set)
 
     def heal(self) -> None:
         """No fault any more: no latency, no blackhole, not paused."""
         self.latency = 0.0
         self._blackhole = False
         self._truncate = False
-        self._running.set()
+        self._in_proxy(self._running.set)
 
-    # -- internals --------------------------------------------------------------------------
+    # -- internals (in the proxy's thread) ----------------------------------------------------
+
+    def _in_proxy(self, function: Callable[[], T]) -> T:
+        """Run ``function`` in the proxy's thread and return its result."""
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(function())
+            except BaseException as exc:  # handed to the caller
+                done.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(run)
+        return done.result(timeout=5)
+
+    async def _start(self) -> None:
+        self._running = asyncio.Event()
+        self._running.set()
+        self._server = await asyncio.start_server(self._accept, HOST, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _close(self) -> None:
+        for link in list(self._links):
+            link.close(abort=True)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _reset_all(self) -> int:
+        links = list(self._links)
+        for link in links:
+            link.reset()
+        return len(links)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1

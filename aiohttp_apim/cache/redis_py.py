@@ -128,13 +128,15 @@ class RedisPyTransport:
     async def _run(self, args: Sequence[Arg], size: int, route: Arg | None = None) -> Any:
         client = self._client
         timeout = self._pool_wait + self._budget + size / self._rate
+        call: Awaitable[Any]
+        if isinstance(client, RedisCluster):
+            call = self._on_node(client, route, args)
+        else:
+            run: Callable[..., Awaitable[Any]] = client.execute_command
+            call = run(*args)
         try:
-            async with asyncio.timeout(timeout):
-                if isinstance(client, RedisCluster):
-                    return await self._on_node(client, route, args)
-                run: Callable[..., Awaitable[Any]] = client.execute_command
-                return await run(*args)
-        except TimeoutError:  # asyncio's; redis-py's own is a RedisError
+            return await _within(call, timeout)
+        except TimeoutError:  # ours; redis-py's own is a RedisError
             raise Fault(f"no answer within {timeout:.3g} s") from None
         except NoScriptError as error:
             raise ReplyError(str(error), "NOSCRIPT") from None
@@ -180,6 +182,28 @@ class RedisPyTransport:
             task = self._init_task = asyncio.ensure_future(client.initialize())
             task.add_done_callback(_retrieve_exception)
         await asyncio.shield(task)
+
+
+async def _within(call: Awaitable[Any], timeout: float) -> Any:
+    """``await call``, giving up after ``timeout`` seconds (TimeoutError).
+
+    Not ``asyncio.timeout``: when the loop is busy, a reply can arrive in the very loop
+    iteration in which the timer fires, and the timer's cancellation then throws away an
+    answer that came in time. Here the call runs as a task of its own, and when the time is up
+    it gets one more turn of the loop to finish with what has arrived before it is given up."""
+    task = asyncio.ensure_future(call)
+    try:
+        await asyncio.wait((task,), timeout=timeout)
+        if not task.done():
+            await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not task.done():
+        task.cancel()
+        await asyncio.wait((task,))
+        raise TimeoutError
+    return task.result()
 
 
 def _retrieve_exception(task: asyncio.Future[Any]) -> None:
