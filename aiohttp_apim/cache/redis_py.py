@@ -190,8 +190,11 @@ async def _within(call: Awaitable[Any], timeout: float) -> Any:
     Not ``asyncio.timeout``: when the loop is busy, a reply can arrive in the very loop
     iteration in which the timer fires, and the timer's cancellation then throws away an
     answer that came in time. Here the call runs as a task of its own, and when the time is up
-    it gets one more turn of the loop to finish with what has arrived before it is given up."""
+    it gets one more turn of the loop to finish with what has arrived before it is given up.
+    (redis.asyncio reads replies on the event loop, so a loop that is busy for longer than the
+    budget still turns replies into timeouts; glide reads them in a thread of its own.)"""
     task = asyncio.ensure_future(call)
+    task.add_done_callback(_retrieve_exception)
     try:
         await asyncio.wait((task,), timeout=timeout)
         if not task.done():
