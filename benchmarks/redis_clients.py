@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import shutil
 import socket
 import statistics
@@ -120,7 +121,8 @@ async def redis_py(port: int, *, hiredis: bool, blocking: bool) -> AsyncIterator
 
 @contextlib.asynccontextmanager
 async def coredis_client(port: int) -> AsyncIterator[tuple[Read, Read]]:
-    import coredis
+    # Optional: only this comparison needs it (not a dependency of the project, nor of its tests).
+    coredis: Any = importlib.import_module("coredis")
 
     client: Any = coredis.Redis(host="127.0.0.1", port=port, decode_responses=False)
 
