@@ -51,6 +51,11 @@ class DayOfWeek(NetEnum):
     Saturday = 6
 
 
+class TimeSpanStyles(NetFlags):
+    None_ = 0
+    AssumeNegative = 1
+
+
 class DateTimeStyles(NetFlags):
     None_ = 0
     AllowLeadingWhite = 1
@@ -578,38 +583,156 @@ def format_timespan(v: TimeSpan, fmt: str | None) -> str:
     return "".join(out)
 
 
-_TS_RE = re.compile(
-    r"\s*(-)?(?:(\d+)[.:])?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?\s*", re.ASCII
+# TimeSpan.Parse's forms (invariant culture): d, h:m, h:m:s, d.h:m, d.h:m:s, h:m:s.f, d.h:m:s.f,
+# with ':' also accepted between days and hours (the "g" pattern, d:h:m:s[.f]) and the
+# compatibility forms h:m:.f and d.h:m:.f; leading zeros are allowed in every number.
+_TS_FORMS = re.compile(
+    r"(?P<neg>-)?(?:"
+    r"(?P<d_only>\d+)"
+    r"|(?:(?P<d>\d+)\.)?(?P<h>\d+):(?P<m>\d+)(?::(?P<s>\d+)(?:\.(?P<f>\d+))?|:\.(?P<f0>\d+))?"
+    r"|(?P<gd>\d+):(?P<gh>\d+):(?P<gm>\d+):(?P<gs>\d+)(?:\.(?P<gf>\d+))?"
+    r")",
+    re.ASCII,
 )
+_TS_MAX_DAYS = 10675199
+
+
+def _ts_overflow(s: str) -> NoReturn:
+    raise ExpressionError(
+        "OverflowException",
+        f"The TimeSpan string '{s}' could not be parsed because at least one of the numeric "
+        "components is out of range or contains too many digits.",
+    )
+
+
+def _ts_bad(s: str) -> NoReturn:
+    raise ExpressionError(
+        "FormatException", f"String '{s}' was not recognized as a valid TimeSpan."
+    )
+
+
+def _ts_fraction(digits: str, s: str) -> int:
+    """Ticks of a fraction of a second written with ``digits`` (at most 7 significant)."""
+    if len(digits) > 7:
+        _ts_overflow(s)
+    return int(digits.ljust(7, "0"))
 
 
 def parse_timespan(s: object) -> TimeSpan:
-    if not isinstance(s, str):
+    """``TimeSpan.Parse(s)``: ``[ws][-]{ d | [d.]hh:mm[:ss[.fffffff]] }[ws]`` (and the general
+    ``[d:]h:mm:ss[.FFFFFFF]``); a component out of range (hours > 23, minutes or seconds > 59,
+    days > 10675199, more than 7 fractional digits) is an OverflowException."""
+    if s is None:
         raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'input')")
-    m = _TS_RE.fullmatch(s)
+    if not isinstance(s, str):
+        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
+    m = _TS_FORMS.fullmatch(s.strip())
     if m is None:
-        if re.fullmatch(r"\s*-?\d+\s*", s):
-            days = int(s)
-            return _ts(days * TICKS_PER_DAY)
-        raise ExpressionError(
-            "FormatException", "String '" + s + "' was not recognized as a valid TimeSpan."
+        _ts_bad(s)
+    g = m.groupdict()
+    if any(len(v.lstrip("0")) > 9 for v in g.values() if v and v != "-"):
+        _ts_overflow(s)  # a number .NET's reader cannot hold (and no Python int of 4301 digits)
+    if g["d_only"] is not None:
+        days = int(g["d_only"])
+        if days > _TS_MAX_DAYS:
+            _ts_overflow(s)
+        ticks = days * TICKS_PER_DAY
+    else:
+        if g["gd"] is not None:  # the general form, d:h:mm:ss[.f]
+            g["d"], g["h"], g["m"], g["s"], g["f"] = g["gd"], g["gh"], g["gm"], g["gs"], g["gf"]
+        days = int(g["d"] or 0)
+        hh, mm, ss = int(g["h"]), int(g["m"]), int(g["s"] or 0)
+        if days > _TS_MAX_DAYS or hh > 23 or mm > 59 or ss > 59:
+            _ts_overflow(s)
+        frac = g["f"] if g["f"] is not None else g["f0"]
+        ticks = (
+            days * TICKS_PER_DAY
+            + hh * TICKS_PER_HOUR
+            + mm * TICKS_PER_MINUTE
+            + ss * TICKS_PER_SECOND
+            + (_ts_fraction(frac, s) if frac is not None else 0)
         )
-    neg, d, h, mi, sec, frac = m.groups()
-    hh, mm, ss = int(h), int(mi), int(sec or 0)
-    if hh > 23 or mm > 59 or ss > 59:
-        raise ExpressionError(
-            "OverflowException",
-            "The TimeSpan string '" + s + "' could not be parsed because at "
-            "least one of the numeric components is out of range or contains too many digits.",
-        )
-    ticks = (
-        int(d or 0) * TICKS_PER_DAY
-        + hh * TICKS_PER_HOUR
-        + mm * TICKS_PER_MINUTE
-        + ss * TICKS_PER_SECOND
-        + int((frac or "0").ljust(7, "0"))
-    )
-    return _ts(-ticks if neg else ticks)
+    if ticks > INT64_MAX:
+        _ts_overflow(s)
+    return TimeSpan(-ticks if g["neg"] else ticks)
+
+
+_TS_CONSTANT = re.compile(
+    r"(?P<neg>-)?(?:(?P<d>\d+)\.)?(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,7}))?",
+    re.ASCII,
+)
+
+
+def parse_exact_timespan(s: object, formats: Sequence[str], negative: bool = False) -> TimeSpan:
+    """``TimeSpan.ParseExact``: the standard formats "c"/"t"/"T" (``[-][d.]hh:mm:ss[.fffffff]``
+    exactly), "g" and "G" (as Parse), or a custom format (``d``..``dddddddd``, ``h``/``hh``,
+    ``m``/``mm``, ``s``/``ss``, ``f``..``fffffff``, ``F``..``FFFFFFF``, literals quoted or
+    escaped with a backslash); ``negative``: TimeSpanStyles.AssumeNegative."""
+    if s is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'input')")
+    if not isinstance(s, str):
+        raise ExpressionError("ArgumentException", "Argument 1: cannot convert to 'string'")
+    for fmt in formats:
+        if not isinstance(fmt, str) or not fmt:
+            raise ExpressionError("FormatException", "Input string was not in a correct format.")
+        if fmt in ("g", "G"):
+            try:
+                v = parse_timespan(s)
+            except ExpressionError:
+                continue
+            return TimeSpan(-v.ticks) if negative else v
+        if fmt in ("c", "t", "T"):
+            m = _TS_CONSTANT.fullmatch(s)
+            if m is None:
+                continue
+            text = f"{m['neg'] or ''}{m['d'] + '.' if m['d'] else ''}{m['h']}:{m['m']}:{m['s']}" + (
+                f".{m['f']}" if m["f"] else ""
+            )
+            v = parse_timespan(text)
+            return TimeSpan(-v.ticks) if negative else v
+        if len(fmt) == 1:
+            raise ExpressionError("FormatException", "Input string was not in a correct format.")
+        ticks = _parse_custom_timespan(s, fmt)
+        if ticks is not None:
+            return TimeSpan(-ticks if negative else ticks)
+    raise ExpressionError("FormatException", "Input string was not in a correct format.")
+
+
+_TS_UNITS = {"d": TICKS_PER_DAY, "h": TICKS_PER_HOUR, "m": TICKS_PER_MINUTE, "s": TICKS_PER_SECOND}
+_TS_LIMITS = {"d": _TS_MAX_DAYS, "h": 23, "m": 59, "s": 59}
+
+
+def _parse_custom_timespan(s: str, fmt: str) -> int | None:
+    parts: list[str] = []
+    kinds: list[str] = []
+    for kind, run in _tokens(fmt):
+        n = len(run)
+        if kind == "lit":
+            parts.append(re.escape(run))
+        elif kind == "d" and n <= 8:
+            parts.append(rf"(\d{{{n},8}})")
+            kinds.append("d")
+        elif kind in "hms" and n <= 2:
+            parts.append(r"(\d{2})" if n == 2 else r"(\d{1,2})")
+            kinds.append(kind)
+        elif kind in "fF" and n <= 7:
+            parts.append(rf"(\d{{{n}}})" if kind == "f" else rf"(\d{{0,{n}}})")
+            kinds.append("f")
+        else:
+            raise ExpressionError("FormatException", "Input string was not in a correct format.")
+    m = re.fullmatch("".join(parts), s, re.ASCII)
+    if m is None:
+        return None
+    ticks = 0
+    for kind, text in zip(kinds, m.groups(), strict=True):
+        if kind == "f":
+            ticks += int(text.ljust(7, "0")) if text else 0
+            continue
+        value = int(text)
+        if value > _TS_LIMITS[kind]:
+            _ts_overflow(s)
+        ticks += value * _TS_UNITS[kind]
+    return ticks
 
 
 # ---------------------------------------------------------------- declarations
@@ -789,6 +912,11 @@ STYLES = dotnet.declare_enum(
 )
 STYLES.statics["None"] = lambda: DateTimeStyles(0)
 STYLES.sign("const DateTimeStyles None")
+TS_STYLES = dotnet.declare_enum(
+    "TimeSpanStyles", "System.Globalization.TimeSpanStyles", TimeSpanStyles
+)
+TS_STYLES.statics["None"] = lambda: TimeSpanStyles(0)
+TS_STYLES.sign("const TimeSpanStyles None")
 
 DATETIME = declare(
     "DateTime",
@@ -911,6 +1039,27 @@ def _ts_try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     return True
 
 
+def _ts_exact_args(a: Sequence[object]) -> tuple[object, list[str], bool]:
+    negative = any(isinstance(x, TimeSpanStyles) and x & TimeSpanStyles.AssumeNegative for x in a)
+    return a[0], _formats(a[1]), negative
+
+
+def _ts_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> TimeSpan:
+    arity("TimeSpan", "ParseExact", a, 3, 4)
+    return parse_exact_timespan(*_ts_exact_args(a))
+
+
+def _ts_try_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("TimeSpan", "TryParseExact", a, 4, 5)
+    try:
+        v = parse_exact_timespan(*_ts_exact_args(a[:-1]))
+    except clr.ExpressionError:
+        _out(a, len(a) - 1, TimeSpan(0))
+        return False
+    _out(a, len(a) - 1, v)
+    return True
+
+
 def _ts_component(div: int, mod: int) -> Callable[[TimeSpan], int]:
     def get(v: TimeSpan) -> int:
         q = abs(v.ticks) // div % mod
@@ -976,6 +1125,8 @@ TIMESPAN.static_methods.update(
         "FromDays": _interval(TICKS_PER_DAY),
         "Parse": _ts_parse,
         "TryParse": _ts_try_parse,
+        "ParseExact": _ts_parse_exact,
+        "TryParseExact": _ts_try_parse_exact,
         "Compare": lambda a, t: dotnet.compare(a[0], a[1]),
     }
 )
@@ -1269,6 +1420,21 @@ TIMESPAN.sign(
     "static TimeSpan Parse(string s)",
     "static TimeSpan Parse(string input, IFormatProvider formatProvider)",
     "static bool TryParse(string s, out TimeSpan result)",
+    "static bool TryParse(string input, IFormatProvider formatProvider, out TimeSpan result)",
+    "static TimeSpan ParseExact(string input, string format, IFormatProvider formatProvider)",
+    "static TimeSpan ParseExact(string input, string[] formats, IFormatProvider formatProvider)",
+    "static TimeSpan ParseExact(string input, string format, IFormatProvider formatProvider, "
+    "TimeSpanStyles styles)",
+    "static TimeSpan ParseExact(string input, string[] formats, IFormatProvider formatProvider, "
+    "TimeSpanStyles styles)",
+    "static bool TryParseExact(string input, string format, IFormatProvider formatProvider, "
+    "out TimeSpan result)",
+    "static bool TryParseExact(string input, string[] formats, IFormatProvider formatProvider, "
+    "out TimeSpan result)",
+    "static bool TryParseExact(string input, string format, IFormatProvider formatProvider, "
+    "TimeSpanStyles styles, out TimeSpan result)",
+    "static bool TryParseExact(string input, string[] formats, IFormatProvider formatProvider, "
+    "TimeSpanStyles styles, out TimeSpan result)",
 )
 DTO.sign(
     "new(DateTime dateTime)",
@@ -1302,7 +1468,15 @@ DTO.sign(
     "static DateTimeOffset Parse(string input, IFormatProvider formatProvider)",
 )
 
-TYPES: tuple[TypeRef, ...] = (DATETIME_KIND, DAY_OF_WEEK, STYLES, DATETIME, TIMESPAN, DTO)
+TYPES: tuple[TypeRef, ...] = (
+    DATETIME_KIND,
+    DAY_OF_WEEK,
+    STYLES,
+    TS_STYLES,
+    DATETIME,
+    TIMESPAN,
+    DTO,
+)
 
 
 def register(registry: Registry) -> None:
