@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import secrets
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -314,6 +315,16 @@ class HashAlgorithm:
     last: bytes | None = None
 
 
+class KeyedHash(HashAlgorithm):
+    """An HMAC: a hash with a key."""
+
+    __slots__ = ()
+
+
+_NET_HASH_NAMES = {"sha256": "SHA256", "sha1": "SHA1", "sha384": "SHA384", "sha512": "SHA512"}
+_NET_HASH_NAMES["md5"] = "MD5"
+
+
 def _compute_hash(h: HashAlgorithm, a: Sequence[object], t: Sequence[TypeRef]) -> bytes:
     arity(h.name, "ComputeHash", a, 1, 3)
     data = _slice(_bytes_arg(a[0], "buffer"), a, 1)
@@ -323,6 +334,21 @@ def _compute_hash(h: HashAlgorithm, a: Sequence[object], t: Sequence[TypeRef]) -
         digest = hashlib.new(h.name, data).digest()
     h.last = digest
     return digest
+
+
+def _hash_named(name: object, *, keyed: bool) -> HashAlgorithm | None:
+    """``HashAlgorithm.Create(name)`` / ``HMAC.Create(name)``: null for an unknown name."""
+    if not isinstance(name, str):
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'name')")
+    key = name.upper().removeprefix("SYSTEM.SECURITY.CRYPTOGRAPHY.").replace("-", "")
+    for suffix in ("MANAGED", "CRYPTOSERVICEPROVIDER", "CNG"):
+        key = key.removesuffix(suffix)
+    if keyed:
+        key = key.removeprefix("HMAC")
+    for algo, net in _NET_HASH_NAMES.items():
+        if key == net:
+            return KeyedHash(algo, secrets.token_bytes(64)) if keyed else HashAlgorithm(algo)
+    return None
 
 
 def _declare_hash(net: str, algo: str, *aliases: str) -> TypeRef:
@@ -337,17 +363,20 @@ def _declare_hash(net: str, algo: str, *aliases: str) -> TypeRef:
         algo, _bytes_arg(a[0], "source")
     ).digest()
     t.construct = lambda a, ta: HashAlgorithm(algo)
+    t.check = lambda v: type(v) is HashAlgorithm and v.name == algo
     return t
 
 
 def _declare_hmac(net: str, algo: str) -> TypeRef:
-    t = declare(net, f"System.Security.Cryptography.{net}", (), bases=(HASH,))
+    t = declare(net, f"System.Security.Cryptography.{net}", (), bases=(HMAC,))
 
     def ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> HashAlgorithm:
         arity(net, ".ctor", a, 0, 1)
-        return HashAlgorithm(algo, _bytes_arg(a[0], "key") if a else b"")
+        # new HMACSHA256(): a random key, as .NET makes
+        return KeyedHash(algo, _bytes_arg(a[0], "key") if a else secrets.token_bytes(64))
 
     t.construct = ctor
+    t.check = lambda v: type(v) is KeyedHash and v.name == algo
     t.sign("new()", "new(byte[] key)", "static byte[] HashData(byte[] key, byte[] source)")
     t.static_methods["HashData"] = lambda a, ta: hmac.new(
         _bytes_arg(a[0], "key"), _bytes_arg(a[1], "source"), algo
@@ -360,20 +389,39 @@ HASH.methods["ComputeHash"] = _compute_hash
 HASH.methods["Dispose"] = lambda h, a, t: None
 HASH.members["Hash"] = lambda h: h.last
 HASH.members["HashSize"] = lambda h: hashlib.new(h.name).digest_size * 8
-HASH.members["Key"] = lambda h: h.key
+HASH.static_methods["Create"] = lambda a, t: (
+    arity("HashAlgorithm", "Create", a, 1),
+    _hash_named(a[0], keyed=False),
+)[1]
 
 
 def _set_key(h: HashAlgorithm, v: object) -> None:
-    # ``new HMACSHA256 { Key = bytes }``: keyed (HMAC) algorithms only
-    if h.key is None:
-        raise ExpressionError(
-            "MissingMemberException", "'HashAlgorithm' does not contain a definition for 'Key'"
-        )
+    # ``new HMACSHA256 { Key = bytes }``
     h.key = _bytes_arg(v, "value")
 
 
-HASH.setters["Key"] = _set_key
-_HASHES: list[TypeRef] = []
+KEYED = declare(
+    "KeyedHashAlgorithm",
+    "System.Security.Cryptography.KeyedHashAlgorithm",
+    (KeyedHash,),
+    bases=(HASH,),
+    owns=False,  # every keyed hash is an HMAC: values dispatch to HMAC's table
+)
+KEYED.members["Key"] = lambda h: h.key
+KEYED.setters["Key"] = _set_key
+KEYED.static_methods["Create"] = lambda a, t: (
+    arity("KeyedHashAlgorithm", "Create", a, 1),
+    _hash_named(a[0], keyed=True),
+)[1]
+KEYED.sign("byte[] Key { get; set; }", "static KeyedHashAlgorithm Create(string algName)")
+HMAC = declare("HMAC", "System.Security.Cryptography.HMAC", (KeyedHash,), bases=(KEYED,))
+HMAC.members["HashName"] = lambda h: _NET_HASH_NAMES[h.name]
+HMAC.static_methods["Create"] = lambda a, t: (
+    arity("HMAC", "Create", a, 1),
+    _hash_named(a[0], keyed=True),
+)[1]
+HMAC.sign("string HashName { get; }", "static HMAC Create(string algorithmName)")
+_HASHES: list[TypeRef] = [KEYED, HMAC]
 
 for _net, _algo in (
     ("SHA256", "sha256"),
@@ -388,6 +436,7 @@ for _net, _algo in (
             _net + _suffix, f"System.Security.Cryptography.{_net}{_suffix}", (), bases=(HASH,)
         )
         _t.construct = lambda a, ta, algo=_algo: HashAlgorithm(algo)
+        _t.check = lambda v, algo=_algo: type(v) is HashAlgorithm and v.name == algo
         _t.sign("new()")
         _HASHES.append(_t)
 for _net, _algo in (
@@ -459,7 +508,7 @@ HASH.sign(
     "void Dispose()",
     "byte[] Hash { get; }",
     "int HashSize { get; }",
-    "byte[] Key { get; set; }",
+    "static HashAlgorithm Create(string hashName)",
 )
 
 CONVERT_SIGNATURES = (

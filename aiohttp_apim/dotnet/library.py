@@ -14,8 +14,10 @@ The layers, each importing only from the layers before it (a test checks this wi
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random
     randomness
     linq, collections             IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple
-    dates, encoding, regexes      DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
-                                  hashes and HMAC; Regex (its timeouts are TimeSpans)
+    dates, encoding, regexes,     DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
+    ciphers, certificates         hashes and HMAC; Regex (its timeouts are TimeSpans);
+                                  symmetric ciphers, APIM's Encrypt/Decrypt, random bytes;
+                                  RSA and X.509 certificates
     uri, json_model, json_text,   Uri, WebUtility; Newtonsoft.Json; System.Xml.Linq; APIM's Jwt
     json, xml, jwt
     library                       this loader
@@ -32,6 +34,8 @@ from typing import Final
 from aiohttp_apim.dotnet import (
     arith,
     budget,
+    certificates,
+    ciphers,
     collections,
     conversions,
     core,
@@ -63,7 +67,7 @@ LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (numfmt, primitives, exceptions, arith, numerics),
     (strings, conversions, randomness),
     (linq, collections),
-    (dates, encoding, regexes),
+    (dates, encoding, regexes, ciphers, certificates),
     (uri, json_model, json_text, json, xml, jwt),
 )
 """The library's modules by layer."""

@@ -109,7 +109,9 @@ ENUM_TYPES: dict[type[enum.Enum], TypeRef] = {}
 
 
 def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
-    t = declare(name, full_name, (cls,), bases=(ENUM,), value_type=True, default=cls(0))
+    # default(T) is the member valued 0 (enums without one, such as CipherMode, take their first)
+    zero = cls._value2member_map_.get(0) or next(iter(cls.__members__.values()))
+    t = declare(name, full_name, (cls,), bases=(ENUM,), value_type=True, default=zero)
     ENUM_TYPES[cls] = t
     for member_name, member in cls.__members__.items():  # aliases too (HexNumber, Float...)
         t.statics[member_name] = functools.partial(_same, member)

@@ -26,11 +26,6 @@ _XML_NODES = (
     "declaration and processing-instruction nodes, and editing a document, are not modelled yet "
     "(documents with a DTD are refused, as .NET does by default)"
 )
-_CERTIFICATES = (
-    "no client or deployment certificates reach expressions in this gateway "
-    "(context.Request.Certificate is null), so there is nothing for these types to read"
-)
-_CIPHERS = "symmetric and RSA encryption are not implemented yet; hashes and HMACs are"
 
 NOT_SUPPORTED: Final[dict[str, str]] = {
     "Newtonsoft.Json.Linq.Extensions": (
@@ -53,33 +48,6 @@ NOT_SUPPORTED: Final[dict[str, str]] = {
         "T? and Nullable<T> are supported (HasValue, Value, GetValueOrDefault); the static "
         "System.Nullable class (Compare, Equals, GetUnderlyingType) is not"
     ),
-    "System.Security.Cryptography.AsymmetricAlgorithm": _CIPHERS,
-    "System.Security.Cryptography.CipherMode": _CIPHERS,
-    "System.Security.Cryptography.HMAC": (
-        "HMACMD5, HMACSHA1, HMACSHA256, HMACSHA384 and HMACSHA512 are supported; their abstract "
-        "base cannot be named"
-    ),
-    "System.Security.Cryptography.HashAlgorithmName": (
-        "only used by RSA signatures and key derivation, which are not implemented"
-    ),
-    "System.Security.Cryptography.KeyedHashAlgorithm": (
-        "the HMAC classes are supported (as HashAlgorithm, with Key); this abstract base "
-        "cannot be named"
-    ),
-    "System.Security.Cryptography.Oid": _CERTIFICATES,
-    "System.Security.Cryptography.PaddingMode": _CIPHERS,
-    "System.Security.Cryptography.RNGCryptoServiceProvider": "not implemented yet",
-    "System.Security.Cryptography.RSA": _CIPHERS,
-    "System.Security.Cryptography.RSAEncryptionPadding": _CIPHERS,
-    "System.Security.Cryptography.RSASignaturePadding": _CIPHERS,
-    "System.Security.Cryptography.SymmetricAlgorithm": _CIPHERS,
-    "System.Security.Cryptography.X509Certificates.PublicKey": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.RSACertificateExtensions": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.X500DistinguishedName": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.X509Certificate": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.X509Certificate2": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.X509ContentType": _CERTIFICATES,
-    "System.Security.Cryptography.X509Certificates.X509NameType": _CERTIFICATES,
     "System.Text.RegularExpressions.CaptureCollection": (
         "Group.Captures is supported (Count, an indexer, LINQ); the type itself cannot be named"
     ),

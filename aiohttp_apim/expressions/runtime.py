@@ -369,8 +369,8 @@ def new_array(t: TypeRef | None, items: Sequence[object]) -> object:
     if t is None:
         return list(items)
     element = t.element or t
-    if element.name == "Byte":
-        return bytes(dotnet.to_integral(dotnet.Byte, cast(element, x)) for x in items)
+    if element.name == "Byte":  # writable, as a .NET array is (rng.GetBytes(buffer) fills it)
+        return bytearray(dotnet.to_integral(dotnet.Byte, cast(element, x)) for x in items)
     if element.value_type and element.convert is not None:
         return [None if x is None and element.nullable_of else cast(element, x) for x in items]
     for x in items:
