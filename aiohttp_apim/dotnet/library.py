@@ -57,6 +57,7 @@ from aiohttp_apim.dotnet import (
     uri,
     values,
     xml,
+    xml_nodes,
 )
 from aiohttp_apim.dotnet.core import LIBRARY, Registry
 
@@ -68,7 +69,7 @@ LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (strings, conversions, randomness),
     (linq, collections),
     (dates, encoding, regexes, ciphers, certificates),
-    (uri, json_model, json_text, json, xml, jwt),
+    (uri, json_model, json_text, json, xml, xml_nodes, jwt),
 )
 """The library's modules by layer."""
 

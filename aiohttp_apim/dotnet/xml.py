@@ -40,6 +40,7 @@ from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
     "XAttribute",
+    "XDeclaration",
     "XDocument",
     "XElement",
     "XName",
@@ -181,10 +182,39 @@ class XElement:
 
 
 class XDocument:
-    __slots__ = ("root",)
+    __slots__ = ("declaration", "root")
 
-    def __init__(self, root: etree._Element | None) -> None:
+    def __init__(self, root: etree._Element | None, declaration: object = None) -> None:
         self.root = root
+        self.declaration = declaration  # an XDeclaration (xml_nodes.py), or None
+
+
+class XDeclaration:
+    """``<?xml version="1.0" encoding="utf-8" standalone="yes"?>``: each part may be null."""
+
+    __slots__ = ("encoding", "standalone", "version")
+
+    def __init__(self, version: str | None, encoding: str | None, standalone: str | None) -> None:
+        self.version = version
+        self.encoding = encoding
+        self.standalone = standalone
+
+    @classmethod
+    def read(cls, pseudo_attributes: str) -> XDeclaration:
+        found = dict(re.findall(r"(\w+)\s*=\s*[\"']([^\"']*)[\"']", pseudo_attributes))
+        return cls(found.get("version"), found.get("encoding"), found.get("standalone"))
+
+    def __str__(self) -> str:
+        parts = [
+            f'{name}="{value}"'
+            for name, value in (
+                ("version", self.version),
+                ("encoding", self.encoding),
+                ("standalone", self.standalone),
+            )
+            if value is not None
+        ]
+        return "<?xml " + " ".join(parts) + "?>"
 
 
 class XAttribute:
@@ -263,8 +293,14 @@ def _drop_outside_preserve(el: etree._Element, preserve: bool) -> None:
             child.tail = None
 
 
+DECLARATION = re.compile(r"\ufeff?<\?xml\s([^?]*)\?>")
+"""The XML declaration a document may start with (its pseudo-attributes in group 1)."""
+
+
 def parse_document(text: object) -> XDocument:
-    return XDocument(_parse(text))
+    root = _parse(text)
+    found = DECLARATION.match(text) if isinstance(text, str) else None
+    return XDocument(root, XDeclaration.read(found.group(1)) if found else None)
 
 
 def parse_element(text: object) -> XElement:
@@ -279,8 +315,8 @@ def _value(el: etree._Element) -> str:
     return clr.check_length("".join(el.itertext()))
 
 
-def _serialize(el: etree._Element) -> str:
-    text = etree.tostring(copy.deepcopy(el), encoding=str, pretty_print=True, with_tail=False)
+def _serialize(el: etree._Element, pretty: bool = True) -> str:
+    text = etree.tostring(copy.deepcopy(el), encoding=str, pretty_print=pretty, with_tail=False)
     # .NET writes empty elements as <a /> and ends without a newline
     text = re.sub(r"(<[^!?<>][^<>]*?)(?<! )/>", r"\1 />", text).rstrip("\n")
     return clr.check_length(text.replace("\n", json.NEWLINE))
@@ -625,7 +661,7 @@ XDOCUMENT.static_methods["Parse"] = lambda a, t: (
     arity("XDocument", "Parse", a, 1, 2),
     parse_document(a[0]),
 )[1]
-XDOCUMENT.members.update({"Root": lambda d: _wrap(d.root), "Declaration": lambda d: None})
+XDOCUMENT.members.update({"Root": lambda d: _wrap(d.root), "Declaration": lambda d: d.declaration})
 XATTRIBUTE.construct = _new_attribute
 XATTRIBUTE.members.update(
     {
@@ -726,9 +762,9 @@ XELEMENT.sign(
     "bool HasAttributes { get; }",
     "bool HasElements { get; }",
     "bool IsEmpty { get; }",
-    "XName Name { get; }",
+    "XName Name { get; set; }",
     "XElement Parent { get; }",
-    "string Value { get; }",
+    "string Value { get; set; }",
     "IEnumerable<XElement> Ancestors()",
     "IEnumerable<XElement> Ancestors(XName name)",
     "IEnumerable<XElement> AncestorsAndSelf()",
@@ -744,7 +780,7 @@ XELEMENT.sign(
 )
 XDOCUMENT.sign(
     "new(params object[] content)",
-    "XDeclaration Declaration { get; }",
+    "XDeclaration Declaration { get; set; }",
     "XElement Root { get; }",
     "static XDocument Parse(string text)",
 )
@@ -753,7 +789,7 @@ XATTRIBUTE.sign(
     "bool IsNamespaceDeclaration { get; }",
     "XName Name { get; }",
     "XElement Parent { get; }",
-    "string Value { get; }",
+    "string Value { get; set; }",
     "string ToString()",
 )
 XNAME.sign(

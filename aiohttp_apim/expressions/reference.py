@@ -22,9 +22,8 @@ from aiohttp_apim.expressions import context, runtime
 __all__ = ["NOT_SUPPORTED", "main", "render"]
 
 _XML_NODES = (
-    "System.Xml.Linq reads documents as elements and attributes only; text, comment, CDATA, "
-    "declaration and processing-instruction nodes, and editing a document, are not modelled yet "
-    "(documents with a DTD are refused, as .NET does by default)"
+    "not implemented: documents with a DTD are refused (as .NET does by default), and nodes "
+    "compare by reference and document order through LINQ instead of these comparers"
 )
 
 NOT_SUPPORTED: Final[dict[str, str]] = {
@@ -59,15 +58,9 @@ NOT_SUPPORTED: Final[dict[str, str]] = {
         "its axis methods (Elements, Descendants, DescendantsAndSelf, Attributes, Ancestors) "
         "are supported as extension methods of IEnumerable; the static class cannot be named"
     ),
-    "System.Xml.Linq.XCData": _XML_NODES,
-    "System.Xml.Linq.XComment": _XML_NODES,
-    "System.Xml.Linq.XDeclaration": _XML_NODES,
     "System.Xml.Linq.XDocumentType": _XML_NODES,
     "System.Xml.Linq.XNodeDocumentOrderComparer": _XML_NODES,
     "System.Xml.Linq.XNodeEqualityComparer": _XML_NODES,
-    "System.Xml.Linq.XProcessingInstruction": _XML_NODES,
-    "System.Xml.Linq.XText": _XML_NODES,
-    "System.Xml.XmlNodeType": _XML_NODES,
 }
 """Types of Microsoft's allowed-types table that expressions cannot use, and why."""
 
