@@ -257,7 +257,7 @@ def _tokens(fmt: str) -> list[tuple[str, str]]:
 
 def format_datetime(v: DateTime, fmt: str | None, offset: int | None = None) -> str:
     if not fmt:
-        fmt = "G" if offset is None else "G zzz"
+        fmt = "G" if offset is None else "MM/dd/yyyy HH:mm:ss zzz"
     if len(fmt) == 1:
         if fmt not in STANDARD:
             raise ExpressionError("FormatException", "Input string was not in a correct format.")
@@ -403,6 +403,12 @@ def _with_zone(local: DateTime, zone: int | None, styles: int) -> DateTime:
 
 
 def parse_datetime(s: object, styles: int = 0) -> DateTime:
+    local, zone = parse_datetime_parts(s)
+    return _with_zone(local, zone, styles)
+
+
+def parse_datetime_parts(s: object) -> tuple[DateTime, int | None]:
+    """The clock time a text gives and its offset in ticks (None: no zone written)."""
     if s is None:
         raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 's')")
     if not isinstance(s, str):
@@ -420,7 +426,7 @@ def parse_datetime(s: object, styles: int = 0) -> DateTime:
             int(sec or 0),
             int((frac or "0").ljust(7, "0")),
         )
-        return _with_zone(local, _zone(zone), styles)
+        return local, _zone(zone)
     m = _US.fullmatch(text)
     if m:
         mo, d, y, h, mi, sec, frac, ampm, zone = m.groups()
@@ -438,7 +444,7 @@ def parse_datetime(s: object, styles: int = 0) -> DateTime:
             int(sec or 0),
             int((frac or "0").ljust(7, "0")),
         )
-        return _with_zone(local, _zone(zone), styles)
+        return local, _zone(zone)
     m = _RFC.fullmatch(text)
     if m:
         d, mon, y, h, mi, sec, zone = m.groups()
@@ -448,7 +454,7 @@ def parse_datetime(s: object, styles: int = 0) -> DateTime:
         local = make_datetime(
             int(y), months.index(mon.lower()) + 1, int(d), int(h), int(mi), int(sec or 0)
         )
-        return _with_zone(local, _zone(zone), styles)
+        return local, _zone(zone)
     raise ExpressionError(
         "FormatException", f"String '{s}' was not recognized as a valid DateTime."
     )
@@ -495,6 +501,14 @@ def _exact_regex(fmt: str) -> tuple[re.Pattern[str], list[str]]:
 
 
 def parse_exact(s: object, formats: Sequence[str], styles: int = 0) -> DateTime:
+    local, zone = parse_exact_parts(s, formats, styles)
+    return _with_zone(local, zone, styles)
+
+
+def parse_exact_parts(
+    s: object, formats: Sequence[str], styles: int = 0
+) -> tuple[DateTime, int | None]:
+    """The clock time and offset (None: none written) of ``s`` read by one of ``formats``."""
     if s is None:
         raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 's')")
     if not isinstance(s, str):
@@ -533,7 +547,7 @@ def parse_exact(s: object, formats: Sequence[str], styles: int = 0) -> DateTime:
             )
         except (ValueError, KeyError):
             continue
-        return _with_zone(local, _zone(f.get("zone")), styles)
+        return local, _zone(f.get("zone"))
     raise ExpressionError(
         "FormatException", f"String '{s}' was not recognized as a valid DateTime."
     )
@@ -1184,125 +1198,7 @@ for _num_t in dotnet.NUMERIC_TYPES:
     TIMESPAN.operators[("/", TimeSpan, _num_t)] = _ts_div
 
 
-# ---------------------------------------------------------------- DateTimeOffset
-
-
-def _dto_ctor(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
-    arity("DateTimeOffset", ".ctor", a, 1, 2)
-    v = a[0]
-    if isinstance(v, DateTime):
-        off = a[1].ticks if len(a) == 2 and isinstance(a[1], TimeSpan) else 0
-        return DateTimeOffset(v.ticks, off)
-    return DateTimeOffset(
-        _int(v, "ticks"), a[1].ticks if len(a) == 2 and isinstance(a[1], TimeSpan) else 0
-    )
-
-
-def _dto_from_unix(scale: int) -> clr.StaticMethod:
-    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
-        arity("DateTimeOffset", "FromUnixTime", a, 1)
-        ticks = EPOCH_TICKS + _int(a[0], "seconds") * scale
-        if not 0 <= ticks <= MAX_TICKS:
-            raise ExpressionError(
-                "ArgumentOutOfRangeException",
-                "Valid values are between -62135596800 and "
-                "253402300799, inclusive. (Parameter 'seconds')",
-            )
-        return DateTimeOffset(ticks, 0)
-
-    return impl
-
-
-DTO = declare(
-    "DateTimeOffset",
-    "System.DateTimeOffset",
-    (DateTimeOffset,),
-    bases=(dotnet.VALUE_TYPE,),
-    value_type=True,
-    default=DateTimeOffset(0, 0),
-)
-DTO.construct = _dto_ctor
-DTO.statics.update(
-    {
-        "UtcNow": lambda: DateTimeOffset(now_ticks(), 0),
-        "Now": lambda: DateTimeOffset(now_ticks(), 0),
-        "MinValue": lambda: DateTimeOffset(0, 0),
-        "MaxValue": lambda: DateTimeOffset(MAX_TICKS, 0),
-        "UnixEpoch": lambda: DateTimeOffset(EPOCH_TICKS, 0),
-    }
-)
-DTO.static_methods.update(
-    {
-        "FromUnixTimeSeconds": _dto_from_unix(TICKS_PER_SECOND),
-        "FromUnixTimeMilliseconds": _dto_from_unix(TICKS_PER_MS),
-        "Parse": lambda a, t: _dto_parse(a[0]),
-    }
-)
-
-
-def _dto_parse(s: object) -> DateTimeOffset:
-    v = parse_datetime(s, int(DateTimeStyles.RoundtripKind))
-    return DateTimeOffset(v.ticks, 0)
-
-
-DTO.members.update(
-    {
-        "UtcDateTime": lambda v: DateTime(v.ticks - v.offset, DateTimeKind.Utc),
-        "DateTime": lambda v: DateTime(v.ticks),
-        "LocalDateTime": lambda v: DateTime(v.ticks - v.offset, DateTimeKind.Local),
-        "Offset": lambda v: TimeSpan(v.offset),
-        "Ticks": lambda v: Int64(v.ticks),
-        "UtcTicks": lambda v: Int64(v.ticks - v.offset),
-        "Year": lambda v: DateTime(v.ticks).parts()[0].year,
-        "Month": lambda v: DateTime(v.ticks).parts()[0].month,
-        "Day": lambda v: DateTime(v.ticks).parts()[0].day,
-        "Hour": lambda v: DateTime(v.ticks).parts()[1],
-        "Minute": lambda v: DateTime(v.ticks).parts()[2],
-        "Second": lambda v: DateTime(v.ticks).parts()[3],
-    }
-)
-DTO.methods.update(
-    {
-        "ToUnixTimeSeconds": lambda v, a, t: Int64(
-            (v.ticks - v.offset - EPOCH_TICKS) // TICKS_PER_SECOND
-        ),
-        "ToUnixTimeMilliseconds": lambda v, a, t: Int64(
-            (v.ticks - v.offset - EPOCH_TICKS) // TICKS_PER_MS
-        ),
-        "ToString": lambda v, a, t: format_datetime(
-            DateTime(v.ticks), a[0] if a and isinstance(a[0], str) else None, v.offset
-        ),
-        "AddSeconds": lambda v, a, t: DateTimeOffset(
-            _dt_range(v.ticks + round(_num(a[0], "seconds") * TICKS_PER_SECOND)), v.offset
-        ),
-        "AddMinutes": lambda v, a, t: DateTimeOffset(
-            _dt_range(v.ticks + round(_num(a[0], "minutes") * TICKS_PER_MINUTE)), v.offset
-        ),
-        "AddHours": lambda v, a, t: DateTimeOffset(
-            _dt_range(v.ticks + round(_num(a[0], "hours") * TICKS_PER_HOUR)), v.offset
-        ),
-        "AddDays": lambda v, a, t: DateTimeOffset(
-            _dt_range(v.ticks + round(_num(a[0], "days") * TICKS_PER_DAY)), v.offset
-        ),
-        "ToUniversalTime": lambda v, a, t: DateTimeOffset(v.ticks - v.offset, 0),
-    }
-)
-DTO.operators.update(
-    {
-        ("-", DateTimeOffset, DateTimeOffset): lambda a, b: TimeSpan(
-            (a.ticks - a.offset) - (b.ticks - b.offset)
-        ),
-        ("+", DateTimeOffset, TimeSpan): lambda a, b: DateTimeOffset(
-            _dt_range(a.ticks + b.ticks), a.offset
-        ),
-        ("-", DateTimeOffset, TimeSpan): lambda a, b: DateTimeOffset(
-            _dt_range(a.ticks - b.ticks), a.offset
-        ),
-    }
-)
-
-
-_OPERATORS = {**DATETIME.operators, **TIMESPAN.operators, **DTO.operators}
+_OPERATORS = {**DATETIME.operators, **TIMESPAN.operators}
 
 
 def _operator(op: str, a: object, b: object) -> object:
@@ -1436,37 +1332,6 @@ TIMESPAN.sign(
     "static bool TryParseExact(string input, string[] formats, IFormatProvider formatProvider, "
     "TimeSpanStyles styles, out TimeSpan result)",
 )
-DTO.sign(
-    "new(DateTime dateTime)",
-    "new(DateTime dateTime, TimeSpan offset)",
-    "new(long ticks, TimeSpan offset)",
-    "DateTime DateTime { get; }",
-    "DateTime LocalDateTime { get; }",
-    "DateTime UtcDateTime { get; }",
-    *(f"int {n} {{ get; }}" for n in ("Day", "Hour", "Minute", "Month", "Second", "Year")),
-    "TimeSpan Offset { get; }",
-    "long Ticks { get; }",
-    "long UtcTicks { get; }",
-    *(
-        f"DateTimeOffset Add{n}(double {n.lower()})"
-        for n in ("Days", "Hours", "Minutes", "Seconds")
-    ),
-    "string ToString()",
-    "string ToString(string format)",
-    "string ToString(string format, IFormatProvider formatProvider)",
-    "DateTimeOffset ToUniversalTime()",
-    "long ToUnixTimeMilliseconds()",
-    "long ToUnixTimeSeconds()",
-    "static readonly DateTimeOffset MaxValue",
-    "static readonly DateTimeOffset MinValue",
-    "static readonly DateTimeOffset UnixEpoch",
-    "static DateTimeOffset Now { get; }",
-    "static DateTimeOffset UtcNow { get; }",
-    "static DateTimeOffset FromUnixTimeMilliseconds(long milliseconds)",
-    "static DateTimeOffset FromUnixTimeSeconds(long seconds)",
-    "static DateTimeOffset Parse(string input)",
-    "static DateTimeOffset Parse(string input, IFormatProvider formatProvider)",
-)
 
 TYPES: tuple[TypeRef, ...] = (
     DATETIME_KIND,
@@ -1475,7 +1340,6 @@ TYPES: tuple[TypeRef, ...] = (
     TS_STYLES,
     DATETIME,
     TIMESPAN,
-    DTO,
 )
 
 

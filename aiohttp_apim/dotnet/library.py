@@ -11,15 +11,16 @@ The layers, each importing only from the layers before it (a test checks this wi
     values                        model and registry, value classes
     numfmt, primitives,           numbers, Boolean, Char, enums, Guid; formatting and parsing;
     exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
-    strings, conversions,         String, StringBuilder, StringComparer; casts; Random
-    randomness
-    linq, collections             IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple
-    dates, encoding, regexes,     DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
-    ciphers, certificates         hashes and HMAC; Regex (its timeouts are TimeSpans);
-                                  symmetric ciphers, APIM's Encrypt/Decrypt, random bytes;
-                                  RSA and X.509 certificates
+    strings, conversions,         String, StringBuilder, StringComparer; casts; Random;
+    randomness, textio            StringReader, StringWriter
+    linq, collections, queues     IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple,
+                                  Queue, Stack
+    dates, offsets, encoding,     DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
+    regexes, ciphers,             hashes and HMAC; Regex (its timeouts are TimeSpans);
+    certificates, timezones,      symmetric ciphers, APIM's Encrypt/Decrypt, random bytes;
+    network                       RSA and X.509 certificates; TimeZoneInfo; IPAddress
     uri, json_model, json_text,   Uri, WebUtility; Newtonsoft.Json; System.Xml.Linq; APIM's Jwt
-    json, xml, jwt
+    json, xml, xml_nodes, jwt
     library                       this loader
 
 The language (``aiohttp_apim.expressions``) sits above all of it: its runtime calls `load` and
@@ -47,13 +48,18 @@ from aiohttp_apim.dotnet import (
     json_text,
     jwt,
     linq,
+    network,
     numerics,
     numfmt,
+    offsets,
     primitives,
+    queues,
     randomness,
     regexes,
     signatures,
     strings,
+    textio,
+    timezones,
     uri,
     values,
     xml,
@@ -66,9 +72,9 @@ __all__ = ["LAYERS", "load"]
 LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (signatures, budget, core, values),
     (numfmt, primitives, exceptions, arith, numerics),
-    (strings, conversions, randomness),
-    (linq, collections),
-    (dates, encoding, regexes, ciphers, certificates),
+    (strings, conversions, randomness, textio),
+    (linq, collections, queues),
+    (dates, offsets, encoding, regexes, ciphers, certificates, timezones, network),
     (uri, json_model, json_text, json, xml, xml_nodes, jwt),
 )
 """The library's modules by layer."""

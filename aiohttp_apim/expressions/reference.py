@@ -38,11 +38,6 @@ NOT_SUPPORTED: Final[dict[str, str]] = {
     "System.Collections.Generic.IEnumerator<T>": (
         "GetEnumerator() is not exposed: foreach and the LINQ operators enumerate"
     ),
-    "System.Collections.Generic.Queue<T>": "not implemented yet",
-    "System.Collections.Generic.Stack<T>": "not implemented yet",
-    "System.IO.StringReader": "not implemented yet",
-    "System.IO.StringWriter": "not implemented yet",
-    "System.Net.IPAddress": "not implemented yet",
     "System.Nullable": (
         "T? and Nullable<T> are supported (HasValue, Value, GetValueOrDefault); the static "
         "System.Nullable class (Compare, Equals, GetUnderlyingType) is not"
@@ -51,9 +46,13 @@ NOT_SUPPORTED: Final[dict[str, str]] = {
         "Group.Captures is supported (Count, an indexer, LINQ); the type itself cannot be named"
     ),
     "System.TimeZone": "not implemented yet (obsolete in .NET: TimeZoneInfo replaces it)",
-    "System.TimeZoneInfo": "not implemented yet",
-    "System.TimeZoneInfo.AdjustmentRule": "not implemented yet (part of TimeZoneInfo)",
-    "System.TimeZoneInfo.TransitionTime": "not implemented yet (part of TimeZoneInfo)",
+    "System.TimeZoneInfo.AdjustmentRule": (
+        "TimeZoneInfo is supported (conversions, offsets, daylight saving time from the tz "
+        "database); its rules are not modelled as objects: GetAdjustmentRules() is empty"
+    ),
+    "System.TimeZoneInfo.TransitionTime": (
+        "TimeZoneInfo is supported; its rules' transition times are not modelled as objects"
+    ),
     "System.Xml.Linq.Extensions": (
         "its axis methods (Elements, Descendants, DescendantsAndSelf, Attributes, Ancestors) "
         "are supported as extension methods of IEnumerable; the static class cannot be named"

@@ -194,4 +194,4 @@ def test_the_reference_lists_types_members_and_reasons() -> None:
     assert "### `System.String`" in text
     assert "- `string Substring(int startIndex, int length)`" in text
     assert "- `extension Jwt AsJwt()`" in text
-    assert "| `System.Net.IPAddress` | not implemented yet |" in text
+    assert "| `System.TimeZone` | not implemented yet (obsolete in .NET" in text
