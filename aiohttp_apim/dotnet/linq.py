@@ -8,8 +8,11 @@ subclass, so arrays and lists keep their different members and exceptions), Dict
 lambdas (plain Python callables from the compiler) when enumerated; materialising operators
 (ToArray, ToList, ...) are bounded by clr.MAX_ITEMS.
 
-Element types are not tracked, so ``FirstOrDefault``/``LastOrDefault``/``SingleOrDefault`` on an
-empty sequence return null even for value-type elements.
+Element types are not declared at run time; ``FirstOrDefault``/``LastOrDefault``/
+``SingleOrDefault`` find default(T) from the type argument when one is written, else from the
+elements of the collection the sequence filters (``origin``): ``new[] {1, 2}.Where(x => x > 5)
+.FirstOrDefault()`` is 0 as in .NET. A sequence with no element anywhere, or one projected by
+Select, gives null.
 """
 
 from __future__ import annotations
@@ -116,13 +119,20 @@ def _hash_key(v: object) -> object:
 
 
 class Seq:
-    """A lazy IEnumerable<T> produced by Linq (re-enumerable: the factory runs per enumeration)."""
+    """A lazy IEnumerable<T> produced by Linq (re-enumerable: the factory runs per enumeration).
+    ``origin``: the source whose elements it passes on unchanged (Where, Skip...), or None."""
 
-    __slots__ = ("factory", "name")
+    __slots__ = ("factory", "name", "origin")
 
-    def __init__(self, factory: Callable[[], Iterable[object]], name: str = "Enumerable") -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Iterable[object]],
+        name: str = "Enumerable",
+        origin: object = None,
+    ) -> None:
         self.factory = factory
         self.name = name
+        self.origin = origin
 
     def __iter__(self) -> Iterator[object]:
         return iter(self.factory())
@@ -213,9 +223,11 @@ def _where(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
     fn = delegate(a[0], "Where")
     if _takes_index(fn):
         return Seq(
-            lambda: (x for i, x in enumerate(items_of(src)) if truth(fn(x, i))), "WhereIterator"
+            lambda: (x for i, x in enumerate(items_of(src)) if truth(fn(x, i))),
+            "WhereIterator",
+            src,
         )
-    return Seq(lambda: (x for x in items_of(src) if truth(fn(x))), "WhereIterator")
+    return Seq(lambda: (x for x in items_of(src) if truth(fn(x))), "WhereIterator", src)
 
 
 def _select(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
@@ -264,17 +276,41 @@ def _count(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> int:
     return n
 
 
+def element_default(src: object, t: Sequence[TypeRef]) -> object:
+    """default(T) of a sequence's elements: the type argument's, else the type of an element of
+    the collection it filters (None when neither is known, or T is a reference type)."""
+    if t:
+        return t[0].default if t[0].value_type else None
+    for _ in range(64):  # a chain of filters, not a loop
+        if isinstance(src, OrderedSeq):
+            src = src.source
+        elif isinstance(src, Seq):
+            if src.origin is None:
+                return None
+            src = src.origin
+        else:
+            break
+    if isinstance(src, Seq) or src is None or isinstance(src, str):
+        return None
+    try:
+        sample = next(iter(enumerate_raw(src)), None)
+    except ExpressionError:
+        return None
+    kind = clr.type_of(sample) if sample is not None else None
+    return kind.default if kind is not None and kind.value_type else None
+
+
 def _first(or_default: bool) -> M:
     name = "FirstOrDefault" if or_default else "First"
 
     def impl(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-        default: object = None
+        default: object = _MISSING
         if a and not callable(a[-1]):
             default, a = a[-1], a[:-1]
         for x in _pred_iter(src, a, name):
             return x
         if or_default:
-            return default
+            return element_default(src, t) if default is _MISSING else default
         _no_match() if a else _no_elements()
         return None
 
@@ -285,7 +321,7 @@ def _last(or_default: bool) -> M:
     name = "LastOrDefault" if or_default else "Last"
 
     def impl(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-        default: object = None
+        default: object = _MISSING
         if a and not callable(a[-1]):
             default, a = a[-1], a[:-1]
         found, last = False, None
@@ -294,7 +330,7 @@ def _last(or_default: bool) -> M:
         if found:
             return last
         if or_default:
-            return default
+            return element_default(src, t) if default is _MISSING else default
         _no_match() if a else _no_elements()
         return None
 
@@ -305,6 +341,9 @@ def _single(or_default: bool) -> M:
     name = "SingleOrDefault" if or_default else "Single"
 
     def impl(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        default: object = _MISSING
+        if or_default and a and not callable(a[-1]):
+            default, a = a[-1], a[:-1]
         found, value = False, None
         for x in _pred_iter(src, a, name):
             if found:
@@ -315,8 +354,10 @@ def _single(or_default: bool) -> M:
                     else "Sequence contains more than one element",
                 )
             found, value = True, x
-        if found or or_default:
+        if found:
             return value
+        if or_default:
+            return element_default(src, t) if default is _MISSING else default
         _no_match() if a else _no_elements()
         return None
 
@@ -332,7 +373,7 @@ def _element_at(or_default: bool) -> M:
                 if k == i:
                     return x
         if or_default:
-            return None
+            return element_default(src, t)
         raise ExpressionError(
             "ArgumentOutOfRangeException",
             "Index was out of range. Must be non-negative and less "
@@ -413,7 +454,7 @@ def _then_by(desc: bool) -> M:
 def _skip(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
     arity("IEnumerable", "Skip", a, 1)
     n = strings._int_arg(a[0], "count")
-    return Seq(lambda: (x for i, x in enumerate(items_of(src)) if i >= n), "SkipIterator")
+    return Seq(lambda: (x for i, x in enumerate(items_of(src)) if i >= n), "SkipIterator", src)
 
 
 def _take(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
@@ -428,7 +469,7 @@ def _take(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
             if i + 1 >= n:
                 return
 
-    return Seq(gen, "TakeIterator")
+    return Seq(gen, "TakeIterator", src)
 
 
 def _skip_while(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
@@ -443,7 +484,7 @@ def _skip_while(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
             skipping = False
             yield x
 
-    return Seq(gen, "SkipWhileIterator")
+    return Seq(gen, "SkipWhileIterator", src)
 
 
 def _take_while(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
@@ -456,7 +497,7 @@ def _take_while(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
                 return
             yield x
 
-    return Seq(gen, "TakeWhileIterator")
+    return Seq(gen, "TakeWhileIterator", src)
 
 
 def _distinct_iter(items: Iterable[object], comparer: object = None) -> Iterator[object]:
@@ -469,12 +510,12 @@ def _distinct_iter(items: Iterable[object], comparer: object = None) -> Iterator
 def _distinct(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
     arity("IEnumerable", "Distinct", a, 0, 1)
     cmp = a[0] if a else None
-    return Seq(lambda: _distinct_iter(items_of(src), cmp), "DistinctIterator")
+    return Seq(lambda: _distinct_iter(items_of(src), cmp), "DistinctIterator", src)
 
 
 def _reverse(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
     arity("IEnumerable", "Reverse", a, 0)
-    return Seq(lambda: reversed(materialize(src)), "ReverseIterator")
+    return Seq(lambda: reversed(materialize(src)), "ReverseIterator", src)
 
 
 def _selected(src: object, a: Sequence[object], name: str) -> list[object]:
