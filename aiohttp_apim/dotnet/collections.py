@@ -22,6 +22,7 @@ from aiohttp_apim.dotnet.linq import (
     delegate,
     items_of,
     materialize,
+    new_dictionary,
     truth,
 )
 from aiohttp_apim.dotnet.primitives import Byte, compare, obj_equals, to_string
@@ -372,16 +373,21 @@ def _dict_get_or_default(
 
 
 def _dict_ctor(a: Sequence[object], t: Sequence[TypeRef]) -> dict[object, object]:
+    """new Dictionary(), (capacity), (comparer), (dictionary), and those with a comparer: a
+    case-insensitive StringComparer makes keys compare ignoring case."""
     arity("Dictionary", ".ctor", a, 0, 1, 2)
-    for x in a:
-        if isinstance(x, dotnet.StringComparer) and x.ignore_case:
+    comparer = next((x for x in a if isinstance(x, dotnet.StringComparer)), None)
+    source = next((x for x in a if isinstance(x, dict)), None)
+    items: list[tuple[object, object]] = list(source.items()) if source is not None else []
+    result = new_dictionary(comparer)
+    for k, v in items:
+        if k in result:
             raise ExpressionError(
-                "NotSupportedException",
-                "Case-insensitive Dictionary comparers are not supported in policy expressions",
+                "ArgumentException",
+                f"An item with the same key has already been added. Key: {to_string(k)}",
             )
-    if a and isinstance(a[0], dict):
-        return dict(a[0])
-    return {}
+        result[k] = v
+    return result
 
 
 DICTIONARY = declare(
@@ -570,7 +576,9 @@ LIST.sign(
 VIEW.sign("int Count { get; }", "bool Contains(T item)")
 DICTIONARY.sign(
     "new()",
+    "new(int capacity)",
     "new(IEqualityComparer<TKey> comparer)",
+    "new(int capacity, IEqualityComparer<TKey> comparer)",
     "new(IDictionary<TKey, TValue> dictionary)",
     "new(IDictionary<TKey, TValue> dictionary, IEqualityComparer<TKey> comparer)",
     "int Count { get; }",

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from aiohttp_apim.dotnet import core as clr
-from aiohttp_apim.dotnet import dates, linq, numerics, strings
+from aiohttp_apim.dotnet import dates, json_path, linq, numerics, strings
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.conversions import cast
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
@@ -71,7 +71,6 @@ __all__ = [
     "deep_equals",
     "from_object",
     "parse",
-    "select_token",
     "to_json",
     "to_object",
     "token_to_string",
@@ -187,50 +186,6 @@ def to_object(tok: JToken, target: TypeRef | None, type_args: Sequence[TypeRef] 
 def plain(tok: JToken) -> object:
     """DeserializeObject(text) without a type: JValue → its value, containers stay tokens."""
     return tok.value if isinstance(tok, JValue) else tok
-
-
-# ---------------------------------------------------------------- SelectToken
-
-_PATH_PART = re.compile(
-    r"\.?([^.\[\]]+)|\[\s*(\d+)\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"([^\"]*)\"\s*\]"
-)
-
-
-def select_token(tok: JToken, path: str, error_when_no_match: bool = False) -> JToken | None:
-    p = path.strip()
-    if p.startswith("$"):
-        p = p[1:]
-    cur: JToken | None = tok
-    i = 0
-    while i < len(p) and cur is not None:
-        m = _PATH_PART.match(p, i)
-        if m is None:
-            raise ExpressionError(
-                "JsonException", f"Unexpected character while parsing path: {p[i]}"
-            )
-        name, idx, q1, q2 = m.groups()
-        i = m.end()
-        if idx is not None:
-            cur = (
-                cur.items[int(idx)]
-                if isinstance(cur, JArray) and int(idx) < len(cur.items)
-                else None
-            )
-            if cur is None and error_when_no_match:
-                raise ExpressionError("JsonException", f"Index {idx} outside the bounds of JArray.")
-        else:
-            key = name if name is not None else (q1 if q1 is not None else q2)
-            if key == "*":
-                raise ExpressionError(
-                    "NotSupportedException",
-                    "Wildcard JSON paths are not supported; use SelectTokens",
-                )
-            cur = cur.get(key) if isinstance(cur, JObject) else None
-            if cur is None and error_when_no_match:
-                raise ExpressionError(
-                    "JsonException", f"Property '{key}' does not exist on JObject."
-                )
-    return cur
 
 
 def token_path(t: JToken) -> str:
@@ -361,12 +316,6 @@ def _values_method(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> obj
     return linq.Seq(lambda: (_token_value(k, target) for k in kids), "JEnumerable")
 
 
-def _select_token(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> object:
-    arity("JToken", "SelectToken", a, 1, 2)
-    path = strings._str_arg(a[0], "path", "SelectToken")
-    return select_token(t, path, a[1] is True if len(a) == 2 else False)
-
-
 def _remove_self(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
     arity("JToken", "Remove", a, 0)
     par = t.parent
@@ -417,7 +366,7 @@ JTOKEN.methods.update(
         "ToObject": lambda t, a, ta: to_object(t, ta[0] if ta else None, ()),
         "Children": lambda t, a, ta: linq.Seq(lambda: iter(_children(t)), "JEnumerable"),
         "DeepClone": lambda t, a, ta: deep_clone(t),
-        "SelectToken": _select_token,
+        **json_path.METHODS,
         "Remove": _remove_self,
         "Equals": lambda t, a, ta: t is a[0],
     }
@@ -787,6 +736,7 @@ JTOKEN.sign(
     "void Remove()",
     "JToken SelectToken(string path)",
     "JToken SelectToken(string path, bool errorWhenNoMatch)",
+    *json_path.SIGNATURES,
     "T ToObject<T>()",
     "object ToObject(Type objectType)",
     "string ToString()",

@@ -13,14 +13,15 @@ The layers, each importing only from the layers before it (a test checks this wi
     exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random;
     randomness, textio            StringReader, StringWriter
-    linq, collections, queues     IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple,
-                                  Queue, Stack
+    linq, collections, queues,    IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple,
+    lookups                       Queue, Stack; Join, GroupJoin, ToLookup
     dates, offsets, encoding,     DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
     regexes, ciphers,             hashes and HMAC; Regex (its timeouts are TimeSpans);
     certificates, timezones,      symmetric ciphers, APIM's Encrypt/Decrypt, random bytes;
     network                       RSA and X.509 certificates; TimeZoneInfo; IPAddress
     uri, json_model, json_text,   Uri, WebUtility; Newtonsoft.Json; System.Xml.Linq; APIM's Jwt
-    json, xml, xml_nodes, jwt
+    json_path, json, json_merge,
+    xml, xml_nodes, jwt
     library                       this loader
 
 The language (``aiohttp_apim.expressions``) sits above all of it: its runtime calls `load` and
@@ -44,10 +45,13 @@ from aiohttp_apim.dotnet import (
     encoding,
     exceptions,
     json,
+    json_merge,
     json_model,
+    json_path,
     json_text,
     jwt,
     linq,
+    lookups,
     network,
     numerics,
     numfmt,
@@ -73,9 +77,9 @@ LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (signatures, budget, core, values),
     (numfmt, primitives, exceptions, arith, numerics),
     (strings, conversions, randomness, textio),
-    (linq, collections, queues),
+    (linq, collections, queues, lookups),
     (dates, offsets, encoding, regexes, ciphers, certificates, timezones, network),
-    (uri, json_model, json_text, json, xml, xml_nodes, jwt),
+    (uri, json_model, json_text, json_path, json, json_merge, xml, xml_nodes, jwt),
 )
 """The library's modules by layer."""
 

@@ -118,6 +118,70 @@ def _hash_key(v: object) -> object:
     return (type(v), v)
 
 
+class ComparerDict(dict[object, object]):
+    """A Dictionary<string, TValue> made with a case-insensitive StringComparer: keys compare by
+    the comparer, and each keeps the spelling it was first added with (as .NET's does)."""
+
+    __slots__ = ("_spelling", "comparer")
+
+    def __init__(
+        self, comparer: dotnet.StringComparer, items: Iterable[tuple[object, object]] = ()
+    ):
+        super().__init__()
+        self.comparer = comparer
+        self._spelling: dict[object, object] = {}
+        for k, v in items:
+            self[k] = v
+
+    def _original(self, key: object) -> object:
+        return self._spelling[self.comparer.key(key)]
+
+    def __getitem__(self, key: object) -> object:
+        return super().__getitem__(self._original(key))
+
+    def __setitem__(self, key: object, value: object) -> None:
+        folded = self.comparer.key(key)
+        original = self._spelling.setdefault(folded, key)
+        super().__setitem__(original, value)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return self.comparer.key(key) in self._spelling
+        except TypeError:
+            return False
+
+    def __delitem__(self, key: object) -> None:
+        super().__delitem__(self._spelling.pop(self.comparer.key(key)))
+
+    def get(self, key: object, default: object = None) -> object:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def pop(self, key: object, default: object = _MISSING) -> object:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def clear(self) -> None:
+        super().clear()
+        self._spelling.clear()
+
+
+def new_dictionary(
+    comparer: object, items: Iterable[tuple[object, object]] = ()
+) -> dict[object, object]:
+    """A Dictionary with ``comparer`` (a StringComparer, or None: the default comparer)."""
+    if isinstance(comparer, dotnet.StringComparer) and comparer.ignore_case:
+        return ComparerDict(comparer, items)
+    return dict(items)
+
+
 class Seq:
     """A lazy IEnumerable<T> produced by Linq (re-enumerable: the factory runs per enumeration).
     ``origin``: the source whose elements it passes on unchanged (Where, Skip...), or None."""
@@ -138,10 +202,14 @@ class Seq:
         return iter(self.factory())
 
 
+SortKey = tuple[Callable[[object], object], bool, "dotnet.StringComparer | None"]
+"""One key of an ordering: the key selector, descending, and the comparer (None: default)."""
+
+
 class OrderedSeq(Seq):
     __slots__ = ("keys", "source")
 
-    def __init__(self, source: object, keys: list[tuple[Callable[[object], object], bool]]) -> None:
+    def __init__(self, source: object, keys: list[SortKey]) -> None:
         self.source = source
         self.keys = keys
         super().__init__(self._sorted, "OrderedEnumerable")
@@ -150,8 +218,9 @@ class OrderedSeq(Seq):
         items = materialize(self.source)
 
         def cmp(x: object, y: object) -> int:
-            for key, desc in self.keys:
-                c = compare(key(x), key(y))
+            for key, desc, comparer in self.keys:
+                kx, ky = key(x), key(y)
+                c = comparer.compare(kx, ky) if comparer is not None else compare(kx, ky)
                 if c:
                     return -c if desc else c
             return 0
@@ -403,10 +472,13 @@ def _to_list(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> NetList:
 
 
 def _to_dictionary(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> dict[object, object]:
-    arity("IEnumerable", "ToDictionary", a, 1, 2)
+    arity("IEnumerable", "ToDictionary", a, 1, 2, 3)
+    comparer = a[-1] if len(a) > 1 and isinstance(a[-1], dotnet.StringComparer) else None
+    if comparer is not None:
+        a = a[:-1]
     kf = delegate(a[0], "ToDictionary")
     vf = delegate(a[1], "ToDictionary") if len(a) == 2 else None
-    out: dict[object, object] = {}
+    out = new_dictionary(comparer)
     for x in items_of(src):
         k = kf(x)
         if k is None:
@@ -431,22 +503,34 @@ def _to_hash_set(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> NetH
     return hs
 
 
+def _comparer(a: Sequence[object], name: str) -> dotnet.StringComparer | None:
+    """The IComparer argument of an ordering (OrderBy(key, comparer)): a StringComparer."""
+    if len(a) < 2 or a[1] is None:
+        return None
+    if isinstance(a[1], dotnet.StringComparer):
+        return a[1]
+    raise ExpressionError(
+        "ArgumentException", f"Argument 'comparer' of '{name}': expected an IComparer"
+    )
+
+
 def _order_by(desc: bool) -> M:
     def impl(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> OrderedSeq:
-        arity("IEnumerable", "OrderBy", a, 1)
-        return OrderedSeq(src, [(delegate(a[0], "OrderBy"), desc)])
+        arity("IEnumerable", "OrderBy", a, 1, 2)
+        return OrderedSeq(src, [(delegate(a[0], "OrderBy"), desc, _comparer(a, "OrderBy"))])
 
     return impl
 
 
 def _then_by(desc: bool) -> M:
     def impl(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> OrderedSeq:
-        arity("IOrderedEnumerable", "ThenBy", a, 1)
+        arity("IOrderedEnumerable", "ThenBy", a, 1, 2)
         if not isinstance(src, OrderedSeq):
             raise ExpressionError(
                 "MissingMemberException", "'IEnumerable' does not contain a definition for 'ThenBy'"
             )
-        return OrderedSeq(src.source, [*src.keys, (delegate(a[0], "ThenBy"), desc)])
+        key = (delegate(a[0], "ThenBy"), desc, _comparer(a, "ThenBy"))
+        return OrderedSeq(src.source, [*src.keys, key])
 
     return impl
 
@@ -641,15 +725,19 @@ def _set_op(keep: bool) -> M:
 
 
 def _group_by(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> Seq:
-    arity("IEnumerable", "GroupBy", a, 1, 2)
+    arity("IEnumerable", "GroupBy", a, 1, 2, 3)
+    comparer = a[-1] if len(a) > 1 and isinstance(a[-1], dotnet.StringComparer) else None
+    if comparer is not None:
+        a = a[:-1]
     kf = delegate(a[0], "GroupBy")
     ef = delegate(a[1], "GroupBy") if len(a) == 2 else None
+    hash_key = comparer.key if comparer is not None else _hash_key
 
     def gen() -> Iterator[object]:
         groups: dict[object, Grouping] = {}
         for x in items_of(src):
             k = kf(x)
-            hk = _hash_key(k)
+            hk = hash_key(k)
             g = groups.get(hk)
             if g is None:
                 g = groups[hk] = Grouping(k, [])
@@ -834,12 +922,17 @@ LINQ_SIGNATURES: tuple[str, ...] = (
     "Dictionary<TKey, T> ToDictionary<TKey>(Func<T, TKey> keySelector)",
     "Dictionary<TKey, TElement> ToDictionary<TKey, TElement>("
     "Func<T, TKey> keySelector, Func<T, TElement> elementSelector)",
+    "Dictionary<TKey, T> ToDictionary<TKey>(Func<T, TKey> keySelector, "
+    "IEqualityComparer<TKey> comparer)",
+    "Dictionary<TKey, TElement> ToDictionary<TKey, TElement>(Func<T, TKey> keySelector, "
+    "Func<T, TElement> elementSelector, IEqualityComparer<TKey> comparer)",
     "HashSet<T> ToHashSet()",
     "HashSet<T> ToHashSet(IEqualityComparer<T> comparer)",
-    "IOrderedEnumerable<T> OrderBy<TKey>(Func<T, TKey> keySelector)",
-    "IOrderedEnumerable<T> OrderByDescending<TKey>(Func<T, TKey> keySelector)",
-    "IOrderedEnumerable<T> ThenBy<TKey>(Func<T, TKey> keySelector)",
-    "IOrderedEnumerable<T> ThenByDescending<TKey>(Func<T, TKey> keySelector)",
+    *(
+        f"IOrderedEnumerable<T> {name}<TKey>(Func<T, TKey> keySelector{comparer})"
+        for name in ("OrderBy", "OrderByDescending", "ThenBy", "ThenByDescending")
+        for comparer in ("", ", IComparer<TKey> comparer")
+    ),
     "IEnumerable<T> Skip(int count)",
     "IEnumerable<T> Take(int count)",
     "IEnumerable<T> SkipWhile(Func<T, bool> predicate)",
@@ -870,6 +963,10 @@ LINQ_SIGNATURES: tuple[str, ...] = (
     "IEnumerable<IGrouping<TKey, T>> GroupBy<TKey>(Func<T, TKey> keySelector)",
     "IEnumerable<IGrouping<TKey, TElement>> GroupBy<TKey, TElement>("
     "Func<T, TKey> keySelector, Func<T, TElement> elementSelector)",
+    "IEnumerable<IGrouping<TKey, T>> GroupBy<TKey>(Func<T, TKey> keySelector, "
+    "IEqualityComparer<TKey> comparer)",
+    "IEnumerable<IGrouping<TKey, TElement>> GroupBy<TKey, TElement>(Func<T, TKey> keySelector, "
+    "Func<T, TElement> elementSelector, IEqualityComparer<TKey> comparer)",
     "IEnumerable<ValueTuple<T, TSecond>> Zip<TSecond>(IEnumerable<TSecond> second)",
     "IEnumerable<TResult> Zip<TSecond, TResult>("
     "IEnumerable<TSecond> second, Func<T, TSecond, TResult> resultSelector)",

@@ -755,6 +755,20 @@ class StringComparer:
     def key(self, v: object) -> object:
         return v.casefold() if self.ignore_case and isinstance(v, str) else v
 
+    def compare(self, x: object, y: object) -> int:
+        """IComparer<string>.Compare: null first; ordinal comparers by UTF-16 code units (the
+        IgnoreCase one upper-casing first, as .NET does), culture ones by culture order."""
+        if x is None or y is None:
+            return 0 if x is y else (-1 if x is None else 1)
+        a, b = str(x), str(y)
+        if self.name.startswith("Ordinal"):
+            if self.ignore_case:
+                a, b = a.upper(), b.upper()
+            return ordinal_compare(a, b)
+        if self.ignore_case:
+            a, b = a.casefold(), b.casefold()
+        return culture_compare(a, b)
+
 
 COMPARER = declare("StringComparer", "System.StringComparer", (StringComparer,))
 for _n, _ic in (
@@ -769,7 +783,7 @@ for _n, _ic in (
 COMPARER.methods["Equals"] = lambda o, a, t: (
     o.key(a[0]) == o.key(a[1]) if len(a) == 2 else obj_equals(o, a[0])
 )
-COMPARER.methods["Compare"] = lambda o, a, t: ordinal_compare(str(o.key(a[0])), str(o.key(a[1])))
+COMPARER.methods["Compare"] = lambda o, a, t: o.compare(a[0], a[1])
 
 
 def comparison_key(mode: object) -> Callable[[str], str]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from aiohttp_apim.dotnet import core as clr
+from aiohttp_apim.dotnet import linq, strings
 from aiohttp_apim.dotnet import primitives as dotnet
-from aiohttp_apim.dotnet import strings
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_length, declare, throw
 from aiohttp_apim.dotnet.primitives import NetEnum
 from aiohttp_apim.errors import ExpressionError
@@ -635,9 +635,31 @@ WEBUTILITY.sign(
 TYPES: tuple[TypeRef, ...] = (URI_KIND, URI_PARTIAL, URI, WEBUTILITY)
 
 
+def to_query_string(form: object, a: Sequence[object], t: Sequence[TypeRef]) -> str:
+    """APIM's ``ToQueryString()`` of form data (``Body.AsFormUrlEncodedContent()``, or any
+    dictionary of names to values or lists of values): ``name=value`` pairs joined by "&", each
+    name and value URL-encoded as WebUtility.UrlEncode does, one pair per value of a name."""
+    arity("IDictionary", "ToQueryString", a, 0)
+    pairs: list[str] = []
+    for item in linq.items_of(form):
+        if not isinstance(item, linq.KeyValuePair):
+            raise ExpressionError(
+                "InvalidOperationException", "ToQueryString needs a dictionary of names to values"
+            )
+        name = url_encode(dotnet.to_string(item.key))
+        values = item.value
+        if isinstance(values, list | tuple | linq.Seq | linq.CollectionView):
+            pairs.extend(f"{name}={url_encode(dotnet.to_string(v))}" for v in values)
+        else:
+            pairs.append(f"{name}={url_encode(dotnet.to_string(values))}")
+    return check_length("&".join(pairs))
+
+
 def register(registry: Registry) -> None:
-    """Uris compare by value."""
+    """Uris compare by value; APIM's ToQueryString() extension of form dictionaries."""
     dotnet.EQUALITY_HOOKS[Uri] = lambda a, b: (
         isinstance(a, Uri) and isinstance(b, Uri) and _same(a, b)
     )
+    linq.IENUMERABLE.methods["ToQueryString"] = to_query_string
+    linq.IENUMERABLE.sign("extension string ToQueryString()")
     registry.add(*TYPES)

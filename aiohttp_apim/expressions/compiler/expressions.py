@@ -235,7 +235,8 @@ class ExpressionGen(CodeGen):
         t = e.type
         if t.nullable and t.ranks == 0:
             base = n.TypeSyntax(t.line, t.column, t.name, t.args, False, 0, t.keyword)
-            ref = self.k(self.type_ref(base))
+            # Nullable<T> itself: a user conversion (JToken's) maps a JSON null to null
+            ref = self.k(runtime.resolve_type(f"{self.type_ref(base).full_name}?"))
             code = self.expr(e.operand)
             tmp = self.fresh("t")
             return Code(f"(None if ({tmp} := {code.src}) is None else _cast({ref}, {tmp}))")
