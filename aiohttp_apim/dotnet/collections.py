@@ -75,44 +75,6 @@ ARRAY.methods["ToString"] = lambda a, x, t: (
 )
 
 
-def _array_index_of(a: Sequence[object], t: Sequence[TypeRef]) -> int:
-    arity("Array", "IndexOf", a, 2, 3)
-    arr = a[0]
-    if arr is None:
-        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'array')")
-    for i, x in enumerate(items_of(arr)):
-        if obj_equals(x, a[1]):
-            return i
-    return -1
-
-
-def _array_sort(a: Sequence[object], t: Sequence[TypeRef]) -> None:
-    arity("Array", "Sort", a, 1)
-    arr = a[0]
-    if not isinstance(arr, list):
-        raise ExpressionError("ArgumentException", "Array.Sort expects an array")
-    arr.sort(key=functools.cmp_to_key(compare))
-
-
-def _array_reverse(a: Sequence[object], t: Sequence[TypeRef]) -> None:
-    arity("Array", "Reverse", a, 1)
-    arr = a[0]
-    if not isinstance(arr, list):
-        raise ExpressionError("ArgumentException", "Array.Reverse expects an array")
-    arr.reverse()
-
-
-ARRAY.static_methods.update(
-    {
-        "IndexOf": _array_index_of,
-        "Sort": _array_sort,
-        "Reverse": _array_reverse,
-        "Empty": lambda a, t: [],
-        "Exists": lambda a, t: any(truth(delegate(a[1], "Exists")(x)) for x in items_of(a[0])),
-    }
-)
-
-
 def _bytes_get(b: bytes, args: Sequence[object]) -> Byte:
     i = _index(args)
     if i < 0 or i >= len(b):
@@ -534,12 +496,6 @@ ARRAY.sign(
     "T this[int index] { get; set; }",
     "object Clone()",
     "string ToString()",
-    "static int IndexOf<T>(T[] array, T value)",
-    "static int IndexOf<T>(T[] array, T value, int startIndex)",
-    "static void Sort<T>(T[] array)",
-    "static void Reverse<T>(T[] array)",
-    "static T[] Empty<T>()",
-    "static bool Exists<T>(T[] array, Predicate<T> match)",
 )
 BYTES.sign(
     "int Length { get; }",

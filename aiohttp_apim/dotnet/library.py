@@ -13,8 +13,9 @@ The layers, each importing only from the layers before it (a test checks this wi
     exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random;
     randomness, textio            StringReader, StringWriter
-    linq, collections, queues,    IEnumerable and LINQ; arrays, List, Dictionary, HashSet, Tuple,
-    lookups                       Queue, Stack; Join, GroupJoin, ToLookup
+    linq, collections, arrays,    IEnumerable and LINQ; arrays (and Array's statics), List,
+    queues, lookups               Dictionary, HashSet, Tuple, Queue, Stack; Join, GroupJoin,
+                                  ToLookup
     dates, offsets, encoding,     DateTime, TimeSpan, DateTimeOffset; Encoding, BitConverter,
     regexes, ciphers,             hashes and HMAC; Regex (its timeouts are TimeSpans);
     certificates, timezones,      symmetric ciphers, APIM's Encrypt/Decrypt, random bytes;
@@ -35,6 +36,7 @@ from typing import Final
 
 from aiohttp_apim.dotnet import (
     arith,
+    arrays,
     budget,
     certificates,
     ciphers,
@@ -77,7 +79,7 @@ LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (signatures, budget, core, values),
     (numfmt, primitives, exceptions, arith, numerics),
     (strings, conversions, randomness, textio),
-    (linq, collections, queues, lookups),
+    (linq, collections, arrays, queues, lookups),
     (dates, offsets, encoding, regexes, ciphers, certificates, timezones, network),
     (uri, json_model, json_text, json_path, json, json_merge, xml, xml_nodes, jwt),
 )

@@ -9,11 +9,13 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import numfmt
-from aiohttp_apim.dotnet.core import TypeRef, arity, declare
+from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
 from aiohttp_apim.dotnet.primitives import (
     INT_BITS,
     NUMERIC_SET,
@@ -32,6 +34,7 @@ from aiohttp_apim.dotnet.primitives import (
     int_range,
     parse_bool,
     promote,
+    to_decimal,
     to_double,
     to_integral,
     to_string,
@@ -218,9 +221,129 @@ def _clamp(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     return lo if v < lo else (hi if v > hi else v)
 
 
+def _binary_float(name: str, fn: Callable[[float, float], float]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity("Math", name, a, 2)
+        x, y = to_double(_num(a[0])), to_double(_num(a[1]))
+        try:
+            return fn(x, y)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+
+    return impl
+
+
+def _cbrt(x: float) -> float:
+    """The real cube root, polished by one Newton step (some C libraries' cbrt is an ulp off;
+    .NET's gives exact cubes exactly)."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    cbrt = getattr(math, "cbrt", None)
+    r = float(cbrt(x)) if cbrt is not None else math.copysign(abs(x) ** (1 / 3), x)
+    return r - (r * r * r - x) / (3 * r * r)
+
+
+def _ilogb(x: float) -> int:
+    """Math.ILogB: the unbiased binary exponent (int.MinValue for 0, int.MaxValue for NaN and
+    infinities)."""
+    if x == 0:
+        return -(2**31)
+    if not math.isfinite(x):
+        return 2**31 - 1
+    return math.frexp(x)[1] - 1
+
+
+def _scaleb(a: Sequence[object], t: Sequence[TypeRef]) -> float:
+    arity("Math", "ScaleB", a, 2)
+    x, n = to_double(_num(a[0], "x")), int(_num(a[1], "n"))
+    try:
+        return math.ldexp(x, max(-2200, min(2200, n)))
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _fused_multiply_add(a: Sequence[object], t: Sequence[TypeRef]) -> float:
+    """x * y + z rounded once (exact rational arithmetic, then one rounding to double)."""
+    arity("Math", "FusedMultiplyAdd", a, 3)
+    x, y, z = (to_double(_num(v)) for v in a)
+    if not all(math.isfinite(v) for v in (x, y, z)):
+        return x * y + z
+    exact = Fraction(x) * Fraction(y) + Fraction(z)
+    try:
+        result = float(exact)
+    except OverflowError:
+        return math.copysign(math.inf, exact)
+    return result if result != 0 or exact != 0 else (x * y + z)
+
+
+def _ieee_remainder(x: float, y: float) -> float:
+    if y == 0 or math.isinf(x) or math.isnan(x) or math.isnan(y):
+        return math.nan
+    if math.isinf(y):
+        return x
+    return math.remainder(x, y)
+
+
+def _magnitude(name: str, larger: bool) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> float:
+        arity("Math", name, a, 2)
+        x, y = to_double(_num(a[0])), to_double(_num(a[1]))
+        if math.isnan(x) or math.isnan(y):
+            return math.nan
+        ax, ay = abs(x), abs(y)
+        if ax == ay:
+            return (x if x >= y else y) if larger else (x if x <= y else y)
+        return (x if ax > ay else y) if larger else (x if ax < ay else y)
+
+    return impl
+
+
+def _big_mul(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    """BigMul(int, int) -> long; BigMul(ulong/long, ulong/long, out low) -> the high 64 bits."""
+    arity("Math", "BigMul", a, 2, 3)
+    x, y = _num(a[0], "a"), _num(a[1], "b")
+    if type(x) not in INT_BITS or type(y) not in INT_BITS:
+        raise ExpressionError("ArgumentException", "Math.BigMul multiplies integers")
+    product = int(x) * int(y)
+    if len(a) == 2:
+        return Int64(product)
+    out = a[2]
+    if not isinstance(out, dotnet.OutRef):
+        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
+    unsigned = type(x) is UInt64 or type(y) is UInt64
+    low = product & (2**64 - 1)
+    high = product >> 64
+    if unsigned:
+        out.value = UInt64(low)
+        return UInt64(high & (2**64 - 1))
+    out.value = Int64(low - 2**64 if low >= 2**63 else low)
+    return Int64(high)
+
+
+def _div_rem(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    """DivRem(a, b, out remainder): C#'s truncating division."""
+    arity("Math", "DivRem", a, 3)
+    x, y = _num(a[0], "a"), _num(a[1], "b")
+    if type(x) not in INT_BITS or type(y) not in INT_BITS:
+        raise ExpressionError("ArgumentException", "Math.DivRem divides integers")
+    if y == 0:
+        raise ExpressionError("DivideByZeroException", "Attempted to divide by zero.")
+    q = abs(int(x)) // abs(int(y))
+    if (x < 0) != (y < 0):
+        q = -q
+    r = int(x) - q * int(y)
+    out = a[2]
+    if not isinstance(out, dotnet.OutRef):
+        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
+    cls = promote(a[0], a[1])
+    out.value = convert_to(cls, r)
+    return convert_to(cls, q)
+
+
 MATH = declare("Math", "System.Math", ())
 MATH.statics["PI"] = lambda: math.pi
 MATH.statics["E"] = lambda: math.e
+MATH.statics["Tau"] = lambda: math.tau
 MATH.static_methods.update(
     {
         "Abs": _math_abs,
@@ -245,6 +368,32 @@ MATH.static_methods.update(
         "Atan": _unary_float("Atan", math.atan),
         "Sign": _sign,
         "Clamp": _clamp,
+        "Asin": _unary_float("Asin", math.asin),
+        "Acos": _unary_float("Acos", math.acos),
+        "Atan2": _binary_float("Atan2", math.atan2),
+        "Sinh": _unary_float("Sinh", math.sinh),
+        "Cosh": _unary_float("Cosh", math.cosh),
+        "Tanh": _unary_float("Tanh", math.tanh),
+        "Asinh": _unary_float("Asinh", math.asinh),
+        "Acosh": _unary_float("Acosh", math.acosh),
+        "Atanh": _unary_float(
+            "Atanh", lambda x: math.copysign(math.inf, x) if abs(x) == 1 else math.atanh(x)
+        ),
+        "Cbrt": _unary_float("Cbrt", _cbrt),
+        "ILogB": lambda a, t: (arity("Math", "ILogB", a, 1), _ilogb(to_double(_num(a[0]))))[1],
+        "ScaleB": _scaleb,
+        "BitIncrement": _unary_float("BitIncrement", lambda x: math.nextafter(x, math.inf)),
+        "BitDecrement": _unary_float("BitDecrement", lambda x: math.nextafter(x, -math.inf)),
+        "CopySign": _binary_float("CopySign", math.copysign),
+        "FusedMultiplyAdd": _fused_multiply_add,
+        "IEEERemainder": _binary_float("IEEERemainder", _ieee_remainder),
+        "MaxMagnitude": _magnitude("MaxMagnitude", True),
+        "MinMagnitude": _magnitude("MinMagnitude", False),
+        "BigMul": _big_mul,
+        "DivRem": _div_rem,
+        "ReciprocalEstimate": _unary_float(
+            "ReciprocalEstimate", lambda x: 1 / x if x else math.copysign(math.inf, x)
+        ),
     }
 )
 
@@ -428,6 +577,37 @@ MATH.sign(
         f"static double {name}(double d)"
         for name in ("Atan", "Cos", "Exp", "Log10", "Log2", "Sin", "Sqrt", "Tan")
     ),
+    "const double Tau",
+    *(
+        f"static double {name}(double d)"
+        for name in (
+            "Asin",
+            "Acos",
+            "Sinh",
+            "Cosh",
+            "Tanh",
+            "Asinh",
+            "Acosh",
+            "Atanh",
+            "Cbrt",
+            "BitIncrement",
+            "BitDecrement",
+            "ReciprocalEstimate",
+        )
+    ),
+    "static double Atan2(double y, double x)",
+    "static int ILogB(double x)",
+    "static double ScaleB(double x, int n)",
+    "static double CopySign(double x, double y)",
+    "static double FusedMultiplyAdd(double x, double y, double z)",
+    "static double IEEERemainder(double x, double y)",
+    "static double MaxMagnitude(double x, double y)",
+    "static double MinMagnitude(double x, double y)",
+    "static long BigMul(int a, int b)",
+    "static ulong BigMul(ulong a, ulong b, out ulong low)",
+    "static long BigMul(long a, long b, out long low)",
+    "static int DivRem(int a, int b, out int result)",
+    "static long DivRem(long a, long b, out long result)",
     "static double Log(double d)",
     "static double Log(double a, double newBase)",
     "static double Pow(double x, double y)",
@@ -480,3 +660,46 @@ CONVERT.sign(
 )
 
 TYPES: tuple[TypeRef, ...] = (MATH, CONVERT)
+
+
+def _decimal_round(a: Sequence[object], t: Sequence[TypeRef]) -> object:
+    """decimal.Round(d[, decimals][, mode]): half to even unless a MidpointRounding says."""
+    arity("Decimal", "Round", a, 1, 2, 3)
+    if not isinstance(a[0], Decimal):
+        raise ExpressionError("ArgumentException", "Argument 'd': cannot convert to 'decimal'")
+    return _math_round(a, t)
+
+
+def _decimal_unary(name: str, fn: Callable[[Decimal], Decimal]) -> clr.StaticMethod:
+    def impl(a: Sequence[object], t: Sequence[TypeRef]) -> Decimal:
+        arity("Decimal", name, a, 1)
+        v = a[0]
+        if not isinstance(v, Decimal):
+            v = to_decimal(_num(v, "d"))
+        return fn(v)
+
+    return impl
+
+
+def register(registry: Registry) -> None:
+    """decimal's own statics (Round, Floor, Ceiling, Truncate, Negate) join Decimal."""
+    dotnet.DECIMAL.static_methods.update(
+        {
+            "Round": _decimal_round,
+            "Floor": _decimal_unary("Floor", lambda d: Decimal(math.floor(d))),
+            "Ceiling": _decimal_unary("Ceiling", lambda d: Decimal(math.ceil(d))),
+            "Truncate": _decimal_unary("Truncate", lambda d: Decimal(math.trunc(d))),
+            "Negate": _decimal_unary("Negate", lambda d: -d),
+        }
+    )
+    dotnet.DECIMAL.sign(
+        "static decimal Round(decimal d)",
+        "static decimal Round(decimal d, int decimals)",
+        "static decimal Round(decimal d, MidpointRounding mode)",
+        "static decimal Round(decimal d, int decimals, MidpointRounding mode)",
+        "static decimal Floor(decimal d)",
+        "static decimal Ceiling(decimal d)",
+        "static decimal Truncate(decimal d)",
+        "static decimal Negate(decimal d)",
+    )
+    registry.add(*TYPES)
