@@ -10,6 +10,7 @@ Every string an expression builds is capped at clr.MAX_STRING_LENGTH (OutOfMemor
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import NoReturn
@@ -667,10 +668,71 @@ def _trim(name: str, how: str) -> clr.Method:
     return impl
 
 
+# ---------------------------------------------------------------- UTF-16 code units
+# .NET strings are UTF-16: a character beyond the BMP (an emoji) is two chars, a surrogate pair.
+# Python strings hold it as one code point. Lengths, indexes and chars are computed on a view of
+# the string with each such character split into its pair; ASCII and other BMP strings (nearly
+# all) take the fast path, one C-level check.
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _split_pair(m: re.Match[str]) -> str:
+    c = ord(m.group()) - 0x10000
+    return chr(0xD800 + (c >> 10)) + chr(0xDC00 + (c & 0x3FF))
+
+
+def _join_pair(m: re.Match[str]) -> str:
+    pair = m.group()
+    return chr(0x10000 + ((ord(pair[0]) - 0xD800) << 10) + (ord(pair[1]) - 0xDC00))
+
+
+def has_astral(s: str) -> bool:
+    """Whether ``s`` has a character that is two UTF-16 code units."""
+    return not s.isascii() and _ASTRAL.search(s) is not None
+
+
+def to_units(s: str) -> str:
+    """``s`` as UTF-16 code units: characters beyond the BMP as their surrogate pairs."""
+    return s if s.isascii() else _ASTRAL.sub(_split_pair, s)
+
+
+def from_units(u: str) -> str:
+    """Code units back to a string: surrogate pairs joined (a lone surrogate stays)."""
+    return u if u.isascii() else _PAIR.sub(_join_pair, u)
+
+
+def utf16_length(s: str) -> int:
+    """String.Length: UTF-16 code units."""
+    if s.isascii():
+        return len(s)
+    return len(s) + len(_ASTRAL.findall(s))
+
+
+def in_units(fn: clr.Method) -> clr.Method:
+    """A String method whose indexes and lengths are UTF-16 code units: run on the code-unit
+    view when the receiver has a character beyond the BMP, strings in the result joined back."""
+
+    def impl(s: str, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        if s.isascii() or _ASTRAL.search(s) is None:
+            return fn(s, a, t)
+        args = [to_units(x) if type(x) is str else x for x in a]
+        result = fn(_ASTRAL.sub(_split_pair, s), args, t)
+        if type(result) is str:
+            return from_units(result)
+        return result
+
+    impl.__name__ = getattr(fn, "__name__", "impl")
+    return impl
+
+
 def _str_index(s: str, args: Sequence[object]) -> Char:
     if len(args) != 1:
         raise ExpressionError("ArgumentException", "Wrong number of indices inside []; expected 1")
     i = _int_arg(args[0], "index")
+    if not s.isascii():
+        s = to_units(s)
     if i < 0 or i >= len(s):
         raise ExpressionError(
             "IndexOutOfRangeException", "Index was outside the bounds of the array."
@@ -679,15 +741,15 @@ def _str_index(s: str, args: Sequence[object]) -> Char:
 
 
 STRING = declare("String", "System.String", (str,), aliases=("string",))
-STRING.members["Length"] = len
+STRING.members["Length"] = utf16_length
 STRING.indexer = _str_index
-STRING.iterate = lambda s: [Char(c) for c in s]
+STRING.iterate = lambda s: [Char(c) for c in to_units(s)]
 STRING.methods.update(
     {
-        "Substring": _m_substring,
-        "IndexOf": _m_index_of,
-        "LastIndexOf": _m_last_index_of,
-        "IndexOfAny": _m_index_of_any,
+        "Substring": in_units(_m_substring),
+        "IndexOf": in_units(_m_index_of),
+        "LastIndexOf": in_units(_m_last_index_of),
+        "IndexOfAny": in_units(_m_index_of_any),
         "Contains": _m_contains,
         "StartsWith": _starts_ends("StartsWith", False),
         "EndsWith": _starts_ends("EndsWith", True),
@@ -702,11 +764,11 @@ STRING.methods.update(
         "Replace": _m_replace,
         "Equals": _m_equals,
         "CompareTo": _m_compare_to,
-        "PadLeft": _pad("PadLeft", True),
-        "PadRight": _pad("PadRight", False),
-        "Insert": _m_insert,
-        "Remove": _m_remove,
-        "ToCharArray": _m_to_char_array,
+        "PadLeft": in_units(_pad("PadLeft", True)),
+        "PadRight": in_units(_pad("PadRight", False)),
+        "Insert": in_units(_m_insert),
+        "Remove": in_units(_m_remove),
+        "ToCharArray": in_units(_m_to_char_array),
         "ToString": _m_to_string,
         "Clone": lambda s, a, t: s,
         "Normalize": lambda s, a, t: unicodedata.normalize("NFC", s),
@@ -833,7 +895,7 @@ def _new_string(a: Sequence[object], t: Sequence[TypeRef]) -> str:
         if len(a) == 3:
             i, n = _int_arg(a[1], "startIndex"), _int_arg(a[2], "length")
             chars = chars[i : i + n]
-        return check_length("".join(str(c) for c in chars))
+        return check_length(from_units("".join(str(c) for c in chars)))
     raise ExpressionError(
         "ArgumentException", "No overload of String constructor matches the arguments"
     )
@@ -876,7 +938,7 @@ def _char_pred(name: str, fn: Callable[[str], bool]) -> clr.StaticMethod:
         arity("Char", name, a, 1, 2)
         v = a[0]
         if len(a) == 2:
-            s = _str_arg(v, "s", name)
+            s = to_units(_str_arg(v, "s", name))
             i = _int_arg(a[1], "index")
             if i < 0 or i >= len(s):
                 _out_of_range("index", "Index was out of range.")
@@ -910,6 +972,54 @@ def _char_parse(a: Sequence[object], t: Sequence[TypeRef]) -> Char:
     return Char(s)
 
 
+def _surrogate_pair(a: Sequence[object]) -> bool:
+    arity("Char", "IsSurrogatePair", a, 2)
+    if isinstance(a[0], str) and type(a[1]) is int:  # (string s, int index)
+        units = to_units(a[0])
+        i = _int_arg(a[1], "index")
+        if i < 0 or i >= len(units):
+            _out_of_range("index", "Index was out of range.")
+        pair = units[i : i + 2]
+    else:
+        pair = f"{a[0]}{a[1]}"
+    return len(pair) == 2 and "\ud800" <= pair[0] <= "\udbff" and "\udc00" <= pair[1] <= "\udfff"
+
+
+def _from_utf32(a: Sequence[object]) -> str:
+    arity("Char", "ConvertFromUtf32", a, 1)
+    code = _int_arg(a[0], "utf32")
+    if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        _out_of_range(
+            "utf32",
+            "A valid UTF32 value is between 0x000000 and 0x10ffff, inclusive, "
+            "and should not include surrogate codepoint values (0x00d800 ~ 0x00dfff).",
+        )
+    return chr(code)
+
+
+def _to_utf32(a: Sequence[object]) -> int:
+    arity("Char", "ConvertToUtf32", a, 2)
+    if isinstance(a[0], str) and type(a[1]) is int:
+        units = to_units(a[0])
+        i = _int_arg(a[1], "index")
+        if i < 0 or i >= len(units):
+            _out_of_range("index", "Index was out of range.")
+        pair = units[i : i + 2]
+    else:
+        pair = f"{a[0]}{a[1]}"
+    first = pair[0]
+    if not "\ud800" <= first <= "\udfff":
+        return ord(first)
+    if len(pair) == 2 and first <= "\udbff" and "\udc00" <= pair[1] <= "\udfff":
+        return 0x10000 + ((ord(first) - 0xD800) << 10) + (ord(pair[1]) - 0xDC00)
+    raise ExpressionError(
+        "ArgumentException",
+        "Found a high surrogate char without a following "
+        "low surrogate at index: 0. The input may not be in this encoding, "
+        "or may not contain valid Unicode (UTF-16) characters.",
+    )
+
+
 CHAR_MEMBERS: dict[str, clr.StaticMethod] = {
     "IsDigit": _char_pred("IsDigit", str.isdecimal),
     "IsLetter": _char_pred("IsLetter", str.isalpha),
@@ -924,6 +1034,11 @@ CHAR_MEMBERS: dict[str, clr.StaticMethod] = {
     "IsSeparator": _char_pred("IsSeparator", _cat("Z")),
     "IsSurrogate": _char_pred("IsSurrogate", _cat("Cs")),
     "IsAscii": _char_pred("IsAscii", str.isascii),
+    "IsHighSurrogate": _char_pred("IsHighSurrogate", lambda c: "\ud800" <= c <= "\udbff"),
+    "IsLowSurrogate": _char_pred("IsLowSurrogate", lambda c: "\udc00" <= c <= "\udfff"),
+    "IsSurrogatePair": lambda a, t: _surrogate_pair(a),
+    "ConvertFromUtf32": lambda a, t: _from_utf32(a),
+    "ConvertToUtf32": lambda a, t: _to_utf32(a),
     "ToUpper": _char_map("ToUpper", upper),
     "ToLower": _char_map("ToLower", lower),
     "ToUpperInvariant": _char_map("ToUpperInvariant", upper),
@@ -1171,8 +1286,15 @@ _CHAR_TESTS = (
     "IsSeparator",
     "IsSurrogate",
     "IsAscii",
+    "IsHighSurrogate",
+    "IsLowSurrogate",
 )
 CHAR_SIGNATURES = (
+    "static bool IsSurrogatePair(char highSurrogate, char lowSurrogate)",
+    "static bool IsSurrogatePair(string s, int index)",
+    "static string ConvertFromUtf32(int utf32)",
+    "static int ConvertToUtf32(char highSurrogate, char lowSurrogate)",
+    "static int ConvertToUtf32(string s, int index)",
     *(f"static bool {name}(char c)" for name in _CHAR_TESTS),
     *(f"static bool {name}(string s, int index)" for name in _CHAR_TESTS if name != "IsAscii"),
     "static char ToUpper(char c)",
