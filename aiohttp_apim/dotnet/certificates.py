@@ -37,7 +37,7 @@ from aiohttp_apim.dotnet.budget import current
 from aiohttp_apim.dotnet.ciphers import HashAlgorithmName
 from aiohttp_apim.dotnet.core import Method, TypeRef, arity, declare
 from aiohttp_apim.dotnet.encoding import _bytes_arg
-from aiohttp_apim.dotnet.primitives import NetEnum, OutRef
+from aiohttp_apim.dotnet.primitives import NetEnum
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["Certificate", "RsaKey", "distinguished_name"]
@@ -48,13 +48,6 @@ _X509 = f"{_NS}.X509Certificates"
 
 def _crypto_error(message: str) -> NoReturn:
     raise ExpressionError("CryptographicException", message)
-
-
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
 
 
 # ---------------------------------------------------------------- paddings and parameters
@@ -412,7 +405,7 @@ def _import_der(kind: str) -> Method:
         if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
             _crypto_error("ASN1 corrupted data.")
         k.set(key)
-        _out(a, len(a) - 1, len(data))
+        dotnet.set_out(a, len(a) - 1, len(data))
 
     return impl
 

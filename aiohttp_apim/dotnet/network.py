@@ -17,7 +17,7 @@ from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet import strings
 from aiohttp_apim.dotnet.core import TypeRef, arity, declare
 from aiohttp_apim.dotnet.encoding import _bytes_arg
-from aiohttp_apim.dotnet.primitives import Int16, Int64, NetEnum, OutRef
+from aiohttp_apim.dotnet.primitives import Int16, Int64, NetEnum
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["AddressFamily", "NetAddress", "parse_address"]
@@ -102,21 +102,14 @@ def parse_address(text: object) -> NetAddress:
         raise ExpressionError("FormatException", _BAD) from None
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("IPAddress", "TryParse", a, 2)
     try:
-        _out(a, 1, parse_address(a[0]))
+        dotnet.set_out(a, 1, parse_address(a[0]))
     except ExpressionError as e:
         if e.exception_type != "FormatException":
             raise
-        _out(a, 1, None)
+        dotnet.set_out(a, 1, None)
         return False
     return True
 

@@ -4,7 +4,6 @@ clock and the offset too). The gateway's local offset is zero (UTC, as on Azure)
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from aiohttp_apim.dotnet import core as clr
@@ -143,19 +142,12 @@ def _parse(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
     return parse(a[0], _styles(a))
 
 
-def _out(args: Sequence[object], value: object) -> None:
-    ref = args[-1] if args else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("DateTimeOffset", "TryParse", a, 2, 4)
     try:
-        _out(a, parse(a[0], _styles(a)))
+        dotnet.set_out(a, len(a) - 1, parse(a[0], _styles(a)))
     except ExpressionError:
-        _out(a, DateTimeOffset(0, 0))
+        dotnet.set_out(a, len(a) - 1, DateTimeOffset(0, 0))
         return False
     return True
 
@@ -176,9 +168,9 @@ def _parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
 def _try_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("DateTimeOffset", "TryParseExact", a, 5)
     try:
-        _out(a, _exact(a[:-1]))
+        dotnet.set_out(a, len(a) - 1, _exact(a[:-1]))
     except ExpressionError:
-        _out(a, DateTimeOffset(0, 0))
+        dotnet.set_out(a, len(a) - 1, DateTimeOffset(0, 0))
         return False
     return True
 
@@ -188,24 +180,13 @@ def _clock(v: DateTimeOffset) -> DateTime:
 
 
 def _add_unit(scale: int, name: str) -> clr.Method:
+    """AddDays/AddHours/...: DateTime's on the clock time, the offset kept."""
+    add = dates._add_unit(scale, name)
+
     def impl(v: DateTimeOffset, a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
-        arity("DateTimeOffset", name, a, 1)
-        x = a[0]
-        if type(x) in dotnet.INT_BITS:
-            delta = int(x) * scale  # type: ignore[call-overload]
-        else:
-            if type(x) not in dotnet.NUMERIC_SET:
-                raise ExpressionError(
-                    "ArgumentException", f"Argument 1 of '{name}': expected a number"
-                )
-            f = dotnet.to_double(x)
-            if not math.isfinite(f):
-                raise ExpressionError(
-                    "ArgumentOutOfRangeException",
-                    "Value to add was out of range. (Parameter 'value')",
-                )
-            delta = round(f * scale)
-        return make_offset(v.ticks + delta, v.offset)
+        moved = add(DateTime(v.ticks), a, t)
+        assert isinstance(moved, DateTime)
+        return make_offset(moved.ticks, v.offset)
 
     return impl
 

@@ -460,7 +460,8 @@ NUMBER_BASE.methods["ToString"] = _numeric_to_string
 NUMBER_BASE.methods["CompareTo"] = _compare_to
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
+def set_out(args: Sequence[object], i: int, value: object) -> None:
+    """Set the ``out`` (or ``ref``) argument ``args[i]`` of a call to ``value``."""
     ref = args[i] if len(args) > i else None
     if not isinstance(ref, OutRef):
         raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
@@ -499,9 +500,9 @@ def _declare_integral(cls: type, name: str, keyword: str) -> TypeRef:
         try:
             v = parse(args[:1] if len(args) == 2 else args[:2], targs)
         except clr.ExpressionError:
-            _out(args, len(args) - 1, t.default)
+            set_out(args, len(args) - 1, t.default)
             return False
-        _out(args, len(args) - 1, v)
+        set_out(args, len(args) - 1, v)
         return True
 
     t.static_methods["Parse"] = parse
@@ -582,9 +583,9 @@ def _declare_float(cls: type, name: str, keyword: str) -> TypeRef:
         try:
             v = parse(args[:1], targs)
         except clr.ExpressionError:
-            _out(args, len(args) - 1, conv(0.0))
+            set_out(args, len(args) - 1, conv(0.0))
             return False
-        _out(args, len(args) - 1, v)
+        set_out(args, len(args) - 1, v)
         return True
 
     t.static_methods["Parse"] = parse
@@ -639,9 +640,9 @@ def _decimal_try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool
     try:
         v = numfmt.parse_decimal(args[0])
     except clr.ExpressionError:
-        _out(args, len(args) - 1, Decimal(0))
+        set_out(args, len(args) - 1, Decimal(0))
         return False
-    _out(args, len(args) - 1, v)
+    set_out(args, len(args) - 1, v)
     return True
 
 
@@ -667,9 +668,9 @@ def _bool_try_parse(args: Sequence[object], targs: Sequence[TypeRef]) -> bool:
     try:
         v = parse_bool(args[0])
     except clr.ExpressionError:
-        _out(args, 1, False)
+        set_out(args, 1, False)
         return False
-    _out(args, 1, v)
+    set_out(args, 1, v)
     return True
 
 
@@ -862,9 +863,9 @@ def _guid_try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     try:
         g = parse_guid(a[0])
     except clr.ExpressionError:
-        _out(a, 1, EMPTY_GUID)
+        set_out(a, 1, EMPTY_GUID)
         return False
-    _out(a, 1, g)
+    set_out(a, 1, g)
     return True
 
 

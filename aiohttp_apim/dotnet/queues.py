@@ -6,10 +6,10 @@ from __future__ import annotations
 import collections
 from collections.abc import Sequence
 
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet import strings
-from aiohttp_apim.dotnet.core import TypeRef, arity, check_items, declare
+from aiohttp_apim.dotnet.core import Method, TypeRef, arity, check_items, declare
 from aiohttp_apim.dotnet.linq import IENUMERABLE, contains, materialize
-from aiohttp_apim.dotnet.primitives import OutRef
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["NetQueue", "NetStack"]
@@ -60,43 +60,33 @@ def _source(a: Sequence[object], name: str) -> list[object]:
     return items
 
 
-def _out(args: Sequence[object], value: object) -> None:
-    ref = args[-1] if args else None
-    if not isinstance(ref, OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
+def _front(kind: str, take: bool) -> Method:
+    """Dequeue/Peek of a queue, Pop/Peek of a stack: the next item, taken or not."""
+    name = ("Dequeue" if kind == "Queue" else "Pop") if take else "Peek"
 
+    def impl(c: NetQueue | NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> object:
+        arity(kind, name, a, 0)
+        if not c:
+            raise ExpressionError("InvalidOperationException", f"{kind} empty.")
+        if isinstance(c, NetQueue):
+            return c.popleft() if take else c[0]
+        return c.pop() if take else c[-1]
 
-def _empty(kind: str) -> ExpressionError:
-    return ExpressionError("InvalidOperationException", f"{kind} empty.")
-
-
-def _dequeue(q: NetQueue, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-    arity("Queue", "Dequeue", a, 0)
-    if not q:
-        raise _empty("Queue")
-    return q.popleft()
-
-
-def _queue_peek(q: NetQueue, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-    arity("Queue", "Peek", a, 0)
-    if not q:
-        raise _empty("Queue")
-    return q[0]
+    return impl
 
 
 def _try(take: bool, stack: bool) -> object:
     def impl(c: NetQueue | NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         arity("Stack" if stack else "Queue", "Try", a, 1)
         if not c:
-            _out(a, c.empty)
+            dotnet.set_out(a, len(a) - 1, c.empty)
             return False
         if stack:
             assert isinstance(c, NetStack)
-            _out(a, c.pop() if take else c[-1])
+            dotnet.set_out(a, len(a) - 1, c.pop() if take else c[-1])
         else:
             assert isinstance(c, NetQueue)
-            _out(a, c.popleft() if take else c[0])
+            dotnet.set_out(a, len(a) - 1, c.popleft() if take else c[0])
         return True
 
     return impl
@@ -114,20 +104,6 @@ def _push(s: NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> None:
     s.append(a[0])
 
 
-def _pop(s: NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-    arity("Stack", "Pop", a, 0)
-    if not s:
-        raise _empty("Stack")
-    return s.pop()
-
-
-def _stack_peek(s: NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> object:
-    arity("Stack", "Peek", a, 0)
-    if not s:
-        raise _empty("Stack")
-    return s[-1]
-
-
 def _ensure_capacity(c: object, a: Sequence[object], t: Sequence[TypeRef]) -> int:
     arity("Queue", "EnsureCapacity", a, 1)
     wanted = strings._int_arg(a[0], "capacity")
@@ -138,90 +114,57 @@ def _ensure_capacity(c: object, a: Sequence[object], t: Sequence[TypeRef]) -> in
     return max(wanted, len(c))  # type: ignore[arg-type]
 
 
-QUEUE = declare(
-    "Queue",
-    "System.Collections.Generic.Queue`1",
-    (NetQueue,),
-    aliases=("Queue`1", "System.Collections.Generic.Queue"),
-    bases=(IENUMERABLE,),
-)
-QUEUE.construct = lambda a, t: NetQueue(_source(a, "Queue"), _default(t))
-QUEUE.members["Count"] = len
-QUEUE.iterate = lambda q: list(q)  # snapshot: .NET throws on modification during foreach
-QUEUE.methods.update(
-    {
-        "Enqueue": _enqueue,
-        "Dequeue": _dequeue,
-        "Peek": _queue_peek,
-        "TryDequeue": _try(True, False),  # type: ignore[dict-item]
-        "TryPeek": _try(False, False),  # type: ignore[dict-item]
-        "Contains": lambda q, a, t: contains(q, a, t),
-        "Clear": lambda q, a, t: q.clear(),
-        "ToArray": lambda q, a, t: list(q),
-        "TrimExcess": lambda q, a, t: None,
-        "EnsureCapacity": _ensure_capacity,
-        "ToString": lambda q, a, t: "System.Collections.Generic.Queue`1[System.Object]",
-    }
-)
-QUEUE.sign(
-    "new()",
-    "new(int capacity)",
-    "new(IEnumerable<T> collection)",
-    "int Count { get; }",
-    "void Enqueue(T item)",
-    "T Dequeue()",
-    "T Peek()",
-    "bool TryDequeue(out T result)",
-    "bool TryPeek(out T result)",
-    "bool Contains(T item)",
-    "void Clear()",
-    "T[] ToArray()",
-    "void TrimExcess()",
-    "int EnsureCapacity(int capacity)",
-    "string ToString()",
-)
+def _declare(kind: str, cls: type, add: str, take: str) -> TypeRef:
+    """Queue<T> or Stack<T>: the same members but for the names of adding and taking, and
+    the order of enumeration (a stack from the top)."""
+    stack = kind == "Stack"
+    t = declare(
+        kind,
+        f"System.Collections.Generic.{kind}`1",
+        (cls,),
+        aliases=(f"{kind}`1", f"System.Collections.Generic.{kind}"),
+        bases=(IENUMERABLE,),
+    )
+    t.construct = lambda a, ta: cls(_source(a, kind), _default(ta))
+    t.members["Count"] = len
+    # a snapshot: .NET throws on modification during foreach
+    t.iterate = (lambda c: c[::-1]) if stack else (lambda c: list(c))
+    t.methods.update(
+        {
+            add: _push if stack else _enqueue,
+            take: _front(kind, take=True),
+            "Peek": _front(kind, take=False),
+            f"Try{take}": _try(True, stack),  # type: ignore[dict-item]
+            "TryPeek": _try(False, stack),  # type: ignore[dict-item]
+            "Contains": lambda c, a, ta: contains(c, a, ta),
+            "Clear": lambda c, a, ta: c.clear(),
+            "ToArray": (lambda c, a, ta: c[::-1]) if stack else (lambda c, a, ta: list(c)),
+            "TrimExcess": lambda c, a, ta: None,
+            "EnsureCapacity": _ensure_capacity,
+            "ToString": lambda c, a, ta: f"System.Collections.Generic.{kind}`1[System.Object]",
+        }
+    )
+    t.sign(
+        "new()",
+        "new(int capacity)",
+        "new(IEnumerable<T> collection)",
+        "int Count { get; }",
+        f"void {add}(T item)",
+        f"T {take}()",
+        "T Peek()",
+        f"bool Try{take}(out T result)",
+        "bool TryPeek(out T result)",
+        "bool Contains(T item)",
+        "void Clear()",
+        "T[] ToArray()",
+        "void TrimExcess()",
+        "int EnsureCapacity(int capacity)",
+        "string ToString()",
+    )
+    return t
 
-STACK = declare(
-    "Stack",
-    "System.Collections.Generic.Stack`1",
-    (NetStack,),
-    aliases=("Stack`1", "System.Collections.Generic.Stack"),
-    bases=(IENUMERABLE,),
-)
-STACK.construct = lambda a, t: NetStack(_source(a, "Stack"), _default(t))
-STACK.members["Count"] = len
-STACK.iterate = lambda s: s[::-1]  # from the top
-STACK.methods.update(
-    {
-        "Push": _push,
-        "Pop": _pop,
-        "Peek": _stack_peek,
-        "TryPop": _try(True, True),  # type: ignore[dict-item]
-        "TryPeek": _try(False, True),  # type: ignore[dict-item]
-        "Contains": lambda s, a, t: contains(s, a, t),
-        "Clear": lambda s, a, t: s.clear(),
-        "ToArray": lambda s, a, t: s[::-1],
-        "TrimExcess": lambda s, a, t: None,
-        "EnsureCapacity": _ensure_capacity,
-        "ToString": lambda s, a, t: "System.Collections.Generic.Stack`1[System.Object]",
-    }
-)
-STACK.sign(
-    "new()",
-    "new(int capacity)",
-    "new(IEnumerable<T> collection)",
-    "int Count { get; }",
-    "void Push(T item)",
-    "T Pop()",
-    "T Peek()",
-    "bool TryPop(out T result)",
-    "bool TryPeek(out T result)",
-    "bool Contains(T item)",
-    "void Clear()",
-    "T[] ToArray()",
-    "void TrimExcess()",
-    "int EnsureCapacity(int capacity)",
-    "string ToString()",
-)
+
+QUEUE = _declare("Queue", NetQueue, "Enqueue", "Dequeue")
+STACK = _declare("Stack", NetStack, "Push", "Pop")
 
 TYPES: tuple[TypeRef, ...] = (QUEUE, STACK)

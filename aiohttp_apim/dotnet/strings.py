@@ -972,16 +972,20 @@ def _char_parse(a: Sequence[object], t: Sequence[TypeRef]) -> Char:
     return Char(s)
 
 
-def _surrogate_pair(a: Sequence[object]) -> bool:
-    arity("Char", "IsSurrogatePair", a, 2)
-    if isinstance(a[0], str) and type(a[1]) is int:  # (string s, int index)
+def _pair_at(a: Sequence[object]) -> str:
+    """The two code units of (char high, char low) or (string s, int index)."""
+    if isinstance(a[0], str) and type(a[1]) is int:
         units = to_units(a[0])
         i = _int_arg(a[1], "index")
         if i < 0 or i >= len(units):
             _out_of_range("index", "Index was out of range.")
-        pair = units[i : i + 2]
-    else:
-        pair = f"{a[0]}{a[1]}"
+        return units[i : i + 2]
+    return f"{a[0]}{a[1]}"
+
+
+def _surrogate_pair(a: Sequence[object]) -> bool:
+    arity("Char", "IsSurrogatePair", a, 2)
+    pair = _pair_at(a)
     return len(pair) == 2 and "\ud800" <= pair[0] <= "\udbff" and "\udc00" <= pair[1] <= "\udfff"
 
 
@@ -999,14 +1003,7 @@ def _from_utf32(a: Sequence[object]) -> str:
 
 def _to_utf32(a: Sequence[object]) -> int:
     arity("Char", "ConvertToUtf32", a, 2)
-    if isinstance(a[0], str) and type(a[1]) is int:
-        units = to_units(a[0])
-        i = _int_arg(a[1], "index")
-        if i < 0 or i >= len(units):
-            _out_of_range("index", "Index was out of range.")
-        pair = units[i : i + 2]
-    else:
-        pair = f"{a[0]}{a[1]}"
+    pair = _pair_at(a)
     first = pair[0]
     if not "\ud800" <= first <= "\udfff":
         return ord(first)

@@ -223,6 +223,13 @@ def _is_utc(z: TimeZone) -> bool:
     return z.zone is None
 
 
+_WRONG_KIND = (
+    "The conversion could not be completed because the supplied DateTime did not have the Kind "
+    "property set correctly.  For example, when the Kind property is DateTimeKind.Local, the "
+    "source time zone must be TimeZoneInfo.Local."
+)
+
+
 def _utc_ticks_of(v: DateTime, source: TimeZone | None) -> int:
     """The UTC instant of ``v``: by its Kind, or in ``source`` when given (Unspecified: the
     gateway's local zone, UTC, when no source is given)."""
@@ -251,10 +258,7 @@ def _convert_time(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     if source is not None and value.kind == DateTimeKind.Utc and not _is_utc(source):
         raise ExpressionError(
             "ArgumentException",
-            "The conversion could not be completed because the supplied DateTime did not have "
-            "the Kind property set correctly.  For example, when the Kind property is "
-            "DateTimeKind.Local, the source time zone must be TimeZoneInfo.Local. "
-            "(Parameter 'sourceTimeZone')",
+            _WRONG_KIND + " (Parameter 'sourceTimeZone')",
         )
     return _in_zone(_utc_ticks_of(value, source), dest)
 
@@ -267,10 +271,7 @@ def _convert_from_utc(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
     if value.kind == DateTimeKind.Local:
         raise ExpressionError(
             "ArgumentException",
-            "The conversion could not be completed because the supplied DateTime did not have "
-            "the Kind property set correctly.  For example, when the Kind property is "
-            "DateTimeKind.Local, the source time zone must be TimeZoneInfo.Local. "
-            "(Parameter 'dateTime')",
+            _WRONG_KIND + " (Parameter 'dateTime')",
         )
     return _in_zone(value.ticks, _zone_arg(a[1], "destinationTimeZone"))
 
@@ -286,10 +287,7 @@ def _convert_to_utc(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
     if value.kind == DateTimeKind.Utc and not _is_utc(source):
         raise ExpressionError(
             "ArgumentException",
-            "The conversion could not be completed because the supplied DateTime did not have "
-            "the Kind property set correctly.  For example, when the Kind property is "
-            "DateTimeKind.Local, the source time zone must be TimeZoneInfo.Local. "
-            "(Parameter 'sourceTimeZone')",
+            _WRONG_KIND + " (Parameter 'sourceTimeZone')",
         )
     return DateTime(dates._dt_range(_utc_ticks_of(value, source)), DateTimeKind.Utc)
 
@@ -350,19 +348,12 @@ def _is_ambiguous(z: TimeZone, a: Sequence[object], t: Sequence[TypeRef]) -> boo
     return first != second and not _is_invalid(z, [DateTime(local)], t)
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _try_find(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("TimeZoneInfo", "TryFindSystemTimeZoneById", a, 2)
     try:
-        _out(a, 1, find_zone(a[0]))
+        dotnet.set_out(a, 1, find_zone(a[0]))
     except ExpressionError:
-        _out(a, 1, None)
+        dotnet.set_out(a, 1, None)
         return False
     return True
 
@@ -378,7 +369,7 @@ def _try_convert(to_windows: bool) -> clr.StaticMethod:
                 found = "UTC"
         else:
             found = windows_to_iana().get(zone_id) if isinstance(zone_id, str) else None
-        _out(a, len(a) - 1, found)
+        dotnet.set_out(a, len(a) - 1, found)
         return found is not None
 
     return impl
