@@ -4,6 +4,10 @@ Every node is a frozen, slotted dataclass carrying the 1-based ``line``/``column
 that starts it (relative to the expression source: the leading ``@`` is line 1, column 1), so the
 compiler can report an unknown name or a missing ``return`` exactly where it is.
 
+Expression nodes and statement nodes form two closed unions, `Expr` and `Stmt` (at the end of
+the module): a pass over the tree matches on them and ends with ``typing.assert_never``, so that
+mypy names every place a new node must be handled.
+
 The tree is purely syntactic: names are not resolved here (``Regex.Match`` is a ``Call`` of a
 ``Member`` of a ``Name``); the compiler decides whether ``Regex`` is a local, ``context`` or a type.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal as _L
+from typing import TypeAlias
 
 __all__ = [
     "Anonymous",
@@ -117,16 +122,11 @@ class TypeSyntax(Node):
 # --------------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
-class Expr(Node):
-    pass
-
-
 LiteralKind = _L["null", "bool", "int", "real", "char", "string"]
 
 
 @dataclass(frozen=True, slots=True)
-class Literal(Expr):
+class Literal(Node):
     kind: LiteralKind
     value: bool | int | float | Decimal | str | None
     suffix: str = ""  # numeric literal suffix, lower-cased ("l", "u", "ul", "f", "d", "m")
@@ -142,31 +142,31 @@ class Hole(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Interpolated(Expr):
+class Interpolated(Node):
     parts: tuple[str | Hole, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Name(Expr):
+class Name(Node):
     name: str
 
 
 @dataclass(frozen=True, slots=True)
-class TypeExpr(Expr):
+class TypeExpr(Node):
     """A predefined type keyword used as an expression prefix: ``string.IsNullOrEmpty``."""
 
     type: TypeSyntax
 
 
 @dataclass(frozen=True, slots=True)
-class Paren(Expr):
+class Paren(Node):
     """Kept so that ``(a?.b).c`` ends the null-conditional chain at the parenthesis, as in C#."""
 
     inner: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Member(Expr):
+class Member(Node):
     target: Expr
     name: str
     type_args: tuple[TypeSyntax, ...] = ()
@@ -174,7 +174,7 @@ class Member(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class OutVar(Expr):
+class OutVar(Node):
     """``out var x`` / ``out string[] x`` / ``out _``: declares a local at the call."""
 
     type: TypeSyntax | None  # None for ``var``
@@ -189,14 +189,14 @@ class Argument(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Index(Expr):
+class Index(Node):
     target: Expr
     args: tuple[Argument, ...]
     conditional: bool = False  # ``?[``
 
 
 @dataclass(frozen=True, slots=True)
-class Call(Expr):
+class Call(Node):
     target: Expr  # a Member (method), or a Name (a local holding a lambda)
     args: tuple[Argument, ...]
 
@@ -219,7 +219,7 @@ class Initializer(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Anonymous(Expr):
+class Anonymous(Node):
     """``new { typ = "JWT", x.Name }``: built as a JObject (what such objects are used for in
     policies is ``JsonConvert.SerializeObject``)."""
 
@@ -227,14 +227,14 @@ class Anonymous(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class New(Expr):
+class New(Node):
     type: TypeSyntax
     args: tuple[Argument, ...]
     initializer: Initializer | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class NewArray(Expr):
+class NewArray(Node):
     """``new[] {..}``, ``new string[] {..}``, ``new string[n]``."""
 
     element: TypeSyntax | None
@@ -243,66 +243,66 @@ class NewArray(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class Cast(Expr):
+class Cast(Node):
     type: TypeSyntax
     operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Unary(Expr):
+class Unary(Node):
     op: str  # "-", "+", "!", "~"
     operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class IncDec(Expr):
+class IncDec(Node):
     op: str  # "++" | "--"
     prefix: bool
     target: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Binary(Expr):
+class Binary(Node):
     op: str  # arithmetic, shift, relational, equality, bitwise
     left: Expr
     right: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Logical(Expr):
+class Logical(Node):
     op: str  # "&&" | "||"
     left: Expr
     right: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Coalesce(Expr):
+class Coalesce(Node):
     left: Expr
     right: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Conditional(Expr):
+class Conditional(Node):
     cond: Expr
     then: Expr
     otherwise: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Is(Expr):
+class Is(Node):
     operand: Expr
     type: TypeSyntax
     name: str | None = None  # declaration pattern ``x is JObject o``
 
 
 @dataclass(frozen=True, slots=True)
-class IsNull(Expr):
+class IsNull(Node):
     operand: Expr
     negated: bool  # ``is not null``
 
 
 @dataclass(frozen=True, slots=True)
-class As(Expr):
+class As(Node):
     operand: Expr
     type: TypeSyntax
 
@@ -314,25 +314,25 @@ class Param(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Lambda(Expr):
+class Lambda(Node):
     params: tuple[Param, ...]
     body: Expr | Block
 
 
 @dataclass(frozen=True, slots=True)
-class Default(Expr):
+class Default(Node):
     type: TypeSyntax | None  # None: the ``default`` literal
 
 
 @dataclass(frozen=True, slots=True)
-class Assign(Expr):
+class Assign(Node):
     op: str  # "=", "+=", ..., "??="
     target: Expr
     value: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class ThrowExpr(Expr):
+class ThrowExpr(Node):
     value: Expr
 
 
@@ -340,12 +340,7 @@ class ThrowExpr(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class Stmt(Node):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Block(Stmt):
+class Block(Node):
     body: tuple[Stmt, ...]
     end_line: int  # of the closing brace: where "not all code paths return a value" points
     end_column: int
@@ -358,37 +353,37 @@ class Declarator(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class LocalDecl(Stmt):
+class LocalDecl(Node):
     type: TypeSyntax | None  # None for ``var``
     declarators: tuple[Declarator, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class ExprStmt(Stmt):
+class ExprStmt(Node):
     expr: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class If(Stmt):
+class If(Node):
     cond: Expr
     then: Stmt
     otherwise: Stmt | None
 
 
 @dataclass(frozen=True, slots=True)
-class While(Stmt):
+class While(Node):
     cond: Expr
     body: Stmt
 
 
 @dataclass(frozen=True, slots=True)
-class DoWhile(Stmt):
+class DoWhile(Node):
     body: Stmt
     cond: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class For(Stmt):
+class For(Node):
     init: tuple[Stmt, ...]  # one LocalDecl, or expression statements
     cond: Expr | None
     update: tuple[Expr, ...]
@@ -396,7 +391,7 @@ class For(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
-class Foreach(Stmt):
+class Foreach(Node):
     type: TypeSyntax | None  # None for ``var``
     name: str
     iterable: Expr
@@ -404,22 +399,22 @@ class Foreach(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
-class Break(Stmt):
+class Break(Node):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Continue(Stmt):
+class Continue(Node):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class Return(Stmt):
+class Return(Node):
     value: Expr | None
 
 
 @dataclass(frozen=True, slots=True)
-class Throw(Stmt):
+class Throw(Node):
     value: Expr | None  # None: rethrow inside a catch
 
 
@@ -431,19 +426,19 @@ class Catch(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Try(Stmt):
+class Try(Node):
     body: Block
     catches: tuple[Catch, ...]
     final: Block | None
 
 
 @dataclass(frozen=True, slots=True)
-class Empty(Stmt):
+class Empty(Node):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class LocalFunction(Stmt):
+class LocalFunction(Node):
     """A C# 7 local function: ``int F(int x) { ... }`` or ``string G(string s) => s + "!";``."""
 
     name: str
@@ -457,3 +452,57 @@ class Program(Node):
     """The whole ``@(expr)`` (``body`` is an Expr) or ``@{ ... }`` (``body`` is a Block)."""
 
     body: Expr | Block
+
+
+# ------------------------------------------------------------------------------- closed unions
+# Every expression and statement node, by name: code that dispatches on nodes matches on these
+# unions, so that mypy (``typing.assert_never``) points at each place a new node must be handled.
+
+Expr: TypeAlias = (
+    Literal
+    | Interpolated
+    | Name
+    | TypeExpr
+    | Paren
+    | Member
+    | Index
+    | Call
+    | OutVar
+    | Anonymous
+    | New
+    | NewArray
+    | Cast
+    | Unary
+    | IncDec
+    | Binary
+    | Logical
+    | Coalesce
+    | Conditional
+    | Is
+    | IsNull
+    | As
+    | Lambda
+    | Default
+    | Assign
+    | ThrowExpr
+)
+"""An expression node."""
+
+Stmt: TypeAlias = (
+    Block
+    | LocalDecl
+    | ExprStmt
+    | If
+    | While
+    | DoWhile
+    | For
+    | Foreach
+    | Break
+    | Continue
+    | Return
+    | Throw
+    | Try
+    | Empty
+    | LocalFunction
+)
+"""A statement node."""

@@ -79,21 +79,21 @@ def _arith(op: str, a: object, b: object) -> object:
 
 
 def _add(a: object, b: object) -> object:
-    ta, tb = type(a), type(b)
-    if ta is int and tb is int:
-        r = a + b  # type: ignore[operator]
+    if type(a) is int and type(b) is int:
+        r = a + b
         if _I32_MIN <= r <= _I32_MAX:
             return r
         return wrap_int(int, r)
-    if ta is str:
-        if tb is str:
-            s = a + b  # type: ignore[operator]
+    tb = type(b)
+    if type(a) is str:
+        if type(b) is str:
+            s = a + b
             if len(s) >= FREE_CHARS:
                 check_length(s)
             return s
         return _concat(a, b)
     if tb is str:
-        hook = ARITH_HOOKS.get(("+", ta, tb))  # XNamespace + string is an XName
+        hook = ARITH_HOOKS.get(("+", type(a), tb))  # XNamespace + string is an XName
         return _concat(a, b) if hook is None else hook(a, b)
     if a is None and b is None:
         return ""
@@ -123,15 +123,19 @@ def _mod(a: object, b: object) -> object:
 
 
 def _compare_op(op: str) -> Callable[[object, object], object]:
-    def impl(a: object, b: object) -> bool:
+    def impl(a: object, b: object) -> object:
+        # x, y: the operands as Python numbers that compare as .NET's do (sandbox values are
+        # dynamically typed: each branch has tested what it relies on)
+        x: Any
+        y: Any
         ta, tb = type(a), type(b)
         if ta is int and tb is int:
             x, y = a, b
         elif a is None or b is None:
             return False
         elif is_numeric_or_char(a) and is_numeric_or_char(b):
-            x = a if ta is not Char else ord(a)  # type: ignore[arg-type]
-            y = b if tb is not Char else ord(b)  # type: ignore[arg-type]
+            x = ord(a) if isinstance(a, Char) else a
+            y = ord(b) if isinstance(b, Char) else b
             if (isinstance(x, Decimal) and isinstance(y, float)) or (
                 isinstance(y, Decimal) and isinstance(x, float)
             ):
@@ -142,12 +146,12 @@ def _compare_op(op: str) -> Callable[[object, object], object]:
         else:
             operator_error(op, a, b)
         if op == "<":
-            return x < y  # type: ignore[operator,no-any-return]
+            return x < y
         if op == "<=":
-            return x <= y  # type: ignore[operator,no-any-return]
+            return x <= y
         if op == ">":
-            return x > y  # type: ignore[operator,no-any-return]
-        return x >= y  # type: ignore[operator,no-any-return]
+            return x > y
+        return x >= y
 
     return impl
 
@@ -171,13 +175,18 @@ def _bitwise(op: str) -> Callable[[object, object], object]:
             if op == "|":
                 return a or b
             return a != b
-        if isinstance(a, enum.Enum) or isinstance(b, enum.Enum):
-            cls = ta if isinstance(a, enum.Enum) else tb
-            if (ta is not tb) and not (a == 0 or b == 0):
+        enum_cls = (
+            type(a) if isinstance(a, enum.Enum) else type(b) if isinstance(b, enum.Enum) else None
+        )
+        if enum_cls is not None:
+            # .NET enums are IntEnum/IntFlag classes; the other operand may be the constant 0
+            if not (isinstance(a, int) and isinstance(b, int)) or (
+                (ta is not tb) and not (a == 0 or b == 0)
+            ):
                 operator_error(op, a, b)
-            x, y = int(a), int(b)  # type: ignore[call-overload]
+            x, y = int(a), int(b)
             r = x & y if op == "&" else (x | y if op == "|" else x ^ y)
-            return cls(r)  # type: ignore[call-arg]
+            return enum_cls(r)
         if a is None or b is None:
             if (a is None or is_numeric_or_char(a) or ta is bool) and (
                 b is None or is_numeric_or_char(b) or tb is bool
@@ -262,8 +271,8 @@ def unary(op: str, a: object) -> object:
     hook = UNARY_HOOKS.get((op, ta))
     if hook is not None:
         return hook(a)
-    if op == "~" and isinstance(a, enum.Enum):
-        return ta(~int(a))  # type: ignore[call-overload,call-arg]
+    if op == "~" and isinstance(a, enum.IntEnum | enum.IntFlag):  # .NET enums are both
+        return type(a)(~int(a))
     if not is_numeric_or_char(a):
         _unary_error(op, a)
     cls: type = ta

@@ -1169,8 +1169,8 @@ def _check_statement_expression(expr: n.Expr) -> None:
         )
 
 
-def _children(node: object) -> Iterator[n.Node]:
-    for field in dataclasses.fields(node):  # type: ignore[arg-type]
+def _children(node: n.Node) -> Iterator[n.Node]:
+    for field in dataclasses.fields(node):
         value = getattr(node, field.name)
         if isinstance(value, n.Node):
             yield value

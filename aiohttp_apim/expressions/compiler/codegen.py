@@ -5,11 +5,11 @@ member and expression generators build on `CodeGen`; `program.Compiler` combines
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
-from aiohttp_apim.expressions.compiler.folding import NOTHING, SCALARS, fold
+from aiohttp_apim.expressions.compiler.folding import Constant, constant, fold
 from aiohttp_apim.expressions.compiler.scopes import (
     DELEGATE_TYPES,
     NUMERIC_TYPES,
@@ -26,20 +26,26 @@ if TYPE_CHECKING:
 __all__ = ["Code", "CodeGen"]
 
 
+Piece: TypeAlias = tuple[str, str | None]
+"""One operand of a flattened string concatenation: its source, or its constant text (whose
+source is then made from the text when the concatenation is finished)."""
+
+
 @dataclass(slots=True)
 class Code:
     """A generated Python expression. ``kind`` is what it is statically known to produce:
     ``"str"`` (a str), ``"str?"`` (str or None), ``"bool"``, ``"null"`` or ``"any"``.
-    ``pieces`` is set for string concatenations so that ``a + b + c`` flattens into one."""
+    ``const`` is its value when known at compile time. ``pieces`` is set for string
+    concatenations so that ``a + b + c`` flattens into one."""
 
     src: str
     kind: str = "any"
-    const: object = NOTHING
-    pieces: tuple[tuple[str, object], ...] | None = None  # (src, const-or-NOTHING)
+    const: Constant | None = None
+    pieces: tuple[Piece, ...] | None = None
 
     @property
     def is_const(self) -> bool:
-        return self.const is not NOTHING
+        return self.const is not None
 
 
 class CodeGen:
@@ -102,12 +108,13 @@ class CodeGen:
         return f"{prefix}{self.counter}"
 
     def const_code(self, value: object) -> Code:
+        """The code of a value known at compile time (a constant when it is a scalar)."""
         if value is None:
-            return Code("None", "null", None)
+            return Code("None", "null", Constant(None))
         if value is True or value is False:
-            return Code("True" if value else "False", "bool", value)
+            return Code("True" if value else "False", "bool", Constant(value))
         kind = "str" if type(value) is str else "any"
-        return Code(self.k(value), kind, value)
+        return Code(self.k(value), kind, constant(value))
 
     def type_ref(self, t: n.TypeSyntax) -> TypeRef:
         """Resolve a type at compile time; unknown types are compile errors."""
@@ -173,11 +180,13 @@ class CodeGen:
     def converted(self, code: Code, convert: str | None) -> str:
         if convert is None:
             return code.src
-        if code.is_const and isinstance(code.const, SCALARS):
+        const = code.const
+        if const is not None:
             ref = self.consts[int(convert[1:])]
-            folded = fold(lambda: runtime.cast(ref, code.const))  # type: ignore[arg-type]
-            if folded is not NOTHING:
-                return self.const_code(folded).src
+            assert isinstance(ref, runtime.TypeRef)
+            folded = fold(lambda: runtime.cast(ref, const.value))
+            if folded is not None:
+                return self.const_code(folded.value).src
         return f"_cast({convert}, {code.src})"
 
     def condition(self, e: n.Expr) -> Code:
@@ -195,8 +204,9 @@ class CodeGen:
             if arg.modifier in ("out", "ref"):
                 raise err(f"'{arg.modifier}' arguments are only allowed in method calls", arg)
             codes.append(self.expr(arg.value))
-        if all(c.is_const for c in codes):
-            return self.k(tuple(c.const for c in codes))
+        values = [c.const.value for c in codes if c.const is not None]
+        if len(values) == len(codes):
+            return self.k(tuple(values))
         return "(" + ", ".join(c.src for c in codes) + ("," if len(codes) == 1 else "") + ")"
 
     def site(self) -> tuple[int, str, str]:

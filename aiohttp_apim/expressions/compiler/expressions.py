@@ -3,15 +3,13 @@ tests, object and array creation, lambdas and local functions, assignments."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
 
 from aiohttp_apim.dotnet.budget import FREE_CHARS
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
-from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
+from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen, Piece
 from aiohttp_apim.expressions.compiler.folding import (
-    NOTHING,
-    SCALARS,
     fold,
     fold_to_string,
     integer,
@@ -27,9 +25,6 @@ from aiohttp_apim.expressions.compiler.scopes import (
     resolve_required,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["ExpressionGen"]
 
 
@@ -37,19 +32,21 @@ class ExpressionGen(CodeGen):
     """Generates Python expressions for C# expressions (member chains: see members.py)."""
 
     def e_literal(self, e: n.Literal) -> Code:
-        if e.kind == "int":
-            assert isinstance(e.value, int)
-            return self.const_code(integer(e.value, e.suffix, e))
-        if e.kind == "real":
-            if e.suffix == "f":
-                return self.const_code(runtime_cast("float", e.value, e))
-            if e.suffix == "m":
-                return self.const_code(e.value)
-            return self.const_code(float(e.value))  # type: ignore[arg-type]
-        if e.kind == "char":
-            assert isinstance(e.value, str)
-            return self.const_code(runtime_cast("char", ord(e.value), e))
-        return self.const_code(e.value)
+        value = e.value
+        match e.kind:
+            case "int":
+                assert isinstance(value, int)
+                return self.const_code(integer(value, e.suffix, e))
+            case "real":
+                assert isinstance(value, float | Decimal)
+                if e.suffix == "f":
+                    return self.const_code(runtime_cast("float", value, e))
+                return self.const_code(value if e.suffix == "m" else float(value))
+            case "char":
+                assert isinstance(value, str)
+                return self.const_code(runtime_cast("char", ord(value), e))
+            case "null" | "bool" | "string":
+                return self.const_code(value)
 
     def e_interpolated(self, e: n.Interpolated) -> Code:
         pieces: list[Code] = []
@@ -63,13 +60,13 @@ class ExpressionGen(CodeGen):
                 continue
             fmt = "{0"
             if part.alignment is not None:
-                align = self.expr(part.alignment)
-                if not (isinstance(align.const, int) and not isinstance(align.const, bool)):
+                align = self.expr(part.alignment).const
+                if align is None or type(align.value) is not int:
                     raise err(
                         "the alignment of an interpolation hole must be a constant integer",
                         part.alignment,
                     )
-                fmt += f",{align.const}"
+                fmt += f",{align.value}"
             if part.format is not None:
                 fmt += f":{part.format}"
             fmt += "}"
@@ -87,42 +84,45 @@ class ExpressionGen(CodeGen):
         """C# string concatenation: each operand's ToString (null -> ""), constants folded,
         nested concatenations flattened into one Python ``+`` chain. ``operator``: the operands
         of a ``+`` (whose left one may be an XNamespace: see ``runtime.concat_head``)."""
-        flat: list[tuple[str, object]] = []  # (source, constant text or NOTHING)
+        flat: list[Piece] = []
 
         def add_text(text: str) -> None:
             if not text:
                 return
-            if flat and flat[-1][1] is not NOTHING:
-                flat[-1] = ("", str(flat[-1][1]) + text)
+            last = flat[-1][1] if flat else None
+            if last is not None:
+                flat[-1] = ("", last + text)
             else:
                 flat.append(("", text))
 
         for position, code in enumerate(operands):
             if code.pieces is not None:
-                for src, const in code.pieces:
-                    if const is NOTHING:
-                        flat.append((src, NOTHING))
+                for src, text in code.pieces:
+                    if text is None:
+                        flat.append((src, None))
                     else:
-                        add_text(str(const))
-            elif code.is_const:
-                text = code.const if type(code.const) is str else fold_to_string(code.const)
-                if isinstance(text, str):
+                        add_text(text)
+            elif code.const is not None:
+                value = code.const.value
+                text = value if type(value) is str else fold_to_string(value)
+                if text is not None:
                     add_text(text)
                 else:
-                    flat.append((f"_ts({code.src})", NOTHING))
+                    flat.append((f"_ts({code.src})", None))
             elif code.kind == "str":
-                flat.append((code.src, NOTHING))
+                flat.append((code.src, None))
             elif code.kind == "str?":
-                flat.append((f"({code.src} or '')", NOTHING))
+                flat.append((f"({code.src} or '')", None))
             else:
                 head = operator and position == 0
-                flat.append((self.to_string(code.src, head=head), NOTHING))
+                flat.append((self.to_string(code.src, head=head), None))
         if not flat:
             return self.const_code("")
-        if len(flat) == 1 and flat[0][1] is not NOTHING:
-            return self.const_code(flat[0][1])
-        final = tuple((src if const is NOTHING else self.k(const), const) for src, const in flat)
-        dynamic = sum(1 for _, const in final if const is NOTHING)
+        only = flat[0][1]
+        if len(flat) == 1 and only is not None:
+            return self.const_code(only)
+        final = tuple((src if text is None else self.k(text), text) for src, text in flat)
+        dynamic = sum(1 for _, text in final if text is None)
         joined = " + ".join(src for src, _ in final)
         if len(final) == 1:
             src = joined
@@ -134,7 +134,7 @@ class ExpressionGen(CodeGen):
             src = f"({t} if _len({t} := {joined}) < {self.k(FREE_CHARS)} else _long({t}))"
         else:
             src = f"({joined})"
-        return Code(src, "str", NOTHING, final)
+        return Code(src, "str", None, final)
 
     def to_string(self, src: str, *, head: bool = False) -> str:
         """``runtime.to_string`` with the identity on strings inlined (the common case)."""
@@ -165,10 +165,11 @@ class ExpressionGen(CodeGen):
             assert isinstance(operand.value, int)
             return self.const_code(integer(-operand.value, operand.suffix, e, negated=True))
         code = self.expr(operand)
-        if code.is_const:
-            folded = fold(lambda: runtime.unary(e.op, code.const))
-            if folded is not NOTHING:
-                return self.const_code(folded)
+        const = code.const
+        if const is not None:
+            folded = fold(lambda: runtime.unary(e.op, const.value))
+            if folded is not None:
+                return self.const_code(folded.value)
         if e.op == "!":
             if code.kind == "bool":
                 return Code(f"(not {code.src})", "bool")
@@ -182,10 +183,11 @@ class ExpressionGen(CodeGen):
         stringy = ("str", "str?")
         if op == "+" and (left.kind in stringy or right.kind in stringy):
             return self.concat([left, right], operator=True)
-        if left.is_const and right.is_const:
-            folded = fold(lambda: runtime.binary(op, left.const, right.const))
-            if folded is not NOTHING:
-                return self.const_code(folded)
+        lc, rc = left.const, right.const
+        if lc is not None and rc is not None:
+            folded = fold(lambda: runtime.binary(op, lc.value, rc.value))
+            if folded is not None:
+                return self.const_code(folded.value)
         if op in ("==", "!="):
             if left.kind in stringy and right.kind in stringy:
                 return Code(f"({left.src} {op} {right.src})", "bool")
@@ -198,8 +200,8 @@ class ExpressionGen(CodeGen):
 
     def e_logical(self, e: n.Logical) -> Code:
         left = self.condition(e.left)
-        if left.is_const:
-            if (e.op == "&&") != bool(left.const):
+        if left.const is not None:
+            if (e.op == "&&") != bool(left.const.value):
                 return left  # false && x, true || x
             return self.condition(e.right)
         right = self.condition(e.right)
@@ -208,8 +210,8 @@ class ExpressionGen(CodeGen):
 
     def e_coalesce(self, e: n.Coalesce) -> Code:
         left = self.expr(e.left)
-        if left.is_const:
-            return left if left.const is not None else self.expr(e.right)
+        if left.const is not None:
+            return left if left.const.value is not None else self.expr(e.right)
         right = self.expr(e.right)
         t = self.fresh("t")
         kind = "str" if left.kind in ("str", "str?") and right.kind == "str" else "any"
@@ -219,8 +221,8 @@ class ExpressionGen(CodeGen):
 
     def e_conditional(self, e: n.Conditional) -> Code:
         cond = self.condition(e.cond)
-        if cond.is_const:
-            return self.expr(e.then if cond.const else e.otherwise)
+        if cond.const is not None:
+            return self.expr(e.then if cond.const.value else e.otherwise)
         then = self.expr(e.then)
         other = self.expr(e.otherwise)
         if then.kind == other.kind:
@@ -242,10 +244,11 @@ class ExpressionGen(CodeGen):
             return Code(f"(None if ({tmp} := {code.src}) is None else _cast({ref}, {tmp}))")
         type_ref = self.type_ref(t)
         code = self.expr(e.operand)
-        if code.is_const and isinstance(code.const, SCALARS):
-            folded = fold(lambda: runtime.cast(type_ref, code.const))
-            if folded is not NOTHING and isinstance(folded, SCALARS):
-                return self.const_code(folded)
+        const = code.const
+        if const is not None:
+            folded = fold(lambda: runtime.cast(type_ref, const.value))
+            if folded is not None:
+                return self.const_code(folded.value)
         kind = "any"
         if t.keyword and not t.ranks:
             if t.name == "string":
@@ -288,8 +291,8 @@ class ExpressionGen(CodeGen):
             return self.const_code(None)
         ref = self.type_ref(e.type)
         folded = fold(lambda: runtime.default_of(ref))
-        if folded is not NOTHING and isinstance(folded, SCALARS):
-            return self.const_code(folded)
+        if folded is not None:
+            return self.const_code(folded.value)
         return Code(f"_dflt({self.k(ref)})")
 
     def e_new(self, e: n.New) -> Code:
@@ -380,19 +383,7 @@ class ExpressionGen(CodeGen):
         items = "(" + ", ".join(props) + ("," if len(props) == 1 else "") + ")"
         return Code(f"_ct({jobject}, {items})")
 
-    def e_throw(self, e: n.ThrowExpr) -> Code:
-        return Code(self.throw_code(e.value))
-
-    def e_outvar(self, e: n.OutVar) -> Code:  # pragma: no cover - the parser prevents it
-        raise err("'out var' is only allowed as a method argument", e)
-
     # --- assignment
-
-    def e_assign(self, e: n.Assign) -> Code:
-        return self.assign(e, statement=False)
-
-    def e_incdec(self, e: n.IncDec) -> Code:
-        return self.incdec(e, statement=False)
 
     def assign(self, e: n.Assign, *, statement: bool) -> Code:
         target = e.target.inner if isinstance(e.target, n.Paren) else e.target

@@ -3,6 +3,8 @@ loops, jumps and closures."""
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from aiohttp_apim.expressions import nodes as n
 
 __all__ = ["completes", "contains_loop", "has_closure", "has_jump", "is_false", "is_true"]
@@ -10,27 +12,31 @@ __all__ = ["completes", "contains_loop", "has_closure", "has_jump", "is_false", 
 
 def completes(s: n.Stmt) -> bool:
     """Can the end of ``s`` be reached (C#'s reachability rules, with constant conditions)?"""
-    if isinstance(s, n.Return | n.Throw | n.Break | n.Continue):
-        return False
-    if isinstance(s, n.Block):
-        return all(completes(x) for x in s.body)
-    if isinstance(s, n.If):
-        if is_true(s.cond):
-            return completes(s.then)
-        if s.otherwise is None:
-            return True
-        if is_false(s.cond):
-            return completes(s.otherwise)
-        return completes(s.then) or completes(s.otherwise)
-    if isinstance(s, n.While | n.DoWhile):
-        return not is_true(s.cond) or has_jump(s.body, n.Break)
-    if isinstance(s, n.For):
-        return (s.cond is not None and not is_true(s.cond)) or has_jump(s.body, n.Break)
-    if isinstance(s, n.Try):
-        if s.final is not None and not completes(s.final):
+    match s:
+        case n.Return() | n.Throw() | n.Break() | n.Continue():
             return False
-        return completes(s.body) or any(completes(c.body) for c in s.catches)
-    return True
+        case n.Block():
+            return all(completes(x) for x in s.body)
+        case n.If():
+            if is_true(s.cond):
+                return completes(s.then)
+            if s.otherwise is None:
+                return True
+            if is_false(s.cond):
+                return completes(s.otherwise)
+            return completes(s.then) or completes(s.otherwise)
+        case n.While() | n.DoWhile():
+            return not is_true(s.cond) or has_jump(s.body, n.Break)
+        case n.For():
+            return (s.cond is not None and not is_true(s.cond)) or has_jump(s.body, n.Break)
+        case n.Try():
+            if s.final is not None and not completes(s.final):
+                return False
+            return completes(s.body) or any(completes(c.body) for c in s.catches)
+        case n.Foreach() | n.LocalDecl() | n.ExprStmt() | n.Empty() | n.LocalFunction():
+            return True
+        case _:
+            assert_never(s)
 
 
 def has_closure(body: n.Stmt) -> bool:
@@ -72,18 +78,26 @@ def is_false(e: n.Expr) -> bool:
     return isinstance(e, n.Literal) and e.value is False
 
 
-def has_jump(s: n.Stmt, kind: type[n.Stmt]) -> bool:
+def has_jump(s: n.Stmt, kind: type[n.Break] | type[n.Continue]) -> bool:
     """Does ``s`` contain a break/continue that targets the loop around it?"""
-    if isinstance(s, kind):
-        return True
-    if isinstance(s, n.Block):
-        return any(has_jump(x, kind) for x in s.body)
-    if isinstance(s, n.If):
-        return has_jump(s.then, kind) or (s.otherwise is not None and has_jump(s.otherwise, kind))
-    if isinstance(s, n.Try):
-        return (
-            has_jump(s.body, kind)
-            or any(has_jump(c.body, kind) for c in s.catches)
-            or (s.final is not None and has_jump(s.final, kind))
-        )
-    return False  # nested loops own their jumps
+    match s:
+        case n.Break() | n.Continue():
+            return isinstance(s, kind)
+        case n.Block():
+            return any(has_jump(x, kind) for x in s.body)
+        case n.If():
+            return has_jump(s.then, kind) or (
+                s.otherwise is not None and has_jump(s.otherwise, kind)
+            )
+        case n.Try():
+            return (
+                has_jump(s.body, kind)
+                or any(has_jump(c.body, kind) for c in s.catches)
+                or (s.final is not None and has_jump(s.final, kind))
+            )
+        case n.While() | n.DoWhile() | n.For() | n.Foreach():
+            return False  # nested loops own their jumps
+        case n.Return() | n.Throw() | n.LocalDecl() | n.ExprStmt() | n.Empty() | n.LocalFunction():
+            return False
+        case _:
+            assert_never(s)

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeAlias
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.scopes import err, resolve_required
 
-__all__ = ["NOTHING", "SCALARS", "fold", "fold_to_string", "integer", "runtime_cast"]
+__all__ = [
+    "SCALARS",
+    "Constant",
+    "Scalar",
+    "constant",
+    "fold",
+    "fold_to_string",
+    "integer",
+    "runtime_cast",
+]
 
-NOTHING: Final = object()  # "no constant value"
+Scalar: TypeAlias = bool | int | float | Decimal | str | None
+"""Values that fold (the library's Int64, Single, Char... are subclasses of these)."""
 SCALARS: Final = (type(None), bool, int, float, Decimal, str)
-"""Values that fold: a folded constant appears in generated code as a constant."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A value known at compile time (``Constant(None)`` is the constant null: a value that is
+    not known at compile time has no Constant at all)."""
+
+    value: Scalar
+
+
+def constant(value: object) -> Constant | None:
+    """``value`` as a Constant, if it is a scalar (other values are not folded)."""
+    if isinstance(value, SCALARS):
+        return Constant(value)
+    return None
 
 
 def runtime_cast(type_name: str, value: object, where: n.Node) -> object:
@@ -57,12 +82,14 @@ def integer(value: int, suffix: str, where: n.Node, *, negated: bool = False) ->
     raise err("integral constant is too large", where)
 
 
-def fold(thunk: Callable[[], object]) -> object:
+def fold(thunk: Callable[[], object]) -> Constant | None:
+    """The value ``thunk`` computes at compile time, or None when it fails (the expression then
+    computes, and fails, at run time) or makes something that is not a scalar."""
     try:
         value = thunk()
     except Exception:
-        return NOTHING
-    return value if isinstance(value, SCALARS) else NOTHING
+        return None
+    return constant(value)
 
 
 def fold_to_string(value: object) -> str | None:

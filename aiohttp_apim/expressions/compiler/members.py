@@ -4,7 +4,7 @@ inline-cache sites for instance members, indexers and calls, and ``out``/``ref``
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
@@ -15,15 +15,18 @@ if TYPE_CHECKING:
 
 __all__ = ["MemberGen"]
 
+Link: TypeAlias = n.Member | n.Index | n.Call
+"""One link of a member chain."""
+
 _NAME = re.compile(r"[a-z]\w*\Z")  # c, v<n>, t<n>, k<n>: generated names
 
 
 class MemberGen(CodeGen):
     """Generates member reads, indexers and calls."""
 
-    def e_chain(self, e: n.Expr) -> Code:
-        links: list[n.Expr] = []
-        node = e
+    def e_chain(self, e: n.Member | n.Index | n.Call) -> Code:
+        links: list[Link] = []
+        node: n.Expr = e
         while isinstance(node, n.Member | n.Index | n.Call):
             links.append(node)
             node = node.target
@@ -52,7 +55,7 @@ class MemberGen(CodeGen):
                     start = 1
         return self.links(base, static, links, start, e)
 
-    def static_prefix(self, root: n.Name, links: list[n.Expr]) -> tuple[TypeRef, int]:
+    def static_prefix(self, root: n.Name, links: list[Link]) -> tuple[TypeRef, int]:
         """Longest dotted prefix ``A.B.C`` of the chain that names a .NET type."""
         names = [root.name]
         for link in links:
@@ -80,7 +83,7 @@ class MemberGen(CodeGen):
         self,
         base: Code | None,
         static: TypeRef | None,
-        links: list[n.Expr],
+        links: list[Link],
         start: int,
         whole: n.Expr,
     ) -> Code:
@@ -92,8 +95,7 @@ class MemberGen(CodeGen):
             is_method = (
                 isinstance(link, n.Member) and isinstance(nxt, n.Call) and nxt.target is link
             )
-            conditional = isinstance(link, n.Member | n.Index) and link.conditional
-            if conditional and code is not None:
+            if not isinstance(link, n.Call) and link.conditional and code is not None:
                 # ``a?.rest``: null for the whole rest of the chain when ``a`` is null
                 t = self.fresh("t")
                 held = Code(t)

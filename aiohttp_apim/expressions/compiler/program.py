@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import FunctionType
-from typing import Final
+from typing import assert_never
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code
 from aiohttp_apim.expressions.compiler.expressions import ExpressionGen
 from aiohttp_apim.expressions.compiler.flow import completes, contains_loop
-from aiohttp_apim.expressions.compiler.folding import NOTHING
 from aiohttp_apim.expressions.compiler.helpers import FILENAME, HELPERS
 from aiohttp_apim.expressions.compiler.members import MemberGen
 from aiohttp_apim.expressions.compiler.result import CompiledExpression
 from aiohttp_apim.expressions.compiler.scopes import err
 from aiohttp_apim.expressions.compiler.sites import Sites
-from aiohttp_apim.expressions.compiler.statements import STMT_HANDLERS, StatementGen
+from aiohttp_apim.expressions.compiler.statements import StatementGen
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError, HoleTokens, Token, tokenize
 from aiohttp_apim.expressions.parser import parse_tokens
 
@@ -57,46 +56,92 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
         return "\n".join(lines) + "\n", result
 
     def stmt(self, s: n.Stmt) -> None:
-        handler = STMT_HANDLERS.get(type(s))
-        if handler is None:  # pragma: no cover - every statement node has a handler
-            raise err(f"unsupported statement {type(s).__name__}", s)
-        handler(self, s)
+        match s:
+            case n.ExprStmt():
+                self.s_expr(s)
+            case n.LocalDecl():
+                self.s_local(s)
+            case n.Return():
+                self.s_return(s)
+            case n.If():
+                self.s_if(s)
+            case n.Block():
+                self.block(s)
+            case n.Foreach():
+                self.s_foreach(s)
+            case n.For():
+                self.s_for(s)
+            case n.While():
+                self.s_while(s)
+            case n.DoWhile():
+                self.s_do(s)
+            case n.Break() | n.Continue():
+                self.s_jump(s)
+            case n.Throw():
+                self.s_throw(s)
+            case n.Try():
+                self.s_try(s)
+            case n.LocalFunction():
+                self.s_function(s)
+            case n.Empty():
+                pass
+            case _:
+                assert_never(s)
 
     def expr(self, e: n.Expr) -> Code:
-        handler = EXPR_HANDLERS.get(type(e))
-        if handler is None:  # pragma: no cover - every expression node has a handler
-            raise err(f"unsupported expression {type(e).__name__}", e)
-        return handler(self, e)
-
-
-EXPR_HANDLERS: Final[dict[type, Callable[[Compiler, n.Expr], Code]]] = {
-    n.Literal: ExpressionGen.e_literal,  # type: ignore[dict-item]
-    n.Interpolated: ExpressionGen.e_interpolated,  # type: ignore[dict-item]
-    n.Name: ExpressionGen.e_name,  # type: ignore[dict-item]
-    n.TypeExpr: ExpressionGen.e_type,  # type: ignore[dict-item]
-    n.Paren: ExpressionGen.e_paren,  # type: ignore[dict-item]
-    n.Member: MemberGen.e_chain,
-    n.Index: MemberGen.e_chain,
-    n.Call: MemberGen.e_chain,
-    n.Unary: ExpressionGen.e_unary,  # type: ignore[dict-item]
-    n.Binary: ExpressionGen.e_binary,  # type: ignore[dict-item]
-    n.Logical: ExpressionGen.e_logical,  # type: ignore[dict-item]
-    n.Coalesce: ExpressionGen.e_coalesce,  # type: ignore[dict-item]
-    n.Conditional: ExpressionGen.e_conditional,  # type: ignore[dict-item]
-    n.Cast: ExpressionGen.e_cast,  # type: ignore[dict-item]
-    n.Is: ExpressionGen.e_is,  # type: ignore[dict-item]
-    n.IsNull: ExpressionGen.e_isnull,  # type: ignore[dict-item]
-    n.As: ExpressionGen.e_as,  # type: ignore[dict-item]
-    n.Default: ExpressionGen.e_default,  # type: ignore[dict-item]
-    n.New: ExpressionGen.e_new,  # type: ignore[dict-item]
-    n.Anonymous: ExpressionGen.e_anonymous,  # type: ignore[dict-item]
-    n.NewArray: ExpressionGen.e_new_array,  # type: ignore[dict-item]
-    n.Lambda: ExpressionGen.e_lambda,  # type: ignore[dict-item]
-    n.ThrowExpr: ExpressionGen.e_throw,  # type: ignore[dict-item]
-    n.OutVar: ExpressionGen.e_outvar,  # type: ignore[dict-item]
-    n.Assign: ExpressionGen.e_assign,  # type: ignore[dict-item]
-    n.IncDec: ExpressionGen.e_incdec,  # type: ignore[dict-item]
-}
+        # the most frequent nodes first: a match tries its cases in order
+        match e:
+            case n.Member() | n.Call() | n.Index():
+                return self.e_chain(e)
+            case n.Literal():
+                return self.e_literal(e)
+            case n.Name():
+                return self.e_name(e)
+            case n.Binary():
+                return self.e_binary(e)
+            case n.Interpolated():
+                return self.e_interpolated(e)
+            case n.Paren():
+                return self.e_paren(e)
+            case n.Cast():
+                return self.e_cast(e)
+            case n.Logical():
+                return self.e_logical(e)
+            case n.Coalesce():
+                return self.e_coalesce(e)
+            case n.Conditional():
+                return self.e_conditional(e)
+            case n.Unary():
+                return self.e_unary(e)
+            case n.Lambda():
+                return self.e_lambda(e)
+            case n.Assign():
+                return self.assign(e, statement=False)
+            case n.IncDec():
+                return self.incdec(e, statement=False)
+            case n.Is():
+                return self.e_is(e)
+            case n.IsNull():
+                return self.e_isnull(e)
+            case n.As():
+                return self.e_as(e)
+            case n.New():
+                return self.e_new(e)
+            case n.NewArray():
+                return self.e_new_array(e)
+            case n.Anonymous():
+                return self.e_anonymous(e)
+            case n.Default():
+                return self.e_default(e)
+            case n.TypeExpr():
+                return self.e_type(e)
+            case n.ThrowExpr():
+                return Code(self.throw_code(e.value))
+            case n.OutVar():
+                # the parser makes ``out var x`` only as an argument, which members.py handles
+                raise err("'out var' is only allowed as a method argument", e)
+            case _:
+                assert_never(e)
 
 
 def names_in(tokens: tuple[Token, ...]) -> Iterator[str]:
@@ -139,7 +184,7 @@ def compile_program(source: str) -> CompiledExpression:
         raise ExpressionSyntaxError("expression is too complex", 1, 1) from None
     fn = namespace["e"]
     assert isinstance(fn, FunctionType)
-    constant = result.const if result is not None else NOTHING
+    constant = result.const if result is not None else None
     # A subclass per expression whose __call__ is the generated function: calling the compiled
     # expression costs one Python frame instead of two.
     cls: type[CompiledExpression] = type(
@@ -157,6 +202,6 @@ def compile_program(source: str) -> CompiledExpression:
         names=frozenset(names_in(tokens)),
         fn=fn,
         python_source=python_source,
-        constant=None if constant is NOTHING else constant,
-        is_constant=constant is not NOTHING,
+        constant=None if constant is None else constant.value,
+        is_constant=constant is not None,
     )

@@ -109,10 +109,9 @@ def resolve_required(name: str, where: n.Node) -> TypeRef:
     return ref
 
 
-def unconditional(link: n.Expr) -> n.Expr:
+def unconditional(link: n.Member | n.Index) -> n.Member | n.Index:
     if isinstance(link, n.Member):
         return n.Member(link.line, link.column, link.target, link.name, link.type_args, False)
-    assert isinstance(link, n.Index)
     return n.Index(link.line, link.column, link.target, link.args, False)
 
 

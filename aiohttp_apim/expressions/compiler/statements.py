@@ -5,14 +5,13 @@ per-iteration variables for closures), ``break``/``continue``/``return``, ``thro
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions.compiler.codegen import CodeGen
 from aiohttp_apim.expressions.compiler.flow import has_closure, has_jump
 from aiohttp_apim.expressions.compiler.scopes import DELEGATE_TYPES, Func, err, resolve
 
-__all__ = ["STMT_HANDLERS", "StatementGen"]
+__all__ = ["StatementGen"]
 
 
 class StatementGen(CodeGen):
@@ -54,12 +53,6 @@ class StatementGen(CodeGen):
         at = self.scope.hoist_at
         self.func.lines[at:at] = lines
         self.scope.hoist_at = at + len(lines)
-
-    def s_block(self, s: n.Block) -> None:
-        self.block(s)
-
-    def s_empty(self, s: n.Empty) -> None:
-        pass
 
     def s_local(self, s: n.LocalDecl) -> None:
         convert = None
@@ -276,13 +269,8 @@ class StatementGen(CodeGen):
         finally:
             self.pop_scope()
 
-    def s_break(self, s: n.Break) -> None:
-        self.jump(s, "break")
-
-    def s_continue(self, s: n.Continue) -> None:
-        self.jump(s, "continue")
-
-    def jump(self, s: n.Stmt, word: str) -> None:
+    def s_jump(self, s: n.Break | n.Continue) -> None:
+        word = "break" if isinstance(s, n.Break) else "continue"
         if self.func.in_finally:
             raise err("control cannot leave the body of a finally clause", s)
         if not self.func.loops:
@@ -389,22 +377,3 @@ class StatementGen(CodeGen):
         if short == "Exception":
             return None
         return (short,)
-
-
-STMT_HANDLERS: Final[dict[type, Callable[[StatementGen, n.Stmt], None]]] = {
-    n.Block: StatementGen.s_block,  # type: ignore[dict-item]
-    n.Empty: StatementGen.s_empty,  # type: ignore[dict-item]
-    n.LocalDecl: StatementGen.s_local,  # type: ignore[dict-item]
-    n.ExprStmt: StatementGen.s_expr,  # type: ignore[dict-item]
-    n.If: StatementGen.s_if,  # type: ignore[dict-item]
-    n.While: StatementGen.s_while,  # type: ignore[dict-item]
-    n.DoWhile: StatementGen.s_do,  # type: ignore[dict-item]
-    n.For: StatementGen.s_for,  # type: ignore[dict-item]
-    n.Foreach: StatementGen.s_foreach,  # type: ignore[dict-item]
-    n.Break: StatementGen.s_break,  # type: ignore[dict-item]
-    n.Continue: StatementGen.s_continue,  # type: ignore[dict-item]
-    n.Return: StatementGen.s_return,  # type: ignore[dict-item]
-    n.Throw: StatementGen.s_throw,  # type: ignore[dict-item]
-    n.Try: StatementGen.s_try,  # type: ignore[dict-item]
-    n.LocalFunction: StatementGen.s_function,  # type: ignore[dict-item]
-}
