@@ -30,6 +30,8 @@ __all__ = [
     "Call",
     "Cast",
     "Catch",
+    "Checked",
+    "CheckedBlock",
     "Coalesce",
     "Conditional",
     "Continue",
@@ -336,6 +338,14 @@ class ThrowExpr(Node):
     value: Expr
 
 
+@dataclass(frozen=True, slots=True)
+class Checked(Node):
+    """``checked(inner)`` / ``unchecked(inner)``: the overflow-checking context of ``inner``."""
+
+    checked: bool
+    inner: Expr
+
+
 # ---------------------------------------------------------------------------------- statements
 
 
@@ -438,6 +448,14 @@ class Empty(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckedBlock(Node):
+    """``checked { ... }`` / ``unchecked { ... }``."""
+
+    checked: bool
+    body: Block
+
+
+@dataclass(frozen=True, slots=True)
 class LocalFunction(Node):
     """A C# 7 local function: ``int F(int x) { ... }`` or ``string G(string s) => s + "!";``."""
 
@@ -485,6 +503,7 @@ Expr: TypeAlias = (
     | Default
     | Assign
     | ThrowExpr
+    | Checked
 )
 """An expression node."""
 
@@ -504,5 +523,6 @@ Stmt: TypeAlias = (
     | Try
     | Empty
     | LocalFunction
+    | CheckedBlock
 )
 """A statement node."""

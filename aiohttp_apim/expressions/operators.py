@@ -1,6 +1,11 @@
-"""C# operators over sandbox values: ``binary``, ``unary``, ``to_bool`` (re-exported by runtime).
+"""C# operators over sandbox values: ``binary``, ``unary``, ``to_bool`` (re-exported by runtime),
+and their checked forms (``checked_binary``, ``checked_unary``, ``checked_cast``).
 
-Numbers compute as the .NET library's ``arith.arithmetic`` says (C# unchecked context). ``+`` with
+Numbers compute as the .NET library's ``arith.arithmetic`` says: C#'s unchecked context, where
+integral results wrap. In a checked context (``checked(...)``, ``checked { }``, and constant
+expressions, which C# always evaluates checked unless they are in an explicit ``unchecked``), an
+integral ``+ - *``, a negation or an explicit numeric conversion whose result does not fit its
+type raises OverflowException instead. ``+`` with
 a string operand concatenates with .NET ToString (null → ""). Lifted (nullable) operators: an
 arithmetic operand that is null gives null, a comparison with null gives false. Two null
 operands of ``+`` give "" (string concatenation is the common case in policy expressions).
@@ -24,7 +29,8 @@ from aiohttp_apim.dotnet.arith import (
     operator_error,
 )
 from aiohttp_apim.dotnet.budget import FREE_CHARS
-from aiohttp_apim.dotnet.core import Registry, check_length
+from aiohttp_apim.dotnet.conversions import cast
+from aiohttp_apim.dotnet.core import Registry, TypeRef, check_length
 from aiohttp_apim.dotnet.primitives import (
     INT_BITS,
     Char,
@@ -32,12 +38,25 @@ from aiohttp_apim.dotnet.primitives import (
     convert_to,
     op_equals,
     promote,
+    to_integral,
     to_string,
     wrap_int,
 )
 from aiohttp_apim.errors import ExpressionError
 
-__all__ = ["ARITH_HOOKS", "UNARY_HOOKS", "add_checked", "binary", "install", "to_bool", "unary"]
+__all__ = [
+    "ARITH_HOOKS",
+    "UNARY_HOOKS",
+    "add_checked",
+    "binary",
+    "checked_binary",
+    "checked_cast",
+    "checked_unary",
+    "install",
+    "numeric_conversion",
+    "to_bool",
+    "unary",
+]
 
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 
@@ -318,3 +337,63 @@ def to_bool(value: object) -> bool:
         f"Unable to cast object of type '{clr.net_name(value, full=True)}' "
         "to type 'System.Boolean'.",
     )
+
+
+# ------------------------------------------------------------------------------ checked context
+
+_OVERFLOW = "Arithmetic operation resulted in an overflow."
+
+
+def _overflow() -> NoReturn:
+    raise ExpressionError("OverflowException", _OVERFLOW)
+
+
+def checked_binary(op: str, a: object, b: object) -> object:
+    """``a op b`` in a checked context: as `binary`, except that an integral ``+ - *`` whose
+    exact result does not fit the result's type raises OverflowException."""
+    if type(a) is int and type(b) is int and op in _CHECKED_OPS:
+        exact = a + b if op == "+" else a - b if op == "-" else a * b
+        if _I32_MIN <= exact <= _I32_MAX:
+            return exact
+        _overflow()
+    r = binary(op, a, b)
+    cls = type(r)
+    if op in _CHECKED_OPS and cls in INT_BITS and not isinstance(r, enum.Enum):
+        x, y = int(convert_to(cls, a)), int(convert_to(cls, b))
+        exact = x + y if op == "+" else x - y if op == "-" else x * y
+        if exact != r:
+            _overflow()
+    return r
+
+
+_CHECKED_OPS = frozenset(["+", "-", "*"])
+
+
+def checked_unary(op: str, a: object) -> object:
+    """``op a`` in a checked context: ``-int.MinValue`` (and the like) raises OverflowException."""
+    r = unary(op, a)
+    if op == "-" and type(r) in INT_BITS and a is not None and -int(convert_to(type(r), a)) != r:
+        _overflow()
+    return r
+
+
+def numeric_conversion(t: TypeRef, value: object, *, checked: bool) -> object:
+    """The explicit numeric conversion of a number or char to the integral or char type ``t``
+    (``NotImplemented`` for any other pair): wrapping, or with ``checked`` raising
+    OverflowException when the value does not fit, as C# converts in either context."""
+    target = t.nullable_of or t
+    cls = target.py_types[0] if len(target.py_types) == 1 else None
+    if cls is None or not is_numeric_or_char(value):
+        return NotImplemented
+    if cls is Char:
+        return Char(chr(to_integral(dotnet.UInt16, value, checked=checked)))
+    if cls in INT_BITS:
+        return to_integral(cls, value, checked=checked)
+    return NotImplemented
+
+
+def checked_cast(t: TypeRef, value: object) -> object:
+    """``(T)value`` in a checked context: a number that does not fit an integral or char ``T``
+    raises OverflowException; everything else converts as `cast` does."""
+    numeric_conversion(t, value, checked=True)  # raises OverflowException when it does not fit
+    return cast(t, value)

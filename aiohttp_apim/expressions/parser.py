@@ -95,7 +95,6 @@ _UNSUPPORTED_KEYWORDS: Final = frozenset(
     [
         "typeof",
         "sizeof",
-        "checked",
         "this",
         "base",
         "stackalloc",
@@ -602,13 +601,12 @@ class _Parser:
                 self.expect(")", opener)
                 return n.Default(tok.line, tok.column, t)
             return n.Default(tok.line, tok.column, None)
-        if word == "unchecked" and self.is_op("(", 1):
-            # unchecked is what non-constant arithmetic does anyway
+        if word in ("checked", "unchecked"):
             self.advance()
-            opener = self.advance()
+            opener = self.expect("(", what=f"'(' after '{word}'")
             inner = self.expression()
             self.expect(")", opener)
-            return n.Paren(tok.line, tok.column, inner)
+            return n.Checked(tok.line, tok.column, word == "checked", inner)
         if word in PREDEFINED_TYPES:
             self.advance()
             if not self.is_op("."):
@@ -888,9 +886,9 @@ class _Parser:
                 )
             if tok.value == "const":
                 self.advance()
-            if tok.value == "unchecked" and self.is_op("{", 1):
+            if tok.value in ("checked", "unchecked") and self.is_op("{", 1):
                 self.advance()
-                return self.block()
+                return n.CheckedBlock(tok.line, tok.column, tok.value == "checked", self.block())
         function = self.try_local_function()
         if function is not None:
             return function

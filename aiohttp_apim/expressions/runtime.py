@@ -43,7 +43,15 @@ from aiohttp_apim.dotnet.primitives import OutRef, to_string
 from aiohttp_apim.dotnet.xml import concat_head
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import context, operators
-from aiohttp_apim.expressions.operators import binary, to_bool, unary
+from aiohttp_apim.expressions.operators import (
+    binary,
+    checked_binary,
+    checked_cast,
+    checked_unary,
+    numeric_conversion,
+    to_bool,
+    unary,
+)
 
 
 def _load() -> None:
@@ -71,6 +79,9 @@ __all__ = [
     "call_method",
     "call_static",
     "cast",
+    "checked_binary",
+    "checked_cast",
+    "checked_unary",
     "concat_head",
     "construct",
     "convert_exception",
@@ -87,6 +98,7 @@ __all__ = [
     "member_impl",
     "method_impl",
     "new_array",
+    "numeric_conversion",
     "resolve_type",
     "set_index",
     "set_member",

@@ -81,6 +81,10 @@ def sx(node: object) -> str:
         return f"(new-array {node.element or '?'}[{size}]{items})"
     if isinstance(node, n.Default):
         return f"(default {node.type})"
+    if isinstance(node, n.Checked):
+        return f"({'checked' if node.checked else 'unchecked'} {sx(node.inner)})"
+    if isinstance(node, n.CheckedBlock):
+        return f"({'checked' if node.checked else 'unchecked'} {sx(node.body)})"
     if isinstance(node, n.ThrowExpr):
         return f"(throw {sx(node.value)})"
     if isinstance(node, n.Interpolated):
@@ -372,7 +376,7 @@ def test_new_and_lambdas(source: str, tree: str) -> None:
         ),
         (
             "unchecked { x = (byte)(t >> 8); } return x;",
-            "{{(= x (cast byte (>> t 8)));} (return x)}",
+            "{(unchecked {(= x (cast byte (>> t 8)));}) (return x)}",
         ),
     ],
 )
@@ -400,7 +404,8 @@ def test_anonymous_objects_and_unchecked_expressions() -> None:
     body = parse('@(new { typ = "JWT", x.Name })').body
     assert isinstance(body, n.Anonymous)
     assert [name for name, _ in body.members] == ["typ", "Name"]
-    assert e("unchecked((int)x)") == "(cast int x)"
+    assert e("unchecked((int)x)") == "(unchecked (cast int x))"
+    assert e("checked(a + b) * 2") == "(* (checked (+ a b)) 2)"
 
 
 def test_block_records_its_closing_brace() -> None:
@@ -464,7 +469,7 @@ def test_nodes_carry_positions_of_their_first_token() -> None:
         ("@(typeof(string))", ("'typeof' is not supported in policy expressions", 1, 3)),
         ("@(this.x)", ("'this' is not supported in policy expressions", 1, 3)),
         ("@(new { 1 })", ("invalid anonymous type member declarator", 1, 9)),
-        ("@(checked(1))", ("'checked' is not supported in policy expressions", 1, 3)),
+        ("@(checked 1)", ("expected '(' after 'checked', got literal 1", 1, 11)),
         ("@(a.)", ("expected member name, got ')'", 1, 5)),
         (
             "@(a.class)",

@@ -202,6 +202,7 @@ SAMPLES = [
     "@{ try { throw new FormatException(\"__import__('os')\"); } "
     "catch (FormatException) { return 1; } }",
     "@(new { __class__ = 1, b = 2 })",
+    "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 
 
@@ -381,6 +382,7 @@ _TOKENS = [
     "typeof",
     "default",
     "unchecked",
+    "checked",
     "void",
     "F",
 ]

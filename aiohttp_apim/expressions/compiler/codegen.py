@@ -4,9 +4,11 @@ member and expression generators build on `CodeGen`; `program.Compiler` combines
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.folding import Constant, constant, fold
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Code", "CodeGen"]
 
+
+Overflow: TypeAlias = Literal["default", "checked", "unchecked"]
+"""The overflow-checking context: ``checked``/``unchecked`` as written, or C#'s default (constant
+expressions checked at compile time, everything else unchecked)."""
 
 Piece: TypeAlias = tuple[str, str | None]
 """One operand of a flattened string concatenation: its source, or its constant text (whose
@@ -60,6 +66,7 @@ class CodeGen:
         self.uses_budget = False
         self.has_loops = False
         self.sites = 0
+        self.overflow: Overflow = "default"
 
     # ------------------------------------------------------------- implemented by the generators
 
@@ -188,6 +195,30 @@ class CodeGen:
             if folded is not None:
                 return self.const_code(folded.value).src
         return f"_cast({convert}, {code.src})"
+
+    def operator(self, op: str) -> str:
+        """The run-time helper of a binary arithmetic operator in the current context."""
+        return "_binc" if self.overflow == "checked" and op in ("+", "-", "*") else "_bin"
+
+    def fold_operation(self, thunk: Callable[[], object], where: n.Node) -> Constant | None:
+        """Evaluate an operation on constants at compile time. As C# does, an overflow is an
+        error there unless the expression is in an ``unchecked`` context, and so is an integral
+        division by constant zero; other failures are left for run time (None)."""
+        try:
+            value = thunk()
+        except ExpressionError as error:
+            if error.exception_type == "OverflowException" and self.overflow != "unchecked":
+                raise err(
+                    "the operation overflows at compile time in checked mode "
+                    "(use 'unchecked' to allow it)",
+                    where,
+                ) from None
+            if error.exception_type == "DivideByZeroException":
+                raise err("division by constant zero", where) from None
+            return None
+        except Exception:
+            return None
+        return constant(value)
 
     def condition(self, e: n.Expr) -> Code:
         code = self.expr(e)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aiohttp_apim.dotnet.budget import FREE_CHARS
+from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen, Piece
 from aiohttp_apim.expressions.compiler.folding import (
+    Constant,
+    Scalar,
+    constant,
     fold,
     fold_to_string,
     integer,
@@ -24,6 +28,7 @@ from aiohttp_apim.expressions.compiler.scopes import (
     resolve,
     resolve_required,
 )
+from aiohttp_apim.expressions.runtime import TypeRef
 
 __all__ = ["ExpressionGen"]
 
@@ -154,6 +159,15 @@ class ExpressionGen(CodeGen):
     def e_type(self, e: n.TypeExpr) -> Code:
         raise err(f"'{e.type}' is a type, which is not valid in this context", e)
 
+    def e_checked(self, e: n.Checked) -> Code:
+        outer = self.overflow
+        self.overflow = "checked" if e.checked else "unchecked"
+        try:
+            code = self.expr(e.inner)
+        finally:
+            self.overflow = outer
+        return Code(code.src, code.kind, code.const, code.pieces)
+
     def e_paren(self, e: n.Paren) -> Code:
         code = self.expr(e.inner)
         return Code(code.src, code.kind, code.const, code.pieces)
@@ -167,14 +181,16 @@ class ExpressionGen(CodeGen):
         code = self.expr(operand)
         const = code.const
         if const is not None:
-            folded = fold(lambda: runtime.unary(e.op, const.value))
+            unary = runtime.unary if self.overflow == "unchecked" else runtime.checked_unary
+            folded = self.fold_operation(lambda: unary(e.op, const.value), e)
             if folded is not None:
                 return self.const_code(folded.value)
         if e.op == "!":
             if code.kind == "bool":
                 return Code(f"(not {code.src})", "bool")
             return Code(f"_un('!', {code.src})", "bool")
-        return Code(f"_un({e.op!r}, {code.src})")
+        helper = "_unc" if self.overflow == "checked" and e.op == "-" else "_un"
+        return Code(f"{helper}({e.op!r}, {code.src})")
 
     def e_binary(self, e: n.Binary) -> Code:
         left = self.expr(e.left)
@@ -185,7 +201,8 @@ class ExpressionGen(CodeGen):
             return self.concat([left, right], operator=True)
         lc, rc = left.const, right.const
         if lc is not None and rc is not None:
-            folded = fold(lambda: runtime.binary(op, lc.value, rc.value))
+            binary = runtime.binary if self.overflow == "unchecked" else runtime.checked_binary
+            folded = self.fold_operation(lambda: binary(op, lc.value, rc.value), e)
             if folded is not None:
                 return self.const_code(folded.value)
         if op in ("==", "!="):
@@ -196,7 +213,7 @@ class ExpressionGen(CodeGen):
                 word = "is" if op == "==" else "is not"
                 return Code(f"({other.src} {word} None)", "bool")
         kind = "bool" if op in ("==", "!=", "<", ">", "<=", ">=") else "any"
-        return Code(f"_bin({op!r}, {left.src}, {right.src})", kind)
+        return Code(f"{self.operator(op)}({op!r}, {left.src}, {right.src})", kind)
 
     def e_logical(self, e: n.Logical) -> Code:
         left = self.condition(e.left)
@@ -241,12 +258,13 @@ class ExpressionGen(CodeGen):
             ref = self.k(runtime.resolve_type(f"{self.type_ref(base).full_name}?"))
             code = self.expr(e.operand)
             tmp = self.fresh("t")
-            return Code(f"(None if ({tmp} := {code.src}) is None else _cast({ref}, {tmp}))")
+            helper = "_castc" if self.overflow == "checked" else "_cast"
+            return Code(f"(None if ({tmp} := {code.src}) is None else {helper}({ref}, {tmp}))")
         type_ref = self.type_ref(t)
         code = self.expr(e.operand)
         const = code.const
         if const is not None:
-            folded = fold(lambda: runtime.cast(type_ref, const.value))
+            folded = self.fold_cast(type_ref, const.value, e)
             if folded is not None:
                 return self.const_code(folded.value)
         kind = "any"
@@ -265,7 +283,25 @@ class ExpressionGen(CodeGen):
                 f"else _cast({self.k(type_ref)}, {tmp}))",
                 kind,
             )
-        return Code(f"_cast({self.k(type_ref)}, {code.src})", kind)
+        helper = "_castc" if self.overflow == "checked" and kind == "any" else "_cast"
+        return Code(f"{helper}({self.k(type_ref)}, {code.src})", kind)
+
+    def fold_cast(self, t: TypeRef, value: Scalar, where: n.Cast) -> Constant | None:
+        """A cast of a constant. A number converted to an integral or char type is a numeric
+        conversion (the constant's type is known), checked unless in an ``unchecked`` context:
+        ``(byte)300`` is a compile-time error, ``unchecked((byte)300)`` is 44."""
+        checked = self.overflow != "unchecked"
+        try:
+            converted = runtime.numeric_conversion(t, value, checked=checked)
+        except ExpressionError:
+            raise err(
+                f"constant value '{fold_to_string(value)}' cannot be converted to a "
+                f"'{where.type}' (use 'unchecked' to allow it)",
+                where,
+            ) from None
+        if converted is not NotImplemented:
+            return constant(converted)
+        return fold(lambda: runtime.cast(t, value))
 
     def e_is(self, e: n.Is) -> Code:
         code = self.expr(e.operand)
@@ -450,7 +486,7 @@ class ExpressionGen(CodeGen):
         bop = op[:-1]
         if bop == "+" and right.kind in ("str", "str?"):
             return self.concat([current, right])
-        return Code(f"_bin({bop!r}, {current.src}, {right.src})")
+        return Code(f"{self.operator(bop)}({bop!r}, {current.src}, {right.src})")
 
     def store(self, template: str, value: Code, statement: bool) -> Code:
         if statement:
@@ -461,6 +497,7 @@ class ExpressionGen(CodeGen):
 
     def incdec(self, e: n.IncDec, *, statement: bool) -> Code:
         op = "+" if e.op == "++" else "-"
+        helper = self.operator(op)
         one = self.k(1)
         target = e.target.inner if isinstance(e.target, n.Paren) else e.target
         if isinstance(target, n.Name):
@@ -468,14 +505,14 @@ class ExpressionGen(CodeGen):
             if local is None:
                 raise err(f"unknown name '{target.name}'", target)
             py = self.local_ref(local)
-            new = self.converted(Code(f"_bin({op!r}, {py}, {one})"), local.convert)
+            new = self.converted(Code(f"{helper}({op!r}, {py}, {one})"), local.convert)
             if statement:
                 self.func.emit(f"{py} = {new}")
                 return Code("None")
             if e.prefix:
                 return Code(f"({py} := {new})")
             old = self.fresh("t")
-            new = self.converted(Code(f"_bin({op!r}, {old}, {one})"), local.convert)
+            new = self.converted(Code(f"{helper}({op!r}, {old}, {one})"), local.convert)
             return Code(f"(({old} := {py}), ({py} := {new}))[0]")
         # members and indexers: evaluate the target once
         if isinstance(target, n.Member):
@@ -495,7 +532,7 @@ class ExpressionGen(CodeGen):
         new = self.fresh("t")
         # the target object is bound by the template before ``current`` is evaluated: build the
         # value inside the template's argument list
-        value = f"({new} := _bin({op!r}, ({old} := {current}), {one}))"
+        value = f"({new} := {helper}({op!r}, ({old} := {current}), {one}))"
         if statement:
             self.func.emit(template.format(value))
             return Code("None")

@@ -17,6 +17,8 @@ def completes(s: n.Stmt) -> bool:
             return False
         case n.Block():
             return all(completes(x) for x in s.body)
+        case n.CheckedBlock():
+            return completes(s.body)
         case n.If():
             if is_true(s.cond):
                 return completes(s.then)
@@ -85,6 +87,8 @@ def has_jump(s: n.Stmt, kind: type[n.Break] | type[n.Continue]) -> bool:
             return isinstance(s, kind)
         case n.Block():
             return any(has_jump(x, kind) for x in s.body)
+        case n.CheckedBlock():
+            return has_jump(s.body, kind)
         case n.If():
             return has_jump(s.then, kind) or (
                 s.otherwise is not None and has_jump(s.otherwise, kind)

@@ -4,10 +4,12 @@ inline-cache sites for instance members, indexers and calls, and ``out``/``ref``
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from aiohttp_apim.expressions import nodes as n
+from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
+from aiohttp_apim.expressions.compiler.folding import fold
 from aiohttp_apim.expressions.compiler.scopes import err, resolve, unconditional
 
 if TYPE_CHECKING:
@@ -17,6 +19,21 @@ __all__ = ["MemberGen"]
 
 Link: TypeAlias = n.Member | n.Index | n.Call
 """One link of a member chain."""
+
+CONSTANT_FIELDS: Final = frozenset(
+    [
+        *(
+            f"System.{name}"
+            for name in (
+                "Byte", "SByte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
+                "Single", "Double", "Decimal", "Char", "Math",
+            )
+        )
+    ]
+)  # fmt: skip
+"""Types whose static fields are all C# ``const``s (MaxValue, MinValue, Epsilon, NaN, PI, E...):
+their values are compile-time constants. (``string.Empty``, ``DateTime.MinValue`` and the like
+are ``static readonly``, read when the expression runs.)"""
 
 _NAME = re.compile(r"[a-z]\w*\Z")  # c, v<n>, t<n>, k<n>: generated names
 
@@ -117,7 +134,7 @@ class MemberGen(CodeGen):
                     name = self.k(link.name)
                     if code is None:
                         assert static is not None
-                        code = Code(f"_gs({self.k(static)}, {name})")
+                        code = self.static_member(static, link.name)
                     else:
                         code = self.read_member(code, name)
                     i += 1
@@ -137,6 +154,15 @@ class MemberGen(CodeGen):
             static = None
         assert code is not None
         return code
+
+    def static_member(self, t: TypeRef, name: str) -> Code:
+        """``Type.Name``: the value itself when it is a C# constant (``int.MaxValue``,
+        ``Math.PI``: folded as constants are, and checked like them), else a read at run time."""
+        if t.full_name in CONSTANT_FIELDS and name in t.statics:
+            folded = fold(lambda: runtime.get_static(t, name))
+            if folded is not None:
+                return self.const_code(folded.value)
+        return Code(f"_gs({self.k(t)}, {self.k(name)})")
 
     def receiver(self, target: Code) -> tuple[str, str]:
         """How a site names its receiver: (the expression to test, the name to reuse). A plain

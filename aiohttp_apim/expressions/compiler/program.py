@@ -83,6 +83,8 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
                 self.s_try(s)
             case n.LocalFunction():
                 self.s_function(s)
+            case n.CheckedBlock():
+                self.s_checked(s)
             case n.Empty():
                 pass
             case _:
@@ -135,6 +137,8 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
                 return self.e_default(e)
             case n.TypeExpr():
                 return self.e_type(e)
+            case n.Checked():
+                return self.e_checked(e)
             case n.ThrowExpr():
                 return Code(self.throw_code(e.value))
             case n.OutVar():

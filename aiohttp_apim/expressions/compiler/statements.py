@@ -54,6 +54,14 @@ class StatementGen(CodeGen):
         self.func.lines[at:at] = lines
         self.scope.hoist_at = at + len(lines)
 
+    def s_checked(self, s: n.CheckedBlock) -> None:
+        outer = self.overflow
+        self.overflow = "checked" if s.checked else "unchecked"
+        try:
+            self.block(s.body)
+        finally:
+            self.overflow = outer
+
     def s_local(self, s: n.LocalDecl) -> None:
         convert = None
         if s.type is not None:

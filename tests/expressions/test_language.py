@@ -1,0 +1,112 @@
+"""C# 7 constructs of policy expressions beyond the basics of test_compiler.py, each against the
+value .NET gives: checked/unchecked arithmetic and constant expressions."""
+
+from __future__ import annotations
+
+import pytest
+
+from aiohttp_apim.expressions import compile_expression
+
+from .test_compiler import compile_error, ev, raises
+
+# ------------------------------------------------------------------------- checked / unchecked
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        # constants: folded at compile time, wrapping only where 'unchecked' says so
+        ("@(unchecked(int.MaxValue + 1))", -(2**31)),
+        ("@(unchecked(2147483647 * 2))", -2),
+        ("@(unchecked((byte)300))", 44),
+        ("@(unchecked((uint)-1))", 2**32 - 1),
+        ("@(unchecked((sbyte)200))", -56),
+        ("@(unchecked(-int.MinValue))", -(2**31)),
+        ("@(unchecked(long.MaxValue + 1L))", -(2**63)),
+        ("@((byte)255)", 255),
+        ("@(int.MaxValue)", 2**31 - 1),
+        ("@(long.MinValue)", -(2**63)),
+        ("@(checked(int.MaxValue - 1 + 1))", 2**31 - 1),
+        ("@(1.0 / 0)", float("inf")),
+        ("@(checked(double.MaxValue * 2))", float("inf")),  # floating point never overflows
+        # run-time values: unchecked unless 'checked' says otherwise
+        ("@{ int x = int.MaxValue; return x + 1; }", -(2**31)),
+        ("@{ int x = int.MaxValue; x++; return x; }", -(2**31)),
+        ("@{ int x = 300; return (byte)x; }", 44),
+        ("@{ int x = int.MaxValue; return unchecked(x + 1); }", -(2**31)),
+        ("@{ int x = int.MaxValue; return checked(unchecked(x + 1)); }", -(2**31)),
+        ("@{ uint x = 0; return unchecked(x - 1u); }", 2**32 - 1),
+        ("@{ int x = 5; checked { x = x * 2; } return x; }", 10),
+        ("@{ int x = 200; return checked((byte)x); }", 200),
+        ("@{ int x = int.MaxValue; unchecked { x += 1; } return x; }", -(2**31)),
+    ],
+)
+def test_overflow_contexts_give_the_values_dotnet_gives(source: str, value: object) -> None:
+    assert ev(source) == value
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "@{ int x = int.MaxValue; return checked(x + 1); }",
+        "@{ int x = int.MinValue; return checked(x - 1); }",
+        "@{ int x = 65536; return checked(x * x); }",
+        "@{ long x = long.MaxValue; return checked(x * 2); }",
+        "@{ uint x = 0; return checked(x - 1u); }",
+        "@{ var x = int.MinValue; return checked(-x); }",
+        "@{ int x = int.MaxValue; checked { x++; } return x; }",
+        "@{ int x = int.MaxValue; checked { ++x; } return x; }",
+        "@{ int x = int.MaxValue; checked { x += 1; } return x; }",
+        "@{ int x = 300; return checked((byte)x); }",
+        "@{ long x = 3000000000; return checked((int)x); }",
+        "@{ double d = 1e20; return checked((long)d); }",
+        "@{ int x = -1; return checked((uint)x); }",
+        "@{ int x = -1; return checked((char)x); }",
+        # lexical: a lambda written inside the checked block is checked
+        "@{ checked { Func<int, int> f = x => x + 1; return f(int.MaxValue); } }",
+        "@{ int x = int.MaxValue; return checked((int?)(x + 1L)); }",
+    ],
+)
+def test_checked_context_throws_overflow_exception(source: str) -> None:
+    assert raises(source) == "OverflowException"
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "column"),
+    [
+        ("@(int.MaxValue + 1)", "the operation overflows at compile time in checked mode", 3),
+        ("@(2147483647 + 1)", "the operation overflows at compile time in checked mode", 3),
+        ("@(checked(int.MaxValue + 1))", "the operation overflows at compile time", 11),
+        ("@(-int.MinValue)", "the operation overflows at compile time", 3),
+        ("@(long.MaxValue * 2)", "the operation overflows at compile time", 3),
+        ("@(decimal.MaxValue + 1m)", "the operation overflows at compile time", 3),
+        ("@((byte)300)", "constant value '300' cannot be converted to a 'byte'", 3),
+        ("@((uint)-1)", "constant value '-1' cannot be converted to a 'uint'", 3),
+        ("@((int)3000000000L)", "constant value '3000000000' cannot be converted to a 'int'", 3),
+        ("@((char)-1)", "constant value '-1' cannot be converted to a 'char'", 3),
+        ("@(1 / 0)", "division by constant zero", 3),
+        ("@(5 % (2 - 2))", "division by constant zero", 3),
+        ("@(1m / 0m)", "division by constant zero", 3),
+        ("@(unchecked(1 / 0))", "division by constant zero", 13),
+    ],
+)
+def test_constant_overflow_is_a_compile_time_error(source: str, message: str, column: int) -> None:
+    text, line, at = compile_error(source)
+    assert text.startswith(message)
+    assert (line, at) == (1, column)
+
+
+def test_constant_fields_are_constants() -> None:
+    for source, value in [
+        ("@(int.MaxValue)", 2**31 - 1),
+        ("@(Math.PI * 2)", 6.283185307179586),
+        ('@("max " + byte.MaxValue)', "max 255"),
+        ("@(char.MaxValue)", "\uffff"),
+    ]:
+        compiled = compile_expression(source)
+        assert compiled.is_constant
+        assert compiled.constant == value
+
+
+def test_checked_needs_parentheses() -> None:
+    assert compile_error("@(checked 1)") == ("expected '(' after 'checked', got literal 1", 1, 11)
