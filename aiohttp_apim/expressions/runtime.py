@@ -36,7 +36,15 @@ from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import jwt, library
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.conversions import cast
-from aiohttp_apim.dotnet.core import CLOCK, LIBRARY, MAX_STRING_LENGTH, TABLES, TypeRef, table_of
+from aiohttp_apim.dotnet.core import (
+    CLOCK,
+    LIBRARY,
+    MAX_STRING_LENGTH,
+    TABLES,
+    TypeRef,
+    table_of,
+    type_of,
+)
 from aiohttp_apim.dotnet.exceptions import convert_exception, exception_info, exception_object
 from aiohttp_apim.dotnet.exceptions import is_subclass as exception_is
 from aiohttp_apim.dotnet.primitives import OutRef, to_string
@@ -104,6 +112,7 @@ __all__ = [
     "set_member",
     "to_bool",
     "to_string",
+    "type_of",
     "unary",
 ]
 

@@ -3,8 +3,11 @@ value .NET gives: checked/unchecked arithmetic and constant expressions."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.expressions import compile_expression
 
 from .test_compiler import compile_error, ev, raises
@@ -110,3 +113,58 @@ def test_constant_fields_are_constants() -> None:
 
 def test_checked_needs_parentheses() -> None:
     assert compile_error("@(checked 1)") == ("expected '(' after 'checked', got literal 1", 1, 11)
+
+
+# ---------------------------------------------------------------------------------- default
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        ("@(default(int))", 0),
+        ("@(default(bool))", False),
+        ("@(default(char) == '\\0')", True),
+        ("@(default(double))", 0.0),
+        ("@(default(decimal))", Decimal(0)),
+        ("@(default(DateTime) == DateTime.MinValue)", True),
+        ("@(default(DateTime).Year)", 1),
+        ("@(default(TimeSpan) == TimeSpan.Zero)", True),
+        ("@(default(Guid) == Guid.Empty)", True),
+        ("@(default(Guid).ToString())", "00000000-0000-0000-0000-000000000000"),
+        ("@(default(DayOfWeek).ToString())", "Sunday"),
+        ("@(default(string))", None),
+        ("@(default(int?))", None),
+        ("@(default(JObject))", None),
+        ("@(default(int[]))", None),
+        ("@{ int x = default; return x; }", 0),
+        ("@{ bool b = default; return b; }", False),
+        ("@{ DateTime d = default; return d == DateTime.MinValue; }", True),
+        ("@{ string s = default; return s; }", None),
+        ("@{ int? n = default; return n; }", None),
+        ("@{ int x = 5; x = default; return x; }", 0),
+        ("@{ int F() { return default; } return F(); }", 0),
+        ("@{ bool F() => default; return F(); }", False),
+        ("@{ Guid F() { return (default); } return F() == Guid.Empty; }", True),
+        ('@(context.Variables.ContainsKey("k") ? 7 : default)', 0),
+        ('@(!context.Variables.ContainsKey("k") ? default : 2.5)', 0.0),
+        ('@(context.Variables.ContainsKey("k") ? "s" : default)', None),
+    ],
+)
+def test_default_values_are_dotnets(source: str, value: object) -> None:
+    result = ev(source)
+    assert result == value
+    assert type(result) is type(value)
+
+
+def test_default_keeps_the_value_type() -> None:
+    assert type(ev("@(default(long))")) is dotnet.Int64
+    assert type(ev("@{ long x = default; return x; }")) is dotnet.Int64
+    assert type(ev("@(default(char))")) is dotnet.Char
+
+
+def test_default_literal_needs_a_type_for_var() -> None:
+    assert compile_error("@{ var x = default; return x; }") == (
+        "cannot infer the type of an implicitly typed variable from 'default'",
+        1,
+        12,
+    )

@@ -80,8 +80,16 @@ class CodeGen:
         raise NotImplementedError
 
     def function_def(
-        self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block, *, returns_value: bool
+        self,
+        name: str,
+        params: tuple[n.Param, ...],
+        body: n.Expr | n.Block,
+        *,
+        returns: n.TypeSyntax | None,
     ) -> list[tuple[int, str]]:
+        raise NotImplementedError
+
+    def target_typed(self, e: n.Expr, t: n.TypeSyntax | None) -> n.Expr:
         raise NotImplementedError
 
     def throw_code(self, value: n.Expr) -> str:
@@ -138,14 +146,20 @@ class CodeGen:
             return None
         return self.k(tuple(self.type_ref(a) for a in args))
 
-    def declare(self, name: str, node: n.Node, convert: str | None = None) -> Local:
+    def declare(
+        self,
+        name: str,
+        node: n.Node,
+        convert: str | None = None,
+        declared: n.TypeSyntax | None = None,
+    ) -> Local:
         if name == "_":
             raise err("'_' cannot be used as a variable name here", node)
         if name == "context" or self.scope.lookup(name) is not None:
             raise err(
                 f"a local named '{name}' is already defined in this or an enclosing scope", node
             )
-        local = Local(self.fresh("v"), self.func, convert)
+        local = Local(self.fresh("v"), self.func, convert, declared)
         self.scope.names[name] = local
         return local
 

@@ -30,7 +30,14 @@ from aiohttp_apim.expressions.compiler.scopes import (
 )
 from aiohttp_apim.expressions.runtime import TypeRef
 
-__all__ = ["ExpressionGen"]
+__all__ = ["ExpressionGen", "is_default_literal"]
+
+
+def is_default_literal(e: n.Expr) -> bool:
+    """``default`` without a type (in parentheses or not)."""
+    while isinstance(e, n.Paren):
+        e = e.inner
+    return isinstance(e, n.Default) and e.type is None
 
 
 class ExpressionGen(CodeGen):
@@ -242,6 +249,11 @@ class ExpressionGen(CodeGen):
             return self.expr(e.then if cond.const.value else e.otherwise)
         then = self.expr(e.then)
         other = self.expr(e.otherwise)
+        # ``c ? 1 : default``: the literal has the other branch's type, when that one is known
+        if is_default_literal(e.then):
+            then = self.default_like(other) or then
+        elif is_default_literal(e.otherwise):
+            other = self.default_like(then) or other
         if then.kind == other.kind:
             kind = then.kind
         elif {then.kind, other.kind} <= {"str", "str?", "null"}:
@@ -249,6 +261,22 @@ class ExpressionGen(CodeGen):
         else:
             kind = "any"
         return Code(f"({then.src} if {cond.src} else {other.src})", kind)
+
+    def default_like(self, code: Code) -> Code | None:
+        """``default`` of the type of a constant of a value type (None for anything else)."""
+        if code.const is None:
+            return None
+        t = runtime.type_of(code.const.value)
+        if t is None or not t.value_type:
+            return None
+        return self.const_code(runtime.default_of(t))
+
+    def target_typed(self, e: n.Expr, t: n.TypeSyntax | None) -> n.Expr:
+        """``e`` converted to the declared type ``t``, as far as syntax decides it: the ``default``
+        literal becomes ``default(T)`` (``int x = default;`` is 0)."""
+        if t is not None and is_default_literal(e):
+            return n.Default(e.line, e.column, t)
+        return e
 
     def e_cast(self, e: n.Cast) -> Code:
         t = e.type
@@ -323,6 +351,8 @@ class ExpressionGen(CodeGen):
         return Code(f"({t} if _isi({ref}, ({t} := {code.src})) else None)", kind)
 
     def e_default(self, e: n.Default) -> Code:
+        """``default(T)``: 0, false, '\\0', DateTime.MinValue, Guid.Empty... for a value type,
+        null otherwise; the ``default`` literal where no target type gives it one: null."""
         if e.type is None or e.type.nullable:
             return self.const_code(None)
         ref = self.type_ref(e.type)
@@ -374,16 +404,22 @@ class ExpressionGen(CodeGen):
 
     def e_lambda(self, e: n.Lambda) -> Code:
         name = self.fresh("f")
-        self.func.lines.extend(self.function_def(name, e.params, e.body, returns_value=True))
+        self.func.lines.extend(self.function_def(name, e.params, e.body, returns=None))
         return Code(name)
 
     def function_def(
-        self, name: str, params: tuple[n.Param, ...], body: n.Expr | n.Block, *, returns_value: bool
+        self,
+        name: str,
+        params: tuple[n.Param, ...],
+        body: n.Expr | n.Block,
+        *,
+        returns: n.TypeSyntax | None,
     ) -> list[tuple[int, str]]:
-        """The lines of a nested ``def`` for a lambda or local function, at the current indent."""
-        del returns_value  # delegates' return types are unknown: a missing return gives null
+        """The lines of a nested ``def`` for a lambda or local function, at the current indent.
+        ``returns``: the declared return type (a lambda's is unknown: None, as for ``void``)."""
         outer_func, outer_scope = self.func, self.scope
         func = Func(outer_func)
+        func.returns = returns
         self.func = func
         self.scope = Scope(outer_scope, func)
         try:
@@ -391,7 +427,7 @@ class ExpressionGen(CodeGen):
             for p in params:
                 if p.type is not None:
                     self.check_type(p.type)
-                local = self.declare(p.name, p, self.conversion(p.type))
+                local = self.declare(p.name, p, self.conversion(p.type), p.type)
                 py_params.append(local.py)
                 if local.convert is not None:
                     func.emit(f"{local.py} = _cast({local.convert}, {local.py})")
@@ -399,7 +435,7 @@ class ExpressionGen(CodeGen):
                 self.block(body)
                 func.emit("return None")
             else:
-                func.emit(f"return {self.expr(body).src}")
+                func.emit(f"return {self.expr(self.target_typed(body, returns)).src}")
         finally:
             self.func, self.scope = outer_func, outer_scope
         base = outer_func.indent
@@ -443,6 +479,7 @@ class ExpressionGen(CodeGen):
                 if target.name == "context":
                     raise err("'context' is read-only", target)
                 raise err(f"unknown name '{target.name}'", target)
+            value_node = self.target_typed(value_node, local.type)
             value = self.converted(self.expr(value_node), local.convert)
             py = self.local_ref(local)
             if statement:

@@ -49,6 +49,7 @@ class Local:
     py: str
     func: Func
     convert: str | None  # constant holding a numeric TypeRef applied on assignment
+    type: n.TypeSyntax | None = None  # as declared (None: ``var``, or not written)
     function: bool = False  # a local function (called directly)
 
 
@@ -69,6 +70,7 @@ class Func:
         # ``real`` is the C# function (expression, lambda or local function) it belongs to.
         self.loop_body = False
         self.real = self
+        self.returns: n.TypeSyntax | None = None  # a local function's declared return type
 
     def emit(self, text: str) -> None:
         self.lines.append((self.indent, text))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions.compiler.codegen import CodeGen
+from aiohttp_apim.expressions.compiler.expressions import is_default_literal
 from aiohttp_apim.expressions.compiler.flow import has_closure, has_jump
 from aiohttp_apim.expressions.compiler.scopes import DELEGATE_TYPES, Func, err, resolve
 
@@ -49,7 +50,7 @@ class StatementGen(CodeGen):
 
     def s_function(self, s: n.LocalFunction) -> None:
         local = self.scope.names[s.name]
-        lines = self.function_def(local.py, s.params, s.body, returns_value=False)
+        lines = self.function_def(local.py, s.params, s.body, returns=s.returns)
         at = self.scope.hoist_at
         self.func.lines[at:at] = lines
         self.scope.hoist_at = at + len(lines)
@@ -70,11 +71,14 @@ class StatementGen(CodeGen):
         for d in s.declarators:
             value = "None"
             if d.init is not None:
-                code = self.expr(d.init)
+                if s.type is None and is_default_literal(d.init):
+                    raise err(
+                        "cannot infer the type of an implicitly typed variable from 'default'",
+                        d.init,
+                    )
+                code = self.expr(self.target_typed(d.init, s.type))
                 value = self.converted(code, convert)
-            elif convert is not None:
-                value = "None"
-            local = self.declare(d.name, d, convert)
+            local = self.declare(d.name, d, convert, s.type)
             self.func.emit(f"{local.py} = {value}")
 
     def s_expr(self, s: n.ExprStmt) -> None:
@@ -297,7 +301,7 @@ class StatementGen(CodeGen):
                 raise err("a return value is required ('return <expression>;')", s)
             func.emit("return (None,)" if func.loop_body else "return None")
             return
-        value = self.expr(s.value).src
+        value = self.expr(self.target_typed(s.value, func.real.returns)).src
         func.emit(f"return ({value},)" if func.loop_body else f"return {value}")
 
     def s_throw(self, s: n.Throw) -> None:
