@@ -60,6 +60,7 @@ __all__ = [
     "Logical",
     "Member",
     "Name",
+    "NameOf",
     "New",
     "NewArray",
     "Node",
@@ -339,6 +340,14 @@ class ThrowExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class NameOf(Node):
+    """``nameof(x)``, ``nameof(context.Request)``, ``nameof(string.Length)``: the last name, as
+    a constant string (``target`` is a Name or a Member chain of names)."""
+
+    target: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Checked(Node):
     """``checked(inner)`` / ``unchecked(inner)``: the overflow-checking context of ``inner``."""
 
@@ -504,6 +513,7 @@ Expr: TypeAlias = (
     | Assign
     | ThrowExpr
     | Checked
+    | NameOf
 )
 """An expression node."""
 

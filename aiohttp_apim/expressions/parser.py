@@ -554,6 +554,8 @@ class _Parser:
         kind = tok.kind
         if kind == "name":
             self.advance()
+            if tok.value == "nameof" and self.is_op("("):
+                return self.nameof(tok)
             return n.Name(tok.line, tok.column, str(tok.value))
         if kind == "int":
             self.advance()
@@ -582,6 +584,19 @@ class _Parser:
         if kind == "eof":
             raise self.error("expected an expression, got end of input")
         raise self.error(f"expected an expression, got {tok.describe()}")
+
+    def nameof(self, tok: Token) -> n.Expr:
+        """``nameof(name)`` / ``nameof(a.b.c)`` (the cursor is on the ``(``)."""
+        opener = self.advance()
+        start = self.cur
+        target = self.expression()
+        self.expect(")", opener)
+        node = target
+        while isinstance(node, n.Member) and not node.conditional:
+            node = node.target
+        if not isinstance(node, n.Name | n.TypeExpr):
+            raise self.error("this expression does not have a name", start)
+        return n.NameOf(tok.line, tok.column, target)
 
     def keyword_primary(self, tok: Token) -> n.Expr:
         word = str(tok.value)

@@ -168,3 +168,53 @@ def test_default_literal_needs_a_type_for_var() -> None:
         1,
         12,
     )
+
+
+# ----------------------------------------------------------------------------------- nameof
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        ("@{ var count = 1; return nameof(count); }", "count"),
+        ("@(nameof(context))", "context"),
+        ("@(nameof(context.Request.Headers))", "Headers"),
+        ("@(nameof(string.Length))", "Length"),
+        ("@(nameof(int.MaxValue))", "MaxValue"),
+        ("@(nameof(DateTime))", "DateTime"),
+        ("@(nameof(System.DateTime))", "DateTime"),
+        ("@(nameof(DateTime.UtcNow))", "UtcNow"),
+        ("@(nameof(Regex.IsMatch))", "IsMatch"),
+        ("@(nameof(DayOfWeek.Monday))", "Monday"),
+        ('@{ var s = "x"; return nameof(s.Length) + "!"; }', "Length!"),
+        ("@{ int F(int x) => x; return nameof(F); }", "F"),
+    ],
+)
+def test_nameof_gives_the_last_name(source: str, value: str) -> None:
+    assert ev(source) == value
+
+
+def test_nameof_is_a_constant() -> None:
+    compiled = compile_expression("@(nameof(context.Variables) + 1)")
+    assert compiled.is_constant
+    assert compiled.constant == "Variables1"
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("@(nameof(nothing))", ("unknown name 'nothing'", 1, 10)),
+        (
+            "@(nameof(string.Lenght))",
+            ("'String' does not contain a definition for 'Lenght'", 1, 10),
+        ),
+        ("@(nameof(DateTime.Utc))", ("'DateTime' does not contain a definition for 'Utc'", 1, 10)),
+        ("@(nameof(1 + 2))", ("this expression does not have a name", 1, 10)),
+        (
+            "@(nameof(context.Request.Url.ToString()))",
+            ("this expression does not have a name", 1, 10),
+        ),
+    ],
+)
+def test_nameof_checks_the_name(source: str, error: tuple[str, int, int]) -> None:
+    assert compile_error(source) == error

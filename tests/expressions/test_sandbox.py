@@ -69,6 +69,7 @@ def fails_safely(source: str, ctx: ExpressionContext) -> str:
         ("@(b)", "unknown name 'b'"),
         ("@{ return v1; }", "unknown name 'v1'"),
         ("@(_Err)", "unknown name '_Err'"),
+        ("@(nameof(__import__))", "unknown name '__import__'"),
     ],
 )
 def test_dangerous_names_do_not_compile(source: str, message: str) -> None:
@@ -202,6 +203,7 @@ SAMPLES = [
     "@{ try { throw new FormatException(\"__import__('os')\"); } "
     "catch (FormatException) { return 1; } }",
     "@(new { __class__ = 1, b = 2 })",
+    "@{ var __class__ = 1; return nameof(__class__) + nameof(context.Request); }",
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 
@@ -383,6 +385,7 @@ _TOKENS = [
     "default",
     "unchecked",
     "checked",
+    "nameof",
     "void",
     "F",
 ]

@@ -72,6 +72,36 @@ class MemberGen(CodeGen):
                     start = 1
         return self.links(base, static, links, start, e)
 
+    def e_nameof(self, e: n.NameOf) -> Code:
+        """``nameof(...)``: its last name, once the name is known to exist: a local,
+        ``context``, a type, or a member of a type (members of values are the type checker's)."""
+        path: list[str] = []
+        node = e.target
+        while isinstance(node, n.Member):
+            path.append(node.name)
+            node = node.target
+        path.reverse()
+        if isinstance(node, n.TypeExpr):  # ``nameof(string.Length)``
+            self.check_member_names(self.type_ref(node.type), path, e.target)
+            return self.const_code(path[-1])
+        if not isinstance(node, n.Name):  # pragma: no cover - the parser allows nothing else
+            raise err("this expression does not have a name", e.target)
+        path.insert(0, node.name)
+        if self.scope.lookup(node.name) is None and node.name != "context":
+            for count in range(len(path), 0, -1):
+                t = resolve(".".join(path[:count]))
+                if t is not None:
+                    self.check_member_names(t, path[count:], e.target)
+                    break
+            else:
+                raise err(f"unknown name '{node.name}'", node)
+        return self.const_code(path[-1])
+
+    def check_member_names(self, t: TypeRef, names: list[str], where: n.Node) -> None:
+        """The first of ``names`` is a member of ``t`` (the rest are members of its value)."""
+        if names and names[0] not in t.member_names(static=True) | t.member_names(static=False):
+            raise err(f"'{t.name}' does not contain a definition for '{names[0]}'", where)
+
     def static_prefix(self, root: n.Name, links: list[Link]) -> tuple[TypeRef, int]:
         """Longest dotted prefix ``A.B.C`` of the chain that names a .NET type."""
         names = [root.name]

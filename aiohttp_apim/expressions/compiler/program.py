@@ -139,6 +139,8 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
                 return self.e_type(e)
             case n.Checked():
                 return self.e_checked(e)
+            case n.NameOf():
+                return self.e_nameof(e)
             case n.ThrowExpr():
                 return Code(self.throw_code(e.value))
             case n.OutVar():
