@@ -10,7 +10,8 @@ The layers, each importing only from the layers before it (a test checks this wi
     signatures, budget, core,     member signatures (C# syntax, parsed), the budget, the type
     values                        model and registry, value classes
     numfmt, primitives,           numbers, Boolean, Char, enums, Guid; formatting and parsing;
-    exceptions, arith, numerics   exceptions; arithmetic; Math and Convert
+    exceptions, arith, numerics,  exceptions; arithmetic; Math and Convert; System.Type (typeof)
+    reflection                    and Enum's statics
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random;
     randomness, textio            StringReader, StringWriter
     linq, collections, arrays,    IEnumerable and LINQ; arrays (and Array's statics), List,
@@ -61,6 +62,7 @@ from aiohttp_apim.dotnet import (
     primitives,
     queues,
     randomness,
+    reflection,
     regexes,
     signatures,
     strings,
@@ -77,7 +79,7 @@ __all__ = ["LAYERS", "load"]
 
 LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (signatures, budget, core, values),
-    (numfmt, primitives, exceptions, arith, numerics),
+    (numfmt, primitives, exceptions, arith, numerics, reflection),
     (strings, conversions, randomness, textio),
     (linq, collections, arrays, queues, lookups),
     (dates, offsets, encoding, regexes, ciphers, certificates, timezones, network),

@@ -74,6 +74,7 @@ __all__ = [
     "ThrowExpr",
     "Try",
     "TypeExpr",
+    "TypeOf",
     "TypeSyntax",
     "Unary",
     "While",
@@ -340,6 +341,13 @@ class ThrowExpr(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class TypeOf(Node):
+    """``typeof(T)``: the ``System.Type`` value of a type."""
+
+    type: TypeSyntax
+
+
+@dataclass(frozen=True, slots=True)
 class NameOf(Node):
     """``nameof(x)``, ``nameof(context.Request)``, ``nameof(string.Length)``: the last name, as
     a constant string (``target`` is a Name or a Member chain of names)."""
@@ -514,6 +522,7 @@ Expr: TypeAlias = (
     | ThrowExpr
     | Checked
     | NameOf
+    | TypeOf
 )
 """An expression node."""
 

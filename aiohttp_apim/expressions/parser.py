@@ -93,7 +93,6 @@ _AFTER_TYPE_ARGS: Final = frozenset(
 
 _UNSUPPORTED_KEYWORDS: Final = frozenset(
     [
-        "typeof",
         "sizeof",
         "this",
         "base",
@@ -616,6 +615,12 @@ class _Parser:
                 self.expect(")", opener)
                 return n.Default(tok.line, tok.column, t)
             return n.Default(tok.line, tok.column, None)
+        if word == "typeof":
+            self.advance()
+            opener = self.expect("(", what="'(' after 'typeof'")
+            t = self.type_required()
+            self.expect(")", opener)
+            return n.TypeOf(tok.line, tok.column, t)
         if word in ("checked", "unchecked"):
             self.advance()
             opener = self.expect("(", what=f"'(' after '{word}'")

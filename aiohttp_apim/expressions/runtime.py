@@ -48,6 +48,7 @@ from aiohttp_apim.dotnet.core import (
 from aiohttp_apim.dotnet.exceptions import convert_exception, exception_info, exception_object
 from aiohttp_apim.dotnet.exceptions import is_subclass as exception_is
 from aiohttp_apim.dotnet.primitives import OutRef, to_string
+from aiohttp_apim.dotnet.reflection import type_object
 from aiohttp_apim.dotnet.xml import concat_head
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import context, operators
@@ -112,6 +113,7 @@ __all__ = [
     "set_member",
     "to_bool",
     "to_string",
+    "type_object",
     "type_of",
     "unary",
 ]

@@ -218,3 +218,111 @@ def test_nameof_is_a_constant() -> None:
 )
 def test_nameof_checks_the_name(source: str, error: tuple[str, int, int]) -> None:
     assert compile_error(source) == error
+
+
+# ------------------------------------------------------------------------------- typeof, Enum
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        ("@(typeof(string).Name)", "String"),
+        ("@(typeof(string).FullName)", "System.String"),
+        ("@(typeof(Regex).Namespace)", "System.Text.RegularExpressions"),
+        ("@(typeof(string).ToString())", "System.String"),
+        ('@("type: " + typeof(int))', "type: System.Int32"),
+        ("@(typeof(int) == typeof(int))", True),
+        ("@(typeof(int) == typeof(System.Int32))", True),
+        ("@(typeof(int) == typeof(long))", False),
+        ("@(typeof(int).Equals(typeof(int)))", True),
+        ("@(typeof(DayOfWeek).IsEnum)", True),
+        ("@(typeof(string).IsEnum)", False),
+        ("@(typeof(int).IsValueType)", True),
+        ("@(typeof(JObject).IsValueType)", False),
+        ("@(typeof(string[]).IsArray)", True),
+    ],
+)
+def test_typeof_names_the_type(source: str, value: object) -> None:
+    assert ev(source) == value
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        ('@(Enum.Parse(typeof(DayOfWeek), "Monday").ToString())', "Monday"),
+        ('@((DayOfWeek)Enum.Parse(typeof(DayOfWeek), "Friday") == DayOfWeek.Friday)', True),
+        ('@(Enum.Parse(typeof(DayOfWeek), "monday", true).ToString())', "Monday"),
+        ('@(Enum.Parse(typeof(DayOfWeek), "  Tuesday ").ToString())', "Tuesday"),
+        ('@(Enum.Parse(typeof(DayOfWeek), "3").ToString())', "Wednesday"),
+        ('@(Enum.Parse<DayOfWeek>("Sunday") == DayOfWeek.Sunday)', True),
+        ('@(Enum.Parse<UriKind>("relative", true).ToString())', "Relative"),
+        (
+            '@(Enum.Parse(typeof(StringSplitOptions), "RemoveEmptyEntries, TrimEntries").ToString())',
+            "RemoveEmptyEntries, TrimEntries",
+        ),
+        (
+            '@{ var ok = Enum.TryParse("Tuesday", out DayOfWeek d); return ok + " " + d; }',
+            "True Tuesday",
+        ),
+        (
+            '@{ DayOfWeek d; var ok = Enum.TryParse("Saturday", out d); return ok + " " + d; }',
+            "True Saturday",
+        ),
+        (
+            '@{ var ok = Enum.TryParse("saturday", true, out DayOfWeek d); return ok + " " + d; }',
+            "True Saturday",
+        ),
+        (
+            '@{ var ok = Enum.TryParse<DayOfWeek>("nope", out var d); return ok + " " + d; }',
+            "False Sunday",
+        ),
+        ('@{ var ok = Enum.TryParse("", out DayOfWeek d); return ok; }', False),
+        (
+            '@{ var ok = Enum.TryParse(typeof(UriKind), "Absolute", out object k); return k.ToString(); }',
+            "Absolute",
+        ),
+        ('@(Enum.IsDefined(typeof(DayOfWeek), "Monday"))', True),
+        ('@(Enum.IsDefined(typeof(DayOfWeek), "monday"))', False),
+        ("@(Enum.IsDefined(typeof(DayOfWeek), 6))", True),
+        ("@(Enum.IsDefined(typeof(DayOfWeek), 7))", False),
+        ("@(Enum.IsDefined(typeof(DayOfWeek), DayOfWeek.Friday))", True),
+        (
+            '@(string.Join(",", Enum.GetNames(typeof(DayOfWeek))))',
+            "Sunday,Monday,Tuesday,Wednesday,Thursday,Friday,Saturday",
+        ),
+        (
+            '@(string.Join(",", Enum.GetNames(typeof(UriKind))))',
+            "RelativeOrAbsolute,Absolute,Relative",
+        ),
+        (
+            '@(string.Join(",", Enum.GetNames<StringSplitOptions>()))',
+            "None,RemoveEmptyEntries,TrimEntries",
+        ),
+        ("@(Enum.GetValues(typeof(DayOfWeek)).Length)", 7),
+        ('@(string.Join(",", Enum.GetValues<UriKind>()))', "RelativeOrAbsolute,Absolute,Relative"),
+        ("@(Enum.GetName(typeof(DayOfWeek), 3))", "Wednesday"),
+        ("@(Enum.GetName(typeof(DayOfWeek), 9))", None),
+        ("@(Enum.GetName(DayOfWeek.Monday))", "Monday"),
+    ],
+)
+def test_enum_statics_give_dotnets_values(source: str, value: object) -> None:
+    assert ev(source) == value
+
+
+@pytest.mark.parametrize(
+    ("source", "exception"),
+    [
+        ('@(Enum.Parse(typeof(DayOfWeek), "Someday"))', "ArgumentException"),
+        ('@(Enum.Parse(typeof(DayOfWeek), "monday"))', "ArgumentException"),
+        ('@(Enum.Parse(typeof(DayOfWeek), " "))', "ArgumentException"),
+        ("@(Enum.Parse(typeof(DayOfWeek), null))", "ArgumentNullException"),
+        ('@(Enum.Parse(typeof(string), "x"))', "ArgumentException"),
+        ('@(Enum.Parse(null, "x"))', "ArgumentNullException"),
+        ('@(Enum.TryParse(typeof(int), "1", out object x))', "ArgumentException"),
+        ("@(Enum.IsDefined(typeof(DayOfWeek), 1L))", "ArgumentException"),
+        ("@(Enum.IsDefined(typeof(DayOfWeek), UriKind.Absolute))", "ArgumentException"),
+        ('@{ var ok = Enum.TryParse("Monday", out var d); return d; }', "ArgumentException"),
+    ],
+)
+def test_enum_statics_throw_as_dotnet_does(source: str, exception: str) -> None:
+    assert raises(source) == exception

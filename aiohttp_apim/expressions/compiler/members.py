@@ -194,6 +194,39 @@ class MemberGen(CodeGen):
                 return self.const_code(folded.value)
         return Code(f"_gs({self.k(t)}, {self.k(name)})")
 
+    def inferred_type_args(self, t: TypeRef, name: str, call: n.Call) -> tuple[n.TypeSyntax, ...]:
+        """The type arguments of a generic static method, inferred as C# does where syntax alone
+        decides: from the declared types of its ``out`` arguments, each in the position of a
+        parameter typed by a type parameter (``Enum.TryParse(s, out DayOfWeek day)``)."""
+        count = len(call.args)
+        for sig in t.signatures_of(name, static=True):
+            if not sig.generic or not sig.accepts(count):
+                continue
+            found: dict[str, n.TypeSyntax] = {}
+            for param, arg in zip(sig.params, call.args, strict=False):
+                declared = self.out_type(arg) if param.modifier == "out" else None
+                if param.type in sig.generic and declared is not None:
+                    found[param.type] = declared
+            if len(found) == len(sig.generic):
+                return tuple(found[g] for g in sig.generic)
+        return ()
+
+    def out_type(self, arg: n.Argument) -> n.TypeSyntax | None:
+        """The declared type of an ``out`` argument (``out T x``, or a local declared ``T x``),
+        unless it is ``object``, which no type parameter of the library infers from."""
+        if arg.modifier != "out":
+            return None
+        value = arg.value.inner if isinstance(arg.value, n.Paren) else arg.value
+        declared: n.TypeSyntax | None = None
+        if isinstance(value, n.OutVar):
+            declared = value.type
+        elif isinstance(value, n.Name):
+            local = self.scope.lookup(value.name)
+            declared = None if local is None else local.type
+        if declared is None or (declared.keyword and declared.name == "object"):
+            return None
+        return declared
+
     def receiver(self, target: Code) -> tuple[str, str]:
         """How a site names its receiver: (the expression to test, the name to reuse). A plain
         name needs no temporary (nothing runs between the type test and the call)."""
@@ -225,6 +258,8 @@ class MemberGen(CodeGen):
     ) -> Code:
         name = self.k(member.name)
         type_args = self.type_args(member.type_args)
+        if type_args is None and static is not None:
+            type_args = self.type_args(self.inferred_type_args(static, member.name, call))
         outs = [a for a in call.args if a.modifier in ("out", "ref")]
         if not outs:
             args = self.argument_tuple(call.args, call)

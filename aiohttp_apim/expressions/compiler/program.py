@@ -141,6 +141,8 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
                 return self.e_checked(e)
             case n.NameOf():
                 return self.e_nameof(e)
+            case n.TypeOf():
+                return Code(self.k(runtime.type_object(self.type_ref(e.type))))
             case n.ThrowExpr():
                 return Code(self.throw_code(e.value))
             case n.OutVar():
