@@ -447,9 +447,12 @@ class Throw(Node):
 
 @dataclass(frozen=True, slots=True)
 class Catch(Node):
+    """``catch (T name) when (filter) { body }`` (each part but the body optional)."""
+
     type: TypeSyntax | None
     name: str | None
     body: Block
+    filter: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)

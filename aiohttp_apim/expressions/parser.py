@@ -1118,9 +1118,11 @@ class _Parser:
                 if self.cur.kind == "name":
                     cname = str(self.advance().value)
                 self.expect(")", opener)
+            cfilter: n.Expr | None = None
             if self.is_name(value="when"):
-                raise self.error("exception filters ('when') are not supported")
-            catches.append(n.Catch(ctok.line, ctok.column, ctype, cname, self.block()))
+                self.advance()
+                cfilter = self.paren_condition("when")
+            catches.append(n.Catch(ctok.line, ctok.column, ctype, cname, self.block(), cfilter))
         final: n.Block | None = None
         if self.is_kw("finally"):
             self.advance()

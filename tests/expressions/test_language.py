@@ -326,3 +326,80 @@ def test_enum_statics_give_dotnets_values(source: str, value: object) -> None:
 )
 def test_enum_statics_throw_as_dotnet_does(source: str, exception: str) -> None:
     assert raises(source) == exception
+
+
+# -------------------------------------------------------------------------- catch ... when
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        (
+            '@{ try { throw new FormatException("bad"); } '
+            'catch (FormatException e) when (e.Message == "bad") { return 1; } '
+            "catch { return 2; } }",
+            1,
+        ),
+        (
+            '@{ try { throw new FormatException("worse"); } '
+            'catch (FormatException e) when (e.Message == "bad") { return 1; } '
+            "catch { return 2; } }",
+            2,
+        ),
+        (
+            '@{ var retry = false; try { throw new Exception("x"); } '
+            'catch when (retry) { return "retry"; } '
+            'catch (Exception e) when (e.Message.Length == 1) { return "short " + e.Message; } }',
+            "short x",
+        ),
+        (
+            '@{ try { throw new ArgumentNullException("p"); } '
+            'catch (Exception e) when (e is ArgumentException) { return "argument"; } '
+            'catch (Exception) { return "other"; } }',
+            "argument",
+        ),
+        (
+            # a filter that throws counts as false, as in .NET
+            '@{ try { throw new Exception("x"); } '
+            "catch (Exception) when (((string)null).Length > 0) { return 1; } "
+            "catch { return 2; } }",
+            2,
+        ),
+        (
+            '@{ try { throw new Exception("x"); } '
+            "catch (Exception e) when (new[] { 1, 2 }.Any(n => n == e.Message.Length)) "
+            "{ return 1; } catch { return 2; } }",
+            1,
+        ),
+        (
+            '@{ try { try { throw new FormatException("f"); } '
+            'catch (FormatException e) when (e.Message == "f") { throw; } } '
+            'catch (FormatException e) { return "outer " + e.Message; } }',
+            "outer f",
+        ),
+        (
+            '@{ var n = 0; foreach (var s in new[] { "1", "x", "3" }) { try { n += int.Parse(s); } '
+            "catch (FormatException) when (n > 0) { n += 10; } } return n; }",
+            14,
+        ),
+    ],
+)
+def test_exception_filters_choose_the_clause(source: str, value: object) -> None:
+    assert ev(source) == value
+
+
+def test_an_exception_no_filter_accepts_propagates() -> None:
+    source = (
+        '@{ try { throw new FormatException("f"); } '
+        'catch (FormatException e) when (e.Message == "g") { return 1; } }'
+    )
+    assert raises(source) == "FormatException"
+
+
+def test_a_filter_cannot_swallow_the_budget() -> None:
+    source = (
+        "@{ bool Spin() { while (true) { } } "
+        'try { throw new Exception("x"); } catch (Exception) when (Spin()) { return 1; } '
+        "catch { return 2; } }"
+    )
+    assert raises(source) == "TimeoutException"

@@ -134,7 +134,11 @@ def sx(node: object) -> str:
     if isinstance(node, n.Empty):
         return "(;)"
     if isinstance(node, n.Try):
-        catches = " ".join(f"(catch {c.type} {c.name} {sx(c.body)})" for c in node.catches)
+        catches = " ".join(
+            f"(catch {c.type} {c.name}{'' if c.filter is None else ' when ' + sx(c.filter)} "
+            f"{sx(c.body)})"
+            for c in node.catches
+        )
         final = "" if node.final is None else f" (finally {sx(node.final)})"
         return f"(try {sx(node.body)} {catches}{final})"
     raise AssertionError(f"no rendering for {node!r}")
@@ -367,6 +371,10 @@ def test_new_and_lambdas(source: str, tree: str) -> None:
             "{(try {(return 1)} (catch FormatException e {(return 2)}) (catch None None {(throw)}) "
             "(finally {f();}))}",
         ),
+        (
+            "try { f(); } catch (Exception e) when (e.Message == m) { } catch when (x) { }",
+            "{(try {f();} (catch Exception e when (== e.Message m) {}) (catch None None when x {}))}",
+        ),
         ('throw new Exception("x");', "{(throw (new Exception('x')))}"),
         ("{ ; } return 1;", "{{(;)} (return 1)}"),
         ("const int x = 1; return x;", "{(decl int x = 1) (return x)}"),
@@ -466,6 +474,7 @@ def test_nodes_carry_positions_of_their_first_token() -> None:
             "@{ switch (x) { } }",
             ("'switch' statements are not supported in policy expressions", 1, 4),
         ),
+        ("@{ try { } catch when x { } }", ("expected '(' after 'when', got identifier 'x'", 1, 23)),
         ("@(typeof string)", ("expected '(' after 'typeof', got 'string'", 1, 10)),
         ("@(typeof())", ("expected type, got ')'", 1, 10)),
         ("@(this.x)", ("'this' is not supported in policy expressions", 1, 3)),

@@ -210,6 +210,8 @@ SAMPLES = [
     "catch (FormatException) { return 1; } }",
     "@(new { __class__ = 1, b = 2 })",
     "@{ var __class__ = 1; return nameof(__class__) + nameof(context.Request); }",
+    '@{ try { throw new Exception("__import__"); } catch (Exception __class__) '
+    'when (__class__.Message.Contains("import")) { return 1; } catch { return 2; } }',
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 

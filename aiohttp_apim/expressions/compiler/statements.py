@@ -332,43 +332,15 @@ class StatementGen(CodeGen):
         func.emit("try:")
         self.body(s.body)
         if s.catches:
-            err = self.fresh("x")
-            func.emit(f"except _Exc as {err}:")  # not _Budget: a BaseException
+            caught = self.fresh("x")
+            func.emit(f"except _Exc as {caught}:")  # not _Budget: a BaseException
             func.indent += 1
-            func.emit(f"{err} = _conv({err})")
-            func.emit(f"if not isinstance({err}, _Err): raise {err}")
-            first = True
-            catch_all = False
-            for c in s.catches:
-                names = self.catch_names(c)
-                if names is None:
-                    func.emit("if True:" if first else "else:")
-                    catch_all = True
-                else:
-                    keyword = "if" if first else "elif"
-                    func.emit(f"{keyword} _catches({err}, {self.k(names)}):")
-                first = False
-                func.indent += 1
-                self.push_scope()
-                func.in_catch += 1
-                try:
-                    if c.name is not None:
-                        assert c.type is not None
-                        local = self.declare(c.name, c)
-                        func.emit(f"{local.py} = _excobj({err})")
-                    mark = len(func.lines)
-                    self.block(c.body)
-                    if len(func.lines) == mark:
-                        func.emit("pass")
-                finally:
-                    func.in_catch -= 1
-                    self.pop_scope()
-                func.indent -= 1
-                if catch_all:
-                    break
-            if not catch_all:
-                func.emit("else:")
-                func.emit(f"    raise {err}")
+            func.emit(f"{caught} = _conv({caught})")
+            func.emit(f"if not isinstance({caught}, _Err): raise {caught}")
+            if any(c.filter is not None for c in s.catches):
+                self.filtered_catches(s.catches, caught)
+            else:
+                self.catches(s.catches, caught)
             func.indent -= 1
         if s.final is not None:
             func.emit("finally:")
@@ -378,6 +350,73 @@ class StatementGen(CodeGen):
                 self.body(s.final)
             finally:
                 func.in_finally = was
+
+    def catches(self, catches: tuple[n.Catch, ...], caught: str) -> None:
+        """Catch clauses without filters: one ``if``/``elif`` chain on the exception's type."""
+        func = self.func
+        for position, c in enumerate(catches):
+            names = self.catch_names(c)
+            if names is None:
+                func.emit("if True:" if position == 0 else "else:")
+            else:
+                func.emit(f"{'elif' if position else 'if'} _catches({caught}, {self.k(names)}):")
+            self.catch_clause(c, caught, None)
+            if names is None:
+                return  # a catch-all ends the chain
+        func.emit("else:")
+        func.emit(f"    raise {caught}")
+
+    def filtered_catches(self, catches: tuple[n.Catch, ...], caught: str) -> None:
+        """Catch clauses, some with ``when (filter)``: the first clause whose type matches and
+        whose filter is true handles the exception (its variable is set before the filter
+        runs); a flag tells the later clauses, and the rethrow, that one did."""
+        func = self.func
+        handled = self.fresh("t")
+        func.emit(f"{handled} = False")
+        for position, c in enumerate(catches):
+            names = self.catch_names(c)
+            test = "True" if names is None else f"_catches({caught}, {self.k(names)})"
+            func.emit(f"if {test}:" if position == 0 else f"if not {handled} and {test}:")
+            self.catch_clause(c, caught, handled)
+            if names is None and c.filter is None:
+                return  # a catch-all: nothing after it runs
+        func.emit(f"if not {handled}: raise {caught}")
+
+    def catch_clause(self, c: n.Catch, caught: str, handled: str | None) -> None:
+        """The indented body of one catch clause (its filter first, when ``handled`` names the
+        flag of `filtered_catches`)."""
+        func = self.func
+        func.indent += 1
+        self.push_scope()
+        func.in_catch += 1
+        try:
+            if c.name is not None:
+                assert c.type is not None
+                local = self.declare(c.name, c)
+                func.emit(f"{local.py} = _excobj({caught})")
+            if handled is not None:
+                if c.filter is not None:
+                    # as in .NET, a filter that throws counts as false
+                    func.emit("try:")
+                    func.indent += 1
+                    func.emit(f"{handled} = {self.condition(c.filter).src}")
+                    func.indent -= 1
+                    func.emit("except _Exc:")
+                    func.emit(f"    {handled} = False")
+                    func.emit(f"if {handled}:")
+                    func.indent += 1
+                else:
+                    func.emit(f"{handled} = True")
+            mark = len(func.lines)
+            self.block(c.body)
+            if len(func.lines) == mark:
+                func.emit("pass")
+            if handled is not None and c.filter is not None:
+                func.indent -= 1
+        finally:
+            func.in_catch -= 1
+            self.pop_scope()
+        func.indent -= 1
 
     def catch_names(self, c: n.Catch) -> tuple[str, ...] | None:
         """The exception names a catch clause matches, or None for "everything"."""
