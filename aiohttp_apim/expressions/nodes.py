@@ -28,13 +28,16 @@ __all__ = [
     "Block",
     "Break",
     "Call",
+    "CaseLabel",
     "Cast",
     "Catch",
     "Checked",
     "CheckedBlock",
     "Coalesce",
     "Conditional",
+    "ConstantPattern",
     "Continue",
+    "DeclarationPattern",
     "Declarator",
     "Default",
     "DoWhile",
@@ -70,6 +73,8 @@ __all__ = [
     "Program",
     "Return",
     "Stmt",
+    "Switch",
+    "SwitchSection",
     "Throw",
     "ThrowExpr",
     "Try",
@@ -476,6 +481,47 @@ class CheckedBlock(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class ConstantPattern(Node):
+    """``case 1:``, ``case "a":``, ``case null:``, ``case DayOfWeek.Monday:``."""
+
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationPattern(Node):
+    """``case string s:`` (the type test and a variable), ``case int _:`` (a discard), or
+    ``case var x:`` (``type`` None: matches anything, null included)."""
+
+    type: TypeSyntax | None
+    name: str  # "_" discards the value
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLabel(Node):
+    """``case pattern when guard:`` or ``default:`` (``pattern`` None)."""
+
+    pattern: ConstantPattern | DeclarationPattern | None
+    guard: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchSection(Node):
+    """The labels of one switch section and its statements (whose end must not be reachable:
+    C# has no implicit fall-through)."""
+
+    labels: tuple[CaseLabel, ...]
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Switch(Node):
+    """``switch (subject) { sections }`` (the C# 7 statement; switch expressions are C# 8)."""
+
+    subject: Expr
+    sections: tuple[SwitchSection, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LocalFunction(Node):
     """A C# 7 local function: ``int F(int x) { ... }`` or ``string G(string s) => s + "!";``."""
 
@@ -546,5 +592,6 @@ Stmt: TypeAlias = (
     | Empty
     | LocalFunction
     | CheckedBlock
+    | Switch
 )
 """A statement node."""

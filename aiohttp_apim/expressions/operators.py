@@ -54,6 +54,7 @@ __all__ = [
     "checked_unary",
     "install",
     "numeric_conversion",
+    "switch_matches",
     "to_bool",
     "unary",
 ]
@@ -397,3 +398,12 @@ def checked_cast(t: TypeRef, value: object) -> object:
     raises OverflowException; everything else converts as `cast` does."""
     numeric_conversion(t, value, checked=True)  # raises OverflowException when it does not fit
     return cast(t, value)
+
+
+def switch_matches(value: object, constant: object) -> bool:
+    """``case constant:`` against a switch's value: as C# compares them once the constant is
+    converted to the switch's type (numbers and chars by value, strings ordinally, enums by
+    member); a string matches only a string. (``case null:`` is the compiler's ``is None``.)"""
+    if type(constant) is str or type(value) is str:
+        return type(value) is str and type(constant) is str and value == constant
+    return op_equals(value, constant)

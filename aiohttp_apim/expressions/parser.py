@@ -99,13 +99,11 @@ _UNSUPPORTED_KEYWORDS: Final = frozenset(
         "stackalloc",
         "delegate",
         "operator",
-        "switch",
         "goto",
         "lock",
         "unsafe",
         "fixed",
         "yield",
-        "case",
     ]
 )
 
@@ -1148,6 +1146,71 @@ class _Parser:
         end = self.toks[self.i - 1]
         return n.Block(tok.line, tok.column, (first, body), end.line, end.column)
 
+    def switch_statement(self) -> n.Stmt:
+        tok = self.advance()
+        subject = self.paren_condition("switch")
+        opener = self.expect("{", what="'{' after 'switch (...)'")
+        sections: list[n.SwitchSection] = []
+        while not self.is_op("}"):
+            if self.cur.kind == "eof":
+                self.expect("}", opener)
+            first = self.cur
+            labels: list[n.CaseLabel] = []
+            while self.is_kw("case") or (self.is_kw("default") and self.is_op(":", 1)):
+                labels.append(self.case_label())
+            if not labels:
+                raise self.error(f"expected 'case' or 'default', got {self.cur.describe()}")
+            body: list[n.Stmt] = []
+            while not (
+                self.is_op("}")
+                or self.is_kw("case")
+                or (self.is_kw("default") and self.is_op(":", 1))
+            ):
+                if self.cur.kind == "eof":
+                    self.expect("}", opener)
+                body.append(self.statement())
+            if not body:
+                raise self.error(
+                    f"expected a statement after the case label, got {self.cur.describe()}"
+                )
+            sections.append(n.SwitchSection(first.line, first.column, tuple(labels), tuple(body)))
+        self.advance()
+        return n.Switch(tok.line, tok.column, subject, tuple(sections))
+
+    def case_label(self) -> n.CaseLabel:
+        tok = self.advance()
+        if tok.value == "default":
+            self.expect(":")
+            return n.CaseLabel(tok.line, tok.column, None)
+        pattern = self.pattern()
+        guard: n.Expr | None = None
+        if self.is_name(value="when"):
+            self.advance()
+            guard = self.expression()
+        self.expect(":", what="':' after the case label")
+        return n.CaseLabel(tok.line, tok.column, pattern, guard)
+
+    def pattern(self) -> n.ConstantPattern | n.DeclarationPattern:
+        """``var x``, ``T x``, ``T _`` (declaration patterns) or a constant expression."""
+        start = self.cur
+        if self.is_name(value="var") and self.is_name(1) and not self.is_name(1, "when"):
+            self.advance()
+            name = self.advance()
+            return n.DeclarationPattern(start.line, start.column, None, str(name.value))
+        save = self.i
+        t = self.try_type()
+        if t is not None and self.is_op("?") and self.is_name(1) and not self.is_name(1, "when"):
+            raise self.error(
+                f"it is not legal to use nullable type '{t}?' in a pattern; "
+                f"use the underlying type '{t}' instead",
+                start,
+            )
+        if t is not None and self.cur.kind == "name" and not self.is_name(value="when"):
+            name = self.advance()
+            return n.DeclarationPattern(start.line, start.column, t, str(name.value))
+        self.i = save
+        return n.ConstantPattern(start.line, start.column, self.conditional())
+
     def misplaced(self) -> n.Stmt:
         tok = self.cur
         raise self.error(f"unexpected '{tok.value}'")
@@ -1165,6 +1228,8 @@ _STATEMENTS: Final = {
     "throw": _Parser.throw_statement,
     "try": _Parser.try_statement,
     "using": _Parser.using_statement,
+    "switch": _Parser.switch_statement,
+    "case": _Parser.misplaced,
     "else": _Parser.misplaced,
     "catch": _Parser.misplaced,
     "finally": _Parser.misplaced,

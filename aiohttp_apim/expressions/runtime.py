@@ -58,6 +58,7 @@ from aiohttp_apim.expressions.operators import (
     checked_cast,
     checked_unary,
     numeric_conversion,
+    switch_matches,
     to_bool,
     unary,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "resolve_type",
     "set_index",
     "set_member",
+    "switch_matches",
     "to_bool",
     "to_string",
     "type_object",

@@ -133,6 +133,23 @@ def sx(node: object) -> str:
         return "(continue)"
     if isinstance(node, n.Empty):
         return "(;)"
+    if isinstance(node, n.Switch):
+        sections = []
+        for section in node.sections:
+            labels = []
+            for label in section.labels:
+                pattern = label.pattern
+                if pattern is None:
+                    labels.append("default")
+                    continue
+                if isinstance(pattern, n.ConstantPattern):
+                    text = f"case {sx(pattern.value)}"
+                else:
+                    text = f"case {pattern.type or 'var'} {pattern.name}"
+                labels.append(text + ("" if label.guard is None else f" when {sx(label.guard)}"))
+            body = " ".join(sx(s) for s in section.body)
+            sections.append(f"({', '.join(labels)}: {body})")
+        return f"(switch {sx(node.subject)} {' '.join(sections)})"
     if isinstance(node, n.Try):
         catches = " ".join(
             f"(catch {c.type} {c.name}{'' if c.filter is None else ' when ' + sx(c.filter)} "
@@ -375,6 +392,12 @@ def test_new_and_lambdas(source: str, tree: str) -> None:
             "try { f(); } catch (Exception e) when (e.Message == m) { } catch when (x) { }",
             "{(try {f();} (catch Exception e when (== e.Message m) {}) (catch None None when x {}))}",
         ),
+        (
+            'switch (x) { case 1: case string s when s != "": return 1; case var v: '
+            "case DayOfWeek.Monday: default: break; }",
+            "{(switch x (case 1, case string s when (!= s ''): (return 1)) "
+            "(case var v, case DayOfWeek.Monday, default: (break)))}",
+        ),
         ('throw new Exception("x");', "{(throw (new Exception('x')))}"),
         ("{ ; } return 1;", "{{(;)} (return 1)}"),
         ("const int x = 1; return x;", "{(decl int x = 1) (return x)}"),
@@ -470,10 +493,7 @@ def test_nodes_carry_positions_of_their_first_token() -> None:
         ("@(a ? b)", ("expected ':' of the conditional operator '?' at 1:5, got ')'", 1, 8)),
         ("@{ if x return 1; }", ("expected '(' after 'if', got identifier 'x'", 1, 7)),
         ("@{ else return 1; }", ("unexpected 'else'", 1, 4)),
-        (
-            "@{ switch (x) { } }",
-            ("'switch' statements are not supported in policy expressions", 1, 4),
-        ),
+        ("@{ switch x { } }", ("expected '(' after 'switch', got identifier 'x'", 1, 11)),
         ("@{ try { } catch when x { } }", ("expected '(' after 'when', got identifier 'x'", 1, 23)),
         ("@(typeof string)", ("expected '(' after 'typeof', got 'string'", 1, 10)),
         ("@(typeof())", ("expected type, got ')'", 1, 10)),

@@ -212,6 +212,9 @@ SAMPLES = [
     "@{ var __class__ = 1; return nameof(__class__) + nameof(context.Request); }",
     '@{ try { throw new Exception("__import__"); } catch (Exception __class__) '
     'when (__class__.Message.Contains("import")) { return 1; } catch { return 2; } }',
+    '@{ object __class__ = context.Variables["x"]; foreach (var i in new[] { 1, 2 }) { '
+    'switch (__class__) { case "__import__": continue; case string os when os.Length > i: '
+    "if (i > 1) break; return os; case int exec: return exec; default: break; } } return null; }",
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 
@@ -394,6 +397,9 @@ _TOKENS = [
     "unchecked",
     "checked",
     "nameof",
+    "switch",
+    "case",
+    "when",
     "void",
     "F",
 ]

@@ -20,6 +20,7 @@ from aiohttp_apim.expressions.compiler.scopes import (
     Scope,
     err,
     resolve,
+    resolve_required,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +93,9 @@ class CodeGen:
     def target_typed(self, e: n.Expr, t: n.TypeSyntax | None) -> n.Expr:
         raise NotImplementedError
 
+    def emit_continue(self, where: n.Node) -> None:
+        raise NotImplementedError
+
     def throw_code(self, value: n.Expr) -> str:
         raise NotImplementedError
 
@@ -144,7 +148,13 @@ class CodeGen:
     def type_args(self, args: tuple[n.TypeSyntax, ...]) -> str | None:
         if not args:
             return None
-        return self.k(tuple(self.type_ref(a) for a in args))
+        return self.k(tuple(self.type_argument(a) for a in args))
+
+    def type_argument(self, t: n.TypeSyntax) -> TypeRef:
+        """A type argument (``List<Func<int>>``: delegates are plain callables, objects)."""
+        if t.name.rsplit(".", 1)[-1] in DELEGATE_TYPES and not t.ranks:
+            return resolve_required("object", t)
+        return self.type_ref(t)
 
     def declare(
         self,

@@ -19,6 +19,22 @@ def completes(s: n.Stmt) -> bool:
             return all(completes(x) for x in s.body)
         case n.CheckedBlock():
             return completes(s.body)
+        case n.Switch():
+            # each section's end is unreachable (the compiler checks it): the end of the switch
+            # is reached by a break, or when no section is taken
+            catch_all = any(
+                label.pattern is None
+                or (
+                    isinstance(label.pattern, n.DeclarationPattern)
+                    and label.pattern.type is None
+                    and label.guard is None
+                )
+                for section in s.sections
+                for label in section.labels
+            )
+            return not catch_all or any(
+                has_jump(stmt, n.Break) for section in s.sections for stmt in section.body
+            )
         case n.If():
             if is_true(s.cond):
                 return completes(s.then)
@@ -89,6 +105,10 @@ def has_jump(s: n.Stmt, kind: type[n.Break] | type[n.Continue]) -> bool:
             return any(has_jump(x, kind) for x in s.body)
         case n.CheckedBlock():
             return has_jump(s.body, kind)
+        case n.Switch():  # a switch owns its breaks; a continue is the loop's
+            return kind is n.Continue and any(
+                has_jump(stmt, kind) for section in s.sections for stmt in section.body
+            )
         case n.If():
             return has_jump(s.then, kind) or (
                 s.otherwise is not None and has_jump(s.otherwise, kind)

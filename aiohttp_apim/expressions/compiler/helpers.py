@@ -171,6 +171,7 @@ HELPERS: Final[dict[str, object]] = {
     "_binc": runtime.checked_binary,
     "_unc": runtime.checked_unary,
     "_castc": runtime.checked_cast,
+    "_swm": runtime.switch_matches,
     "_tb": runtime.to_bool,
     "_it": runtime.iterate,
     "_Out": runtime.OutRef,

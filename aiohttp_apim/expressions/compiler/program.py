@@ -17,13 +17,14 @@ from aiohttp_apim.expressions.compiler.result import CompiledExpression
 from aiohttp_apim.expressions.compiler.scopes import err
 from aiohttp_apim.expressions.compiler.sites import Sites
 from aiohttp_apim.expressions.compiler.statements import StatementGen
+from aiohttp_apim.expressions.compiler.switches import SwitchGen
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError, HoleTokens, Token, tokenize
 from aiohttp_apim.expressions.parser import parse_tokens
 
 __all__ = ["Compiler", "compile_program", "names_in"]
 
 
-class Compiler(StatementGen, MemberGen, ExpressionGen):
+class Compiler(StatementGen, SwitchGen, MemberGen, ExpressionGen):
     """Compiles one program (``@(...)`` or ``@{...}``) to the source of a Python function."""
 
     def program(self, program: n.Program) -> tuple[str, Code | None]:
@@ -85,6 +86,8 @@ class Compiler(StatementGen, MemberGen, ExpressionGen):
                 self.s_function(s)
             case n.CheckedBlock():
                 self.s_checked(s)
+            case n.Switch():
+                self.s_switch(s)
             case n.Empty():
                 pass
             case _:

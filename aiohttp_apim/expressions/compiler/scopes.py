@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
@@ -16,6 +16,7 @@ __all__ = [
     "DELEGATE_TYPES",
     "NUMERIC_TYPES",
     "Func",
+    "JumpTarget",
     "Local",
     "Scope",
     "err",
@@ -45,6 +46,17 @@ NUMERIC_TYPES: Final = frozenset(
 
 
 @dataclass(slots=True)
+class JumpTarget:
+    """What a ``break`` or ``continue`` may leave: a loop, or a switch (``wrapped``: compiled
+    inside a ``while True:`` that its ``break`` leaves; ``flag``: the variable a ``continue``
+    sets to leave it for the loop around it, once one needs it)."""
+
+    kind: Literal["loop", "switch"]
+    wrapped: bool = False
+    flag: str | None = None
+
+
+@dataclass(slots=True)
 class Local:
     py: str
     func: Func
@@ -61,7 +73,7 @@ class Func:
         self.lines: list[tuple[int, str]] = []
         self.indent = 1
         self.nonlocals: set[str] = set()
-        self.loops = 0  # enclosing loops (for break/continue)
+        self.jumps: list[JumpTarget] = []  # enclosing loops and switches, innermost last
         self.in_finally = False
         self.in_catch = 0
         self.is_lambda = parent is not None  # a nested def (needs ``nonlocal`` to assign outside)

@@ -10,7 +10,13 @@ from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions.compiler.codegen import CodeGen
 from aiohttp_apim.expressions.compiler.expressions import is_default_literal
 from aiohttp_apim.expressions.compiler.flow import has_closure, has_jump
-from aiohttp_apim.expressions.compiler.scopes import DELEGATE_TYPES, Func, err, resolve
+from aiohttp_apim.expressions.compiler.scopes import (
+    DELEGATE_TYPES,
+    Func,
+    JumpTarget,
+    err,
+    resolve,
+)
 
 __all__ = ["StatementGen"]
 
@@ -142,7 +148,7 @@ class StatementGen(CodeGen):
         """The body of a loop whose header the caller emitted. ``variable(item)``, if given,
         declares the foreach variable from the Python name ``item`` in the body's scope."""
         func = self.func
-        func.loops += 1
+        func.jumps.append(JumpTarget("loop"))
         func.indent += 1
         self.tick()
         if prefix is not None:
@@ -158,7 +164,7 @@ class StatementGen(CodeGen):
                     func.indent -= 1
                 self.body(body)
         finally:
-            func.loops -= 1
+            func.jumps.pop()
 
     def loop_function(
         self, body: n.Stmt, variable: Callable[[str], None] | None, item: str
@@ -282,15 +288,39 @@ class StatementGen(CodeGen):
             self.pop_scope()
 
     def s_jump(self, s: n.Break | n.Continue) -> None:
-        word = "break" if isinstance(s, n.Break) else "continue"
-        if self.func.in_finally:
+        func = self.func
+        if func.in_finally:
             raise err("control cannot leave the body of a finally clause", s)
-        if not self.func.loops:
-            if self.func.loop_body:  # the loop is around the function: tell it what to do
-                self.func.emit("return _brk" if word == "break" else "return None")
+        if isinstance(s, n.Continue):
+            self.emit_continue(s)
+            return
+        if func.jumps:
+            # a loop's, or a wrapped switch's (an unwrapped switch's final breaks are left out)
+            assert func.jumps[-1].kind == "loop" or func.jumps[-1].wrapped
+            func.emit("break")
+        elif func.loop_body:  # the loop is around the function: tell it what to do
+            func.emit("return _brk")
+        else:
+            raise err("no enclosing loop out of which to break", s)
+
+    def emit_continue(self, where: n.Node) -> None:
+        """``continue``: the innermost loop's, passing through the switches around it (a wrapped
+        one is left with its flag set: see switches.py)."""
+        func = self.func
+        for target in reversed(func.jumps):
+            if target.kind == "loop":
+                func.emit("continue")
                 return
-            raise err(f"no enclosing loop out of which to {word}", s)
-        self.func.emit(word)
+            if target.wrapped:
+                if target.flag is None:
+                    target.flag = self.fresh("t")
+                func.emit(f"{target.flag} = True")
+                func.emit("break")
+                return
+        if func.loop_body:
+            func.emit("return None")
+            return
+        raise err("no enclosing loop out of which to continue", where)
 
     def s_return(self, s: n.Return) -> None:
         func = self.func
