@@ -11,7 +11,7 @@ The layers, each importing only from the layers before it (a test checks this wi
     values                        model and registry, value classes
     numfmt, primitives,           numbers, Boolean, Char, enums, Guid; formatting and parsing;
     exceptions, arith, numerics,  exceptions; arithmetic; Math and Convert; System.Type (typeof)
-    reflection                    and Enum's statics
+    reflection, anonymous         and Enum's statics; anonymous types
     strings, conversions,         String, StringBuilder, StringComparer; casts; Random;
     randomness, textio            StringReader, StringWriter
     linq, collections, arrays,    IEnumerable and LINQ; arrays (and Array's statics), List,
@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import Final
 
 from aiohttp_apim.dotnet import (
+    anonymous,
     arith,
     arrays,
     budget,
@@ -79,7 +80,7 @@ __all__ = ["LAYERS", "load"]
 
 LAYERS: Final[tuple[tuple[ModuleType, ...], ...]] = (
     (signatures, budget, core, values),
-    (numfmt, primitives, exceptions, arith, numerics, reflection),
+    (numfmt, primitives, exceptions, arith, numerics, reflection, anonymous),
     (strings, conversions, randomness, textio),
     (linq, collections, arrays, queues, lookups),
     (dates, offsets, encoding, regexes, ciphers, certificates, timezones, network),

@@ -39,6 +39,7 @@ __all__ = [
     "Continue",
     "DeclarationPattern",
     "Declarator",
+    "Deconstruct",
     "Default",
     "DoWhile",
     "Empty",
@@ -78,10 +79,13 @@ __all__ = [
     "Throw",
     "ThrowExpr",
     "Try",
+    "TupleLiteral",
+    "TupleTarget",
     "TypeExpr",
     "TypeOf",
     "TypeSyntax",
     "Unary",
+    "VarTarget",
     "While",
 ]
 
@@ -98,17 +102,29 @@ class Node:
 @dataclass(frozen=True, slots=True)
 class TypeSyntax(Node):
     """A type as written: ``string``, ``System.Text.Encoding``, ``List<string>``, ``int?``,
-    ``string[]`` (``ranks`` counts the ``[]`` suffixes; multi-dimensional ranks are rejected)."""
+    ``string[]`` (``ranks`` counts the ``[]`` suffixes; multi-dimensional ranks are rejected),
+    ``(int a, string b)`` (a tuple type: ``ValueTuple`` of the element types, ``element_names``
+    as written, None where an element has none; ``element_names`` is None for other types)."""
 
     name: str  # dotted name or predefined keyword ("string", "int", ...)
     args: tuple[TypeSyntax, ...] = ()
     nullable: bool = False
     ranks: int = 0
     keyword: bool = False  # a predefined type keyword such as ``int``
+    element_names: tuple[str | None, ...] | None = None
 
     def __str__(self) -> str:
         text = self.name
-        if self.args:
+        if self.element_names is not None:
+            text = (
+                "("
+                + ", ".join(
+                    str(a) if name is None else f"{a} {name}"
+                    for a, name in zip(self.args, self.element_names, strict=True)
+                )
+                + ")"
+            )
+        elif self.args:
             text += "<" + ", ".join(str(a) for a in self.args) + ">"
         if self.nullable:
             text += "?"
@@ -125,6 +141,7 @@ class TypeSyntax(Node):
             self.nullable,
             self.ranks - 1,
             self.keyword,
+            self.element_names,
         )
 
 
@@ -229,8 +246,8 @@ class Initializer(Node):
 
 @dataclass(frozen=True, slots=True)
 class Anonymous(Node):
-    """``new { typ = "JWT", x.Name }``: built as a JObject (what such objects are used for in
-    policies is ``JsonConvert.SerializeObject``)."""
+    """``new { typ = "JWT", x.Name }``: an anonymous type's instance (``members``: each
+    property's name, written or taken from the projection, and value)."""
 
     members: tuple[tuple[str, Expr], ...]
 
@@ -361,6 +378,42 @@ class NameOf(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class TupleLiteral(Node):
+    """``(1, "a")``, ``(a: 1, b: x)``: a value tuple; ``names`` as written (None where an element
+    has none)."""
+
+    items: tuple[Expr, ...]
+    names: tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VarTarget(Node):
+    """A variable a deconstruction declares: ``var a``, ``int a`` (``type`` None for ``var``),
+    or ``_`` (discarded)."""
+
+    type: TypeSyntax | None
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TupleTarget(Node):
+    """The left side of a deconstruction: ``(a, b)``, ``var (a, b)``, ``(int a, (x, _))``;
+    each item declares a variable, is a nested target, or is an existing variable, property or
+    indexer (an expression)."""
+
+    items: tuple[VarTarget | TupleTarget | Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Deconstruct(Node):
+    """``(a, b) = value`` / ``var (a, b) = value``: the tuple's items (or what ``Deconstruct``
+    gives, for a KeyValuePair) into the targets, in order."""
+
+    target: TupleTarget
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Checked(Node):
     """``checked(inner)`` / ``unchecked(inner)``: the overflow-checking context of ``inner``."""
 
@@ -425,9 +478,10 @@ class For(Node):
 @dataclass(frozen=True, slots=True)
 class Foreach(Node):
     type: TypeSyntax | None  # None for ``var``
-    name: str
+    name: str  # "" when ``target`` deconstructs each item
     iterable: Expr
     body: Stmt
+    target: TupleTarget | None = None  # ``foreach (var (k, v) in ...)``
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,6 +626,8 @@ Expr: TypeAlias = (
     | Checked
     | NameOf
     | TypeOf
+    | TupleLiteral
+    | Deconstruct
 )
 """An expression node."""
 

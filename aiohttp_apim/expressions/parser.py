@@ -221,7 +221,11 @@ class _Parser:
     def type_syntax(self, *, allow_ranks: bool = True) -> n.TypeSyntax:
         tok = self.cur
         args: tuple[n.TypeSyntax, ...] = ()
-        if tok.kind == "keyword" and tok.value in PREDEFINED_TYPES:
+        element_names: tuple[str | None, ...] | None = None
+        if tok.kind == "op" and tok.value == "(":
+            name, keyword = "ValueTuple", False
+            args, element_names = self.tuple_type()
+        elif tok.kind == "keyword" and tok.value in PREDEFINED_TYPES:
             self.advance()
             name = str(tok.value)
             keyword = True
@@ -254,7 +258,30 @@ class _Parser:
             self.advance()
             self.advance()
             ranks += 1
-        return n.TypeSyntax(tok.line, tok.column, name, args, nullable, ranks, keyword)
+        return n.TypeSyntax(
+            tok.line, tok.column, name, args, nullable, ranks, keyword, element_names
+        )
+
+    def tuple_type(self) -> tuple[tuple[n.TypeSyntax, ...], tuple[str | None, ...]]:
+        """``(int a, string b)``: the element types and names (the cursor is on ``(``); raises
+        _NotAType when it isn't one (``(a + b)``, or a single element)."""
+        self.advance()
+        self.enter()
+        try:
+            args: list[n.TypeSyntax] = []
+            names: list[str | None] = []
+            while True:
+                args.append(self.type_syntax())
+                names.append(str(self.advance().value) if self.cur.kind == "name" else None)
+                if not self.is_op(","):
+                    break
+                self.advance()
+            if len(args) < 2 or not self.is_op(")"):
+                raise _NotAType
+            self.advance()
+            return tuple(args), tuple(names)
+        finally:
+            self.leave()
 
     def nullable_follows(self) -> bool:
         """Is the ``?`` at the cursor a nullable-type marker rather than a ``?:`` operator?"""
@@ -342,6 +369,10 @@ class _Parser:
             self.advance()
         if op is None:
             return left
+        if op == "=" and isinstance(left, n.TupleLiteral):
+            target = _tuple_target(left)
+            if target is not None:
+                return n.Deconstruct(left.line, left.column, target, self.expression())
         if not _assignable(left):
             raise self.error(
                 "the left-hand side of an assignment must be a variable, property or indexer",
@@ -527,7 +558,9 @@ class _Parser:
             return None
         self.advance()
         nxt = self.cur
-        only_type = t.keyword or t.ranks > 0 or t.nullable or bool(t.args)
+        only_type = t.element_names is None and (
+            t.keyword or t.ranks > 0 or t.nullable or bool(t.args)
+        )
         if only_type:
             is_cast = not (nxt.kind == "op" and nxt.value in (")", ";", ",", "]", "}"))
         else:
@@ -574,10 +607,7 @@ class _Parser:
         if kind == "keyword":
             return self.keyword_primary(tok)
         if kind == "op" and tok.value == "(":
-            opener = self.advance()
-            inner = self.expression()
-            self.expect(")", opener)
-            return n.Paren(opener.line, opener.column, inner)
+            return self.paren_or_tuple()
         if kind == "eof":
             raise self.error("expected an expression, got end of input")
         raise self.error(f"expected an expression, got {tok.describe()}")
@@ -594,6 +624,30 @@ class _Parser:
         if not isinstance(node, n.Name | n.TypeExpr):
             raise self.error("this expression does not have a name", start)
         return n.NameOf(tok.line, tok.column, target)
+
+    def paren_or_tuple(self) -> n.Expr:
+        """``(expr)``, or a tuple literal ``(a, b)`` / ``(x: 1, y: 2)``."""
+        opener = self.advance()
+        items: list[n.Expr] = []
+        names: list[str | None] = []
+        while True:
+            name: str | None = None
+            if self.cur.kind == "name" and self.is_op(":", 1):
+                name = str(self.advance().value)
+                self.advance()
+            names.append(name)
+            items.append(self.expression())
+            if not self.is_op(","):
+                break
+            self.advance()
+        self.expect(")", opener)
+        if len(items) == 1:
+            if names[0] is not None:
+                raise ExpressionSyntaxError(
+                    "a tuple must contain at least two elements", opener.line, opener.column
+                )
+            return n.Paren(opener.line, opener.column, items[0])
+        return n.TupleLiteral(opener.line, opener.column, tuple(items), tuple(names))
 
     def keyword_primary(self, tok: Token) -> n.Expr:
         word = str(tok.value)
@@ -907,6 +961,9 @@ class _Parser:
             if tok.value in ("checked", "unchecked") and self.is_op("{", 1):
                 self.advance()
                 return n.CheckedBlock(tok.line, tok.column, tok.value == "checked", self.block())
+        deconstruction = self.try_deconstruction()
+        if deconstruction is not None:
+            return deconstruction
         function = self.try_local_function()
         if function is not None:
             return function
@@ -918,6 +975,85 @@ class _Parser:
         _check_statement_expression(expr)
         self.expect(";")
         return n.ExprStmt(tok.line, tok.column, expr)
+
+    def try_deconstruction(self) -> n.Stmt | None:
+        """``var (a, b) = e;`` or ``(var a, int b, c.D) = e;`` as a statement, if it is one."""
+        tok = self.cur
+        if self.is_name(value="var") and self.is_op("(", 1):
+            self.advance()
+            target = self.var_targets()
+        elif self.is_op("("):
+            save = self.i
+            try:
+                target = self.tuple_target()
+                if not self.is_op("="):
+                    raise _NotAType
+            except (_NotAType, ExpressionSyntaxError):
+                self.i = save
+                return None
+        else:
+            return None
+        self.expect("=", what="'=' after the deconstruction's variables")
+        value = self.expression()
+        self.expect(";")
+        return n.ExprStmt(tok.line, tok.column, n.Deconstruct(tok.line, tok.column, target, value))
+
+    def var_targets(self) -> n.TupleTarget:
+        """``(a, (b, _))`` after ``var``: every name declares a variable."""
+        opener = self.expect("(")
+        items: list[n.VarTarget | n.TupleTarget | n.Expr] = []
+        while True:
+            if self.is_op("("):
+                items.append(self.var_targets())
+            else:
+                name = self.expect_name("variable name")
+                items.append(n.VarTarget(name.line, name.column, None, str(name.value)))
+            if not self.is_op(","):
+                break
+            self.advance()
+        self.expect(")", opener)
+        if len(items) < 2:
+            raise ExpressionSyntaxError(
+                "a deconstruction must contain at least two variables", opener.line, opener.column
+            )
+        return n.TupleTarget(opener.line, opener.column, tuple(items))
+
+    def tuple_target(self) -> n.TupleTarget:
+        """``(var a, int b, c, (d, _))``: declarations, existing variables, nested targets."""
+        opener = self.expect("(")
+        items: list[n.VarTarget | n.TupleTarget | n.Expr] = []
+        while True:
+            items.append(self.target_item())
+            if not self.is_op(","):
+                break
+            self.advance()
+        self.expect(")", opener)
+        if len(items) < 2:
+            raise _NotAType
+        return n.TupleTarget(opener.line, opener.column, tuple(items))
+
+    def target_item(self) -> n.VarTarget | n.TupleTarget | n.Expr:
+        tok = self.cur
+        if self.is_op("(") and not self.lambda_ahead():
+            save = self.i
+            try:
+                return self.tuple_target()
+            except _NotAType:
+                self.i = save
+        if self.is_name(value="var") and self.is_name(1):
+            self.advance()
+            name = self.advance()
+            return n.VarTarget(tok.line, tok.column, None, str(name.value))
+        save = self.i
+        t = self.try_type()
+        if t is not None and self.cur.kind == "name" and (self.is_op(",", 1) or self.is_op(")", 1)):
+            name = self.advance()
+            return n.VarTarget(tok.line, tok.column, t, str(name.value))
+        self.i = save
+        value = self.conditional()
+        if not _assignable(value):
+            raise _NotAType
+        return value
 
     def try_local_function(self) -> n.LocalFunction | None:
         """``Type Name(params) { ... }`` / ``void Name(params) => expr;`` (C# 7)."""
@@ -1067,21 +1203,39 @@ class _Parser:
     def foreach_statement(self) -> n.Stmt:
         tok = self.advance()
         opener = self.expect("(", what="'(' after 'foreach'")
-        var_type: n.TypeSyntax | None
-        if self.is_name(value="var") and self.is_name(1):
+        var_type: n.TypeSyntax | None = None
+        target: n.TupleTarget | None = None
+        if self.is_name(value="var") and self.is_op("(", 1):
             self.advance()
-            var_type = None
+            target = self.var_targets()
+        elif self.is_op("(") and (target := self.try_foreach_target()) is not None:
+            pass
+        elif self.is_name(value="var") and self.is_name(1):
+            self.advance()
         else:
             var_type = self.type_required("type or 'var'")
-        name = self.expect_name("loop variable name")
+        name = "" if target is not None else str(self.expect_name("loop variable name").value)
         if not self.is_kw("in"):
             raise self.error(f"expected 'in', got {self.cur.describe()}")
         self.advance()
         iterable = self.expression()
         self.expect(")", opener)
         return n.Foreach(
-            tok.line, tok.column, var_type, str(name.value), iterable, self.embedded_statement()
+            tok.line, tok.column, var_type, name, iterable, self.embedded_statement(), target
         )
+
+    def try_foreach_target(self) -> n.TupleTarget | None:
+        """``foreach ((string k, int v) in ...)``: a deconstruction, when ``in`` follows."""
+        save = self.i
+        try:
+            target = self.tuple_target()
+        except (_NotAType, ExpressionSyntaxError):
+            self.i = save
+            return None
+        if not self.is_kw("in"):
+            self.i = save
+            return None
+        return target
 
     def simple_jump(self) -> n.Stmt:
         tok = self.advance()
@@ -1244,8 +1398,26 @@ def _assignable(expr: n.Expr) -> bool:
     )
 
 
+def _tuple_target(literal: n.TupleLiteral) -> n.TupleTarget | None:
+    """``(a, b)`` on the left of ``=``: the variables it assigns (None if it cannot)."""
+    items: list[n.VarTarget | n.TupleTarget | n.Expr] = []
+    for name, item in zip(literal.names, literal.items, strict=True):
+        if name is not None:
+            return None
+        if isinstance(item, n.TupleLiteral):
+            nested = _tuple_target(item)
+            if nested is None:
+                return None
+            items.append(nested)
+        elif _assignable(item):
+            items.append(item)
+        else:
+            return None
+    return n.TupleTarget(literal.line, literal.column, tuple(items))
+
+
 def _check_statement_expression(expr: n.Expr) -> None:
-    if not isinstance(expr, n.Assign | n.Call | n.IncDec | n.New):
+    if not isinstance(expr, n.Assign | n.Call | n.IncDec | n.New | n.Deconstruct):
         raise ExpressionSyntaxError(
             "only assignment, call, increment, decrement and new object expressions can be "
             "used as a statement",

@@ -35,6 +35,7 @@ from typing import NoReturn
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import jwt, library
 from aiohttp_apim.dotnet import primitives as dotnet
+from aiohttp_apim.dotnet.anonymous import anonymous_type
 from aiohttp_apim.dotnet.conversions import cast
 from aiohttp_apim.dotnet.core import (
     CLOCK,
@@ -47,6 +48,7 @@ from aiohttp_apim.dotnet.core import (
 )
 from aiohttp_apim.dotnet.exceptions import convert_exception, exception_info, exception_object
 from aiohttp_apim.dotnet.exceptions import is_subclass as exception_is
+from aiohttp_apim.dotnet.linq import KeyValuePair, NetTuple
 from aiohttp_apim.dotnet.primitives import OutRef, to_string
 from aiohttp_apim.dotnet.reflection import type_object
 from aiohttp_apim.dotnet.xml import concat_head
@@ -85,6 +87,7 @@ __all__ = [
     "MAX_STRING_LENGTH",
     "OutRef",
     "TypeRef",
+    "anonymous_type",
     "binary",
     "call_method",
     "call_static",
@@ -95,6 +98,7 @@ __all__ = [
     "concat_head",
     "construct",
     "convert_exception",
+    "deconstruct",
     "default_of",
     "exception_info",
     "exception_is",
@@ -454,6 +458,25 @@ def default_of(t: TypeRef) -> object:
     if t.nullable_of is not None or not t.value_type:
         return None
     return t.default
+
+
+def deconstruct(value: object, count: int) -> tuple[object, ...]:
+    """The ``count`` items a deconstruction takes from ``value``: a tuple's items, a
+    KeyValuePair's key and value, or what its ``Deconstruct(out ..., out ...)`` gives."""
+    if value is None:
+        raise ExpressionError("NullReferenceException", _NRE)
+    if isinstance(value, NetTuple):
+        if len(value.items) != count:
+            raise ExpressionError(
+                "InvalidCastException",
+                f"Cannot deconstruct a tuple of {len(value.items)} elements into {count} variables",
+            )
+        return value.items
+    if isinstance(value, KeyValuePair) and count == 2:
+        return value.key, value.value
+    outs = [OutRef(None) for _ in range(count)]
+    call_method(value, "Deconstruct", outs)
+    return tuple(out.value for out in outs)
 
 
 def iterate(value: object) -> Iterable[object]:

@@ -81,6 +81,18 @@ def sx(node: object) -> str:
         return f"(new-array {node.element or '?'}[{size}]{items})"
     if isinstance(node, n.Default):
         return f"(default {node.type})"
+    if isinstance(node, n.TupleLiteral):
+        elements = [
+            sx(item) if name is None else f"{name}: {sx(item)}"
+            for name, item in zip(node.names, node.items, strict=True)
+        ]
+        return f"(tuple {' '.join(elements)})"
+    if isinstance(node, n.Deconstruct):
+        return f"(deconstruct {sx(node.target)} {sx(node.value)})"
+    if isinstance(node, n.TupleTarget):
+        return "[" + " ".join(sx(item) for item in node.items) + "]"
+    if isinstance(node, n.VarTarget):
+        return f"{node.type or 'var'} {node.name}"
     if isinstance(node, n.Checked):
         return f"({'checked' if node.checked else 'unchecked'} {sx(node.inner)})"
     if isinstance(node, n.CheckedBlock):
@@ -122,7 +134,10 @@ def sx(node: object) -> str:
         update = " ".join(sx(u) for u in node.update)
         return f"(for [{init}] [{cond}] [{update}] {sx(node.body)})"
     if isinstance(node, n.Foreach):
-        return f"(foreach {node.type or 'var'} {node.name} {sx(node.iterable)} {sx(node.body)})"
+        variable = sx(node.target) if node.target else f"{node.type or 'var'} {node.name}"
+        return f"(foreach {variable} {sx(node.iterable)} {sx(node.body)})"
+    if isinstance(node, n.LocalFunction):
+        return f"(function {node.name})"
     if isinstance(node, n.Return):
         return "(return" + ("" if node.value is None else " " + sx(node.value)) + ")"
     if isinstance(node, n.Throw):
@@ -437,6 +452,50 @@ def test_anonymous_objects_and_unchecked_expressions() -> None:
     assert [name for name, _ in body.members] == ["typ", "Name"]
     assert e("unchecked((int)x)") == "(unchecked (cast int x))"
     assert e("checked(a + b) * 2") == "(* (checked (+ a b)) 2)"
+
+
+@pytest.mark.parametrize(
+    ("source", "tree"),
+    [
+        ("(a, b)", "(tuple a b)"),
+        ('(x: 1, y: "s")', "(tuple x: 1 y: 's')"),
+        ("(a, (b, c)).Item2", "(tuple a (tuple b c)).Item2"),
+        ("(a, b) => a", "(lambda (a, b) a)"),
+        ("((int, string))x", "(cast (int, string) x)"),
+        ("((a, b)).Item1", "(tuple a b).Item1"),
+        ("(a ? b : c, d)", "(tuple (?: a b c) d)"),
+        ("(a, b) = (b, a)", "(deconstruct [a b] (tuple b a))"),
+    ],
+)
+def test_tuples(source: str, tree: str) -> None:
+    assert e(source) == tree
+
+
+@pytest.mark.parametrize(
+    ("source", "tree"),
+    [
+        ("var (a, b) = t; return a;", "{(deconstruct [var a var b] t); (return a)}"),
+        (
+            "(var a, int b, c.D, _) = t; return a;",
+            "{(deconstruct [var a int b c.D _] t); (return a)}",
+        ),
+        (
+            "(int a, string b) t = (1, s); return t;",
+            "{(decl (int a, string b) t = (tuple 1 s)) (return t)}",
+        ),
+        ("(int, string)[] ts = null; return ts;", "{(decl (int, string)[] ts = null) (return ts)}"),
+        ("(int n, string s) F() => (1, x); return F();", "{(function F) (return F())}"),
+        ("foreach (var (k, v) in d) { } return 1;", "{(foreach [var k var v] d {}) (return 1)}"),
+        (
+            "foreach ((string k, int v) in d) { } return 1;",
+            "{(foreach [string k int v] d {}) (return 1)}",
+        ),
+        ("(a, b) = (b, a); return a;", "{(deconstruct [a b] (tuple b a)); (return a)}"),
+    ],
+)
+def test_deconstruction_statements(source: str, tree: str) -> None:
+    body = parse("@{" + source + "}").body
+    assert sx(body) == tree
 
 
 def test_block_records_its_closing_brace() -> None:

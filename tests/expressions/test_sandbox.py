@@ -98,6 +98,11 @@ REFLECTION = [
     '@("x".Normalize().GetType())',
     "@(context.Trace.__globals__)",
     "@(Regex.__init__)",
+    "@(new { a = 1 }.__class__)",
+    "@(new { a = 1 }.keys())",
+    '@(new { a = 1 }.get("a"))',
+    "@((1, 2).items)",
+    "@((1, 2).Item3)",
     "@(typeof(string).Assembly)",
     "@(typeof(string).type)",
     "@(typeof(string).__class__)",
@@ -215,6 +220,9 @@ SAMPLES = [
     '@{ object __class__ = context.Variables["x"]; foreach (var i in new[] { 1, 2 }) { '
     'switch (__class__) { case "__import__": continue; case string os when os.Length > i: '
     "if (i > 1) break; return os; case int exec: return exec; default: break; } } return null; }",
+    '@{ var (__class__, exec) = (1, "__import__"); (int os, string sys) t = (__class__, exec); '
+    "foreach (var (k, v) in new[] { (t.os, t.sys) }) { return new { __dict__ = k, v }; } "
+    "return new { __globals__ = t }; }",
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 
@@ -400,6 +408,10 @@ _TOKENS = [
     "switch",
     "case",
     "when",
+    "(1, 2)",
+    "(a: 1, b: 2)",
+    "var (a, b)",
+    "new { a = 1 }",
     "void",
     "F",
 ]

@@ -96,6 +96,18 @@ class CodeGen:
     def emit_continue(self, where: n.Node) -> None:
         raise NotImplementedError
 
+    def member_target(self, target: n.Member) -> Code:
+        raise NotImplementedError
+
+    def element_names_of(self, e: n.Expr) -> tuple[str | None, ...] | None:
+        raise NotImplementedError
+
+    def deconstruct(self, e: n.Deconstruct) -> None:
+        raise NotImplementedError
+
+    def deconstruct_into(self, target: n.TupleTarget, value: str) -> None:
+        raise NotImplementedError
+
     def throw_code(self, value: n.Expr) -> str:
         raise NotImplementedError
 
@@ -170,6 +182,8 @@ class CodeGen:
                 f"a local named '{name}' is already defined in this or an enclosing scope", node
             )
         local = Local(self.fresh("v"), self.func, convert, declared)
+        if declared is not None:
+            local.element_names = declared.element_names
         self.scope.names[name] = local
         return local
 

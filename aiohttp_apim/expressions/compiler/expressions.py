@@ -446,14 +446,16 @@ class ExpressionGen(CodeGen):
         return lines
 
     def e_anonymous(self, e: n.Anonymous) -> Code:
-        jobject = self.k(resolve_required("JObject", e))
-        jproperty = self.k(resolve_required("JProperty", e))
-        props = [
-            f"_ct({jproperty}, ({self.k(name)}, {self.expr(value).src}))"
-            for name, value in e.members
-        ]
-        items = "(" + ", ".join(props) + ("," if len(props) == 1 else "") + ")"
-        return Code(f"_ct({jobject}, {items})")
+        """``new { a = 1, b }``: an instance of the anonymous type of that shape."""
+        names = [name for name, _ in e.members]
+        for position, (name, value) in enumerate(e.members):
+            if name in names[:position]:
+                raise err(
+                    "an anonymous type cannot have multiple properties with the same name", value
+                )
+        values = [self.expr(value).src for _, value in e.members]
+        items = "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
+        return Code(f"_ct({self.k(runtime.anonymous_type(names))}, {items})")
 
     # --- assignment
 

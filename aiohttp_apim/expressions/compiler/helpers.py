@@ -172,6 +172,7 @@ HELPERS: Final[dict[str, object]] = {
     "_unc": runtime.checked_unary,
     "_castc": runtime.checked_cast,
     "_swm": runtime.switch_matches,
+    "_dec": runtime.deconstruct,
     "_tb": runtime.to_bool,
     "_it": runtime.iterate,
     "_Out": runtime.OutRef,

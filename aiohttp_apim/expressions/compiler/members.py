@@ -10,7 +10,7 @@ from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
 from aiohttp_apim.expressions.compiler.folding import fold
-from aiohttp_apim.expressions.compiler.scopes import err, resolve, unconditional
+from aiohttp_apim.expressions.compiler.scopes import Local, err, resolve, unconditional
 
 if TYPE_CHECKING:
     from aiohttp_apim.expressions.runtime import TypeRef
@@ -62,14 +62,14 @@ class MemberGen(CodeGen):
             static, start = self.static_prefix(root, links)
         if static is None:
             base = self.expr(root)
-            if isinstance(root, n.Name) and links and isinstance(links[0], n.Call):
-                local = self.scope.lookup(root.name)
-                if local is not None and local.function:
-                    call = links[0]
-                    assert isinstance(call, n.Call)
-                    args = self.argument_tuple(call.args, call)
-                    base = Code(f"{base.src}(*{args})")
-                    start = 1
+            local = self.scope.lookup(root.name) if isinstance(root, n.Name) else None
+            first = links[0]
+            if local is not None and isinstance(first, n.Member):
+                links[0] = self.tuple_member(local, first)  # ``t.name`` of a tuple: ``t.ItemN``
+            if local is not None and local.function and isinstance(first, n.Call):
+                args = self.argument_tuple(first.args, first)
+                base = Code(f"{base.src}(*{args})")
+                start = 1
         return self.links(base, static, links, start, e)
 
     def e_nameof(self, e: n.NameOf) -> Code:
@@ -193,6 +193,9 @@ class MemberGen(CodeGen):
             if folded is not None:
                 return self.const_code(folded.value)
         return Code(f"_gs({self.k(t)}, {self.k(name)})")
+
+    def tuple_member(self, local: Local, link: n.Member) -> n.Member:
+        raise NotImplementedError
 
     def inferred_type_args(self, t: TypeRef, name: str, call: n.Call) -> tuple[n.TypeSyntax, ...]:
         """The type arguments of a generic static method, inferred as C# does where syntax alone

@@ -18,13 +18,14 @@ from aiohttp_apim.expressions.compiler.scopes import err
 from aiohttp_apim.expressions.compiler.sites import Sites
 from aiohttp_apim.expressions.compiler.statements import StatementGen
 from aiohttp_apim.expressions.compiler.switches import SwitchGen
+from aiohttp_apim.expressions.compiler.tuples import TupleGen
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError, HoleTokens, Token, tokenize
 from aiohttp_apim.expressions.parser import parse_tokens
 
 __all__ = ["Compiler", "compile_program", "names_in"]
 
 
-class Compiler(StatementGen, SwitchGen, MemberGen, ExpressionGen):
+class Compiler(StatementGen, SwitchGen, TupleGen, MemberGen, ExpressionGen):
     """Compiles one program (``@(...)`` or ``@{...}``) to the source of a Python function."""
 
     def program(self, program: n.Program) -> tuple[str, Code | None]:
@@ -144,6 +145,10 @@ class Compiler(StatementGen, SwitchGen, MemberGen, ExpressionGen):
                 return self.e_checked(e)
             case n.NameOf():
                 return self.e_nameof(e)
+            case n.TupleLiteral():
+                return self.e_tuple(e)
+            case n.Deconstruct():
+                raise err("a deconstruction can only be a statement here", e)
             case n.TypeOf():
                 return Code(self.k(runtime.type_object(self.type_ref(e.type))))
             case n.ThrowExpr():

@@ -63,6 +63,8 @@ class Local:
     convert: str | None  # constant holding a numeric TypeRef applied on assignment
     type: n.TypeSyntax | None = None  # as declared (None: ``var``, or not written)
     function: bool = False  # a local function (called directly)
+    # tuple element names known at compile time (a local function: those of its return type)
+    element_names: tuple[str | None, ...] | None = None
 
 
 class Func:

@@ -48,6 +48,8 @@ class StatementGen(CodeGen):
                     local = self.declare(stmt.name, stmt)
                     local.py = self.fresh("f")
                     local.function = True
+                    if stmt.returns is not None:
+                        local.element_names = stmt.returns.element_names
             self.scope.hoist_at = len(self.func.lines)
             for stmt in block.body:
                 self.stmt(stmt)
@@ -85,12 +87,16 @@ class StatementGen(CodeGen):
                 code = self.expr(self.target_typed(d.init, s.type))
                 value = self.converted(code, convert)
             local = self.declare(d.name, d, convert, s.type)
+            if s.type is None and d.init is not None:
+                local.element_names = self.element_names_of(d.init)
             self.func.emit(f"{local.py} = {value}")
 
     def s_expr(self, s: n.ExprStmt) -> None:
         e = s.expr
         if isinstance(e, n.Assign):
             self.assign(e, statement=True)
+        elif isinstance(e, n.Deconstruct):
+            self.deconstruct(e)
         elif isinstance(e, n.IncDec):
             self.incdec(e, statement=True)
         else:
@@ -279,7 +285,10 @@ class StatementGen(CodeGen):
             func.emit(f"for {item} in _it({iterable.src}):")
 
             def variable(item: str) -> None:
-                local = self.declare(s.name, s)
+                if s.target is not None:
+                    self.deconstruct_into(s.target, item)
+                    return
+                local = self.declare(s.name, s, None, s.type)
                 value = item if convert is None else f"_cast({convert}, {item})"
                 self.func.emit(f"{local.py} = {value}")
 
