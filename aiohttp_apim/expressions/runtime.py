@@ -85,7 +85,9 @@ _load()
 __all__ = [
     "CLOCK",
     "MAX_STRING_LENGTH",
+    "MethodGroup",
     "OutRef",
+    "StaticMethodGroup",
     "TypeRef",
     "anonymous_type",
     "binary",
@@ -110,6 +112,7 @@ __all__ = [
     "is_instance",
     "iterate",
     "member_impl",
+    "member_or_group",
     "method_impl",
     "new_array",
     "numeric_conversion",
@@ -350,6 +353,45 @@ def call_method(
         return method(obj, args, type_args)
     except Exception as e:
         raise convert_exception(e) from None
+
+
+class MethodGroup:
+    """A method group converted to a delegate: ``allowed.Contains`` passed where a function is
+    wanted. The receiver is the one at the conversion, as in C#; calling it calls the method
+    with the arguments given (so the overload is the one their number chooses)."""
+
+    __slots__ = ("name", "receiver")
+
+    def __init__(self, receiver: object, name: str) -> None:
+        self.receiver = receiver
+        self.name = name
+
+    def __call__(self, *args: object) -> object:
+        return call_method(self.receiver, self.name, args)
+
+
+class StaticMethodGroup:
+    """A static method group as a delegate: ``int.Parse``, ``string.IsNullOrEmpty``."""
+
+    __slots__ = ("name", "type")
+
+    def __init__(self, t: TypeRef, name: str) -> None:
+        self.type = t
+        self.name = name
+
+    def __call__(self, *args: object) -> object:
+        return call_static(self.type, self.name, args)
+
+
+def member_or_group(obj: object, name: str) -> object:
+    """``obj.Name`` where a delegate may be wanted: the property's value, or the method group
+    as a delegate when ``Name`` is a method."""
+    if obj is None:  # a Nullable's HasValue/Value, or a NullReferenceException
+        return get_member(obj, name)
+    table = TABLES.get(obj.__class__) or table_of(obj)
+    if name not in table.members and name in table.methods:
+        return MethodGroup(obj, name)
+    return get_member(obj, name)
 
 
 def get_static(t: TypeRef, name: str) -> object:

@@ -10,7 +10,7 @@ import pytest
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.expressions import compile_expression
 
-from .test_compiler import compile_error, ev, raises
+from .test_compiler import compile_error, ev, make_context, raises
 
 # ------------------------------------------------------------------------- checked / unchecked
 
@@ -403,3 +403,50 @@ def test_a_filter_cannot_swallow_the_budget() -> None:
         "catch { return 2; } }"
     )
     assert raises(source) == "TimeoutException"
+
+
+# ------------------------------------------------------------------------------ method groups
+
+
+@pytest.mark.parametrize(
+    ("source", "value"),
+    [
+        ('@(string.Join(",", "1,2,3".Split(\',\').Select(int.Parse).Select(n => n * 2)))', "2,4,6"),
+        ('@("aBc".Any(char.IsUpper))', True),
+        ('@("abc".All(char.IsLower))', True),
+        ('@(new[] { "a", "", null }.Where(string.IsNullOrEmpty).Count())', 2),
+        ('@(new[] { "a", "", null }.Count(string.IsNullOrWhiteSpace))', 2),
+        ('@(new[] { "a", "b" }.Aggregate(string.Concat))', "ab"),
+        ('@(new[] { "a b" }.Select(Uri.EscapeDataString).First())', "a%20b"),
+        ("@(new[] { 1.5, 2.5 }.Select(Math.Floor).Sum())", 3.0),
+        ('@(string.Join("|", new[] { 65, 66 }.Select(Convert.ToChar)))', "A|B"),
+        (
+            '@{ var allowed = new List<string> { "x", "y" }; '
+            'return new[] { "x", "z", "y" }.Where(allowed.Contains).Count(); }',
+            2,
+        ),
+        ('@{ var s = "hello"; return new[] { "he", "lo", "x" }.Count(s.StartsWith); }', 1),
+        ('@(new[] { "Accept", "X-None" }.Count(context.Request.Headers.ContainsKey))', 1),
+        ('@{ Func<string, int> parse = int.Parse; return parse("41") + 1; }', 42),
+        ('@{ var s = "hello"; Func<string, bool> has = s.Contains; return has("ell"); }', True),
+        ('@{ Func<string, bool> empty; empty = string.IsNullOrEmpty; return empty(""); }', True),
+        # the receiver is the one when the delegate was made
+        (
+            '@{ var s = "ab"; Func<string, bool> has = s.Contains; s = "xy"; return has("a"); }',
+            True,
+        ),
+        # a property in an argument is still a property
+        ('@{ var s = "abc"; return Math.Max(s.Length, 2); }', 3),
+        ('@{ int? n = null; return string.Concat(n.HasValue, "!"); }', "False!"),
+        # local functions are method groups too
+        ("@{ int Twice(int x) => x * 2; return new[] { 1, 2 }.Select(Twice).Sum(); }", 6),
+    ],
+)
+def test_method_groups_are_delegates(source: str, value: object) -> None:
+    assert ev(source, make_context(headers={"Accept": "*/*"})) == value
+
+
+def test_a_static_method_group_is_a_constant() -> None:
+    compiled = compile_expression('@(new[] { "1" }.Select(int.Parse).First())')
+    assert "Parse" not in compiled.python_source
+    assert raises('@(new[] { "x" }.Select(int.Parse).First())') == "FormatException"

@@ -102,6 +102,10 @@ REFLECTION = [
     "@(new { a = 1 }.keys())",
     '@(new { a = 1 }.get("a"))',
     "@((1, 2).items)",
+    '@(new[] { "a" }.Select(string.Empty.GetType).First())',
+    '@(new[] { "a" }.Select(context.__class__).First())',
+    '@(new[] { "a" }.Select("".__getattribute__).First())',
+    '@{ Func<string, object> f = "".__format__; return f(""); }',
     "@((1, 2).Item3)",
     "@(typeof(string).Assembly)",
     "@(typeof(string).type)",
@@ -161,7 +165,7 @@ _ALLOWED_NAMES = (
         }
     )
     | set(_HELPERS)
-    | {"e", "c", "b", "_dflt", "_fm", "_fi", "_fc"}
+    | {"e", "c", "b", "_dflt", "_fm", "_fmg", "_fi", "_fc"}
 )
 _GENERATED = re.compile(r"^[kvtfxTK]\d+$")
 _ALLOWED_STRINGS = {
@@ -223,6 +227,8 @@ SAMPLES = [
     '@{ var (__class__, exec) = (1, "__import__"); (int os, string sys) t = (__class__, exec); '
     "foreach (var (k, v) in new[] { (t.os, t.sys) }) { return new { __dict__ = k, v }; } "
     "return new { __globals__ = t }; }",
+    '@{ var exec = new List<string> { "__import__" }; '
+    'return new[] { "1" }.Select(int.Parse).Count() + new[] { "os" }.Count(exec.Contains); }',
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 

@@ -68,6 +68,8 @@ class CodeGen:
         self.has_loops = False
         self.sites = 0
         self.overflow: Overflow = "default"
+        # the member read compiled as a method group when it names a method (see `delegate`)
+        self.method_group: n.Member | None = None
 
     # ------------------------------------------------------------- implemented by the generators
 
@@ -258,6 +260,17 @@ class CodeGen:
             return None
         return constant(value)
 
+    def delegate(self, e: n.Expr) -> Code:
+        """A value where C# may convert a method group to a delegate (an argument, the value of
+        a delegate-typed variable): ``Select(int.Parse)``, ``Where(allowed.Contains)``."""
+        if not isinstance(e, n.Member) or e.type_args:
+            return self.expr(e)
+        outer, self.method_group = self.method_group, e
+        try:
+            return self.expr(e)
+        finally:
+            self.method_group = outer
+
     def condition(self, e: n.Expr) -> Code:
         code = self.expr(e)
         if code.kind == "bool":
@@ -272,7 +285,7 @@ class CodeGen:
         for arg in args:
             if arg.modifier in ("out", "ref"):
                 raise err(f"'{arg.modifier}' arguments are only allowed in method calls", arg)
-            codes.append(self.expr(arg.value))
+            codes.append(self.delegate(arg.value))
         values = [c.const.value for c in codes if c.const is not None]
         if len(values) == len(codes):
             return self.k(tuple(values))

@@ -24,6 +24,7 @@ from aiohttp_apim.expressions.compiler.scopes import (
     Func,
     Scope,
     err,
+    is_delegate,
     non_nullable,
     resolve,
     resolve_required,
@@ -482,7 +483,8 @@ class ExpressionGen(CodeGen):
                     raise err("'context' is read-only", target)
                 raise err(f"unknown name '{target.name}'", target)
             value_node = self.target_typed(value_node, local.type)
-            value = self.converted(self.expr(value_node), local.convert)
+            code = self.delegate(value_node) if is_delegate(local.type) else self.expr(value_node)
+            value = self.converted(code, local.convert)
             py = self.local_ref(local)
             if statement:
                 self.func.emit(f"{py} = {value}")

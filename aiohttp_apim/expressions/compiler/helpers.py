@@ -84,12 +84,15 @@ def _long_string(s: str) -> str:
 
 
 def _invoke(target: object, args: tuple[object, ...]) -> object:
-    """``f(x)`` where ``f`` is a local: only lambdas compiled by this package can be invoked."""
+    """``f(x)`` where ``f`` is a local: only lambdas compiled by this package, and method groups
+    converted to delegates, can be invoked."""
     if target is None:
         raise ExpressionError(
             "NullReferenceException", "Object reference not set to an instance of an object."
         )
     if type(target) is FunctionType and target.__code__.co_filename == FILENAME:
+        return target(*args)
+    if type(target) is runtime.MethodGroup or type(target) is runtime.StaticMethodGroup:
         return target(*args)
     raise ExpressionError("InvalidCastException", "the value is not a delegate")
 

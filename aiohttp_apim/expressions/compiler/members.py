@@ -162,7 +162,9 @@ class MemberGen(CodeGen):
                     if link.type_args:
                         raise err(f"'{link.name}' with type arguments must be called", link)
                     name = self.k(link.name)
-                    if code is None:
+                    if link is self.method_group and not link.conditional:
+                        code = self.group_or_member(code, static, link)
+                    elif code is None:
                         assert static is not None
                         code = self.static_member(static, link.name)
                     else:
@@ -238,9 +240,21 @@ class MemberGen(CodeGen):
         o = self.fresh("t")
         return f"({o} := {target.src})", o
 
-    def read_member(self, target: Code, name: str) -> Code:
+    def read_member(self, target: Code, name: str, *, fill: str = "_fm") -> Code:
         (i, t, impl), (test, o) = self.site(), self.receiver(target)
-        return Code(f"({impl}({o}) if _type{test} is {t} else _fm({self.k(i)}, {o}, {name}))")
+        return Code(f"({impl}({o}) if _type{test} is {t} else {fill}({self.k(i)}, {o}, {name}))")
+
+    def group_or_member(self, target: Code | None, static: TypeRef | None, link: n.Member) -> Code:
+        """``Type.Method`` or ``value.Method`` where a delegate may be wanted (an argument, a
+        delegate-typed variable): the method group as a delegate, as C# converts it. A static
+        one is known when compiling (a constant); whether ``value.Name`` is a property or a
+        method is known when it runs (the inline cache serves properties as usual)."""
+        if target is None:
+            assert static is not None
+            if link.name in static.static_methods and link.name not in static.statics:
+                return Code(self.k(runtime.StaticMethodGroup(static, link.name)))
+            return self.static_member(static, link.name)
+        return self.read_member(target, self.k(link.name), fill="_fmg")
 
     def read_index(self, target: Code, args: str) -> Code:
         (i, t, impl), (test, o) = self.site(), self.receiver(target)
@@ -280,7 +294,7 @@ class MemberGen(CodeGen):
         items: list[str] = []
         for arg in call.args:
             if arg.modifier not in ("out", "ref"):
-                items.append(self.expr(arg.value).src)
+                items.append(self.delegate(arg.value).src)
                 continue
             ref = self.fresh("t")
             value = arg.value

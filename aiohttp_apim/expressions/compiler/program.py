@@ -188,6 +188,7 @@ def compile_program(source: str) -> CompiledExpression:
     namespace["_dflt"] = runtime.default_of
     sites = Sites(namespace, compiler.sites)
     namespace["_fm"] = sites.member
+    namespace["_fmg"] = sites.member_or_group
     namespace["_fi"] = sites.index
     namespace["_fc"] = sites.method
     for i, value in enumerate(compiler.consts):

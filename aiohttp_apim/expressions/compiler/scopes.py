@@ -20,6 +20,7 @@ __all__ = [
     "Local",
     "Scope",
     "err",
+    "is_delegate",
     "non_nullable",
     "resolve",
     "resolve_required",
@@ -129,6 +130,11 @@ def unconditional(link: n.Member | n.Index) -> n.Member | n.Index:
     if isinstance(link, n.Member):
         return n.Member(link.line, link.column, link.target, link.name, link.type_args, False)
     return n.Index(link.line, link.column, link.target, link.args, False)
+
+
+def is_delegate(t: n.TypeSyntax | None) -> bool:
+    """A delegate type (``Func<string, int>``, ``Predicate<char>``...)."""
+    return t is not None and not t.ranks and t.name.rsplit(".", 1)[-1] in DELEGATE_TYPES
 
 
 def non_nullable(t: n.TypeSyntax) -> n.TypeSyntax:

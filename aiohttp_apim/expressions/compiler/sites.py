@@ -56,6 +56,15 @@ class Sites:
                 return impl(obj)
         return runtime.get_member(obj, name)
 
+    def member_or_group(self, i: int, obj: object, name: str) -> object:
+        """A member read that may be a method group (see ``runtime.member_or_group``)."""
+        if self.ns[self.keys[i][0]] is None:
+            impl = runtime.member_impl(obj, name)
+            if impl is not None:
+                self._fill(i, type(obj), impl)
+                return impl(obj)
+        return runtime.member_or_group(obj, name)
+
     def index(self, i: int, obj: object, args: tuple[object, ...]) -> object:
         if self.ns[self.keys[i][0]] is None:
             impl = runtime.indexer_impl(obj)

@@ -15,6 +15,7 @@ from aiohttp_apim.expressions.compiler.scopes import (
     Func,
     JumpTarget,
     err,
+    is_delegate,
     resolve,
 )
 
@@ -84,7 +85,8 @@ class StatementGen(CodeGen):
                         "cannot infer the type of an implicitly typed variable from 'default'",
                         d.init,
                     )
-                code = self.expr(self.target_typed(d.init, s.type))
+                init = self.target_typed(d.init, s.type)
+                code = self.delegate(init) if is_delegate(s.type) else self.expr(init)
                 value = self.converted(code, convert)
             local = self.declare(d.name, d, convert, s.type)
             if s.type is None and d.init is not None:
