@@ -47,6 +47,8 @@ __all__ = [
     "ExprStmt",
     "For",
     "Foreach",
+    "FromClause",
+    "GroupClause",
     "Hole",
     "If",
     "IncDec",
@@ -56,7 +58,9 @@ __all__ = [
     "Interpolated",
     "Is",
     "IsNull",
+    "JoinClause",
     "Lambda",
+    "LetClause",
     "Literal",
     "LiteralKind",
     "LocalDecl",
@@ -68,11 +72,16 @@ __all__ = [
     "New",
     "NewArray",
     "Node",
+    "OrderByClause",
+    "Ordering",
     "OutVar",
     "Param",
     "Paren",
     "Program",
+    "Query",
+    "QueryBody",
     "Return",
+    "SelectClause",
     "Stmt",
     "Switch",
     "SwitchSection",
@@ -86,6 +95,7 @@ __all__ = [
     "TypeSyntax",
     "Unary",
     "VarTarget",
+    "WhereClause",
     "While",
 ]
 
@@ -414,6 +424,87 @@ class Deconstruct(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class FromClause(Node):
+    """``from T x in source``: a range variable over ``source`` (``type``: ``Cast<T>()`` it)."""
+
+    type: TypeSyntax | None
+    name: str
+    source: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class LetClause(Node):
+    """``let x = value``."""
+
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class WhereClause(Node):
+    """``where condition``."""
+
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class JoinClause(Node):
+    """``join T x in source on left equals right`` (``into g``: a group join)."""
+
+    type: TypeSyntax | None
+    name: str
+    source: Expr
+    left: Expr
+    right: Expr
+    into: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering(Node):
+    key: Expr
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderByClause(Node):
+    """``orderby a, b descending``."""
+
+    orderings: tuple[Ordering, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SelectClause(Node):
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class GroupClause(Node):
+    """``group element by key``."""
+
+    element: Expr
+    key: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class QueryBody(Node):
+    """The clauses after the first ``from``, the ``select``/``group`` that ends them, and a
+    continuation (``into name`` and the query body that uses it)."""
+
+    clauses: tuple[FromClause | LetClause | WhereClause | JoinClause | OrderByClause, ...]
+    final: SelectClause | GroupClause
+    into: str | None = None
+    continuation: QueryBody | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query(Node):
+    """A LINQ query expression: ``from x in xs where ... select ...``."""
+
+    first: FromClause
+    body: QueryBody
+
+
+@dataclass(frozen=True, slots=True)
 class Checked(Node):
     """``checked(inner)`` / ``unchecked(inner)``: the overflow-checking context of ``inner``."""
 
@@ -628,6 +719,7 @@ Expr: TypeAlias = (
     | TypeOf
     | TupleLiteral
     | Deconstruct
+    | Query
 )
 """An expression node."""
 

@@ -109,6 +109,24 @@ _UNSUPPORTED_KEYWORDS: Final = frozenset(
 
 _LITERAL_KINDS: Final = frozenset(["int", "real", "char", "string", "interp"])
 
+_QUERY_WORDS: Final = frozenset(
+    [
+        "from",
+        "let",
+        "where",
+        "join",
+        "on",
+        "equals",
+        "into",
+        "orderby",
+        "ascending",
+        "descending",
+        "select",
+        "group",
+        "by",
+    ]
+)
+
 
 class _NotAType(Exception):
     """Internal: a speculative type parse failed (the caller backtracks)."""
@@ -119,6 +137,7 @@ class _Parser:
         self.toks = tokens
         self.i = 0
         self.depth = 0
+        self.in_query = 0  # query expressions around the cursor (their clause words end casts)
 
     # ------------------------------------------------------------------------- token stream
 
@@ -563,6 +582,8 @@ class _Parser:
         )
         if only_type:
             is_cast = not (nxt.kind == "op" and nxt.value in (")", ";", ",", "]", "}"))
+        elif self.in_query and nxt.kind == "name" and nxt.value in _QUERY_WORDS:
+            is_cast = False  # ``where (flag) select x``: the parenthesis ends the condition
         else:
             is_cast = (
                 nxt.kind in ("name", *_LITERAL_KINDS)
@@ -583,6 +604,8 @@ class _Parser:
         tok = self.cur
         kind = tok.kind
         if kind == "name":
+            if tok.value == "from" and self.query_ahead():
+                return self.query()
             self.advance()
             if tok.value == "nameof" and self.is_op("("):
                 return self.nameof(tok)
@@ -611,6 +634,122 @@ class _Parser:
         if kind == "eof":
             raise self.error("expected an expression, got end of input")
         raise self.error(f"expected an expression, got {tok.describe()}")
+
+    # -------------------------------------------------------------------------------- queries
+
+    def query_ahead(self) -> bool:
+        """Cursor on ``from``: does a query expression start here (``from x in``, ``from T x
+        in``)? Otherwise ``from`` is an ordinary name."""
+        if self.is_name(1) and self.is_kw("in", 2):
+            return True
+        save = self.i
+        self.advance()
+        try:
+            return self.try_type() is not None and self.is_name() and self.is_kw("in", 1)
+        finally:
+            self.i = save
+
+    def query(self) -> n.Query:
+        tok = self.cur
+        self.in_query += 1
+        try:
+            first = self.from_clause()
+            return n.Query(tok.line, tok.column, first, self.query_body())
+        finally:
+            self.in_query -= 1
+
+    def from_clause(self) -> n.FromClause:
+        tok = self.advance()
+        t: n.TypeSyntax | None = None
+        if not (self.is_name() and self.is_kw("in", 1)):
+            t = self.type_required("type or range variable")
+        name = self.expect_name("range variable name")
+        if not self.is_kw("in"):
+            raise self.error(f"expected 'in', got {self.cur.describe()}")
+        self.advance()
+        return n.FromClause(tok.line, tok.column, t, str(name.value), self.expression())
+
+    def contextual(self, word: str, what: str) -> Token:
+        if not self.is_name(value=word):
+            raise self.error(f"expected '{word}' {what}, got {self.cur.describe()}")
+        return self.advance()
+
+    def query_body(self) -> n.QueryBody:
+        start = self.cur
+        clauses: list[n.FromClause | n.LetClause | n.WhereClause | n.JoinClause | n.OrderByClause]
+        clauses = []
+        while True:
+            tok = self.cur
+            if self.is_name(value="from"):
+                clauses.append(self.from_clause())
+            elif self.is_name(value="let"):
+                self.advance()
+                name = self.expect_name("range variable name")
+                self.expect("=")
+                clauses.append(
+                    n.LetClause(tok.line, tok.column, str(name.value), self.expression())
+                )
+            elif self.is_name(value="where"):
+                self.advance()
+                clauses.append(n.WhereClause(tok.line, tok.column, self.expression()))
+            elif self.is_name(value="join"):
+                clauses.append(self.join_clause())
+            elif self.is_name(value="orderby"):
+                self.advance()
+                orderings = [self.ordering()]
+                while self.is_op(","):
+                    self.advance()
+                    orderings.append(self.ordering())
+                clauses.append(n.OrderByClause(tok.line, tok.column, tuple(orderings)))
+            else:
+                break
+        tok = self.cur
+        final: n.SelectClause | n.GroupClause
+        if self.is_name(value="select"):
+            self.advance()
+            final = n.SelectClause(tok.line, tok.column, self.expression())
+        elif self.is_name(value="group"):
+            self.advance()
+            element = self.expression()
+            self.contextual("by", "after the grouped element")
+            final = n.GroupClause(tok.line, tok.column, element, self.expression())
+        else:
+            raise self.error(
+                f"expected 'select' or 'group' to end the query, got {self.cur.describe()}"
+            )
+        if not self.is_name(value="into"):
+            return n.QueryBody(start.line, start.column, tuple(clauses), final)
+        self.advance()
+        into = str(self.expect_name("range variable name").value)
+        continuation = self.query_body()
+        return n.QueryBody(start.line, start.column, tuple(clauses), final, into, continuation)
+
+    def join_clause(self) -> n.JoinClause:
+        tok = self.advance()
+        t: n.TypeSyntax | None = None
+        if not (self.is_name() and self.is_kw("in", 1)):
+            t = self.type_required("type or range variable")
+        name = str(self.expect_name("range variable name").value)
+        if not self.is_kw("in"):
+            raise self.error(f"expected 'in', got {self.cur.describe()}")
+        self.advance()
+        source = self.expression()
+        self.contextual("on", "after the joined sequence")
+        left = self.expression()
+        self.contextual("equals", "between the keys of a join")
+        right = self.expression()
+        into: str | None = None
+        if self.is_name(value="into"):
+            self.advance()
+            into = str(self.expect_name("range variable name").value)
+        return n.JoinClause(tok.line, tok.column, t, name, source, left, right, into)
+
+    def ordering(self) -> n.Ordering:
+        key = self.expression()
+        descending = False
+        if self.is_name(value="ascending") or self.is_name(value="descending"):
+            descending = self.advance().value == "descending"
+        return n.Ordering(key.line, key.column, key, descending)
 
     def nameof(self, tok: Token) -> n.Expr:
         """``nameof(name)`` / ``nameof(a.b.c)`` (the cursor is on the ``(``)."""

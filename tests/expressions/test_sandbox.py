@@ -229,6 +229,11 @@ SAMPLES = [
     "return new { __globals__ = t }; }",
     '@{ var exec = new List<string> { "__import__" }; '
     'return new[] { "1" }.Select(int.Parse).Count() + new[] { "os" }.Count(exec.Contains); }',
+    '@{ var __import__ = new[] { "os" }; return from exec in __import__ '
+    'join eval in new[] { "os" } on exec equals eval into __globals__ '
+    "from compile in __globals__.DefaultIfEmpty() let __class__ = exec + compile "
+    "where __class__ != null orderby __class__ descending group exec by __class__ into __dict__ "
+    "select new { __dict__.Key, n = __dict__.Count() }; }",
     "@{ int x = 1; checked { x++; x = -x; x = (byte)x; x += 2; } return unchecked(x * 2); }",
 ]
 
@@ -418,6 +423,13 @@ _TOKENS = [
     "(a: 1, b: 2)",
     "var (a, b)",
     "new { a = 1 }",
+    "from x in",
+    "select",
+    "where",
+    "orderby",
+    "group",
+    "by",
+    "join",
     "void",
     "F",
 ]

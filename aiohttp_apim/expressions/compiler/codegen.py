@@ -101,6 +101,9 @@ class CodeGen:
     def member_target(self, target: n.Member) -> Code:
         raise NotImplementedError
 
+    def cached_call(self, target: Code, name: str, args: str, type_args: str | None) -> str:
+        raise NotImplementedError
+
     def element_names_of(self, e: n.Expr) -> tuple[str | None, ...] | None:
         raise NotImplementedError
 

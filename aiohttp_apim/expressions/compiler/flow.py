@@ -58,11 +58,12 @@ def completes(s: n.Stmt) -> bool:
 
 
 def has_closure(body: n.Stmt) -> bool:
-    """Does a loop body create lambdas or local functions (that may capture its locals)?"""
+    """Does a loop body create lambdas, local functions or queries (whose clauses are
+    lambdas), that may capture its locals?"""
     stack: list[object] = [body]
     while stack:
         node = stack.pop()
-        if isinstance(node, n.Lambda | n.LocalFunction):
+        if isinstance(node, n.Lambda | n.LocalFunction | n.Query):
             return True
         if isinstance(node, n.Node):
             stack.extend(getattr(node, f) for f in node.__dataclass_fields__)

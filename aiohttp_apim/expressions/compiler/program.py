@@ -13,6 +13,7 @@ from aiohttp_apim.expressions.compiler.expressions import ExpressionGen
 from aiohttp_apim.expressions.compiler.flow import completes, contains_loop
 from aiohttp_apim.expressions.compiler.helpers import FILENAME, HELPERS
 from aiohttp_apim.expressions.compiler.members import MemberGen
+from aiohttp_apim.expressions.compiler.queries import QueryGen
 from aiohttp_apim.expressions.compiler.result import CompiledExpression
 from aiohttp_apim.expressions.compiler.scopes import err
 from aiohttp_apim.expressions.compiler.sites import Sites
@@ -25,7 +26,7 @@ from aiohttp_apim.expressions.parser import parse_tokens
 __all__ = ["Compiler", "compile_program", "names_in"]
 
 
-class Compiler(StatementGen, SwitchGen, TupleGen, MemberGen, ExpressionGen):
+class Compiler(StatementGen, SwitchGen, TupleGen, QueryGen, MemberGen, ExpressionGen):
     """Compiles one program (``@(...)`` or ``@{...}``) to the source of a Python function."""
 
     def program(self, program: n.Program) -> tuple[str, Code | None]:
@@ -145,6 +146,8 @@ class Compiler(StatementGen, SwitchGen, TupleGen, MemberGen, ExpressionGen):
                 return self.e_checked(e)
             case n.NameOf():
                 return self.e_nameof(e)
+            case n.Query():
+                return self.e_query(e)
             case n.TupleLiteral():
                 return self.e_tuple(e)
             case n.Deconstruct():
