@@ -75,6 +75,9 @@ SUFFIXES = st.sampled_from(
         ".GetHashCode()",
         '.Append("y")',
         '.Value<string>("a")',
+        ".Select(int.Parse).Sum()",
+        ".Any(char.IsUpper)",
+        ".Item1",
     ]
 )
 BINARY = st.sampled_from(["+", "-", "*", "/", "%", "==", "!=", "<", "&&", "||", "??", "&", "<<"])
@@ -91,6 +94,10 @@ def _expressions(max_leaves: int = 8) -> st.SearchStrategy[str]:
             inner.map(lambda x: f"(int){x}"),
             inner.map(lambda x: f"JToken.Parse({x})"),
             inner.map(lambda x: f'string.Join(",", {x})'),
+            inner.map(lambda x: f"checked({x})"),
+            inner.map(lambda x: f"new {{ a = {x} }}"),
+            st.tuples(inner, inner).map(lambda t: f"({t[0]}, {t[1]})"),
+            inner.map(lambda x: f"(from v in {x} where v != null select v.ToString())"),
         )
 
     return st.recursive(ATOMS, extend, max_leaves=max_leaves)
@@ -106,6 +113,12 @@ STATEMENTS = st.sampled_from(
         "if (n > 3) { return s; }",
         "throw new InvalidOperationException(s);",
         "n += s.Length;",
+        'switch (s) { case "ab": n = 1; break; case string t when t.Length > n: return t; '
+        "default: break; }",
+        "var (p, q) = (s, n); n += q;",
+        "try { n = int.Parse(s); } catch (FormatException e) when (e.Message.Length > n) { n = -2; }",
+        "checked { n = n * 1000000 * 1000000; }",
+        "foreach (var (k, v) in new Dictionary<string, int> { [s] = n }) { n += v; }",
     ]
 )
 

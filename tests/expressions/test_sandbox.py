@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import keyword
 import re
 import time
 import tokenize as pytokenize
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -166,6 +168,7 @@ _ALLOWED_NAMES = (
     )
     | set(_HELPERS)
     | {"e", "c", "b", "_dflt", "_fm", "_fmg", "_fi", "_fc"}
+    | {"value"}  # the attribute of the OutRef of an ``out`` argument (``_Out(None)``)
 )
 _GENERATED = re.compile(r"^[kvtfxTK]\d+$")
 _ALLOWED_STRINGS = {
@@ -241,6 +244,30 @@ SAMPLES = [
 @pytest.mark.parametrize("source", SAMPLES)
 def test_generated_code_never_contains_source_text(source: str) -> None:
     assert_only_templates(compile_expression(source))
+
+
+def _tested_expressions() -> list[str]:
+    """Every expression the tests of this folder write out (string literals ``@(...)`` and
+    ``@{...}``): the C# constructs each test module covers."""
+    found: set[str] = set()
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and value.startswith(("@(", "@{")):
+                found.add(value)
+    return sorted(found)
+
+
+def test_the_generated_code_of_every_tested_expression_is_made_of_templates() -> None:
+    compiled = 0
+    for source in _tested_expressions():
+        try:
+            expression = compile_expression(source)
+        except ExpressionSyntaxError:
+            continue
+        assert_only_templates(expression)
+        compiled += 1
+    assert compiled > 500
 
 
 # ------------------------------------------------------------------------------- runaways
