@@ -501,6 +501,11 @@ class _Parser:
         while True:
             found = self.binary_op()
             if found is None:
+                if self.is_kw("switch"):
+                    raise self.error(
+                        "switch expressions ('x switch { ... }') are C# 8, and policy "
+                        "expressions are C# 7: write a switch statement"
+                    )
                 return left
             op, width = found
             level = _BINARY[op]

@@ -268,6 +268,15 @@ def test_switch_on_the_request() -> None:
         ),
         ("@{ switch (1) { return 1; } }", ("expected 'case' or 'default', got 'return'", 1, 17)),
         ("@{ case 1: return 1; }", ("unexpected 'case'", 1, 4)),
+        (
+            '@(1 switch { 1 => "a", _ => "b" })',
+            (
+                "switch expressions ('x switch { ... }') are C# 8, and policy expressions are "
+                "C# 7: write a switch statement",
+                1,
+                5,
+            ),
+        ),
     ],
 )
 def test_switch_errors_are_found_when_compiling(source: str, error: tuple[str, int, int]) -> None:
