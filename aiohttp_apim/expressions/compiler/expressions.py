@@ -439,12 +439,7 @@ class ExpressionGen(CodeGen):
                 func.emit(f"return {self.expr(self.target_typed(body, returns)).src}")
         finally:
             self.func, self.scope = outer_func, outer_scope
-        base = outer_func.indent
-        lines = [(base, f"def {name}({', '.join(py_params)}):")]
-        if func.nonlocals:
-            lines.append((base + 1, f"nonlocal {', '.join(sorted(func.nonlocals))}"))
-        lines.extend((base + indent, text) for indent, text in func.lines)
-        return lines
+        return func.definition(name, py_params)
 
     def e_anonymous(self, e: n.Anonymous) -> Code:
         """``new { a = 1, b }``: an instance of the anonymous type of that shape."""

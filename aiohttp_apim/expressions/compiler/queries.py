@@ -152,12 +152,7 @@ class QueryGen(CodeGen):
             func.emit(f"return {body()}")
         finally:
             self.func, self.scope = outer_func, outer_scope
-        base = outer_func.indent
-        lines = [(base, f"def {name}({', '.join(params)}):")]
-        if func.nonlocals:
-            lines.append((base + 1, f"nonlocal {', '.join(sorted(func.nonlocals))}"))
-        lines.extend((base + indent, text) for indent, text in func.lines)
-        outer_func.lines.extend(lines)
+        outer_func.lines.extend(func.definition(name, params))
         return name
 
 

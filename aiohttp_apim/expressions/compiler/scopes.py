@@ -90,6 +90,16 @@ class Func:
     def emit(self, text: str) -> None:
         self.lines.append((self.indent, text))
 
+    def definition(self, name: str, params: list[str]) -> list[tuple[int, str]]:
+        """This function as a nested ``def name(params):``, at its parent's indent."""
+        assert self.parent is not None
+        base = self.parent.indent
+        lines = [(base, f"def {name}({', '.join(params)}):")]
+        if self.nonlocals:
+            lines.append((base + 1, f"nonlocal {', '.join(sorted(self.nonlocals))}"))
+        lines.extend((base + indent, text) for indent, text in self.lines)
+        return lines
+
 
 class Scope:
     def __init__(self, parent: Scope | None, func: Func) -> None:

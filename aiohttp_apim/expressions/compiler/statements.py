@@ -203,12 +203,7 @@ class StatementGen(CodeGen):
         finally:
             self.pop_scope()
             self.func = outer
-        base = outer.indent
-        lines = [(base, f"def {name}({item}):")]
-        if inner.nonlocals:
-            lines.append((base + 1, f"nonlocal {', '.join(sorted(inner.nonlocals))}"))
-        lines.extend((base + indent, text) for indent, text in inner.lines)
-        outer.lines.extend(lines)
+        outer.lines.extend(inner.definition(name, [item] if item else []))
         outer.emit(f"if ({result} := {name}({item})) is not None:")
         outer.emit(f"    if {result} is _brk: break")
         outer.emit(f"    return {result}" if outer.loop_body else f"    return {result}[0]")
