@@ -27,12 +27,14 @@ then .NET types through ``runtime.resolve_type`` (longest dotted prefix, so
 ``ExpressionSyntaxError`` at the name. Trivial constant expressions are folded (``@(1800)`` exposes
 ``CompiledExpression.constant``).
 
-Modules: ``program`` (the driver: lex, parse, generate, ``exec`` in the sandbox namespace),
-``codegen`` (generator state, constants, declarations), ``statements``, ``members`` (member
-chains and calls), ``expressions`` (everything else, assignments included), ``scopes`` (names,
-scopes, locals, type names), ``folding`` (constants), ``flow`` (reachability and other
-syntactic analyses), ``helpers`` (what generated code may call), ``sites`` (inline caches),
-``result`` (`CompiledExpression`).
+Modules: ``program`` (the driver: lex, parse, generate, ``exec`` in the sandbox namespace; it
+dispatches on the node unions with ``match``), ``codegen`` (generator state, constants,
+declarations, the overflow context), ``statements``, ``switches`` (``switch``), ``members``
+(member chains, calls, method groups, ``nameof``), ``tuples`` (tuple literals, element names,
+deconstruction), ``queries`` (LINQ query syntax), ``expressions`` (everything else, assignments
+included), ``scopes`` (names, scopes, locals, jump targets, type names), ``folding``
+(constants), ``flow`` (reachability and other syntactic analyses), ``helpers`` (what generated
+code may call), ``sites`` (inline caches), ``result`` (`CompiledExpression`).
 """
 
 from __future__ import annotations
