@@ -5,7 +5,7 @@ function here. Dispatch uses the explicit per-type tables of `clr` (never ``geta
 name from an expression): ``TABLES[type(obj)]`` then ``table.members[name]`` — two dict lookups
 on the hot path, a cached MRO walk the first time a class is seen.
 
-Conventions for the compiler (contracts.md):
+Conventions for the compiler:
 
 * lambdas are plain Python callables with positional parameters (``Where((x, i) => ..)`` is
   detected from the callable's ``__code__.co_argcount``);
@@ -24,7 +24,12 @@ return the implementation the dispatchers would run for a receiver's exact class
 null, missing member), and ``convert_exception`` is the conversion the dispatchers apply; the
 compiler guards each cached implementation on ``type(receiver)``. ``exception_object``,
 ``exception_info`` and ``exception_is`` give ``catch``/``throw`` their .NET exception values
-(dotnet_exceptions.py); ``concat_head`` is ToString for the left operand of ``x + "..."``.
+(dotnet/exceptions.py); ``concat_head`` is ToString for the left operand of ``x + "..."``.
+
+What C# constructs need when they run: ``checked_binary``/``checked_unary``/``checked_cast`` (a
+checked context), ``switch_matches`` (``case`` constants), ``deconstruct`` (``var (a, b) = ..``),
+`MethodGroup`/`StaticMethodGroup`/``member_or_group`` (method groups as delegates); and when
+compiling: ``type_object`` (``typeof``), ``anonymous_type`` (``new { a = 1 }``).
 """
 
 from __future__ import annotations
