@@ -138,6 +138,8 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.in_query = 0  # query expressions around the cursor (their clause words end casts)
+        self.not_types: set[int] = set()  # token positions where no type starts
+        self.not_targets: set[int] = set()  # ... and no deconstruction target
 
     # ------------------------------------------------------------------------- token stream
 
@@ -231,9 +233,13 @@ class _Parser:
     def try_type(self) -> n.TypeSyntax | None:
         """Parse a type here if there is one; otherwise leave the position unchanged."""
         save = self.i
+        if save in self.not_types:
+            return None
         try:
             return self.type_syntax()
         except _NotAType:
+            # no type starts here, whoever asks again (nested parentheses ask at every level)
+            self.not_types.add(save)
             self.i = save
             return None
 
@@ -242,6 +248,8 @@ class _Parser:
         args: tuple[n.TypeSyntax, ...] = ()
         element_names: tuple[str | None, ...] | None = None
         if tok.kind == "op" and tok.value == "(":
+            if not self.tuple_ahead()[0]:
+                raise _NotAType  # no comma inside: not a tuple type (``(x)``, ``(a + b)``)
             name, keyword = "ValueTuple", False
             args, element_names = self.tuple_type()
         elif tok.kind == "keyword" and tok.value in PREDEFINED_TYPES:
@@ -290,7 +298,10 @@ class _Parser:
             args: list[n.TypeSyntax] = []
             names: list[str | None] = []
             while True:
-                args.append(self.type_syntax())
+                element = self.try_type()
+                if element is None:
+                    raise _NotAType
+                args.append(element)
                 names.append(str(self.advance().value) if self.cur.kind == "name" else None)
                 if not self.is_op(","):
                     break
@@ -421,6 +432,29 @@ class _Parser:
                     return False
             j += 1
         return False
+
+    def tuple_ahead(self) -> tuple[bool, Token]:
+        """Cursor on ``(``: is there a ``,`` directly inside its parentheses (a tuple's, not an
+        argument list's), and which token follows the matching ``)``?"""
+        depth = 0
+        comma = False
+        toks = self.toks
+        j = self.i
+        while j < len(toks):
+            tok = toks[j]
+            if tok.kind == "eof":
+                break
+            if tok.kind == "op":
+                if tok.value in ("(", "[", "{", "?["):
+                    depth += 1
+                elif tok.value in (")", "]", "}"):
+                    depth -= 1
+                    if depth == 0:
+                        return comma, toks[j + 1] if j + 1 < len(toks) else tok
+                elif tok.value == "," and depth == 1:
+                    comma = True
+            j += 1
+        return comma, toks[-1]
 
     def paren_lambda(self) -> n.Expr:
         opener = self.advance()
@@ -1126,7 +1160,7 @@ class _Parser:
         if self.is_name(value="var") and self.is_op("(", 1):
             self.advance()
             target = self.var_targets()
-        elif self.is_op("("):
+        elif self.is_op("(") and _is_op(self.tuple_ahead(), "="):
             save = self.i
             try:
                 target = self.tuple_target()
@@ -1164,6 +1198,16 @@ class _Parser:
 
     def tuple_target(self) -> n.TupleTarget:
         """``(var a, int b, c, (d, _))``: declarations, existing variables, nested targets."""
+        if self.i in self.not_targets:
+            raise _NotAType
+        start = self.i
+        try:
+            return self.tuple_target_here()
+        except _NotAType:
+            self.not_targets.add(start)
+            raise
+
+    def tuple_target_here(self) -> n.TupleTarget:
         opener = self.expect("(")
         items: list[n.VarTarget | n.TupleTarget | n.Expr] = []
         while True:
@@ -1178,7 +1222,8 @@ class _Parser:
 
     def target_item(self) -> n.VarTarget | n.TupleTarget | n.Expr:
         tok = self.cur
-        if self.is_op("(") and not self.lambda_ahead():
+        ahead = self.tuple_ahead() if self.is_op("(") else None
+        if ahead is not None and (_is_op(ahead, ",") or _is_op(ahead, ")")):
             save = self.i
             try:
                 return self.tuple_target()
@@ -1352,7 +1397,11 @@ class _Parser:
         if self.is_name(value="var") and self.is_op("(", 1):
             self.advance()
             target = self.var_targets()
-        elif self.is_op("(") and (target := self.try_foreach_target()) is not None:
+        elif (
+            self.is_op("(")
+            and self.tuple_ahead()[1].value == "in"
+            and (target := self.try_foreach_target()) is not None
+        ):
             pass
         elif self.is_name(value="var") and self.is_name(1):
             self.advance()
@@ -1540,6 +1589,12 @@ def _assignable(expr: n.Expr) -> bool:
     return isinstance(expr, n.Name | n.Index) or (
         isinstance(expr, n.Member) and not expr.conditional and not expr.type_args
     )
+
+
+def _is_op(ahead: tuple[bool, Token], value: str) -> bool:
+    """A tuple in parentheses (a comma inside) followed by the operator ``value``."""
+    comma, after = ahead
+    return comma and after.kind == "op" and after.value == value
 
 
 def _tuple_target(literal: n.TupleLiteral) -> n.TupleTarget | None:
