@@ -198,14 +198,12 @@ def _enum_try_parse(args: Sequence[object], type_args: Sequence[TypeRef]) -> boo
         t, cls = _enum_type(args[0])
         text, ignore_case = args[1], _ignore_case(args[:-1], 2)
         failed = None
-    out = args[-1]
-    if not isinstance(out, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
     try:
-        out.value = _parse(t, cls, text, ignore_case)
+        parsed = _parse(t, cls, text, ignore_case)
     except ExpressionError:
-        out.value = failed
+        dotnet.set_out(args, len(args) - 1, failed)
         return False
+    dotnet.set_out(args, len(args) - 1, parsed)
     return True
 
 
