@@ -413,25 +413,8 @@ class _Parser:
 
     def lambda_ahead(self) -> bool:
         """Cursor on ``(``: does the matching ``)`` precede ``=>``?"""
-        depth = 0
-        j = self.i
-        toks = self.toks
-        while j < len(toks):
-            tok = toks[j]
-            if tok.kind == "eof":
-                return False
-            if tok.kind == "op":
-                if tok.value in ("(", "[", "{", "?["):
-                    depth += 1
-                elif tok.value in (")", "]", "}"):
-                    depth -= 1
-                    if depth == 0:
-                        nxt = toks[j + 1] if j + 1 < len(toks) else tok
-                        return nxt.kind == "op" and nxt.value == "=>"
-                elif tok.value == ";":
-                    return False
-            j += 1
-        return False
+        after = self.tuple_ahead()[1]
+        return after.kind == "op" and after.value == "=>"
 
     def tuple_ahead(self) -> tuple[bool, Token]:
         """Cursor on ``(``: is there a ``,`` directly inside its parentheses (a tuple's, not an
