@@ -29,8 +29,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 from urllib.parse import parse_qsl, urlsplit
+
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import dates as dotnet_time
@@ -42,6 +44,7 @@ from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
     "Api",
+    "ContextParts",
     "Deployment",
     "ExpressionContext",
     "Group",
@@ -97,9 +100,14 @@ class StringValuesDictionary:
     """IReadOnlyDictionary<string, string[]> (headers, query, JWT claims), built lazily.
 
     ``source``: a mapping name → str | list[str], or (name, value) pairs (repeated names
-    accumulate; bytes pairs such as aiohttp's ``raw_headers`` are decoded as latin-1)."""
+    accumulate; bytes pairs such as aiohttp's ``raw_headers`` are decoded as latin-1).
 
-    __slots__ = ("_data", "_source", "case_insensitive")
+    A case-insensitive multidict (aiohttp's headers) is read in place -- a lookup by name asks it
+    directly -- until a write or a walk over every entry copies it into the dictionary: serving
+    one ``GetValueOrDefault`` never copies the headers. Its owner must not change it meanwhile
+    (:attr:`live` tells whether it is still read)."""
+
+    __slots__ = ("_data", "_live", "_source", "case_insensitive")
 
     def __init__(
         self, source: HeaderSource | None = None, *, case_insensitive: bool = True
@@ -107,6 +115,14 @@ class StringValuesDictionary:
         self._source = source
         self._data: dict[str, tuple[str, list[str]]] | None = None
         self.case_insensitive = case_insensitive
+        self._live: CIMultiDict[str] | CIMultiDictProxy[str] | None = (
+            source if case_insensitive and isinstance(source, _MULTIDICTS) else None
+        )
+
+    @property
+    def live(self) -> CIMultiDict[str] | CIMultiDictProxy[str] | None:
+        """The multidict still read in place (None once copied, or never given one)."""
+        return self._live
 
     def _k(self, name: str) -> str:
         return name.lower() if self.case_insensitive else name
@@ -139,16 +155,20 @@ class StringValuesDictionary:
                     entry[1].extend(values)
             self._data = data
             self._source = None
+            self._live = None
         return data
 
     # Python-side API (for the pipeline)
     def get(self, name: str) -> list[str] | None:
+        live = self._live
+        if live is not None:
+            return live.getall(name, None)
         entry = self._map().get(self._k(name))
         return None if entry is None else list(entry[1])
 
     def get_joined(self, name: str, default: str | None = None) -> str | None:
-        entry = self._map().get(self._k(name))
-        return default if entry is None else ",".join(entry[1])
+        values = self.get(name)
+        return default if values is None else ",".join(values)
 
     def set(self, name: str, values: str | Sequence[str]) -> None:
         vals = [values] if isinstance(values, str) else list(values)
@@ -171,10 +191,16 @@ class StringValuesDictionary:
         return [(n, list(v)) for n, v in self._map().values()]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self._k(name) in self._map()
+        if not isinstance(name, str):
+            return False
+        live = self._live
+        return name in live if live is not None else self._k(name) in self._map()
 
     def __len__(self) -> int:
         return len(self._map())
+
+
+_MULTIDICTS = (CIMultiDict, CIMultiDictProxy)
 
 
 HeaderDictionary = StringValuesDictionary
@@ -217,6 +243,12 @@ def _svd_get_or_default(
         arity("IReadOnlyDictionary", "GetValueOrDefault", a, 1, 2)
     if type(name) is not str:
         name = _svd_key(a)
+    live = d._live
+    if live is not None:  # aiohttp's headers, read in place
+        found = live.getall(name, None)
+        if found is None:
+            return default
+        return found[0] if len(found) == 1 else ",".join(found)
     data = d._data if d._data is not None else d._map()
     entry = data.get(name.lower() if d.case_insensitive else name)
     if entry is None:
@@ -313,14 +345,22 @@ SD.methods.update(
 
 
 class Url:
-    """IUrl, parsed on first access."""
+    """IUrl, parsed on first access. ``text`` may be a function that makes the text, called
+    the first time it is needed (the pipeline's request URL, which most requests never read)."""
 
-    __slots__ = ("_parts", "_query", "text")
+    __slots__ = ("_parts", "_query", "_text")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str | Callable[[], str]) -> None:
+        self._text = text
         self._parts: tuple[str, str, int, str, str] | None = None
         self._query: StringValuesDictionary | None = None
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if not isinstance(text, str):
+            text = self._text = text()
+        return text
 
     def parts(self) -> tuple[str, str, int, str, str]:
         """(scheme, host, port, path, query-without-'?')."""
@@ -942,6 +982,27 @@ LAST_ERROR.members.update(
 # ---------------------------------------------------------------- the context
 
 
+class ContextParts(Protocol):
+    """Where a context made with ``parts=`` gets its request-dependent members: each is asked
+    for the first time an expression reads it and kept, except ``response`` and
+    ``last_error``, which change during a request and are asked for on every read."""
+
+    def request(self) -> Request | None: ...
+    def response(self) -> Response | None: ...
+    def last_error(self) -> LastError | None: ...
+    def variables(self) -> Variables: ...
+    def operation(self) -> Operation | None: ...
+    def product(self) -> Product | None: ...
+    def subscription(self) -> Subscription | None: ...
+    def user(self) -> User | None: ...
+    def timestamp(self) -> TimeValue: ...
+    def request_id(self) -> uuid.UUID: ...
+
+
+_UNSET: Any = object()
+"""A member of a lazily made context that has not been asked for yet."""
+
+
 class ExpressionContext:
     """``context`` of policy expressions.
 
@@ -950,24 +1011,30 @@ class ExpressionContext:
     ``trace`` receives the messages of ``context.Trace(message)``; ``request_id`` is a UUID or its
     text (default: a new uuid4). ``variables`` may be a mapping (copied) or a `Variables`.
     Attributes with the same names are the pipeline's to read and replace between steps.
+
+    With ``parts`` (the pipeline's way), the request-dependent members (request, response,
+    last error, variables, operation, product, subscription, user, timestamp, request id) are
+    not given but asked of ``parts`` when an expression first reads them (see
+    :class:`ContextParts`): a policy that reads one header builds nothing else.
     """
 
     __slots__ = (
+        "_last_error",
+        "_operation",
+        "_parts",
+        "_product",
+        "_request",
+        "_request_id",
+        "_response",
+        "_subscription",
+        "_timestamp",
+        "_user",
+        "_variables",
         "api",
         "clock",
         "deployment",
-        "last_error",
-        "operation",
-        "product",
-        "request",
-        "request_id",
-        "response",
-        "subscription",
-        "timestamp",
         "trace",
         "tracing",
-        "user",
-        "variables",
     )
 
     def __init__(
@@ -988,27 +1055,155 @@ class ExpressionContext:
         tracing: bool = False,
         clock: Callable[[], float] | None = None,
         trace: Callable[[str], None] | None = None,
+        parts: ContextParts | None = None,
     ) -> None:
-        self.request = request
-        self.response = response
-        self.variables = variables if isinstance(variables, Variables) else Variables(variables)
         self.api = api
-        self.operation = operation
-        self.product = product
-        self.subscription = subscription
-        self.user = user
         self.deployment = deployment if deployment is not None else Deployment()
-        self.last_error = last_error
         self.clock = clock
-        now = clock() if clock is not None else clr.CLOCK.get()()
-        self.timestamp: dotnet_time.DateTime = _to_datetime(
-            timestamp if timestamp is not None else now
-        )  # type: ignore[assignment]
-        if isinstance(request_id, str):
-            request_id = uuid.UUID(request_id)
-        self.request_id = Guid(request_id or uuid.uuid4())
         self.tracing = tracing
         self.trace = trace
+        self._parts = parts
+        if parts is not None:
+            self._request = self._response = self._last_error = self._variables = _UNSET
+            self._operation = self._product = self._subscription = self._user = _UNSET
+            self._timestamp = self._request_id = _UNSET
+            return
+        self._request = request
+        self._response = response
+        self._variables = variables if isinstance(variables, Variables) else Variables(variables)
+        self._operation = operation
+        self._product = product
+        self._subscription = subscription
+        self._user = user
+        self._last_error = last_error
+        now = clock() if clock is not None else clr.CLOCK.get()()
+        self._timestamp = _to_datetime(timestamp if timestamp is not None else now)
+        if isinstance(request_id, str):
+            request_id = uuid.UUID(request_id)
+        self._request_id = Guid(request_id or uuid.uuid4())
+
+    # The members: plain attributes of an eagerly made context; asked of ``parts`` (and, but
+    # for response and last_error, kept) in a lazily made one. Assigning one replaces it.
+
+    @property
+    def parts(self) -> ContextParts:
+        assert self._parts is not None, "an eagerly made context has every member"
+        return self._parts
+
+    @property
+    def request(self) -> Request | None:
+        value = self._request
+        if value is _UNSET:
+            value = self._request = self.parts.request()
+        return value  # type: ignore[no-any-return]
+
+    @request.setter
+    def request(self, value: Request | None) -> None:
+        self._request = value
+
+    def built_request(self) -> Request | None:
+        """``request`` if it was made already (a lazily made context may not have it yet)."""
+        value = self._request
+        return None if value is _UNSET else value
+
+    @property
+    def response(self) -> Response | None:
+        value = self._response
+        if value is _UNSET:
+            return self.parts.response()
+        return value  # type: ignore[no-any-return]
+
+    @response.setter
+    def response(self, value: Response | None) -> None:
+        self._response = value
+
+    @property
+    def last_error(self) -> LastError | None:
+        value = self._last_error
+        if value is _UNSET:
+            return self.parts.last_error()
+        return value  # type: ignore[no-any-return]
+
+    @last_error.setter
+    def last_error(self, value: LastError | None) -> None:
+        self._last_error = value
+
+    @property
+    def variables(self) -> Variables:
+        value = self._variables
+        if value is _UNSET:
+            value = self._variables = self.parts.variables()
+        return value  # type: ignore[no-any-return]
+
+    @variables.setter
+    def variables(self, value: Variables) -> None:
+        self._variables = value
+
+    @property
+    def operation(self) -> Operation | None:
+        value = self._operation
+        if value is _UNSET:
+            value = self._operation = self.parts.operation()
+        return value  # type: ignore[no-any-return]
+
+    @operation.setter
+    def operation(self, value: Operation | None) -> None:
+        self._operation = value
+
+    @property
+    def product(self) -> Product | None:
+        value = self._product
+        if value is _UNSET:
+            value = self._product = self.parts.product()
+        return value  # type: ignore[no-any-return]
+
+    @product.setter
+    def product(self, value: Product | None) -> None:
+        self._product = value
+
+    @property
+    def subscription(self) -> Subscription | None:
+        value = self._subscription
+        if value is _UNSET:
+            value = self._subscription = self.parts.subscription()
+        return value  # type: ignore[no-any-return]
+
+    @subscription.setter
+    def subscription(self, value: Subscription | None) -> None:
+        self._subscription = value
+
+    @property
+    def user(self) -> User | None:
+        value = self._user
+        if value is _UNSET:
+            value = self._user = self.parts.user()
+        return value  # type: ignore[no-any-return]
+
+    @user.setter
+    def user(self, value: User | None) -> None:
+        self._user = value
+
+    @property
+    def timestamp(self) -> dotnet_time.DateTime:
+        value = self._timestamp
+        if value is _UNSET:
+            value = self._timestamp = _to_datetime(self.parts.timestamp())
+        return value  # type: ignore[no-any-return]
+
+    @timestamp.setter
+    def timestamp(self, value: dotnet_time.DateTime) -> None:
+        self._timestamp = value
+
+    @property
+    def request_id(self) -> Guid:
+        value = self._request_id
+        if value is _UNSET:
+            value = self._request_id = Guid(self.parts.request_id())
+        return value  # type: ignore[no-any-return]
+
+    @request_id.setter
+    def request_id(self, value: Guid) -> None:
+        self._request_id = value
 
     def elapsed(self) -> dotnet_time.TimeSpan:
         now = self.clock() if self.clock is not None else clr.CLOCK.get()()

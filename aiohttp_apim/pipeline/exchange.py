@@ -30,12 +30,12 @@ from aiohttp_apim.policy.model import DownstreamCachingType
 if TYPE_CHECKING:
     from aiohttp_apim.expressions import CompiledExpression
     from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
-    from aiohttp_apim.pipeline.exprcontext import IdentityViews
     from aiohttp_apim.pipeline.plan import Plan
     from aiohttp_apim.pipeline.stampede import Lead
 
 __all__ = [
     "Adapter",
+    "ContextFactory",
     "Exchange",
     "Finisher",
     "HttpRequest",
@@ -118,6 +118,13 @@ class Sender(Protocol):
         ...
 
 
+class ContextFactory(Protocol):
+    """Makes the expression ``context`` of an exchange, the first time one of its expressions
+    runs (:class:`~aiohttp_apim.pipeline.exprcontext.ContextBuilder`)."""
+
+    def __call__(self, x: Exchange, /) -> ctx.ExpressionContext: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
     """Everything of a gateway that requests share (immutable once the gateway is built)."""
@@ -128,7 +135,8 @@ class Runtime:
     failures: FailureLog
     cache_write_timeout: float
     deployment: ctx.Deployment
-    identities: IdentityViews
+    contexts: ContextFactory
+    """Makes an exchange's expression ``context`` (see :class:`ContextFactory`)."""
     counters: Counters = field(default_factory=Counters)
     sender: Sender | None = None
     """None: send-request fails (a pipeline run without a web layer)."""
@@ -310,9 +318,7 @@ class Exchange:
         expression budget (shared by all of its expressions)."""
         context = self._context
         if context is None:
-            from aiohttp_apim.pipeline.exprcontext import build_context
-
-            context = self._context = build_context(self)
+            context = self._context = self.runtime.contexts(self)
         budget = self._budget
         if budget is None:
             budget = self._budget = Budget(self.runtime.expression_budget)
@@ -337,19 +343,14 @@ class Exchange:
         finishers.append(finisher)
 
     # --- changes that expressions must see ------------------------------------------------------
+    # (The context reads ``response`` and ``last_error`` from the exchange on every access.)
 
     def set_response(self, response: ResponseState | None) -> None:
         self.response = response
         self.passthrough = None
-        context = self._context
-        if context is not None:
-            context.response = None if response is None else response.view()
 
     def set_last_error(self, error: ctx.LastError) -> None:
         self.last_error = error
-        context = self._context
-        if context is not None:
-            context.last_error = error
 
     def set_request_body(self, body: bytes) -> None:
         message = self.request_body
@@ -360,9 +361,7 @@ class Exchange:
         self.request_body_changed = True
         # The view already built (if any) holds the MessageBody object itself; a first body
         # must be put there.
-        context = self._context
-        if context is not None and context.request is not None:
-            context.request.body = self.request_body
+        self._share_request_body()
 
     async def read_request_body(self) -> None:
         """Read the request body so that expressions can see it (``context.Request.Body``)."""
@@ -371,6 +370,11 @@ class Exchange:
             content = await http.read() if http.can_read_body else b""
             content_type = self.request_headers.joined("Content-Type")
             self.request_body = ctx.MessageBody(content, content_type)
-            context = self._context
-            if context is not None and context.request is not None:
-                context.request.body = self.request_body
+            self._share_request_body()
+
+    def _share_request_body(self) -> None:
+        context = self._context
+        if context is not None:
+            view = context.built_request()
+            if view is not None:
+                view.body = self.request_body

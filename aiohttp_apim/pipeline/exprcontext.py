@@ -1,65 +1,113 @@
-"""The expression ``context`` of one request, built the first time an expression runs.
+"""The expression ``context`` of one request, made the first time an expression runs, and each of
+its members the first time an expression reads it.
 
 Most requests never evaluate an expression (a cache hit with literal attributes), so nothing
-here runs for them. What it builds shares its live parts with the exchange: ``Headers`` is the
-header store's own dictionary, ``Body`` the exchange's message body, ``Variables`` the
-exchange's variables and ``Response`` the current response's view, so steps and expressions
-never disagree.
+here runs for them; one that reads a request header builds the request's view and nothing else
+(not the URL text, not a request id, not the timestamp). What is built shares its live parts
+with the exchange: ``Headers`` reads the header store's own multidict (copied only if a policy
+changes a header), ``Body`` is the exchange's message body, ``Variables`` the exchange's
+variables, and ``Response`` / ``LastError`` are read from the exchange on every access, so steps
+and expressions never disagree.
+
+The gateway hands a :class:`ContextBuilder` to the pipeline through
+:class:`~aiohttp_apim.pipeline.exchange.Runtime` (``contexts``): the exchange never imports
+this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import uuid
 from typing import TYPE_CHECKING
 
 from aiohttp_apim.dotnet.core import CLOCK
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Caller
 
-if TYPE_CHECKING:  # exchange.py imports this module when an expression first runs
+if TYPE_CHECKING:
     from aiohttp_apim.pipeline.exchange import Exchange
 
-__all__ = ["IdentityViews", "build_context"]
+__all__ = ["ContextBuilder", "IdentityViews"]
 
 
-def build_context(x: Exchange) -> ctx.ExpressionContext:
-    runtime = x.runtime
-    http = x.http
-    # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp request runs in a task of its
-    # own, so setting it here scopes the gateway's clock to this request.
-    CLOCK.set(runtime.clock)
-    url = ctx.Url(str(http.url))
-    request = ctx.Request(
-        method=x.method,
-        url=url,
-        original_url=url,
-        headers=x.request_headers.dictionary(),
-        body=x.request_body,
-        ip_address=http.remote or "",
-        matched_parameters=x.match_info,
-    )
-    subscription, user = runtime.identities.of(x.caller)
-    plan = x.plan
-    operation = plan.operation_view
-    if operation is not None and not operation.method:  # a route for every method
-        operation = _with_method(operation, x.method)
-    response = x.response
-    return ctx.ExpressionContext(
-        request=request,
-        response=None if response is None else response.view(),
-        variables=x.variables,
-        api=plan.api_view,
-        operation=operation,
-        product=runtime.identities.product(x.caller),
-        subscription=subscription,
-        user=user,
-        deployment=runtime.deployment,
-        last_error=x.last_error,
-        timestamp=x.started,
-        request_id=x.request_id,
-        clock=runtime.clock,
-    )
+class ContextBuilder:
+    """Makes the lazy ``context`` of an exchange (the gateway's
+    :class:`~aiohttp_apim.pipeline.exchange.ContextFactory`); keeps the views of callers."""
+
+    __slots__ = ("identities",)
+
+    def __init__(self) -> None:
+        self.identities = IdentityViews()
+
+    def __call__(self, x: Exchange) -> ctx.ExpressionContext:
+        runtime = x.runtime
+        # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp request runs in a task of
+        # its own, so setting it here scopes the gateway's clock to this request.
+        CLOCK.set(runtime.clock)
+        return ctx.ExpressionContext(
+            parts=_ExchangeParts(x, self.identities),
+            api=x.plan.api_view,
+            deployment=runtime.deployment,
+            clock=runtime.clock,
+        )
+
+
+class _ExchangeParts:
+    """The members of one exchange's context (:class:`~aiohttp_apim.expressions.context.
+    ContextParts`), each made when it is first read."""
+
+    __slots__ = ("_identities", "_x")
+
+    def __init__(self, x: Exchange, identities: IdentityViews) -> None:
+        self._x = x
+        self._identities = identities
+
+    def request(self) -> ctx.Request:
+        x = self._x
+        http = x.http
+        url = ctx.Url(lambda: str(http.url))
+        return ctx.Request(
+            method=x.method,
+            url=url,
+            original_url=url,
+            headers=x.request_headers.dictionary(),
+            body=x.request_body,
+            ip_address=http.remote or "",
+            matched_parameters=x.match_info,
+        )
+
+    def response(self) -> ctx.Response | None:
+        response = self._x.response
+        return None if response is None else response.view()
+
+    def last_error(self) -> ctx.LastError | None:
+        return self._x.last_error
+
+    def variables(self) -> ctx.Variables:
+        return self._x.variables
+
+    def operation(self) -> ctx.Operation | None:
+        x = self._x
+        operation = x.plan.operation_view
+        if operation is not None and not operation.method:  # a route for every method
+            operation = _with_method(operation, x.method)
+        return operation
+
+    def product(self) -> ctx.Product | None:
+        return self._identities.product(self._x.caller)
+
+    def subscription(self) -> ctx.Subscription | None:
+        return self._identities.of(self._x.caller)[0]
+
+    def user(self) -> ctx.User | None:
+        return self._identities.of(self._x.caller)[1]
+
+    def timestamp(self) -> float:
+        return self._x.started
+
+    def request_id(self) -> uuid.UUID:
+        return self._x.request_id
 
 
 @functools.lru_cache(maxsize=1024)

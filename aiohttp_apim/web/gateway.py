@@ -26,7 +26,7 @@ from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
-from aiohttp_apim.pipeline.exprcontext import IdentityViews
+from aiohttp_apim.pipeline.exprcontext import ContextBuilder
 from aiohttp_apim.pipeline.stampede import LocalCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
@@ -115,7 +115,7 @@ class Gateway:
             failures=self._failures,
             cache_write_timeout=settings.cache_write_timeout,
             deployment=settings.deployment,
-            identities=IdentityViews(),
+            contexts=ContextBuilder(),
             counters=self._counters,
             sender=self._sender,
             expression_budget=settings.expression_budget,

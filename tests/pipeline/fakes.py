@@ -16,7 +16,7 @@ from aiohttp_apim.identity import ANONYMOUS, Caller
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
 from aiohttp_apim.pipeline.compiler import CompileOptions, compile_plan
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Runtime
-from aiohttp_apim.pipeline.exprcontext import IdentityViews
+from aiohttp_apim.pipeline.exprcontext import ContextBuilder
 from aiohttp_apim.pipeline.headers import HeaderStore
 from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.runner import run_exchange
@@ -84,7 +84,7 @@ class Pipeline:
             failures=FailureLog(),
             cache_write_timeout=1.0,
             deployment=ctx.Deployment(),
-            identities=IdentityViews(),
+            contexts=ContextBuilder(),
         )
         self.options = CompileOptions(
             generation=self.policies.generation,
