@@ -4,7 +4,8 @@ A :class:`HeaderStore` wraps the multidict a request or response already has, so
 no policy touches is never copied: reads go straight to aiohttp's ``CIMultiDictProxy``, the first
 write copies it. Once an expression needs ``context.Request.Headers`` (or ``Response.Headers``),
 the store hands its contents over to the expression engine's ``StringValuesDictionary`` and
-works through it from then on, so policies and expressions always see one and the same headers.
+works through it from then on, so policies and expressions always see one and the same headers;
+that dictionary too reads the multidict in place until the first write.
 """
 
 from __future__ import annotations
@@ -104,15 +105,19 @@ class HeaderStore:
 
     def items(self) -> list[tuple[str, str]]:
         """Every header line, in order."""
+        md = self.multidict
+        if md is not None:
+            return list(md.items())
         svd = self._svd
-        if svd is not None:
-            return [(name, value) for name, values in svd.items() for value in values]
-        return list(self._md.items())
+        assert svd is not None
+        return [(name, value) for name, values in svd.items() for value in values]
 
     @property
     def multidict(self) -> Headers | None:
-        """The multidict that still holds the headers (None once an expression has them)."""
-        return None if self._svd is not None else self._md
+        """The multidict that still holds the headers (None once the expression engine's
+        dictionary holds them: after a write made while an expression had them)."""
+        svd = self._svd
+        return self._md if svd is None else svd.live
 
     # --- writing ------------------------------------------------------------------------------
 

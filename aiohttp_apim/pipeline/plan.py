@@ -2,13 +2,20 @@
 
 Plans are compiled once (at setup, or the first time a combination is seen) and shared by every
 request of that combination; nothing in a plan changes per request.
+
+A plan also knows what its requests need, so that the middleware takes the shortest lane the
+plan allows: :attr:`Plan.forwards_only` -- nothing to do but call the handler -- lets a request
+skip the pipeline altogether (no exchange, no header store, no response wrapper), and the
+expression ``context``, the request body, header copies and response wrappers are made only by
+the steps that use them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
 from aiohttp_apim.pipeline.steps.base import Step
 from aiohttp_apim.policy.scopes import ScopeKey
 
@@ -32,6 +39,30 @@ class Plan:
     expressions cannot wait."""
     api_view: ctx.Api | None
     operation_view: ctx.Operation | None
+    forwards_only: bool = field(init=False)
+    """Whether a request only goes to the handler and back: no inbound or outbound statement, and
+    a backend that is one forward-request with a literal timeout and without
+    fail-on-error-status-code (as every scope without policies has). Such a request needs
+    the pipeline only if the handler fails (on-error, if any, then runs as usual)."""
+    forward_timeout: float | None = field(init=False)
+    """The handler's time limit on a :attr:`forwards_only` plan (None: none)."""
+
+    def __post_init__(self) -> None:
+        backend = self.backend
+        forward = backend[0] if len(backend) == 1 else None
+        only, timeout = False, None
+        if (
+            isinstance(forward, ForwardRequestStep)
+            and forward.constant_timeout
+            and not self.inbound
+            and not self.outbound
+            and not self.reads_request_body
+        ):
+            fail_on_status = forward.fail_on_error_status_code
+            if fail_on_status.is_constant and not fail_on_status.get_constant():
+                only, timeout = True, forward.constant_seconds()
+        object.__setattr__(self, "forwards_only", only)
+        object.__setattr__(self, "forward_timeout", timeout)
 
     def outbound_after_hit(self, marker: int) -> tuple[Step, ...]:
         """The outbound steps for a hit on an entry stored by cache-store ``marker``; the whole

@@ -20,13 +20,14 @@ import logging
 
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
 from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED, LastError
-from aiohttp_apim.pipeline.steps.base import Abort, run_steps
+from aiohttp_apim.pipeline.steps.base import Abort, Step, run_steps
 
 __all__ = [
     "default_error_response",
     "finish_exchange",
     "run_exchange",
     "run_failure",
+    "run_step_failure",
 ]
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,15 @@ async def _run_sections(x: Exchange) -> None:
         await run_steps(plan.outbound, x)
     except Abort as abort:
         await run_failure(x, abort.error)
+
+
+async def run_step_failure(x: Exchange, step: Step, error: Exception) -> None:
+    """``step`` failed with ``error`` outside :func:`run_exchange` (the middleware's
+    forward-only lane calls the handler itself): what the runner would have done -- on-error,
+    then the finishing work."""
+    await run_failure(x, step.meta.failure(error))
+    if x.extra_headers is not None or x.finishers is not None:
+        await finish_exchange(x)
 
 
 async def run_failure(x: Exchange, error: LastError) -> None:

@@ -8,7 +8,6 @@ policies changed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
@@ -20,6 +19,7 @@ from multidict import CIMultiDict
 from aiohttp_apim.errors import PolicyRuntimeError
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState
 from aiohttp_apim.pipeline.headers import HeaderStore
+from aiohttp_apim.web.deadlines import Deadlines, HandlerTimeout
 
 __all__ = ["Handler", "WebAdapter", "finish", "forwarded_request"]
 
@@ -31,7 +31,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class WebAdapter:
     """The pipeline's :class:`~aiohttp_apim.pipeline.exchange.Adapter` on aiohttp."""
 
-    __slots__ = ()
+    __slots__ = ("_deadlines",)
+
+    def __init__(self) -> None:
+        self._deadlines = Deadlines()
 
     def new_response(
         self,
@@ -42,7 +45,7 @@ class WebAdapter:
     ) -> ResponseState:
         # Response() copies the lines (or a multidict, the fastest) into a CIMultiDict of its
         # own: pass them as they are.
-        lines = headers if isinstance(headers, tuple | list | CIMultiDict) else tuple(headers)
+        lines = headers if isinstance(headers, _HEADER_COLLECTIONS) else tuple(headers)
         response = web.Response(status=status, reason=reason, headers=lines, body=body)
         return ResponseState(
             status, response.reason, HeaderStore(response.headers, owned=True), body, response
@@ -53,24 +56,38 @@ class WebAdapter:
         assert isinstance(request, web.Request)
         handler = cast(Handler, x.handler)
         forwarded = forwarded_request(x, request)
-        deadline = asyncio.timeout(timeout)
         try:
-            async with deadline:
-                answer = await handler(forwarded)
-        except web.HTTPException as exc:  # aiohttp's way to answer: a response like any other
+            answer = await self.call_handler(handler, forwarded, timeout)
+        except Exception as exc:
+            self.handler_failed(x, exc)
+            return
+        await _adopt(x, answer)
+
+    def handler_failed(self, x: Exchange, exc: Exception) -> None:
+        """The handler raised ``exc``: an ``HTTPException`` is aiohttp's way to answer, so it
+        becomes the response like any other; anything else is APIM's backend failure (raised as
+        :class:`PolicyRuntimeError`, for on-error)."""
+        request = x.http
+        assert isinstance(request, web.Request)
+        if isinstance(exc, web.HTTPException):
             body = _bytes_of(exc.body) or b""
             x.set_response(self.new_response(exc.status, exc.reason, exc.headers.items(), body))
             return
-        except TimeoutError as exc:
-            if deadline.expired():
-                raise PolicyRuntimeError(
-                    f"The backend (the route's handler) did not answer within {timeout} seconds",
-                    reason="Timeout",
-                ) from exc
-            raise _backend_failure(request, exc) from exc
-        except Exception as exc:
-            raise _backend_failure(request, exc) from exc
-        await _adopt(x, answer)
+        if isinstance(exc, HandlerTimeout):
+            raise exc
+        raise _backend_failure(request, exc) from exc
+
+    def call_handler(
+        self, handler: Handler, request: web.Request, timeout: float | None
+    ) -> Awaitable[web.StreamResponse]:
+        """``handler(request)`` within ``timeout`` seconds (None: no limit); raises
+        :class:`HandlerTimeout` when they pass first."""
+        if timeout is None:
+            return handler(request)
+        return self._deadlines.call(timeout, handler, request)
+
+
+_HEADER_COLLECTIONS = (tuple, list, CIMultiDict)
 
 
 def _backend_failure(request: web.Request, exc: Exception) -> PolicyRuntimeError:

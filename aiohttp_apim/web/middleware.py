@@ -1,9 +1,11 @@
 """The middleware: one request through the gateway.
 
 Per request it only looks things up -- the route's binding, the caller, the plan for the
-caller's product -- and runs the plan. A websocket upgrade is handed to its handler once the
-caller is admitted: a long-lived connection is no request/response exchange for policies to
-rewrite or cache.
+caller's product -- and runs the plan, on the shortest lane the plan allows: a plan that only
+forwards (:attr:`~aiohttp_apim.pipeline.plan.Plan.forwards_only`) calls the handler directly
+and makes no exchange unless the handler fails. A websocket upgrade is handed to its handler
+once the caller is admitted: a long-lived connection is no request/response exchange for
+policies to rewrite or cache.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
-from aiohttp_apim.errors import PolicyError
+from aiohttp_apim.errors import ApimRuntimeError, PolicyError
 from aiohttp_apim.pipeline.exchange import Exchange, Runtime
-from aiohttp_apim.pipeline.runner import run_exchange, run_failure
-from aiohttp_apim.web.adapters import finish
+from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_step_failure
+from aiohttp_apim.web.adapters import WebAdapter, finish
 from aiohttp_apim.web.callers import Callers
 from aiohttp_apim.web.routes import Router
 
@@ -28,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middleware:
     """The ``@web.middleware`` running ``router``'s plans."""
+    adapter = runtime.adapter
+    assert isinstance(adapter, WebAdapter)
 
     @web.middleware
     async def apim_policies(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -37,10 +41,19 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
         route = match_info.route
         binding = router.route(route.name, route)
         caller, refused = callers.identify(request, binding.api)
-        if refused is None and _is_websocket(request):
-            return await handler(request)
-        product = caller.product
-        plan = binding.plan(None if product is None else product.id)
+        if refused is None:
+            product = caller.product
+            plan = binding.plan(None if product is None else product.id)
+            if plan.forwards_only:  # the handler alone (a websocket upgrade too)
+                try:
+                    return await adapter.call_handler(handler, request, plan.forward_timeout)
+                except Exception as exc:
+                    x = Exchange(runtime, plan, request, handler, caller, match_info)
+                    return await _handler_failed(x, adapter, exc)
+            if _is_websocket(request):
+                return await handler(request)
+        else:
+            plan = binding.plan(None)
         x = Exchange(runtime, plan, request, handler, caller, match_info)
         try:
             if refused is None:
@@ -52,11 +65,28 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
             # 413 from reading an oversized body, a client gone mid-body: aiohttp's business.
             raise
         except Exception:
-            # A bug of ours: the application log gets it all, the caller APIM's plain 500.
-            logger.exception("aiohttp_apim failed on %s %s", request.method, request.path)
-            return _internal_error()
+            return _bug(request)
 
     return apim_policies
+
+
+async def _handler_failed(x: Exchange, adapter: WebAdapter, exc: Exception) -> web.StreamResponse:
+    """The forward-only lane's handler raised: answer as the whole pipeline would have."""
+    try:
+        try:
+            adapter.handler_failed(x, exc)
+        except ApimRuntimeError as error:
+            await run_step_failure(x, x.plan.backend[0], error)
+        return finish(x)
+    except Exception:
+        return _bug(x.http)
+
+
+def _bug(request: web.Request | object) -> web.Response:
+    # A bug of ours: the application log gets it all, the caller APIM's plain 500.
+    assert isinstance(request, web.Request)
+    logger.exception("aiohttp_apim failed on %s %s", request.method, request.path)
+    return _internal_error()
 
 
 def _is_websocket(request: web.Request) -> bool:

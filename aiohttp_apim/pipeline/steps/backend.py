@@ -17,7 +17,7 @@ __all__ = ["ForwardRequestStep"]
 
 
 class ForwardRequestStep(Step):
-    __slots__ = ("fail_on_error_status_code", "timeout", "timeout_ms")
+    __slots__ = ("constant_timeout", "fail_on_error_status_code", "timeout", "timeout_ms")
 
     def __init__(
         self,
@@ -31,6 +31,10 @@ class ForwardRequestStep(Step):
         self.timeout = timeout
         self.timeout_ms = timeout_ms
         self.fail_on_error_status_code = fail_on_error_status_code
+        self.constant_timeout = (timeout is None or timeout.is_constant) and (
+            timeout_ms is None or timeout_ms.is_constant
+        )
+        """Whether :meth:`seconds` is the same for every request (the usual literal)."""
 
     def seconds(self, x: Exchange) -> float | None:
         """The handler's time limit; None (no limit) for zero or less."""
@@ -38,6 +42,17 @@ class ForwardRequestStep(Step):
             limit = self.timeout_ms.get(x) / 1000
         elif self.timeout is not None:
             limit = float(self.timeout.get(x))
+        else:
+            return None
+        return limit if limit > 0 else None
+
+    def constant_seconds(self) -> float | None:
+        """:meth:`seconds` of a :attr:`constant_timeout` step, without a request."""
+        assert self.constant_timeout
+        if self.timeout_ms is not None:
+            limit = self.timeout_ms.get_constant() / 1000
+        elif self.timeout is not None:
+            limit = float(self.timeout.get_constant())
         else:
             return None
         return limit if limit > 0 else None

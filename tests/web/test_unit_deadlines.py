@@ -1,0 +1,72 @@
+"""forward-request's time limit kept by one timer for every call (web/deadlines.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from aiohttp_apim.web.deadlines import Deadlines, HandlerTimeout
+
+
+async def answer(value: int) -> int:
+    await asyncio.sleep(0)
+    return value
+
+
+async def test_calls_that_end_in_time_answer_and_do_not_pile_up() -> None:
+    deadlines = Deadlines()
+    results = [await deadlines.call(300, answer, n) for n in range(5000)]
+    assert results == list(range(5000))
+    # Finished calls are dropped from the heap once they outnumber the running ones.
+    assert len(deadlines._heap) <= 2 * 1024 + 2
+
+
+async def test_a_call_past_its_deadline_is_cancelled_and_reported_as_a_timeout() -> None:
+    deadlines = Deadlines()
+    cancelled = asyncio.Event()
+
+    async def stuck(_: None) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with pytest.raises(HandlerTimeout) as raised:
+        await deadlines.call(0.02, stuck, None)
+    assert raised.value.reason == "Timeout"
+    assert cancelled.is_set()
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0  # the cancellation was taken back
+    assert await deadlines.call(300, answer, 7) == 7  # and the next call is unaffected
+
+
+async def test_many_concurrent_calls_each_get_their_own_deadline() -> None:
+    deadlines = Deadlines()
+
+    async def slow(seconds: float) -> float:
+        await asyncio.sleep(seconds)
+        return seconds
+
+    outcomes = await asyncio.gather(
+        *(deadlines.call(0.05, slow, s) for s in (0.0, 0.01, 0.2, 0.0, 0.3)),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == 0.0 and outcomes[1] == 0.01 and outcomes[3] == 0.0
+    assert isinstance(outcomes[2], HandlerTimeout) and isinstance(outcomes[4], HandlerTimeout)
+
+
+async def test_a_cancellation_from_outside_is_not_a_timeout() -> None:
+    deadlines = Deadlines()
+    started = asyncio.Event()
+
+    async def waits(_: None) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(deadlines.call(300, waits, None))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
