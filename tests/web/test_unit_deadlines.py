@@ -38,7 +38,8 @@ async def test_a_call_past_its_deadline_is_cancelled_and_reported_as_a_timeout()
     assert raised.value.reason == "Timeout"
     assert cancelled.is_set()
     task = asyncio.current_task()
-    assert task is not None and task.cancelling() == 0  # the cancellation was taken back
+    assert task is not None
+    assert task.cancelling() == 0
     assert await deadlines.call(300, answer, 7) == 7  # and the next call is unaffected
 
 
@@ -53,8 +54,11 @@ async def test_many_concurrent_calls_each_get_their_own_deadline() -> None:
         *(deadlines.call(0.05, slow, s) for s in (0.0, 0.01, 0.2, 0.0, 0.3)),
         return_exceptions=True,
     )
-    assert outcomes[0] == 0.0 and outcomes[1] == 0.01 and outcomes[3] == 0.0
-    assert isinstance(outcomes[2], HandlerTimeout) and isinstance(outcomes[4], HandlerTimeout)
+    assert outcomes[0] == 0.0
+    assert outcomes[1] == 0.01
+    assert outcomes[3] == 0.0
+    assert isinstance(outcomes[2], HandlerTimeout)
+    assert isinstance(outcomes[4], HandlerTimeout)
 
 
 async def test_a_cancellation_from_outside_is_not_a_timeout() -> None:
