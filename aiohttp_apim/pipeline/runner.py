@@ -20,6 +20,7 @@ import logging
 
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
 from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED, LastError
+from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.steps.base import Abort, Step, run_steps
 
 __all__ = [
@@ -38,9 +39,29 @@ _JSON = ("Content-Type", "application/json; charset=utf-8")
 
 async def run_exchange(x: Exchange) -> None:
     """Run ``x``'s plan; afterwards ``x.response`` (or ``x.passthrough``) is the answer."""
-    await _run_sections(x)
+    plan = x.plan
+    try:
+        if plan.reads_request_body:
+            await x.read_request_body()
+        signal = await run_steps(plan.inbound, x)
+        if signal is Signal.HIT:
+            resumed = plan.outbound_after_hit(x.resume)
+            if resumed:
+                await run_steps(resumed, x)
+        elif signal is not Signal.RETURN:
+            await _backend_and_outbound(plan, x)
+    except Abort as abort:
+        await run_failure(x, abort.error)
     if x.extra_headers is not None or x.finishers is not None:
         await finish_exchange(x)
+
+
+async def _backend_and_outbound(plan: Plan, x: Exchange) -> None:
+    if await run_steps(plan.backend, x) is Signal.RETURN or x.passthrough is not None:
+        return
+    if x.response is None:  # a backend section that calls no backend
+        x.set_response(x.runtime.adapter.new_response(200, "OK", (), b""))
+    await run_steps(plan.outbound, x)
 
 
 async def finish_exchange(x: Exchange) -> None:
@@ -56,28 +77,6 @@ async def finish_exchange(x: Exchange) -> None:
             await finisher(x)
         except Exception:  # a finisher handles its own failures; this is a bug of ours
             logger.exception("finishing a request failed")
-
-
-async def _run_sections(x: Exchange) -> None:
-    plan = x.plan
-    try:
-        if plan.reads_request_body:
-            await x.read_request_body()
-        signal = await run_steps(plan.inbound, x)
-        if signal is Signal.HIT:
-            resumed = plan.outbound_after_hit(x.resume)
-            if resumed:
-                await run_steps(resumed, x)
-            return
-        if signal is Signal.RETURN:
-            return
-        if await run_steps(plan.backend, x) is Signal.RETURN or x.passthrough is not None:
-            return
-        if x.response is None:  # a backend section that calls no backend
-            x.set_response(x.runtime.adapter.new_response(200, "OK", (), b""))
-        await run_steps(plan.outbound, x)
-    except Abort as abort:
-        await run_failure(x, abort.error)
 
 
 async def run_step_failure(x: Exchange, step: Step, error: Exception) -> None:

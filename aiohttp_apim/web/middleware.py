@@ -39,7 +39,7 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
             return _internal_error()
         match_info = request.match_info
         route = match_info.route
-        binding = router.route(route.name, route)
+        binding = router.by_route.get(route) or router.route(route.name, route)
         caller, refused = callers.identify(request, binding.api)
         if refused is None:
             product = caller.product
@@ -50,7 +50,8 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
                 except Exception as exc:
                     x = Exchange(runtime, plan, request, handler, caller, match_info)
                     return await _handler_failed(x, adapter, exc)
-            if _is_websocket(request):
+            upgrade = request.headers.get(hdrs.UPGRADE)
+            if upgrade is not None and upgrade.lower() == "websocket":
                 return await handler(request)
         else:
             plan = binding.plan(None)
@@ -87,11 +88,6 @@ def _bug(request: web.Request | object) -> web.Response:
     assert isinstance(request, web.Request)
     logger.exception("aiohttp_apim failed on %s %s", request.method, request.path)
     return _internal_error()
-
-
-def _is_websocket(request: web.Request) -> bool:
-    upgrade = request.headers.get(hdrs.UPGRADE)
-    return upgrade is not None and upgrade.lower() == "websocket"
 
 
 def _bind_on_first_request(router: Router, request: web.Request) -> bool:

@@ -59,6 +59,8 @@ class Router:
             self.plan(key)
         self._outside = RouteBinding(self, None, None)
         self._routes: dict[str, RouteBinding] = {}
+        self.by_route: dict[web.AbstractRoute, RouteBinding] = {}
+        """The binding of each route of the app (by the route object: the fastest lookup)."""
         self.bound = False
         self.binding_error: PolicyError | None = None
         """Set when binding on a first request failed (``policy_middleware``): every request
@@ -79,7 +81,14 @@ class Router:
         return plan
 
     def route(self, name: str | None, route: web.AbstractRoute | None = None) -> RouteBinding:
-        """The binding of the route named ``name`` (made on first sight)."""
+        """The binding of the route named ``name`` (made on first sight); ``route``, when given,
+        is remembered in :attr:`by_route`."""
+        binding = self._named(name, route)
+        if route is not None and route.resource is not None:  # (not a 404's or 405's route)
+            self.by_route[route] = binding
+        return binding
+
+    def _named(self, name: str | None, route: web.AbstractRoute | None) -> RouteBinding:
         if name is None:
             return self._outside
         binding = self._routes.get(name)
