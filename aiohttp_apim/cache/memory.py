@@ -189,12 +189,14 @@ class MemoryCache(Cache):
         if old is not None:
             self._bytes -= old.size
             self._freed += old.size
-        size = _key_size(key) + len(value) + ENTRY_OVERHEAD
+        size = (len(key) if key.isascii() else _key_size(key)) + len(value) + ENTRY_OVERHEAD
         if size > self._entry_limit:
             self._oversize += 1
             return
         now = self._clock()
-        self._make_room(size, now)
+        heap = self._heap
+        if self._bytes + size > self._max_bytes or (heap and heap[0][0] <= now):
+            self._make_room(size, now)
         self._insert(key, value, now + ttl, size)
         self._stores += 1
 
