@@ -83,7 +83,7 @@ async def run_step_failure(x: Exchange, step: Step, error: Exception) -> None:
     """``step`` failed with ``error`` outside :func:`run_exchange` (the middleware's
     forward-only lane calls the handler itself): what the runner would have done -- on-error,
     then the finishing work."""
-    await run_failure(x, step.meta.failure(error))
+    await run_failure(x, step.meta.failure(error, x))
     if x.extra_headers is not None or x.finishers is not None:
         await finish_exchange(x)
 
