@@ -160,6 +160,8 @@ def _measure(
         for server in servers.values():
             server.wait()
             run_wrk(server, 1, connections, pinning.load)  # warm-up: fills the caches
+        for server in servers.values():
+            server.check()
         for number in range(rounds):
             order = configs if number % 2 == 0 else configs[::-1]
             print(f"round {number + 1}/{rounds} ...", file=sys.stderr)
@@ -176,6 +178,7 @@ def _measure(
                 }
                 results.latency_rounds.append(latency)
         for config in configs:
+            servers[config.name].check()
             if config.ours and config.hit:
                 results.hits[config.name] = _hits(servers[config.name])
     finally:

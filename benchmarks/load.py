@@ -53,11 +53,20 @@ def cores() -> Cores:
     )
 
 
+_GIVEN: set[int] = set()
+"""Ports handed out already: a server binds its port only once it has started, so the system may
+offer a port twice meanwhile -- and the second server would fail while the first answered for
+it."""
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -90,6 +99,11 @@ class Server:
 
     def wait(self) -> None:
         wait_listening(self.port, self.process)
+
+    def check(self) -> None:
+        """Raise if the server is gone (a port taken by another process, a crash)."""
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the server of {self.config.name} exited")
 
     @property
     def url(self) -> str:
@@ -152,7 +166,18 @@ def run_wrk(
     try:
         before = server.cpu_seconds()
         completed = subprocess.run(
-            [*pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", file.name, server.url],
+            [
+                *pin,
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                file.name,
+                server.url,
+            ],
             capture_output=True,
             text=True,
             check=True,
