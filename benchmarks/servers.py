@@ -113,14 +113,19 @@ def dict_cache_middleware() -> Any:
     return middleware
 
 
-def redis_cache_middleware(url: str) -> Any:
+def redis_prefix(name: str, body: bytes) -> str:
+    """The configurations of every body size share one Redis: each keeps to its own keys."""
+    return f"{name}-{len(body)}:"
+
+
+def redis_cache_middleware(url: str, prefix: str) -> Any:
     """The least a Redis cache middleware can do: one GET, the body as the value."""
     redis_asyncio = importlib.import_module("redis.asyncio")
     client = redis_asyncio.Redis.from_url(url)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        key = "hand:" + request.path_qs
+        key = prefix + request.path_qs
         body = await client.get(key)
         if body is not None:
             return web.Response(body=body, content_type="application/json")
@@ -139,7 +144,11 @@ def apim_app(body: bytes, delay: float, policies: dict[str, str], redis_url: str
     import aiohttp_apim
 
     app = base_app(body, delay)
-    external = None if redis_url is None else aiohttp_apim.RedisCache.from_url(redis_url)
+    external = (
+        None
+        if redis_url is None
+        else aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix("apim", body))
+    )
     gateway = aiohttp_apim.setup(app, policies, external_cache=external)
 
     async def stats(request: web.Request) -> web.StreamResponse:
@@ -162,7 +171,9 @@ def peer_app(body: bytes, delay: float, redis_url: str | None) -> web.Applicatio
         aiohttp_cache.setup_cache(app)
     else:
         host, _, port = redis_url.removeprefix("redis://").partition(":")
-        config = aiohttp_cache.RedisConfig(host=host, port=int(port), key_prefix="peer:")
+        config = aiohttp_cache.RedisConfig(
+            host=host, port=int(port), key_prefix=redis_prefix("peer", body)
+        )
         aiohttp_cache.setup_cache(app, cache_type="redis", backend_config=config)
     return app
 
@@ -178,7 +189,7 @@ KINDS: dict[str, Builder] = {
     "dict-hit": lambda body, redis: base_app(body, SLOW_SECONDS, [dict_cache_middleware()]),
     "dict-miss": lambda body, redis: base_app(body, 0, [dict_cache_middleware()]),
     "redis-hand-hit": lambda body, redis: base_app(
-        body, SLOW_SECONDS, [redis_cache_middleware(_need(redis))]
+        body, SLOW_SECONDS, [redis_cache_middleware(_need(redis), redis_prefix("hand", body))]
     ),
     "apim-forward": lambda body, redis: apim_app(body, 0, {"policy.xml": FORWARD_ONLY}, None),
     "apim-hit": lambda body, redis: apim_app(body, SLOW_SECONDS, {OPERATION_POLICY: CACHING}, None),
