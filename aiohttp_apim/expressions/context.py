@@ -60,6 +60,7 @@ __all__ = [
     "Subscription",
     "SubscriptionKeyParameterNames",
     "Url",
+    "UrlSource",
     "User",
     "UserIdentity",
     "Variables",
@@ -344,13 +345,22 @@ SD.methods.update(
 # ---------------------------------------------------------------- Url
 
 
+class UrlSource(Protocol):
+    """Something with a ``url`` (an ``aiohttp.web.Request``): a :class:`Url` made from it reads
+    ``str(source.url)`` only when an expression needs the text."""
+
+    @property
+    def url(self) -> object: ...
+
+
 class Url:
-    """IUrl, parsed on first access. ``text`` may be a function that makes the text, called
-    the first time it is needed (the pipeline's request URL, which most requests never read)."""
+    """IUrl, parsed on first access. ``text`` may also be a :class:`UrlSource` (the pipeline's
+    request, whose URL most requests never read): its URL is made into text when first needed,
+    and nothing is allocated for it until then."""
 
     __slots__ = ("_parts", "_query", "_text")
 
-    def __init__(self, text: str | Callable[[], str]) -> None:
+    def __init__(self, text: str | UrlSource) -> None:
         self._text = text
         self._parts: tuple[str, str, int, str, str] | None = None
         self._query: StringValuesDictionary | None = None
@@ -359,7 +369,7 @@ class Url:
     def text(self) -> str:
         text = self._text
         if not isinstance(text, str):
-            text = self._text = text()
+            text = self._text = str(text.url)
         return text
 
     def parts(self) -> tuple[str, str, int, str, str]:
@@ -985,18 +995,20 @@ LAST_ERROR.members.update(
 class ContextParts(Protocol):
     """Where a context made with ``parts=`` gets its request-dependent members: each is asked
     for the first time an expression reads it and kept, except ``response`` and
-    ``last_error``, which change during a request and are asked for on every read."""
+    ``last_error``, which change during a request and are asked for on every read. Each method
+    is given the context's ``owner`` (what the context was made for: the pipeline's exchange),
+    so that one ``parts`` object serves every context."""
 
-    def request(self) -> Request | None: ...
-    def response(self) -> Response | None: ...
-    def last_error(self) -> LastError | None: ...
-    def variables(self) -> Variables: ...
-    def operation(self) -> Operation | None: ...
-    def product(self) -> Product | None: ...
-    def subscription(self) -> Subscription | None: ...
-    def user(self) -> User | None: ...
-    def timestamp(self) -> TimeValue: ...
-    def request_id(self) -> uuid.UUID: ...
+    def request(self, owner: Any, /) -> Request | None: ...
+    def response(self, owner: Any, /) -> Response | None: ...
+    def last_error(self, owner: Any, /) -> LastError | None: ...
+    def variables(self, owner: Any, /) -> Variables: ...
+    def operation(self, owner: Any, /) -> Operation | None: ...
+    def product(self, owner: Any, /) -> Product | None: ...
+    def subscription(self, owner: Any, /) -> Subscription | None: ...
+    def user(self, owner: Any, /) -> User | None: ...
+    def timestamp(self, owner: Any, /) -> TimeValue: ...
+    def request_id(self, owner: Any, /) -> uuid.UUID: ...
 
 
 _UNSET: Any = object()
@@ -1014,13 +1026,14 @@ class ExpressionContext:
 
     With ``parts`` (the pipeline's way), the request-dependent members (request, response,
     last error, variables, operation, product, subscription, user, timestamp, request id) are
-    not given but asked of ``parts`` when an expression first reads them (see
+    not given but asked of ``parts`` for ``owner`` when an expression first reads them (see
     :class:`ContextParts`): a policy that reads one header builds nothing else.
     """
 
     __slots__ = (
         "_last_error",
         "_operation",
+        "_owner",
         "_parts",
         "_product",
         "_request",
@@ -1056,6 +1069,7 @@ class ExpressionContext:
         clock: Callable[[], float] | None = None,
         trace: Callable[[str], None] | None = None,
         parts: ContextParts | None = None,
+        owner: object = None,
     ) -> None:
         self.api = api
         self.deployment = deployment if deployment is not None else Deployment()
@@ -1063,6 +1077,7 @@ class ExpressionContext:
         self.tracing = tracing
         self.trace = trace
         self._parts = parts
+        self._owner = owner
         if parts is not None:
             self._request = self._response = self._last_error = self._variables = _UNSET
             self._operation = self._product = self._subscription = self._user = _UNSET
@@ -1094,7 +1109,7 @@ class ExpressionContext:
     def request(self) -> Request | None:
         value = self._request
         if value is _UNSET:
-            value = self._request = self.parts.request()
+            value = self._request = self.parts.request(self._owner)
         return value  # type: ignore[no-any-return]
 
     @request.setter
@@ -1110,7 +1125,7 @@ class ExpressionContext:
     def response(self) -> Response | None:
         value = self._response
         if value is _UNSET:
-            return self.parts.response()
+            return self.parts.response(self._owner)
         return value  # type: ignore[no-any-return]
 
     @response.setter
@@ -1121,7 +1136,7 @@ class ExpressionContext:
     def last_error(self) -> LastError | None:
         value = self._last_error
         if value is _UNSET:
-            return self.parts.last_error()
+            return self.parts.last_error(self._owner)
         return value  # type: ignore[no-any-return]
 
     @last_error.setter
@@ -1132,7 +1147,7 @@ class ExpressionContext:
     def variables(self) -> Variables:
         value = self._variables
         if value is _UNSET:
-            value = self._variables = self.parts.variables()
+            value = self._variables = self.parts.variables(self._owner)
         return value  # type: ignore[no-any-return]
 
     @variables.setter
@@ -1143,7 +1158,7 @@ class ExpressionContext:
     def operation(self) -> Operation | None:
         value = self._operation
         if value is _UNSET:
-            value = self._operation = self.parts.operation()
+            value = self._operation = self.parts.operation(self._owner)
         return value  # type: ignore[no-any-return]
 
     @operation.setter
@@ -1154,7 +1169,7 @@ class ExpressionContext:
     def product(self) -> Product | None:
         value = self._product
         if value is _UNSET:
-            value = self._product = self.parts.product()
+            value = self._product = self.parts.product(self._owner)
         return value  # type: ignore[no-any-return]
 
     @product.setter
@@ -1165,7 +1180,7 @@ class ExpressionContext:
     def subscription(self) -> Subscription | None:
         value = self._subscription
         if value is _UNSET:
-            value = self._subscription = self.parts.subscription()
+            value = self._subscription = self.parts.subscription(self._owner)
         return value  # type: ignore[no-any-return]
 
     @subscription.setter
@@ -1176,7 +1191,7 @@ class ExpressionContext:
     def user(self) -> User | None:
         value = self._user
         if value is _UNSET:
-            value = self._user = self.parts.user()
+            value = self._user = self.parts.user(self._owner)
         return value  # type: ignore[no-any-return]
 
     @user.setter
@@ -1187,7 +1202,7 @@ class ExpressionContext:
     def timestamp(self) -> dotnet_time.DateTime:
         value = self._timestamp
         if value is _UNSET:
-            value = self._timestamp = _to_datetime(self.parts.timestamp())
+            value = self._timestamp = _to_datetime(self.parts.timestamp(self._owner))
         return value  # type: ignore[no-any-return]
 
     @timestamp.setter
@@ -1198,7 +1213,7 @@ class ExpressionContext:
     def request_id(self) -> Guid:
         value = self._request_id
         if value is _UNSET:
-            value = self._request_id = Guid(self.parts.request_id())
+            value = self._request_id = Guid(self.parts.request_id(self._owner))
         return value  # type: ignore[no-any-return]
 
     @request_id.setter

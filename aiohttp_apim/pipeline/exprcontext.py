@@ -33,7 +33,10 @@ __all__ = ["ContextBuilder", "IdentityViews"]
 
 class ContextBuilder:
     """Makes the lazy ``context`` of an exchange (the gateway's
-    :class:`~aiohttp_apim.pipeline.exchange.ContextFactory`); keeps the views of callers."""
+    :class:`~aiohttp_apim.pipeline.exchange.ContextFactory`), and its members when they are
+    first read (the :class:`~aiohttp_apim.expressions.context.ContextParts` of every context it
+    makes, the exchange being the context's owner: nothing is allocated per request but the
+    context itself and what expressions read); keeps the views of callers."""
 
     __slots__ = ("identities",)
 
@@ -46,27 +49,18 @@ class ContextBuilder:
         # its own, so setting it here scopes the gateway's clock to this request.
         CLOCK.set(runtime.clock)
         return ctx.ExpressionContext(
-            parts=_ExchangeParts(x, self.identities),
+            parts=self,
+            owner=x,
             api=x.plan.api_view,
             deployment=runtime.deployment,
             clock=runtime.clock,
         )
 
+    # --- the members, for the exchange ``x`` --------------------------------------------------
 
-class _ExchangeParts:
-    """The members of one exchange's context (:class:`~aiohttp_apim.expressions.context.
-    ContextParts`), each made when it is first read."""
-
-    __slots__ = ("_identities", "_x")
-
-    def __init__(self, x: Exchange, identities: IdentityViews) -> None:
-        self._x = x
-        self._identities = identities
-
-    def request(self) -> ctx.Request:
-        x = self._x
+    def request(self, x: Exchange) -> ctx.Request:
         http = x.http
-        url = ctx.Url(lambda: str(http.url))
+        url = ctx.Url(http)  # its text is made only if an expression reads it
         return ctx.Request(
             method=x.method,
             url=url,
@@ -77,37 +71,36 @@ class _ExchangeParts:
             matched_parameters=x.match_info,
         )
 
-    def response(self) -> ctx.Response | None:
-        response = self._x.response
+    def response(self, x: Exchange) -> ctx.Response | None:
+        response = x.response
         return None if response is None else response.view()
 
-    def last_error(self) -> ctx.LastError | None:
-        return self._x.last_error
+    def last_error(self, x: Exchange) -> ctx.LastError | None:
+        return x.last_error
 
-    def variables(self) -> ctx.Variables:
-        return self._x.variables
+    def variables(self, x: Exchange) -> ctx.Variables:
+        return x.variables
 
-    def operation(self) -> ctx.Operation | None:
-        x = self._x
+    def operation(self, x: Exchange) -> ctx.Operation | None:
         operation = x.plan.operation_view
         if operation is not None and not operation.method:  # a route for every method
             operation = _with_method(operation, x.method)
         return operation
 
-    def product(self) -> ctx.Product | None:
-        return self._identities.product(self._x.caller)
+    def product(self, x: Exchange) -> ctx.Product | None:
+        return self.identities.product(x.caller)
 
-    def subscription(self) -> ctx.Subscription | None:
-        return self._identities.of(self._x.caller)[0]
+    def subscription(self, x: Exchange) -> ctx.Subscription | None:
+        return self.identities.of(x.caller)[0]
 
-    def user(self) -> ctx.User | None:
-        return self._identities.of(self._x.caller)[1]
+    def user(self, x: Exchange) -> ctx.User | None:
+        return self.identities.of(x.caller)[1]
 
-    def timestamp(self) -> float:
-        return self._x.started
+    def timestamp(self, x: Exchange) -> float:
+        return x.started
 
-    def request_id(self) -> uuid.UUID:
-        return self._x.request_id
+    def request_id(self, x: Exchange) -> uuid.UUID:
+        return x.request_id
 
 
 @functools.lru_cache(maxsize=1024)
