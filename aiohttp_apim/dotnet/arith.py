@@ -10,7 +10,6 @@ decimal overflow → OverflowException.
 
 from __future__ import annotations
 
-import enum
 import math
 from decimal import Decimal, InvalidOperation
 from decimal import DivisionByZero as _DecDivZero
@@ -22,8 +21,11 @@ from aiohttp_apim.dotnet.primitives import (
     INT_BITS,
     INT_SIGNED,
     Char,
+    NetEnum,
+    NetFlags,
     Single,
     convert_to,
+    is_integral,
     promote,
     wrap_int,
 )
@@ -82,8 +84,8 @@ def arithmetic(op: str, a: object, b: object) -> object:
     """``a op b`` for numeric (and enum +/- int) operands, as C# computes it unchecked:
     binary numeric promotion, wrapping integers, decimal overflow, IEEE division."""
     if not (is_numeric_or_char(a) and is_numeric_or_char(b)):
-        if isinstance(a, enum.Enum) and (op in "+-") and type(b) is int:
-            return type(a)(int(a) + (b if op == "+" else -b))  # type: ignore[call-overload]
+        if isinstance(a, NetEnum | NetFlags) and (op in "+-") and type(b) is int:
+            return type(a)(int(a) + (b if op == "+" else -b))
         operator_error(op, a, b)
     cls = promote(a, b)
     x, y = convert_to(cls, a), convert_to(cls, b)
@@ -142,11 +144,20 @@ def arithmetic(op: str, a: object, b: object) -> object:
     return Single(primitives.to_single(f)) if cls is Single else f
 
 
+def _widened(v: object) -> int:
+    """An operand of an integral sum: an integral number, or a char (C# widens it to int)."""
+    if isinstance(v, Char):
+        return ord(v)
+    if isinstance(v, int):
+        return v
+    raise TypeError(f"not an integral operand: {v!r}")
+
+
 def add_checked(a: object, b: object) -> object:
     """``checked(a + b)`` for Enumerable.Sum (integral overflow → OverflowException)."""
     r = arithmetic("+", a, b)
-    if type(r) in INT_BITS:
-        exact = int(a) + int(b)  # type: ignore[call-overload]
-        if exact != int(r):  # type: ignore[call-overload]
+    if is_integral(r):  # so both operands were integral numbers or chars
+        exact = _widened(a) + _widened(b)
+        if exact != int(r):
             _overflow()
     return r

@@ -778,8 +778,8 @@ def _interval(scale: int) -> clr.StaticMethod:
             raise ExpressionError(
                 "OverflowException", "TimeSpan overflowed because the duration is too long."
             )
-        if type(a[0]) in dotnet.INT_BITS:
-            return _ts(int(a[0]) * scale)  # type: ignore[call-overload]
+        if dotnet.is_integral(a[0]):  # exact: no detour through a double
+            return _ts(int(a[0]) * scale)
         return _ts(int(ticks))
 
     return impl
@@ -789,8 +789,8 @@ def _add_unit(scale: int, name: str) -> clr.Method:
     def impl(v: DateTime, a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
         arity("DateTime", name, a, 1)
         x = a[0]
-        if type(x) in dotnet.INT_BITS:
-            delta = int(x) * scale  # type: ignore[call-overload]
+        if dotnet.is_integral(x):
+            delta = int(x) * scale
         else:
             f = _num(x, "value")
             if not math.isfinite(f):
@@ -827,8 +827,10 @@ def _dt_ctor(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
         return DateTime(0)
     kind = 0
     args = list(a)
-    if isinstance(args[-1], DateTimeKind):
-        kind = int(args.pop())  # type: ignore[call-overload]
+    last = args[-1]
+    if isinstance(last, DateTimeKind):
+        kind = int(last)
+        args.pop()
     if len(args) == 1:
         ticks = _int(args[0], "ticks")
         if ticks < 0 or ticks > MAX_TICKS:
@@ -847,7 +849,21 @@ def _dt_ctor(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
             "ArgumentOutOfRangeException",
             "Valid values are between 0 and 999, inclusive. (Parameter 'millisecond')",
         )
-    return make_datetime(*nums[:6], frac=ms * TICKS_PER_MS, kind=kind)  # type: ignore[misc]
+    y, mo, d = nums[:3]
+    h, mi, s = nums[3:6] if len(nums) >= 6 else (0, 0, 0)
+    return make_datetime(y, mo, d, h, mi, s, frac=ms * TICKS_PER_MS, kind=kind)
+
+
+def _specify_kind(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
+    arity("DateTime", "SpecifyKind", a, 2)
+    value, kind = a
+    if not isinstance(value, DateTime):
+        raise ExpressionError(
+            "InvalidCastException",
+            f"Unable to cast object of type '{clr.net_name(value, full=True)}' to type "
+            "'System.DateTime'.",
+        )
+    return DateTime(value.ticks, dotnet.enum_number(kind, DateTimeKind, "kind"))
 
 
 def _dt_to_string(v: DateTime, a: Sequence[object], t: Sequence[TypeRef]) -> str:
@@ -900,7 +916,12 @@ def _formats(v: object) -> list[str]:
         return [v]
     if isinstance(v, list):
         return [x for x in v if isinstance(x, str)]
-    raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'format')")
+    if v is None:
+        raise ExpressionError("ArgumentNullException", "Value cannot be null. (Parameter 'format')")
+    raise ExpressionError(
+        "ArgumentException",
+        f"Argument 'format': cannot convert from '{clr.net_name(v)}' to 'string[]'",
+    )
 
 
 def _parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
@@ -1001,7 +1022,7 @@ DATETIME.static_methods.update(
         "TryParse": _try_parse,
         "ParseExact": _parse_exact,
         "TryParseExact": _try_parse_exact,
-        "SpecifyKind": lambda a, t: DateTime(a[0].ticks, int(a[1])),  # type: ignore[attr-defined,call-overload]
+        "SpecifyKind": _specify_kind,
         "IsLeapYear": lambda a, t: __import__("calendar").isleap(_int(a[0], "year")),
         "DaysInMonth": lambda a, t: __import__("calendar").monthrange(
             _int(a[0], "year"), _int(a[1], "month")
@@ -1346,11 +1367,13 @@ TYPES: tuple[TypeRef, ...] = (
 def register(registry: Registry) -> None:
     """What the time types add to lower layers: their ordering, Convert.ToDateTime, and
     string.Format's formatting of them."""
-    dotnet.COMPARE_HOOKS[DateTime] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
-    dotnet.COMPARE_HOOKS[TimeSpan] = lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks)  # type: ignore[attr-defined]
-    dotnet.COMPARE_HOOKS[DateTimeOffset] = lambda a, b: (
-        (a.ticks - a.offset > b.ticks - b.offset)  # type: ignore[attr-defined]
-        - (a.ticks - a.offset < b.ticks - b.offset)  # type: ignore[attr-defined]
+    dotnet.add_compare_hook(DateTime, lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks))
+    dotnet.add_compare_hook(TimeSpan, lambda a, b: (a.ticks > b.ticks) - (a.ticks < b.ticks))
+    dotnet.add_compare_hook(
+        DateTimeOffset,
+        lambda a, b: (
+            (a.ticks - a.offset > b.ticks - b.offset) - (a.ticks - a.offset < b.ticks - b.offset)
+        ),
     )
     numerics.CONVERT.static_methods["ToDateTime"] = _convert_to_datetime
     numerics.CONVERT.sign(

@@ -173,7 +173,10 @@ def _to_base64(a: Sequence[object], t: Sequence[TypeRef]) -> str:
     arity("Convert", "ToBase64String", a, 1, 2, 3, 4)
     b = _slice(_bytes_arg(a[0], "inArray"), a, 1)
     text = base64.b64encode(b).decode("ascii")
-    if len(a) in (2, 4) and int(a[-1]) == 1:  # type: ignore[call-overload]  # InsertLineBreaks
+    options = (
+        dotnet.enum_number(a[-1], Base64FormattingOptions, "options") if len(a) in (2, 4) else 0
+    )
+    if options == Base64FormattingOptions.InsertLineBreaks:
         text = "\r\n".join(text[i : i + 76] for i in range(0, len(text), 76))
     return check_length(text)
 

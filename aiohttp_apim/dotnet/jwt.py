@@ -118,12 +118,12 @@ def _out(args: Sequence[object], i: int, value: object) -> None:
     ref.value = value
 
 
-def _try(parse: object, name: str) -> clr.Method:
+def _try(parse: Callable[[object], object | None], name: str) -> clr.Method:
     fn = parse
 
     def impl(s: str, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         arity("String", name, a, 1)
-        v = fn(s)  # type: ignore[operator]
+        v = fn(s)
         _out(a, 0, v)
         return v is not None
 

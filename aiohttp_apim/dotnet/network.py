@@ -164,10 +164,10 @@ def _swap(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     arity("IPAddress", "HostToNetworkOrder", a, 1)
     value = a[0]
     cls = type(value)
-    if cls not in (int, Int16, Int64):
+    if not dotnet.is_integral(value) or cls not in (int, Int16, Int64):
         raise ExpressionError("ArgumentException", "Argument 'host': expected short, int or long")
     size = {int: 4, Int16: 2, Int64: 8}[cls]
-    swapped = int.from_bytes(int(value).to_bytes(size, "little", signed=True), "big", signed=True)  # type: ignore[call-overload]
+    swapped = int.from_bytes(value.to_bytes(size, "little", signed=True), "big", signed=True)
     return swapped if cls is int else cls(swapped)
 
 

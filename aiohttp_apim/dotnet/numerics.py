@@ -5,12 +5,11 @@ rounds half to even unless a MidpointRounding says otherwise, as .NET does."""
 from __future__ import annotations
 
 import decimal
-import enum
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import numfmt
@@ -31,7 +30,10 @@ from aiohttp_apim.dotnet.primitives import (
     UInt64,
     checked_int,
     convert_to,
+    enum_number,
     int_range,
+    is_integral,
+    is_numeric,
     parse_bool,
     promote,
     to_decimal,
@@ -43,12 +45,12 @@ from aiohttp_apim.dotnet.primitives import (
 )
 from aiohttp_apim.errors import ExpressionError
 
-__all__ = ["CONVERT", "CONVERT_HOOKS", "MATH", "round_half"]
+__all__ = ["CONVERT", "CONVERT_HOOKS", "MATH", "add_convert_hook", "round_half"]
 
 
 def _num(v: object, name: str = "value") -> int | float | Decimal:
-    if type(v) in NUMERIC_SET:
-        return v  # type: ignore[return-value]
+    if is_numeric(v):
+        return v
     if type(v) is Char:
         return ord(v)
     raise ExpressionError(
@@ -69,7 +71,9 @@ def _math_abs(a: Sequence[object], t: Sequence[TypeRef]) -> object:
                 "Negating the minimum value of a twos complement number is invalid.",
             )
         return v if v >= 0 else (-v if cls is int else cls(-v))
-    return Single(abs(v)) if cls is Single else abs(v)  # type: ignore[arg-type]
+    if type(v) is Single:
+        return Single(abs(v))  # float's abs is a double
+    return abs(v)
 
 
 def _math_minmax(name: str, pick_max: bool) -> clr.StaticMethod:
@@ -128,7 +132,7 @@ def _math_round(a: Sequence[object], t: Sequence[TypeRef]) -> object:
         else:
             digits = int(_num(a[1], "digits"))
     if len(a) == 3:
-        mode = int(a[2])  # type: ignore[call-overload]
+        mode = enum_number(a[2], MidpointRounding, "mode")
     if isinstance(v, Decimal):
         if not 0 <= digits <= 28:
             raise ExpressionError(
@@ -448,8 +452,6 @@ def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
             return checked_int(cls, int(v.quantize(Decimal(1), rounding=decimal.ROUND_HALF_EVEN)))
         if isinstance(v, int) or type(v) is Char:
             return to_integral(cls, v, checked=True)
-        if isinstance(v, enum.Enum):
-            return checked_int(cls, int(v))  # type: ignore[call-overload]
         hook = CONVERT_HOOKS.get(type(v))
         if hook is not None:
             return convert_to(cls, hook(v, cls))
@@ -463,7 +465,17 @@ def _convert_integral(cls: type, name: str) -> clr.StaticMethod:
 
 
 CONVERT_HOOKS: dict[type, Callable[[object, type], object]] = {}
-"""IConvertible-like conversions of our reference types (JValue) to a primitive class."""
+"""IConvertible-like conversions of our reference types (JValue) to a primitive class, by exact
+class: add one with `add_convert_hook`."""
+
+_V = TypeVar("_V")
+
+
+def add_convert_hook(cls: type[_V], hook: Callable[[_V, type], object]) -> None:
+    """Convert.ToX of a value of exactly ``cls``: ``hook(value, target class)`` returns what
+    converts to the target (a primitive value)."""
+    # the Convert methods look a hook up by ``type(value)``: it only ever gets values of its key
+    CONVERT_HOOKS[cls] = cast("Callable[[object, type], object]", hook)
 
 
 def _convert_float(cls: type) -> clr.StaticMethod:
@@ -518,9 +530,9 @@ def _convert_bool(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
 def _convert_to_string(a: Sequence[object], t: Sequence[TypeRef]) -> object:
     arity("Convert", "ToString", a, 1, 2)
     v = a[0]
-    if len(a) == 2 and type(a[1]) is int and type(v) in INT_BITS:
+    if len(a) == 2 and type(a[1]) is int and is_integral(v):
         base = a[1]
-        iv = int(v)  # type: ignore[call-overload]
+        iv = int(v)
         if base not in (2, 8, 10, 16):
             raise ExpressionError("ArgumentException", "Invalid Base. (Parameter 'toBase')")
         if base == 10:
@@ -528,8 +540,8 @@ def _convert_to_string(a: Sequence[object], t: Sequence[TypeRef]) -> object:
         if iv < 0:
             iv &= (1 << INT_BITS[type(v)]) - 1
         return format(iv, {2: "b", 8: "o", 16: "x"}[base])
-    if len(a) == 2 and isinstance(a[1], str) and type(v) in NUMERIC_SET:
-        return numfmt.format_number(v, a[1])  # type: ignore[arg-type]
+    if len(a) == 2 and isinstance(a[1], str) and is_numeric(v):
+        return numfmt.format_number(v, a[1])
     return to_string(v)
 
 

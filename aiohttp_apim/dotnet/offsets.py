@@ -100,7 +100,8 @@ def _ctor(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
             "ArgumentOutOfRangeException",
             "Valid values are between 0 and 999, inclusive. (Parameter 'millisecond')",
         )
-    clock = dates.make_datetime(*parts[:6], frac=ms * TICKS_PER_MS)  # type: ignore[misc]
+    y, mo, d, h, mi, s = parts[:6]  # (arity: 7 or 8 arguments)
+    clock = dates.make_datetime(y, mo, d, h, mi, s, frac=ms * TICKS_PER_MS)
     return make_offset(clock.ticks, _offset(a[-1]))
 
 
@@ -153,8 +154,7 @@ def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
 
 
 def _exact(a: Sequence[object]) -> DateTimeOffset:
-    formats = [a[1]] if isinstance(a[1], str) else [x for x in a[1] if isinstance(x, str)]  # type: ignore[attr-defined]
-    local, zone = dates.parse_exact_parts(a[0], formats, _styles(a))
+    local, zone = dates.parse_exact_parts(a[0], dates._formats(a[1]), _styles(a))
     return _with_offset(local, zone, _styles(a))
 
 

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import numfmt
@@ -43,6 +43,7 @@ from aiohttp_apim.dotnet.values import (
     UInt64,
     checked_int,
     int_range,
+    is_integral,
     is_numeric,
     with_article,
     wrap_int,
@@ -74,10 +75,14 @@ __all__ = [  # the value classes and integer rules of values.py too: numeric cod
     "UInt16",
     "UInt32",
     "UInt64",
+    "add_compare_hook",
     "checked_int",
     "compare",
+    "enum_number",
     "int_range",
+    "is_integral",
     "is_numeric",
+    "number_key",
     "obj_equals",
     "op_equals",
     "to_string",
@@ -108,7 +113,7 @@ ENUM_TYPES: dict[type[enum.Enum], TypeRef] = {}
 """The type `declare_enum` declared for each enum class (to register, as any declared type)."""
 
 
-def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
+def declare_enum(name: str, full_name: str, cls: type[NetEnum | NetFlags]) -> TypeRef:
     # default(T) is the member valued 0 (enums without one, such as CipherMode, take their first)
     zero = cls._value2member_map_.get(0) or next(iter(cls.__members__.values()))
     t = declare(name, full_name, (cls,), bases=(ENUM,), value_type=True, default=zero)
@@ -121,11 +126,22 @@ def declare_enum(name: str, full_name: str, cls: type[enum.Enum]) -> TypeRef:
     return t
 
 
-def _to_enum(cls: type[enum.Enum], v: object) -> object:
+def enum_number(v: object, cls: type[NetEnum | NetFlags], param: str) -> int:
+    """The number of an argument of enum type ``cls``: a value of ``cls``, or an integral number
+    (what a cast ``(T)n`` stands for)."""
+    if isinstance(v, cls) or is_integral(v):
+        return int(v)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Argument '{param}': cannot convert from '{clr.net_name(v)}' to '{cls.__name__}'",
+    )
+
+
+def _to_enum(cls: type[NetEnum | NetFlags], v: object) -> object:
     if isinstance(v, cls):
         return v
-    if type(v) in INT_BITS or isinstance(v, enum.Enum):
-        iv = int(v)  # type: ignore[call-overload]
+    if is_integral(v) or isinstance(v, NetEnum | NetFlags):
+        iv = int(v)
         try:
             return cls(iv)
         except ValueError:
@@ -188,17 +204,17 @@ class NumberStyles(NetFlags):
 
 def to_string(value: object) -> str:
     """.NET ``ToString()`` of any value (null → "" as string concatenation does)."""
-    cls = type(value)
-    if cls is str:
-        return value  # type: ignore[return-value]
+    if type(value) is str:
+        return value
     if value is None:
         return ""
+    cls = type(value)
     if cls is bool:
         return "True" if value else "False"
     if cls is int:
         return int.__repr__(value)
-    if cls is float:
-        return numfmt.double_to_string(value)  # type: ignore[arg-type]
+    if type(value) is float:
+        return numfmt.double_to_string(value)
     table = clr.TABLES.get(cls) or clr.table_of(value)
     method = table.methods.get("ToString")
     if method is None:
@@ -207,10 +223,13 @@ def to_string(value: object) -> str:
     return result if isinstance(result, str) else ""
 
 
-def _number_key(v: object) -> int | float | Decimal:
+def number_key(v: object) -> int | float | Decimal:
+    """The number a numeric, bool or char operand compares as (callers pass no other)."""
+    if isinstance(v, int | float | Decimal):
+        return v
     if isinstance(v, Char):
         return ord(v)
-    return v  # type: ignore[return-value]
+    raise TypeError(f"not a number: {v!r}")
 
 
 def op_equals(a: object, b: object) -> bool:
@@ -225,7 +244,7 @@ def op_equals(a: object, b: object) -> bool:
     na = ta in NUMERIC_SET or ta is Char
     nb = tb in NUMERIC_SET or tb is Char
     if na and nb:
-        return bool(_number_key(a) == _number_key(b))
+        return bool(number_key(a) == number_key(b))
     hook = EQUALITY_HOOKS.get(ta) or EQUALITY_HOOKS.get(tb)
     if hook is not None:
         return hook(a, b)
@@ -250,7 +269,7 @@ def obj_equals(a: object, b: object) -> bool:
     ta, tb = type(a), type(b)
     if ta is tb:
         if ta is float or ta is Single:
-            return a == b or (math.isnan(a) and math.isnan(b))  # type: ignore[arg-type]
+            return a == b or (a != a and b != b)  # NaN, the one float unequal to itself
         t = clr.type_of(a)
         if t is not None and (t.value_type or ta is str):
             return a == b
@@ -264,6 +283,16 @@ EQUALITY_HOOKS: dict[type, Callable[[object, object], bool]] = {}
 """Value equality for reference types that define it (JValue)."""
 
 COMPARE_HOOKS: dict[type, Callable[[object, object], int]] = {}
+"""Ordering (IComparable) of the types the primitives don't know, by exact class: add one with
+`add_compare_hook`."""
+
+_V = TypeVar("_V")
+
+
+def add_compare_hook(cls: type[_V], hook: Callable[[_V, _V], int]) -> None:
+    """Order two values of exactly ``cls`` with ``hook`` (-1/0/1)."""
+    # `compare` calls the hook of a class only when both values are of that class
+    COMPARE_HOOKS[cls] = cast("Callable[[object, object], int]", hook)
 
 
 def culture_compare(a: str, b: str) -> int:
@@ -286,13 +315,13 @@ def compare(a: object, b: object) -> int:
     """Comparer<T>.Default: -1/0/1 (null sorts first)."""
     if a is None or b is None:
         return 0 if a is b else (-1 if a is None else 1)
+    if type(a) is str and type(b) is str:
+        return culture_compare(a, b)
     ta, tb = type(a), type(b)
-    if ta is str and tb is str:
-        return culture_compare(a, b)  # type: ignore[arg-type]
     na = ta in NUMERIC_SET or ta is Char or ta is bool
     nb = tb in NUMERIC_SET or tb is Char or tb is bool
     if na and nb:
-        x, y = _number_key(a), _number_key(b)
+        x, y = number_key(a), number_key(b)
         if isinstance(x, float) and math.isnan(x):
             return 0 if isinstance(y, float) and math.isnan(y) else -1
         if isinstance(y, float) and math.isnan(y):
@@ -302,8 +331,8 @@ def compare(a: object, b: object) -> int:
         hook = COMPARE_HOOKS.get(ta)
         if hook is not None:
             return hook(a, b)
-        if isinstance(a, enum.Enum):
-            x2, y2 = int(a), int(b)  # type: ignore[call-overload]
+        if isinstance(a, NetEnum | NetFlags) and isinstance(b, NetEnum | NetFlags):
+            x2, y2 = int(a), int(b)
             return 0 if x2 == y2 else (-1 if x2 < y2 else 1)
     raise ExpressionError("ArgumentException", "At least one object must implement IComparable.")
 
@@ -439,7 +468,24 @@ VALUE_TYPE.check = lambda v: (t := clr.type_of(v)) is not None and t.value_type
 ENUM = declare("Enum", "System.Enum", (enum.Enum,), bases=(VALUE_TYPE,), value_type=True)
 ENUM.check = lambda v: isinstance(v, enum.Enum)
 ENUM.methods["ToString"] = lambda o, a, t: enum_to_string(o)
-ENUM.methods["HasFlag"] = lambda o, a, t: (int(o) & int(a[0])) == int(a[0])  # type: ignore[call-overload]
+
+
+def _has_flag(o: NetEnum | NetFlags, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
+    arity("Enum", "HasFlag", a, 1)
+    flag = a[0]
+    if flag is None:
+        throw("ArgumentNullException", "Value cannot be null. (Parameter 'flag')")
+    if type(flag) is not type(o) or not isinstance(flag, NetEnum | NetFlags):
+        # as .NET: a flag of another enum type, or a number, is not a flag of this one
+        throw(
+            "ArgumentException",
+            f"The argument type, '{clr.net_name(flag, full=True)}', is not the same as the "
+            f"enum type '{clr.net_name(o, full=True)}'.",
+        )
+    return (int(o) & int(flag)) == int(flag)
+
+
+ENUM.methods["HasFlag"] = _has_flag
 
 
 def _numeric_to_string(o: Any, a: Sequence[object], t: Sequence[TypeRef]) -> str:
@@ -873,7 +919,7 @@ GUID.static_methods["TryParse"] = _guid_try_parse
 GUID.construct = lambda a, t: parse_guid(a[0]) if a else EMPTY_GUID
 GUID.methods["ToString"] = lambda o, a, t: o.format(a[0] if a and isinstance(a[0], str) else None)
 GUID.methods["ToByteArray"] = lambda o, a, t: o.value.bytes_le
-COMPARE_HOOKS[Guid] = lambda a, b: ordinal_compare(str(a.value), str(b.value))  # type: ignore[attr-defined]
+add_compare_hook(Guid, lambda a, b: ordinal_compare(str(a.value), str(b.value)))
 
 
 # ---------------------------------------------------------------- numeric promotion

@@ -243,8 +243,8 @@ class GroupCollection:
         rx = self.match.regex
         if rx is None:
             return NetGroup(self.match, None, to_string(key))
-        if type(key) in dotnet.INT_BITS:
-            k = int(key)  # type: ignore[call-overload]
+        if dotnet.is_integral(key):
+            k = int(key)
             py = rx.py_of_net.get(k)
             return NetGroup(self.match, py, rx.names[k] if py is not None else str(k))
         if isinstance(key, str):
@@ -601,6 +601,13 @@ OPTIONS = dotnet.declare_enum(
 OPTIONS.statics["None"] = lambda: RegexOptions(0)
 OPTIONS.sign("const RegexOptions None")
 
+
+def _group_name_from_number(rx: NetRegex, a: Sequence[object], t: Sequence[TypeRef]) -> str:
+    arity("Regex", "GroupNameFromNumber", a, 1)
+    i = strings._int_arg(a[0], "i")
+    return rx.names[i] if 0 <= i < len(rx.names) else ""
+
+
 REGEX = declare("Regex", "System.Text.RegularExpressions.Regex", (NetRegex,))
 REGEX.construct = _ctor
 REGEX.members["Options"] = lambda rx: RegexOptions(rx.options)
@@ -614,9 +621,7 @@ REGEX.methods.update(
         "Split": _i_split,
         "GetGroupNames": lambda rx, a, t: list(rx.names),
         "GetGroupNumbers": lambda rx, a, t: list(range(len(rx.numbers))),
-        "GroupNameFromNumber": lambda rx, a, t: (
-            rx.names[a[0]] if 0 <= a[0] < len(rx.names) else ""  # type: ignore[operator]
-        ),
+        "GroupNameFromNumber": _group_name_from_number,
         "GroupNumberFromName": lambda rx, a, t: rx.names.index(a[0]) if a[0] in rx.names else -1,
         "ToString": lambda rx, a, t: rx.pattern,
     }

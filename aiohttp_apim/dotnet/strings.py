@@ -9,7 +9,6 @@ Every string an expression builds is capped at clr.MAX_STRING_LENGTH (OutOfMemor
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +28,8 @@ from aiohttp_apim.dotnet.core import (
 )
 from aiohttp_apim.dotnet.primitives import (
     Char,
+    NetEnum,
+    NetFlags,
     StringComparison,
     StringSplitOptions,
     comparison_key,
@@ -72,8 +73,8 @@ def _str_arg(v: object, param: str, method: str) -> str:
 
 
 def _int_arg(v: object, param: str) -> int:
-    if type(v) is int or (type(v) in dotnet.INT_BITS and not isinstance(v, bool)):
-        return int(v)  # type: ignore[call-overload,no-any-return]
+    if dotnet.is_integral(v):
+        return int(v)
     if type(v) is Char:
         return ord(v)
     raise ExpressionError(
@@ -241,16 +242,16 @@ FORMATTABLE: set[type] = set(dotnet.NUMERIC_TYPES)
 
 def format_value(value: object, fmt: str | None) -> str:
     if fmt and type(value) in FORMATTABLE:
-        if type(value) in dotnet.NUMERIC_SET:
-            return numfmt.format_number(value, fmt)  # type: ignore[arg-type]
+        if dotnet.is_numeric(value):
+            return numfmt.format_number(value, fmt)
         table = clr.TABLES.get(type(value)) or clr.table_of(value)
         result = table.methods["ToString"](value, (fmt,), ())
         return result if isinstance(result, str) else ""
-    if fmt and isinstance(value, enum.Enum):
+    if fmt and isinstance(value, NetEnum | NetFlags):
         if fmt.upper() == "D":
-            return str(int(value))  # type: ignore[call-overload]
+            return str(int(value))
         if fmt.upper() == "X":
-            return format(int(value), "08X")  # type: ignore[call-overload]
+            return format(int(value), "08X")
     return to_string(value)
 
 

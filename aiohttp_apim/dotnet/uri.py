@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -405,13 +405,13 @@ def _rel_error() -> NoReturn:
     )
 
 
-def _abs(getter: object) -> clr.Getter:
+def _abs(getter: Callable[[Uri], object]) -> clr.Getter:
     fn = getter
 
     def get(u: Uri) -> object:
         if not u.absolute:
             _rel_error()
-        return fn(u)  # type: ignore[operator]
+        return fn(u)
 
     return get
 
@@ -485,6 +485,13 @@ def _str1(name: str, a: Sequence[object]) -> str:
     return strings._str_arg(a[0], "stringToEscape", name)
 
 
+def _left_part(u: Uri, a: Sequence[object], t: Sequence[TypeRef]) -> str:
+    arity("Uri", "GetLeftPart", a, 1)
+    if not u.absolute:
+        _rel_error()
+    return u.left(dotnet.enum_number(a[0], UriPartial, "part"))
+
+
 URI_KIND = dotnet.declare_enum("UriKind", "System.UriKind", UriKind)
 URI_PARTIAL = dotnet.declare_enum("UriPartial", "System.UriPartial", UriPartial)
 
@@ -516,7 +523,7 @@ URI.members.update(
 URI.methods.update(
     {
         "ToString": _to_string,
-        "GetLeftPart": lambda u, a, t: _abs(lambda x: x.left(int(a[0])))(u),  # type: ignore[call-overload]
+        "GetLeftPart": _left_part,
         "Equals": lambda u, a, t: isinstance(a[0], Uri) and _same(u, a[0]),
         "IsBaseOf": lambda u, a, t: (
             isinstance(a[0], Uri)
@@ -560,14 +567,14 @@ URI.static_methods.update(
 )
 
 
-def _nullable_str(name: str, fn: object) -> clr.StaticMethod:
+def _nullable_str(name: str, fn: Callable[[str], str]) -> clr.StaticMethod:
     f = fn
 
     def impl(a: Sequence[object], t: Sequence[TypeRef]) -> object:
         arity("WebUtility", name, a, 1)
         if a[0] is None:
             return None
-        return f(strings._str_arg(a[0], "value", name))  # type: ignore[operator]
+        return f(strings._str_arg(a[0], "value", name))
 
     return impl
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
+from typing import TypeGuard
 
 from aiohttp_apim.errors import ExpressionError
 
@@ -34,6 +35,7 @@ __all__ = [
     "UInt64",
     "checked_int",
     "int_range",
+    "is_integral",
     "is_numeric",
     "with_article",
     "wrap_int",
@@ -120,6 +122,12 @@ INT_NAMES: dict[type, str] = {
 }
 
 
+def is_integral(v: object) -> TypeGuard[int]:
+    """A .NET integral value: ``int`` (Int32) or one of the sized classes above. bool and enums
+    are ``int`` to Python but not to C#, so they are not integral here."""
+    return type(v) in INT_BITS
+
+
 def int_range(cls: type) -> tuple[int, int]:
     bits = INT_BITS[cls]
     if INT_SIGNED[cls]:
@@ -167,7 +175,7 @@ NUMERIC_TYPES: tuple[type, ...] = (
 )
 
 
-def is_numeric(v: object) -> bool:
+def is_numeric(v: object) -> TypeGuard[int | float | Decimal]:
     """A .NET numeric value (bool and enums excluded; Char excluded)."""
     return type(v) in NUMERIC_SET
 

@@ -1,0 +1,123 @@
+"""Arguments of a type a .NET member does not take get .NET's error, not one of Python's (nor a
+result computed with Python's conversions, such as ``int("1")``); the types the member takes,
+numbers where C# converts them implicitly included, keep working. The values come from
+``context.Variables`` (typed ``object``), as a policy's would."""
+
+from __future__ import annotations
+
+import pytest
+
+from aiohttp_apim.errors import ExpressionError
+from aiohttp_apim.expressions import compile_expression
+from aiohttp_apim.expressions.context import ExpressionContext
+
+VARIABLES: dict[str, object] = {
+    "text": "1",
+    "word": "x",
+    "real": 1.5,
+    "flag": True,
+    "n": 3,
+    "none": None,
+}
+
+
+def ev(source: str) -> object:
+    return compile_expression(source)(ExpressionContext(variables=dict(VARIABLES)))
+
+
+def error(source: str) -> ExpressionError:
+    with pytest.raises(ExpressionError) as info:
+        ev(source)
+    return info.value
+
+
+_REGEX_OPTIONS = "System.Text.RegularExpressions.RegexOptions"
+
+
+def test_has_flag_takes_a_flag_of_its_own_enum_type() -> None:
+    both = f"({_REGEX_OPTIONS}.IgnoreCase | {_REGEX_OPTIONS}.Multiline)"
+    assert ev(f"@({both}.HasFlag({_REGEX_OPTIONS}.Multiline))") is True
+    assert ev(f"@({_REGEX_OPTIONS}.IgnoreCase.HasFlag({_REGEX_OPTIONS}.Multiline))") is False
+    for argument, shown in (
+        ('context.Variables["text"]', "System.String"),
+        ('context.Variables["n"]', "System.Int32"),
+        ("StringComparison.Ordinal", "System.StringComparison"),
+    ):
+        e = error(f"@({_REGEX_OPTIONS}.IgnoreCase.HasFlag({argument}))")
+        assert e.exception_type == "ArgumentException"
+        assert e.message == (
+            f"The argument type, '{shown}', is not the same as the enum type '{_REGEX_OPTIONS}'."
+        )
+    e = error(f'@({_REGEX_OPTIONS}.IgnoreCase.HasFlag(context.Variables["none"]))')
+    assert e.exception_type == "ArgumentNullException"
+    assert "(Parameter 'flag')" in e.message
+
+
+def test_an_enum_parameter_takes_its_enum_or_an_integral_number() -> None:
+    assert ev("@(Math.Round(2.5, 0, MidpointRounding.AwayFromZero))") == 3.0
+    assert ev("@(Math.Round(2.5, 0, (MidpointRounding)1))") == 3.0
+    assert ev('@(Math.Round(2.5, 0, context.Variables["n"]))') == 2.0  # ToZero
+    assert ev('@(new Uri("http://a.b/c?d").GetLeftPart(UriPartial.Path))') == "http://a.b/c"
+    assert ev('@(new Uri("http://a.b/c?d").GetLeftPart(1))') == "http://a.b"
+    one_line_breaks = "@(Convert.ToBase64String(new byte[100], {}).Length)"
+    assert ev(one_line_breaks.format("Base64FormattingOptions.InsertLineBreaks")) == 138
+    assert ev(one_line_breaks.format("Base64FormattingOptions.None")) == 136
+    for source, shown in (
+        ('@(Math.Round(2.5, 0, context.Variables["text"]))', "'String' to 'MidpointRounding'"),
+        ('@(Math.Round(2.5, 0, context.Variables["real"]))', "'Double' to 'MidpointRounding'"),
+        ('@(Math.Round(2.5, 0, context.Variables["flag"]))', "'Boolean' to 'MidpointRounding'"),
+        ('@(new Uri("http://a.b/").GetLeftPart(context.Variables["text"]))', "to 'UriPartial'"),
+        ('@(Convert.ToBase64String(new byte[3], context.Variables["flag"]))', "'Boolean' to"),
+    ):
+        e = error(source)
+        assert e.exception_type == "ArgumentException", source
+        assert shown in e.message, (source, e.message)
+
+
+def test_specify_kind_takes_a_date_time_and_a_kind() -> None:
+    utc = ev('@(DateTime.SpecifyKind(new DateTime(2020, 1, 2), DateTimeKind.Utc).ToString("o"))')
+    assert utc == "2020-01-02T00:00:00.0000000Z"
+    assert ev("@(DateTime.SpecifyKind(new DateTime(2020, 1, 2), 2).Kind.ToString())") == "Local"
+    e = error('@(DateTime.SpecifyKind(new DateTime(2020, 1, 2), context.Variables["text"]))')
+    assert e.exception_type == "ArgumentException"
+    assert "'String' to 'DateTimeKind'" in e.message
+    e = error('@(DateTime.SpecifyKind(context.Variables["word"], DateTimeKind.Utc))')
+    assert e.exception_type == "InvalidCastException"
+    assert e.message == ("Unable to cast object of type 'System.String' to type 'System.DateTime'.")
+    assert error("@(DateTime.SpecifyKind(new DateTime(2020, 1, 2)))").exception_type == (
+        "MissingMethodException"
+    )
+
+
+def test_sum_of_chars_widens_them_to_int() -> None:
+    # Sum(Func<T, int>) with a lambda returning a char: C# converts the char implicitly
+    assert ev('@(new [] { "ab", "c" }.Sum(s => s[0]))') == ord("a") + ord("c")
+    assert ev("@(new [] { 'a', 'b' }.Sum(c => c))") == ord("a") + ord("b")
+    assert error("@(new [] { int.MaxValue, 1 }.Sum())").exception_type == "OverflowException"
+
+
+def test_group_name_from_number_takes_an_int() -> None:
+    regex = 'new System.Text.RegularExpressions.Regex("(a)(?<n>b)")'
+    assert ev(f"@({regex}.GroupNameFromNumber(2))") == "n"
+    assert ev(f"@({regex}.GroupNameFromNumber((long)1))") == "1"
+    assert ev(f"@({regex}.GroupNameFromNumber(9))") == ""
+    for argument in ('context.Variables["text"]', 'context.Variables["real"]', "true"):
+        e = error(f"@({regex}.GroupNameFromNumber({argument}))")
+        assert e.exception_type == "ArgumentException"
+        assert "Argument 'i'" in e.message
+
+
+def test_exact_formats_are_a_string_or_strings() -> None:
+    parsed = '@(DateTimeOffset.ParseExact("2020-01-02", {}, null).ToString("yyyy-MM-dd"))'
+    assert ev(parsed.format('"yyyy-MM-dd"')) == "2020-01-02"
+    assert ev(parsed.format('new [] { "yyyy", "yyyy-MM-dd" }')) == "2020-01-02"
+    e = error(parsed.format('context.Variables["n"]'))
+    assert e.exception_type == "ArgumentException"
+    assert "'Int32' to 'string[]'" in e.message
+    # as DateTime.TryParseExact does: the Try form answers false
+    tried = (
+        '@{{ DateTimeOffset d; return DateTimeOffset.TryParseExact("2020-01-02", {}, null, '
+        "System.Globalization.DateTimeStyles.None, out d); }}"
+    )
+    assert ev(tried.format("(string[])null")) is False
+    assert ev(tried.format('new [] { "yyyy-MM-dd" }')) is True
