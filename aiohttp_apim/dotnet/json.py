@@ -103,8 +103,8 @@ def convert_token(target: TypeRef, tok: JToken) -> object:
                 raise ExpressionError("ArgumentException", f"Can not convert Null to {name}.")
             return None
         if name == "String":
-            if k == JTokenType.Bytes:
-                return base64.b64encode(v).decode("ascii")  # type: ignore[arg-type]
+            if k == JTokenType.Bytes and isinstance(v, bytes):  # (a Bytes token holds bytes)
+                return base64.b64encode(v).decode("ascii")
             return to_string(v)
         if name == "Boolean":
             if isinstance(v, bool):
@@ -227,14 +227,14 @@ def _index(t: JToken, args: Sequence[object]) -> object:
             )
         return t.get(key)
     if isinstance(t, JArray):
-        if type(key) not in dotnet.INT_BITS:
+        if not dotnet.is_integral(key):
             shown = f'"{key}"' if isinstance(key, str) else to_string(key)
             raise ExpressionError(
                 "ArgumentException",
                 f"Accessed JArray values with invalid key value: {shown}. "
                 "Int32 array index expected.",
             )
-        i = int(key)  # type: ignore[call-overload]
+        i = int(key)
         if i < 0 or i >= len(t.items):
             raise ExpressionError(
                 "ArgumentOutOfRangeException",
@@ -266,13 +266,13 @@ def _set_index(t: JToken, args: Sequence[object], value: object) -> None:
         t.set(key, value_token(value))
         return
     if isinstance(t, JArray):
-        if type(key) not in dotnet.INT_BITS:
+        if not dotnet.is_integral(key):
             raise ExpressionError(
                 "ArgumentException",
                 f"Set JArray values with invalid key value: {to_string(key)}. "
                 "Int32 array index expected.",
             )
-        i = int(key)  # type: ignore[call-overload]
+        i = int(key)
         if i < 0 or i >= len(t.items):
             raise ExpressionError(
                 "ArgumentOutOfRangeException",
@@ -702,16 +702,25 @@ def _deserialize(a: Sequence[object], ta: Sequence[TypeRef]) -> object:
     return to_object(tok, target, inner)
 
 
+def _json_to_string(a: Sequence[object], ta: Sequence[TypeRef]) -> str:
+    tok = value_token(a[0])
+    if isinstance(tok, JValue):
+        return value_json(tok)
+    if isinstance(tok, JObject | JArray):
+        return to_json(tok, False)
+    raise ExpressionError(
+        "ArgumentException",
+        f"Unsupported type: {clr.net_name(tok, full=True)}. "
+        "Use the JsonSerializer class to get the object's JSON representation.",
+    )
+
+
 JSONCONVERT = declare("JsonConvert", "Newtonsoft.Json.JsonConvert", ())
 JSONCONVERT.static_methods.update(
     {
         "SerializeObject": _serialize,
         "DeserializeObject": _deserialize,
-        "ToString": lambda a, ta: (
-            value_json(value_token(a[0]))  # type: ignore[arg-type]
-            if not isinstance(value_token(a[0]), JObject | JArray)
-            else to_json(value_token(a[0]), False)
-        ),
+        "ToString": _json_to_string,
     }
 )
 
@@ -817,8 +826,8 @@ TYPES: tuple[TypeRef, ...] = (
 def register(registry: Registry) -> None:
     """JValue equality, ordering and Convert.ToX by its value; explicit conversions of tokens."""
     dotnet.EQUALITY_HOOKS[JValue] = _jvalue_equals
-    dotnet.COMPARE_HOOKS[JValue] = lambda a, b: dotnet.compare(a.value, b.value)  # type: ignore[attr-defined]
-    numerics.CONVERT_HOOKS[JValue] = lambda v, cls: v.value  # type: ignore[attr-defined]
+    dotnet.add_compare_hook(JValue, lambda a, b: dotnet.compare(a.value, b.value))
+    numerics.add_convert_hook(JValue, lambda v, cls: v.value)
     for cls in (JToken, JObject, JArray, JProperty, JValue):
         registry.cast_hooks[cls] = _cast_hook
     registry.add(*TYPES)

@@ -17,7 +17,7 @@ from aiohttp_apim.dotnet import json as js
 from aiohttp_apim.dotnet import linq
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.budget import metered
-from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
+from aiohttp_apim.dotnet.core import Registry, Setter, TypeRef, arity, declare
 from aiohttp_apim.dotnet.json_model import (
     JArray,
     JObject,
@@ -185,7 +185,7 @@ def _m_replace(t: JToken, a: Sequence[object], ta: Sequence[TypeRef]) -> None:
     _replace(t, content_token(a[0]))
 
 
-def _set_enum(cls: type[NetEnum], attr: str) -> object:
+def _set_enum(cls: type[NetEnum], attr: str) -> Setter:
     def setter(s: MergeSettings, v: object) -> None:
         if not isinstance(v, cls):
             raise ExpressionError(
@@ -213,9 +213,9 @@ SETTINGS.members.update(
 )
 SETTINGS.setters.update(
     {
-        "MergeArrayHandling": _set_enum(MergeArrayHandling, "arrays"),  # type: ignore[dict-item]
-        "MergeNullValueHandling": _set_enum(MergeNullValueHandling, "nulls"),  # type: ignore[dict-item]
-        "PropertyNameComparison": _set_enum(StringComparison, "names"),  # type: ignore[dict-item]
+        "MergeArrayHandling": _set_enum(MergeArrayHandling, "arrays"),
+        "MergeNullValueHandling": _set_enum(MergeNullValueHandling, "nulls"),
+        "PropertyNameComparison": _set_enum(StringComparison, "names"),
     }
 )
 SETTINGS.sign(

@@ -268,7 +268,8 @@ def _number(v: JToken) -> float | Decimal | int | None:
         value = v.value
         if isinstance(value, bool):
             return None
-        return value  # type: ignore[return-value]
+        if isinstance(value, float | Decimal | int):  # (what numeric tokens hold)
+            return value
     return None
 
 

@@ -350,12 +350,14 @@ def value_json(v: JValue) -> str:
         return "undefined" if k == JTokenType.Undefined else "null"
     if k == JTokenType.Boolean:
         return "true" if x else "false"
-    if k == JTokenType.Integer:
-        return str(int(x))  # type: ignore[call-overload]
-    if k == JTokenType.Float:
+    # each kind holds values of its classes (JValue's invariant): the isinstance tests only
+    # tell mypy which
+    if k == JTokenType.Integer and isinstance(x, int):
+        return str(int(x))
+    if k == JTokenType.Float and isinstance(x, float | Decimal):
         if isinstance(x, Decimal):
             return _ensure_decimal_place(numfmt.decimal_to_string(x))
-        f = float(x)  # type: ignore[arg-type]
+        f = float(x)
         if math.isnan(f) or math.isinf(f):
             return _escape(numfmt.double_to_string(f))
         text = (
@@ -364,16 +366,16 @@ def value_json(v: JValue) -> str:
             else numfmt.double_to_string(f)
         )
         return _ensure_decimal_place(text)
-    if k == JTokenType.Date:
+    if k == JTokenType.Date and isinstance(x, DateTime | dates.DateTimeOffset):
         if isinstance(x, dates.DateTimeOffset):
             return _escape(
                 dates.format_datetime(
                     DateTime(x.ticks), "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", x.offset
                 )
             )
-        return _escape(_iso(x))  # type: ignore[arg-type]
-    if k == JTokenType.Bytes:
-        return _escape(base64.b64encode(x).decode("ascii"))  # type: ignore[arg-type]
+        return _escape(_iso(x))
+    if k == JTokenType.Bytes and isinstance(x, bytes):
+        return _escape(base64.b64encode(x).decode("ascii"))
     return _escape(to_string(x))
 
 

@@ -121,3 +121,13 @@ def test_exact_formats_are_a_string_or_strings() -> None:
     )
     assert ev(tried.format("(string[])null")) is False
     assert ev(tried.format('new [] { "yyyy-MM-dd" }')) is True
+
+
+def test_json_convert_to_string_takes_a_value_or_a_container() -> None:
+    assert ev("@(Newtonsoft.Json.JsonConvert.ToString(new byte[] { 1, 2 }))") == '"AQI="'
+    assert ev('@(Newtonsoft.Json.JsonConvert.ToString(JObject.Parse("{\\"a\\":1}")))') == (
+        '{"a":1}'
+    )
+    e = error('@(Newtonsoft.Json.JsonConvert.ToString(JObject.Parse("{\\"a\\":1}").Property("a")))')
+    assert e.exception_type == "ArgumentException"
+    assert e.message.startswith("Unsupported type: Newtonsoft.Json.Linq.JProperty.")
