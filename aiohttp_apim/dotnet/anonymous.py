@@ -39,7 +39,7 @@ class AnonymousObject(dict[str, object]):
 
     # dict declares itself unhashable; an anonymous object is read-only and hashes by value,
     # consistently with __eq__ (GroupBy and Distinct key on it)
-    def __hash__(self) -> int:  # type: ignore[override]
+    def __hash__(self) -> int:  # type: ignore[override]  # typeshed: dict.__hash__ is None
         return hash(tuple(_hashable(v) for v in self.values()))
 
 

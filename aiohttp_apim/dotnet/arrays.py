@@ -310,16 +310,19 @@ def _sort(a: Sequence[object], t: Sequence[TypeRef]) -> None:
     key = functools.cmp_to_key(how)
     if items is not None:
         order = sorted(range(count), key=lambda i: key(arr[i]))
-        keys = [arr[i] for i in order]
         values = [items[i] for i in order]
-        arr[:count] = keys  # type: ignore[assignment]
+        if isinstance(arr, bytearray):
+            arr[:count] = bytes([arr[i] for i in order])
+        else:
+            arr[:count] = [arr[i] for i in order]
         items[:count] = values
         return
-    segment = sorted(_items(arr[start : start + count]), key=key)
     if isinstance(arr, bytearray):
-        arr[start : start + count] = bytes(int(x) for x in segment)  # type: ignore[call-overload]
+        arr[start : start + count] = bytes(
+            sorted([dotnet.Byte(b) for b in arr[start : start + count]], key=key)
+        )
     else:
-        arr[start : start + count] = segment
+        arr[start : start + count] = sorted(arr[start : start + count], key=key)
 
 
 def _binary_search(a: Sequence[object], t: Sequence[TypeRef]) -> int:

@@ -189,7 +189,7 @@ def _list_sort(lst: NetList, a: Sequence[object], t: Sequence[TypeRef]) -> None:
     arity("List", "Sort", a, 0, 1)
     if a:
         fn = delegate(a[0], "Sort")
-        lst.sort(key=functools.cmp_to_key(lambda x, y: int(fn(x, y))))  # type: ignore[call-overload]
+        lst.sort(key=functools.cmp_to_key(lambda x, y: strings._int_arg(fn(x, y), "comparison")))
     else:
         lst.sort(key=functools.cmp_to_key(compare))
 

@@ -21,6 +21,7 @@ __all__ = [
     "BASES",
     "TYPES",
     "NetException",
+    "ThrownError",
     "convert_exception",
     "exception_info",
     "exception_object",
@@ -139,11 +140,19 @@ class NetException:
         return text
 
 
+class ThrownError(ExpressionError):
+    """What ``throw`` of an exception object raises: it keeps the object, for ``catch`` to bind
+    the very object that was thrown."""
+
+    def __init__(self, thrown: NetException) -> None:
+        super().__init__(thrown.exception_type, thrown.message)
+        self.thrown = thrown
+
+
 def exception_object(error: ExpressionError) -> NetException:
     """What ``catch (X e)`` binds ``e`` to for ``error`` (the very object, when it was thrown)."""
-    thrown = getattr(error, "net_exception", None)
-    if isinstance(thrown, NetException):
-        return thrown
+    if isinstance(error, ThrownError):
+        return error.thrown
     return NetException(error.exception_type, error.message)
 
 
@@ -151,9 +160,7 @@ def exception_info(value: object) -> ExpressionError | None:
     """The error that ``throw value`` raises, when ``value`` is an exception object."""
     if not isinstance(value, NetException):
         return None
-    error = ExpressionError(value.exception_type, value.message)
-    error.net_exception = value  # type: ignore[attr-defined]  # ``catch`` gets the same object
-    return error
+    return ThrownError(value)
 
 
 def _text(v: object, param: str, ctor: str) -> str | None:

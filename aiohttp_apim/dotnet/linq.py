@@ -653,8 +653,9 @@ def _average(src: object, a: Sequence[object], t: Sequence[TypeRef]) -> object:
     values = [v for v in _selected(src, a, "Average") if v is not None]
     if not values:
         _no_elements()
-    if all(isinstance(v, Decimal) for v in values):
-        return sum(values, Decimal(0)) / len(values)  # type: ignore[type-var,operator]
+    decimals = [v for v in values if isinstance(v, Decimal)]
+    if len(decimals) == len(values):
+        return sum(decimals, Decimal(0)) / len(decimals)
     return math.fsum(dotnet.to_double(v) for v in values) / len(values)
 
 

@@ -75,7 +75,7 @@ def _front(kind: str, take: bool) -> Method:
     return impl
 
 
-def _try(take: bool, stack: bool) -> object:
+def _try(take: bool, stack: bool) -> Method:
     def impl(c: NetQueue | NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         arity("Stack" if stack else "Queue", "Try", a, 1)
         if not c:
@@ -104,14 +104,14 @@ def _push(s: NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> None:
     s.append(a[0])
 
 
-def _ensure_capacity(c: object, a: Sequence[object], t: Sequence[TypeRef]) -> int:
+def _ensure_capacity(c: NetQueue | NetStack, a: Sequence[object], t: Sequence[TypeRef]) -> int:
     arity("Queue", "EnsureCapacity", a, 1)
     wanted = strings._int_arg(a[0], "capacity")
     if wanted < 0:
         raise ExpressionError(
             "ArgumentOutOfRangeException", "Non-negative number required. (Parameter 'capacity')"
         )
-    return max(wanted, len(c))  # type: ignore[arg-type]
+    return max(wanted, len(c))
 
 
 def _declare(kind: str, cls: type, add: str, take: str) -> TypeRef:
@@ -134,8 +134,8 @@ def _declare(kind: str, cls: type, add: str, take: str) -> TypeRef:
             add: _push if stack else _enqueue,
             take: _front(kind, take=True),
             "Peek": _front(kind, take=False),
-            f"Try{take}": _try(True, stack),  # type: ignore[dict-item]
-            "TryPeek": _try(False, stack),  # type: ignore[dict-item]
+            f"Try{take}": _try(True, stack),
+            "TryPeek": _try(False, stack),
             "Contains": lambda c, a, ta: contains(c, a, ta),
             "Clear": lambda c, a, ta: c.clear(),
             "ToArray": (lambda c, a, ta: c[::-1]) if stack else (lambda c, a, ta: list(c)),

@@ -158,6 +158,10 @@ def split_top_level(text: str) -> list[str]:
     return parts
 
 
+_PASSING: dict[str, Literal["out", "ref", "in"]] = {"out": "out", "ref": "ref", "in": "in"}
+"""The modifiers that say how an argument is passed (``params`` says how many there are)."""
+
+
 def _params(text: str, line: str) -> tuple[Param, ...]:
     params: list[Param] = []
     for part in split_top_level(text):
@@ -171,7 +175,7 @@ def _params(text: str, line: str) -> tuple[Param, ...]:
                 name=m.group("name"),
                 default=m.group("default"),
                 params=modifier == "params",
-                modifier=modifier if modifier in ("out", "ref", "in") else "",  # type: ignore[arg-type]
+                modifier=_PASSING.get(modifier, ""),
             )
         )
     if any(p.params for p in params[:-1]):

@@ -547,7 +547,11 @@ def _rename(x: XElement, value: object) -> None:
     x.el.tag = xl.name_of(value).clark
 
 
-def _to_string(node: object, a: Sequence[object], t: Sequence[TypeRef]) -> str:
+_AnyNode = XText | XComment | XProcessingInstruction | XElement | XDocument
+"""What the classes of XNode and XContainer (whose members take a receiver of their own) hold."""
+
+
+def _to_string(node: _AnyNode, a: Sequence[object], t: Sequence[TypeRef]) -> str:
     arity("XNode", "ToString", a, 0, 1)
     plain = bool(a) and isinstance(a[0], SaveOptions) and bool(a[0] & SaveOptions.DisableFormatting)
     if isinstance(node, XText):
@@ -557,7 +561,7 @@ def _to_string(node: object, a: Sequence[object], t: Sequence[TypeRef]) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if isinstance(node, XComment | XProcessingInstruction):
         return etree.tostring(node.el, encoding=str, with_tail=False)
-    el = node.root if isinstance(node, XDocument) else node.el  # type: ignore[attr-defined]
+    el = node.root if isinstance(node, XDocument) else node.el
     if el is None:
         return ""
     return xl._serialize(el, pretty=not plain)

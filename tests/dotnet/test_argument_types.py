@@ -131,3 +131,34 @@ def test_json_convert_to_string_takes_a_value_or_a_container() -> None:
     e = error('@(Newtonsoft.Json.JsonConvert.ToString(JObject.Parse("{\\"a\\":1}").Property("a")))')
     assert e.exception_type == "ArgumentException"
     assert e.message.startswith("Unsupported type: Newtonsoft.Json.Linq.JProperty.")
+
+
+def test_a_sort_comparison_returns_an_int() -> None:
+    assert (
+        ev(
+            "@{ var l = new List<int> { 3, 1, 2 }; l.Sort((x, y) => y - x); "
+            'return string.Join(",", l); }'
+        )
+        == "3,2,1"
+    )
+    # a double returned would be truncated (0.25 -> 0, "equal"): C# does not compile it
+    e = error(
+        "@{ var l = new List<double> { 1.5, 1.25 }; l.Sort((x, y) => x - y); "
+        'return string.Join(",", l); }'
+    )
+    assert e.exception_type == "ArgumentException"
+    assert "'Double' to 'int'" in e.message
+
+
+def test_byte_arrays_sort_in_place() -> None:
+    joined = '@{{ var a = new byte[] {{ 5, 3, 1, 2 }}; {} return string.Join(",", a); }}'
+    assert ev(joined.format("Array.Sort(a);")) == "1,2,3,5"
+    assert ev(joined.format("Array.Sort(a, 1, 2);")) == "5,1,3,2"
+    assert ev(joined.format("Array.Sort(a, (x, y) => y - x);")) == "5,3,2,1"
+    assert (
+        ev(
+            '@{ var a = new byte[] { 3, 1, 2 }; var b = new [] { "c", "a", "b" }; Array.Sort(a, b); '
+            'return string.Join(",", a) + "|" + string.Join(",", b); }'
+        )
+        == "1,2,3|a,b,c"
+    )
