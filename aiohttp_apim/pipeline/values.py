@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions.runtime import to_string
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPRESSION_LOCATION",
+    "Computed",
+    "Constant",
+    "Evaluated",
     "Val",
     "as_bool",
     "as_cache_key",
@@ -49,53 +52,101 @@ EXPRESSION_LOCATION = "expression_location"
 class Val(Generic[T]):
     """One attribute value of a compiled step: ``get(x)`` is its value for the request ``x``.
 
-    An expression that fails leaves its ``location`` on the exception (``expression_location``),
-    so that the error says which expression of the step it was."""
+    A `Constant` was fixed when the plan was compiled; a `Computed` value evaluates its
+    expression per request and converts the result to ``T``; an `Evaluated` one keeps what the
+    expression returns. An expression that fails leaves its ``location`` on the exception
+    (``expression_location``), so that the error says which expression of the step it was."""
 
-    __slots__ = ("const", "convert", "expression", "location")
+    __slots__ = ()
 
-    def __init__(
-        self,
-        const: T | None,
-        expression: CompiledExpression | None = None,
-        convert: Callable[[object], T] | None = None,
-        location: Location | None = None,
-    ) -> None:
-        self.const = const
-        self.expression = expression
-        self.convert = convert
-        self.location = location
+    is_constant: ClassVar[bool] = False
 
-    @property
-    def is_constant(self) -> bool:
-        return self.expression is None
+    def get(self, x: Exchange) -> T:
+        raise NotImplementedError
 
     def get_constant(self) -> T:
         """The value of a constant (check :attr:`is_constant` first)."""
-        assert self.expression is None, "not a constant"
-        return self.const  # type: ignore[return-value]
-
-    def get(self, x: Exchange) -> T:
-        expression = self.expression
-        if expression is None:
-            return self.const  # type: ignore[return-value]
-        try:
-            result = x.evaluate(expression)
-            convert = self.convert
-            return result if convert is None else convert(result)  # type: ignore[return-value]
-        except Exception as error:  # free until raised (zero-cost try)
-            if getattr(error, EXPRESSION_LOCATION, None) is None:
-                setattr(error, EXPRESSION_LOCATION, self.location)
-            raise
+        raise AssertionError("not a constant")
 
     @property
     def names(self) -> frozenset[str]:
         """The names the expression mentions (none for a constant)."""
-        return frozenset() if self.expression is None else self.expression.names
+        return frozenset()
+
+
+class Constant(Val[T]):
+    """A value fixed at plan compilation (a literal, or an expression folded to a constant)."""
+
+    __slots__ = ("value",)
+
+    is_constant: ClassVar[bool] = True
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def get(self, x: Exchange) -> T:
+        return self.value
+
+    def get_constant(self) -> T:
+        return self.value
+
+
+class Computed(Val[T]):
+    """An expression evaluated per request, its result converted by ``convert``."""
+
+    __slots__ = ("convert", "expression", "location")
+
+    def __init__(
+        self,
+        expression: CompiledExpression,
+        convert: Callable[[object], T],
+        location: Location | None = None,
+    ) -> None:
+        self.expression = expression
+        self.convert = convert
+        self.location = location
+
+    def get(self, x: Exchange) -> T:
+        try:
+            return self.convert(x.evaluate(self.expression))
+        except Exception as error:  # free until raised (zero-cost try)
+            _locate(error, self.location)
+            raise
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.expression.names
+
+
+class Evaluated(Val[object]):
+    """An expression evaluated per request, its result kept as it is (``set-variable``)."""
+
+    __slots__ = ("expression", "location")
+
+    def __init__(self, expression: CompiledExpression, location: Location | None = None) -> None:
+        self.expression = expression
+        self.location = location
+
+    def get(self, x: Exchange) -> object:
+        try:
+            return x.evaluate(self.expression)
+        except Exception as error:  # free until raised (zero-cost try)
+            _locate(error, self.location)
+            raise
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.expression.names
+
+
+def _locate(error: Exception, location: Location | None) -> None:
+    """Leave ``location`` on ``error`` unless an inner expression already left its own."""
+    if getattr(error, EXPRESSION_LOCATION, None) is None:
+        setattr(error, EXPRESSION_LOCATION, location)
 
 
 def constant(value: T) -> Val[T]:
-    return Val(value)
+    return Constant(value)
 
 
 def compile_value(value: Literal[Any] | Expr, convert: Callable[[object], T]) -> Val[T]:
@@ -103,26 +154,26 @@ def compile_value(value: Literal[Any] | Expr, convert: Callable[[object], T]) ->
     bad constant (``duration="@("x")"``) fails on every request exactly as it would at run time."""
     if value.is_literal:
         assert isinstance(value, Literal)
-        return Val(value.value)
+        return Constant(value.value)
     assert isinstance(value, Expr)
     expression = value.expression
     if expression.is_constant:
         try:
-            return Val(convert(expression.constant))
+            return Constant(convert(expression.constant))
         except ExpressionError:
             pass  # keep it an expression: the failure is reported where and when it runs
-    return Val(None, expression, convert, value.location)
+    return Computed(expression, convert, value.location)
 
 
 def compile_typed(value: Literal[Any] | Expr) -> Val[object]:
     """A value whose expression result keeps its type (``set-variable``); a literal is text."""
     if value.is_literal:
         assert isinstance(value, Literal)
-        return Val(value.value)
+        return Constant(value.value)
     assert isinstance(value, Expr)
     if value.expression.is_constant:
-        return Val(value.expression.constant)
-    return Val(None, value.expression, None, value.location)
+        return Constant(value.expression.constant)
+    return Evaluated(value.expression, value.location)
 
 
 def _cast_error(value: object, target: str) -> ExpressionError:

@@ -7,7 +7,14 @@ import pytest
 
 from aiohttp_apim.errors import ExpressionError
 from aiohttp_apim.expressions import compile_expression
-from aiohttp_apim.pipeline.values import as_bool, as_enum, as_int, as_str, compile_value
+from aiohttp_apim.pipeline.values import (
+    as_bool,
+    as_enum,
+    as_int,
+    as_str,
+    compile_typed,
+    compile_value,
+)
 from aiohttp_apim.policy.model import DownstreamCachingType, Expr, Literal, Location
 
 HERE = Location("policy.xml", 1, 1)
@@ -26,6 +33,18 @@ def test_expression_reading_the_context_is_not_a_constant() -> None:
     )
     assert not value.is_constant
     assert "Variables" in value.names
+
+
+def test_typed_values_keep_the_type_of_a_folded_expression() -> None:
+    assert compile_typed(Literal("7", "7", HERE)).get_constant() == "7"
+    folded = compile_typed(Expr(compile_expression("@(3 + 4)"), HERE))
+    assert folded.is_constant
+    assert folded.get_constant() == 7
+    computed = compile_typed(Expr(compile_expression('@(context.Variables["n"])'), HERE))
+    assert not computed.is_constant
+    assert "Variables" in computed.names
+    with pytest.raises(AssertionError, match="not a constant"):
+        computed.get_constant()
 
 
 @pytest.mark.parametrize(("given", "expected"), [(True, True), (False, False), (" TRUE ", True)])
