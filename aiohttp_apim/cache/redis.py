@@ -42,6 +42,7 @@ No exception type of a client library leaves the cache.
 from __future__ import annotations
 
 import asyncio
+import enum
 import hashlib
 import logging
 import math
@@ -55,7 +56,7 @@ try:
     from redis.asyncio.cluster import RedisCluster
     from redis.asyncio.connection import parse_url
     from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
+    from redis.backoff import AbstractBackoff, NoBackoff
     from redis.crc import key_slot
     from redis.exceptions import RedisClusterException
 except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -459,7 +460,7 @@ class RedisCache(Cache):
             return None
         hit = _unpack(reply)
         if hit is not _FOREIGN:
-            return hit  # type: ignore[return-value]
+            return hit
         return (await self._read_foreign([name]))[0]
 
     async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
@@ -507,7 +508,7 @@ class RedisCache(Cache):
             if hit is _FOREIGN:
                 foreign.append(index)
                 hit = None
-            results.append(hit)  # type: ignore[arg-type]
+            results.append(hit)
         for index in foreign:  # rare: keys another tool wrote, counters
             results[index] = (await self._read_foreign([encoded[index]]))[0]
         return results
@@ -787,11 +788,14 @@ def _glide_settings(url: str, options: dict[str, Any], *, cluster: bool) -> Any:
     )
 
 
+_NO_BACKOFF: Final[Callable[[], AbstractBackoff]] = NoBackoff
+"""NoBackoff's constructor, typed (it is unannotated before redis-py 5.1)."""
+
+
 def _redis_py_client(
     url: str, client_options: dict[str, Any], *, cluster: bool, budget: float, pool_wait: float
 ) -> RedisClient:
-    # (NoBackoff is untyped before redis-py 5.1.)
-    no_retry = Retry(NoBackoff(), 0)  # type: ignore[no-untyped-call,unused-ignore]
+    no_retry = Retry(_NO_BACKOFF(), 0)
     options: dict[str, Any] = {
         **CLIENT_DEFAULTS,
         # Never before the cache's own budget: a socket timeout would cut a large value short.
@@ -813,14 +817,21 @@ def _redis_py_client(
         raise ValueError(f"{exc} ({_redact(url)})") from exc
 
 
-_FOREIGN: Final = object()
+class _NotAnEntry(enum.Enum):
+    """`_unpack`'s answer for a value that is not a packed entry (an enum, so that mypy narrows
+    ``hit is _FOREIGN``)."""
+
+    FOREIGN = enum.auto()
+
+
+_FOREIGN: Final = _NotAnEntry.FOREIGN
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _unpack(entry: Any) -> CacheHit | object | None:
+def _unpack(entry: Any) -> CacheHit | Literal[_NotAnEntry.FOREIGN] | None:
     """The hit in a packed entry; ``None`` when its expiry has passed (by this process's
     clock); :data:`_FOREIGN` when ``entry`` is not one (a counter, another tool's key)."""
     if type(entry) is not bytes or not entry.startswith(_PACKED) or len(entry) < _HEADER:

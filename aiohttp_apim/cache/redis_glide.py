@@ -20,9 +20,9 @@ import asyncio
 import contextlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from glide import (
     AdvancedGlideClientConfiguration,
@@ -124,7 +124,7 @@ class GlideTransport:
         client = self._client or await self._make()
         script = self._scripts.get(sha)
         if script is None:
-            script = self._scripts[sha] = Script(source)  # type: ignore[no-untyped-call]
+            script = self._scripts[sha] = _new_script(source)
         try:
             return await client.invoke_script(script, keys=list(keys), args=_encode(args))
         except GlideError as error:
@@ -147,17 +147,20 @@ class GlideTransport:
         deleted = 0
         try:
             if isinstance(client, GlideClusterClient):
-                cursor: Any = ClusterScanCursor()  # type: ignore[no-untyped-call]
+                cursor = _new_cursor()
                 while not cursor.is_finished():
-                    cursor, keys = await client.scan(cursor, match=pattern, count=1000)
+                    reply = await client.scan(cursor, match=pattern, count=1000)
+                    cursor, keys = _scanned(reply, ClusterScanCursor)
                     if keys:
-                        deleted += await client.delete(list(keys))
+                        deleted += await client.delete(keys)
                 return deleted
-            position: Any = b"0"
+            position = b"0"
             while True:
-                position, found = await client.scan(position, match=pattern, count=1000)
+                position, found = _scanned(
+                    await client.scan(position, match=pattern, count=1000), bytes
+                )
                 if found:
-                    deleted += await client.delete(list(found))
+                    deleted += await client.delete(found)
                 if int(position) == 0:
                     return deleted
         except GlideError as error:
@@ -262,7 +265,23 @@ async def _close(client: GlideClient | GlideClusterClient) -> None:
 
 def _encode(args: Sequence[Arg]) -> list[bytes | str]:
     """glide takes str and bytes only."""
-    return [b"%d" % arg if type(arg) is int else arg for arg in args]  # type: ignore[misc]
+    return [arg if isinstance(arg, bytes | str) else b"%d" % arg for arg in args]
+
+
+# glide's constructors, typed: the classes leave their ``__init__`` unannotated
+_new_script: Final[Callable[[bytes], Script]] = Script
+_new_cursor: Final[Callable[[], ClusterScanCursor]] = ClusterScanCursor
+
+_Cursor = TypeVar("_Cursor")
+
+
+def _scanned(reply: Sequence[object], cursor: type[_Cursor]) -> tuple[_Cursor, list[bytes]]:
+    """SCAN's reply, checked: the next cursor and the keys found."""
+    if len(reply) == 2:
+        after, keys = reply
+        if isinstance(after, cursor) and isinstance(keys, list):
+            return after, keys
+    raise Fault(f"SCAN answered {reply!r:.100}")
 
 
 def _translate(error: GlideError) -> Exception:

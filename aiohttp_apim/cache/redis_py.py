@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -103,7 +103,7 @@ class RedisPyTransport:
         client = self._client
         try:
             if isinstance(client, RedisCluster):
-                await client.initialize()  # type: ignore[unused-awaitable]  # returns self
+                _ = await client.initialize()  # (it returns the client, an awaitable)
                 deleted = 0
                 for node in client.get_primaries():
                     deleted += await _delete_on(node.execute_command, pattern)
@@ -156,12 +156,13 @@ class RedisPyTransport:
         flight to the healthy primaries too, so one lost primary would stop caching for every
         key. A redirection (``MOVED``) fails this call and has the map learnt again."""
         await self._ready(client)
+        node: _Node
         if route is None:
             node = client.get_random_node()
         else:
             key = route if isinstance(route, bytes) else str(route).encode()
             node = client.nodes_manager.get_node_from_slot(key_slot(key))
-        return await node.execute_command(*args)  # type: ignore[no-untyped-call,unused-ignore]
+        return await node.execute_command(*args)
 
     async def _ready(self, client: RedisCluster) -> None:
         """Make sure the cluster client knows the topology before it sends a command.
@@ -182,6 +183,12 @@ class RedisPyTransport:
             task = self._init_task = asyncio.ensure_future(client.initialize())
             task.add_done_callback(_retrieve_exception)
         await asyncio.shield(task)
+
+
+class _Node(Protocol):
+    """What the cache calls on a cluster node (redis-py before 5.1 leaves it unannotated)."""
+
+    async def execute_command(self, *args: Any) -> Any: ...
 
 
 async def _within(call: Awaitable[Any], timeout: float) -> Any:
