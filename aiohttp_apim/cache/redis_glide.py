@@ -265,7 +265,7 @@ async def _close(client: GlideClient | GlideClusterClient) -> None:
 
 def _encode(args: Sequence[Arg]) -> list[bytes | str]:
     """glide takes str and bytes only."""
-    return [arg if isinstance(arg, bytes | str) else b"%d" % arg for arg in args]
+    return [arg if isinstance(arg, (bytes, str)) else b"%d" % arg for arg in args]
 
 
 # glide's constructors, typed: the classes leave their ``__init__`` unannotated

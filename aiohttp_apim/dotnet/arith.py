@@ -84,7 +84,7 @@ def arithmetic(op: str, a: object, b: object) -> object:
     """``a op b`` for numeric (and enum +/- int) operands, as C# computes it unchecked:
     binary numeric promotion, wrapping integers, decimal overflow, IEEE division."""
     if not (is_numeric_or_char(a) and is_numeric_or_char(b)):
-        if isinstance(a, NetEnum | NetFlags) and (op in "+-") and type(b) is int:
+        if isinstance(a, (NetEnum, NetFlags)) and (op in "+-") and type(b) is int:
             return type(a)(int(a) + (b if op == "+" else -b))
         operator_error(op, a, b)
     cls = promote(a, b)

@@ -706,7 +706,7 @@ def _json_to_string(a: Sequence[object], ta: Sequence[TypeRef]) -> str:
     tok = value_token(a[0])
     if isinstance(tok, JValue):
         return value_json(tok)
-    if isinstance(tok, JObject | JArray):
+    if isinstance(tok, (JObject, JArray)):
         return to_json(tok, False)
     raise ExpressionError(
         "ArgumentException",

@@ -268,7 +268,7 @@ def _number(v: JToken) -> float | Decimal | int | None:
         value = v.value
         if isinstance(value, bool):
             return None
-        if isinstance(value, float | Decimal | int):  # (what numeric tokens hold)
+        if isinstance(value, (float, Decimal, int)):  # (what numeric tokens hold)
             return value
     return None
 

@@ -354,7 +354,7 @@ def value_json(v: JValue) -> str:
     # tell mypy which
     if k == JTokenType.Integer and isinstance(x, int):
         return str(int(x))
-    if k == JTokenType.Float and isinstance(x, float | Decimal):
+    if k == JTokenType.Float and isinstance(x, (float, Decimal)):
         if isinstance(x, Decimal):
             return _ensure_decimal_place(numfmt.decimal_to_string(x))
         f = float(x)
@@ -366,7 +366,7 @@ def value_json(v: JValue) -> str:
             else numfmt.double_to_string(f)
         )
         return _ensure_decimal_place(text)
-    if k == JTokenType.Date and isinstance(x, DateTime | dates.DateTimeOffset):
+    if k == JTokenType.Date and isinstance(x, (DateTime, dates.DateTimeOffset)):
         if isinstance(x, dates.DateTimeOffset):
             return _escape(
                 dates.format_datetime(

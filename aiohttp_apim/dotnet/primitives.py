@@ -140,7 +140,7 @@ def enum_number(v: object, cls: type[NetEnum | NetFlags], param: str) -> int:
 def _to_enum(cls: type[NetEnum | NetFlags], v: object) -> object:
     if isinstance(v, cls):
         return v
-    if is_integral(v) or isinstance(v, NetEnum | NetFlags):
+    if is_integral(v) or isinstance(v, (NetEnum, NetFlags)):
         iv = int(v)
         try:
             return cls(iv)
@@ -223,9 +223,12 @@ def to_string(value: object) -> str:
     return result if isinstance(result, str) else ""
 
 
+_NUMBERS = (int, float, Decimal)  # one global to load: equality and ordering are hot
+
+
 def number_key(v: object) -> int | float | Decimal:
     """The number a numeric, bool or char operand compares as (callers pass no other)."""
-    if isinstance(v, int | float | Decimal):
+    if isinstance(v, _NUMBERS):
         return v
     if isinstance(v, Char):
         return ord(v)
@@ -331,7 +334,7 @@ def compare(a: object, b: object) -> int:
         hook = COMPARE_HOOKS.get(ta)
         if hook is not None:
             return hook(a, b)
-        if isinstance(a, NetEnum | NetFlags) and isinstance(b, NetEnum | NetFlags):
+        if isinstance(a, (NetEnum, NetFlags)) and isinstance(b, (NetEnum, NetFlags)):
             x2, y2 = int(a), int(b)
             return 0 if x2 == y2 else (-1 if x2 < y2 else 1)
     raise ExpressionError("ArgumentException", "At least one object must implement IComparable.")
@@ -475,7 +478,7 @@ def _has_flag(o: NetEnum | NetFlags, a: Sequence[object], t: Sequence[TypeRef]) 
     flag = a[0]
     if flag is None:
         throw("ArgumentNullException", "Value cannot be null. (Parameter 'flag')")
-    if type(flag) is not type(o) or not isinstance(flag, NetEnum | NetFlags):
+    if type(flag) is not type(o) or not isinstance(flag, (NetEnum, NetFlags)):
         # as .NET: a flag of another enum type, or a number, is not a flag of this one
         throw(
             "ArgumentException",

@@ -247,7 +247,7 @@ def format_value(value: object, fmt: str | None) -> str:
         table = clr.TABLES.get(type(value)) or clr.table_of(value)
         result = table.methods["ToString"](value, (fmt,), ())
         return result if isinstance(result, str) else ""
-    if fmt and isinstance(value, NetEnum | NetFlags):
+    if fmt and isinstance(value, (NetEnum, NetFlags)):
         if fmt.upper() == "D":
             return str(int(value))
         if fmt.upper() == "X":
