@@ -97,6 +97,7 @@ class KeyTracker:
         self._task: asyncio.Task[None] | None = None
         self._live = False
         self._sessions = 0
+        self._known: list[tuple[str, int]] = []
 
     @property
     def live(self) -> bool:
@@ -180,11 +181,11 @@ class KeyTracker:
                 await _disconnect(control)
 
     async def _primaries(self) -> list[tuple[str, int]]:
-        seeds = list(self._dialer.seeds)
         if not self._dialer.cluster:
-            return seeds[:1]
-        error: Exception = _Lost("no seed node")
-        for host, port in seeds:
+            return list(self._dialer.seeds[:1])
+        error: Exception = _Lost("no node of the cluster answered")
+        # Every node seen so far, replicas too: after a failover the seed may be the node lost.
+        for host, port in [*self._known, *self._dialer.seeds]:
             try:
                 connection = await self._connect(host, port)
             except (RedisError, OSError, TimeoutError) as failure:
@@ -199,17 +200,23 @@ class KeyTracker:
     async def _cluster_primaries(
         self, connection: AbstractConnection, asked: str
     ) -> list[tuple[str, int]]:
+        """The primaries ``CLUSTER SLOTS`` names (every node it names is remembered)."""
         async with asyncio.timeout(self._connect_timeout):
             await connection.send_command("CLUSTER", "SLOTS")
             reply = await connection.read_response()
-        found: set[tuple[str, int]] = set()
+        primaries: set[tuple[str, int]] = set()
+        nodes: dict[tuple[str, int], None] = {}
         for entry in reply:
-            host = entry[2][0]
-            host = host.decode() if isinstance(host, bytes) else str(host)
-            found.add((host or asked, int(entry[2][1])))  # "" means the node asked
-        if not found:
+            for index, node in enumerate(entry[2:]):
+                host = node[0].decode() if isinstance(node[0], bytes) else str(node[0])
+                address = (host or asked, int(node[1]))  # "" means the node asked
+                nodes[address] = None
+                if index == 0:
+                    primaries.add(address)
+        if not primaries:
             raise _Lost("the cluster has no slots assigned")
-        return sorted(found)
+        self._known = list(nodes)
+        return sorted(primaries)
 
     async def _connect(self, host: str, port: int) -> AbstractConnection:
         connection = self._dialer.make(host, port)

@@ -23,6 +23,7 @@ from pytest_aiohttp import AiohttpClient
 import aiohttp_apim
 from aiohttp_apim.cache.redis import ClientChoice, RedisCache
 from tests.conftest import RedisServerFactory
+from tests.doubles import DictCache
 from tests.faultproxy import FaultProxy
 from tests.redis_server import RedisServer
 from tests.web.conftest import FakeClock
@@ -247,3 +248,17 @@ async def test_with_redis_down_no_request_fails(
         for cache in caches:
             await cache.close()
         await proxy.close()
+
+
+def test_the_lock_needs_stampede_protection_and_an_external_cache_that_holds_locks() -> None:
+    with pytest.raises(ValueError, match="stampede_protection"):
+        aiohttp_apim.setup(
+            web.Application(), policies=POLICY, stampede_lock=True, stampede_protection=False
+        )
+    for external in (None, DictCache()):
+        with pytest.raises(ValueError, match="holds locks"):
+            aiohttp_apim.setup(
+                web.Application(), policies=POLICY, stampede_lock=True, external_cache=external
+            )
+    with pytest.raises(ValueError, match="stampede_lock_timeout"):
+        aiohttp_apim.setup(web.Application(), policies=POLICY, stampede_lock_timeout=0)
