@@ -13,7 +13,8 @@ at once. The rules that keep a stale copy out:
 
 * a copy is kept only while the feed of changes is live, and only when no change of its key
   (reported, or a write of this process) overlapped the read that fetched it: a read answered
-  with the old value just before a change must not land after the change's report;
+  with the old value just before a change must not land after the change's report (concurrent
+  reads do not spoil each other: a hot key is kept under any load);
 * when the feed (re)connects, every copy is dropped: changes made while it was down were never
   reported (so is a flush of the whole store);
 * counters (values in canonical decimal, what :meth:`Cache.increment` keeps) are never kept:
@@ -55,14 +56,15 @@ _COUNTER: Final = re.compile(rb"-?[0-9]{1,20}")
 
 
 class _Flight:
-    """The operations under way on one key: a read may keep what it fetched only if nothing
-    else touched the key meanwhile (``clean``)."""
+    """The operations under way on one key: ``changes`` counts the changes (writes of this
+    process, reports) that happened while any ran. A read may keep what it fetched only if the
+    count did not move while it ran: concurrent reads never spoil each other."""
 
-    __slots__ = ("clean", "count")
+    __slots__ = ("changes", "count")
 
     def __init__(self) -> None:
         self.count = 0
-        self.clean = True
+        self.changes = 0
 
 
 class NearCache(Cache, SupportsLocks):
@@ -138,11 +140,11 @@ class NearCache(Cache, SupportsLocks):
         if hit is not None:
             return hit
         self._tracking.start()
-        flight = self._begin(key)
+        flight, seen = self._begin(key)
         try:
             hit = await self._remote.get(key)
         finally:
-            clean = self._end(key, flight)
+            clean = self._end(key, flight, seen)
         if hit is not None and clean and self._tracking.live:
             await self._keep(key, hit)
         return hit
@@ -163,7 +165,10 @@ class NearCache(Cache, SupportsLocks):
         try:
             fetched = await self._remote.get_many(names)
         finally:
-            cleans = [self._end(name, flight) for name, flight in zip(names, flights, strict=True)]
+            cleans = [
+                self._end(name, flight, seen)
+                for name, (flight, seen) in zip(names, flights, strict=True)
+            ]
         live = self._tracking.live
         for index, name, hit, clean in zip(missing, names, fetched, cleans, strict=True):
             results[index] = hit
@@ -175,21 +180,21 @@ class NearCache(Cache, SupportsLocks):
         """See :meth:`Cache.set`: written to the remote cache; the near copy is dropped (the
         next read fetches the new entry)."""
         _check_ttl(ttl)
-        flight = self._begin(key)
+        flight = self._change(key)
         try:
             await self._local.delete(key)
             await self._remote.set(key, value, ttl)
         finally:
-            self._end(key, flight)
+            self._changed(key, flight)
 
     async def delete(self, key: str) -> bool:
         """See :meth:`Cache.delete`: removed from the remote cache and the near tier."""
-        flight = self._begin(key)
+        flight = self._change(key)
         try:
             await self._local.delete(key)
             return await self._remote.delete(key)
         finally:
-            self._end(key, flight)
+            self._changed(key, flight)
 
     async def increment(self, key: str, amount: int, ttl: float) -> int:
         """See :meth:`Cache.increment`: the remote cache's counter (counters are never kept
@@ -226,22 +231,31 @@ class NearCache(Cache, SupportsLocks):
             raise CacheUnavailable(f"{self._remote.name} holds no locks")
         return self._locks
 
-    def _begin(self, key: str) -> _Flight:
-        """Register an operation on ``key``; one already under way makes both unclean."""
+    def _begin(self, key: str) -> tuple[_Flight, int]:
+        """Register a read of ``key``: its flight, and the changes seen so far."""
         flight = self._flights.get(key)
         if flight is None:
             flight = self._flights[key] = _Flight()
-        else:
-            flight.clean = False
         flight.count += 1
-        return flight
+        return flight, flight.changes
 
-    def _end(self, key: str, flight: _Flight) -> bool:
-        """Unregister an operation; whether nothing touched its key meanwhile."""
+    def _end(self, key: str, flight: _Flight, seen: int) -> bool:
+        """Unregister an operation; whether no change happened since ``seen``."""
         flight.count -= 1
         if flight.count == 0 and self._flights.get(key) is flight:
             del self._flights[key]
-        return flight.clean
+        return flight.changes == seen
+
+    def _change(self, key: str) -> _Flight:
+        """Register a write of this process: every read under way, or starting before it ends,
+        may fetch what it replaces."""
+        flight, _ = self._begin(key)
+        flight.changes += 1
+        return flight
+
+    def _changed(self, key: str, flight: _Flight) -> None:
+        flight.changes += 1
+        self._end(key, flight, 0)
 
     async def _keep(self, key: str, hit: CacheHit) -> None:
         ttl = hit.ttl_remaining
@@ -257,12 +271,12 @@ class NearCache(Cache, SupportsLocks):
         for key in keys:
             flight = flights.get(key)
             if flight is not None:
-                flight.clean = False
+                flight.changes += 1
             await local.delete(key)
 
     async def _forget_all(self) -> None:
         for flight in self._flights.values():
-            flight.clean = False
+            flight.changes += 1
         await self._local.close()
 
 

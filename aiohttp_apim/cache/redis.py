@@ -27,6 +27,12 @@ value never times out where a small one would not. With glide the budget is its
 busy elsewhere never turns a reply that came in time into a timeout. Connecting is bounded by
 ``connect_timeout``, apart from it.
 
+Locks and change tracking. The cache also holds short locks for the processes sharing it
+(:class:`~aiohttp_apim.cache.base.SupportsLocks`: ``SET NX PX`` with a random token, released by a
+compare-and-delete script) and reports which of its keys change
+(:class:`~aiohttp_apim.cache.base.SupportsTracking`, :mod:`.redis_tracking`), what a
+:class:`~aiohttp_apim.cache.near.NearCache` in front of it needs.
+
 Failures (:mod:`.redis_transport`). Redis's own failures (refused, reset, closed, no answer in
 time, a server that is loading) count toward a circuit breaker: the cache's for a standalone
 server, the primary's own on a cluster, so a lost primary stops caching only for the keys of its

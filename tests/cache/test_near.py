@@ -96,6 +96,24 @@ async def test_a_change_reported_while_a_read_is_answered_keeps_nothing(
     assert await near_copy(near, "k") == b"new"
 
 
+async def test_concurrent_reads_keep_the_copy_and_only_a_read_a_change_overlapped_is_spoilt(
+    near: NearCache, remote: TrackedCache
+) -> None:
+    # A hot key is read by many requests at once, all the time: reads must not spoil each
+    # other, and a change spoils only the reads it overlapped.
+    await remote.set("k", b"old", 10)
+    remote.answers.clear()
+    before = asyncio.ensure_future(near.get("k"))
+    await asyncio.sleep(0)
+    await remote.set("k", b"new", 10)
+    await remote.report("k")
+    after = [asyncio.ensure_future(near.get("k")) for _ in range(3)]
+    await asyncio.sleep(0)
+    remote.answers.set()
+    await asyncio.gather(before, *after)
+    assert await near_copy(near, "k") == b"new"
+
+
 async def test_a_write_of_this_process_during_a_read_keeps_nothing(
     near: NearCache, remote: TrackedCache
 ) -> None:
