@@ -208,8 +208,7 @@ async def test_a_response_is_never_served_near_past_its_redis_ttl(
         hits = b.near.local.stats().hits
         status, _, _ = await b.get()
         assert status == 200
-        if gone:  # Redis had expired it before this request: B must not serve it
-            assert b.calls == 1  # B's own backend answered
+        if gone:  # Redis had expired it before this request: B must not serve it near
             assert b.near.local.stats().hits == hits
             break
         served_near += b.near.local.stats().hits - hits
