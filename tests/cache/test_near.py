@@ -244,8 +244,7 @@ async def pair(redis_prefix: str, library: ClientChoice) -> AsyncIterator[Pair]:
                 url,
                 prefix=redis_prefix,
                 client=library,
-                operation_timeout=2.0,
-                **options,  # type: ignore[arg-type]
+                **{"operation_timeout": 2.0, **options},  # type: ignore[arg-type]
             )
             made.append(NearCache(remote))
         return made[-2], made[-1]
@@ -377,7 +376,7 @@ async def test_with_redis_stopped_copies_are_served_until_they_expire(
     pair: Pair, redis_server_factory: RedisServerFactory
 ) -> None:
     server = redis_server_factory()
-    a, b = await pair(server.url)
+    a, b = await pair(server.url, operation_timeout=0.25, connect_timeout=0.2)
     await a.set("long", b"kept", 60)
     await a.set("short", b"brief", 0.5)
     await kept(b, "long")

@@ -92,7 +92,9 @@ async def test_lock_calls_on_a_server_that_is_down_are_unavailable(
     redis_server_factory: RedisServerFactory, library: ClientChoice
 ) -> None:
     server = redis_server_factory()
-    cache = RedisCache.from_url(server.url, client=library, operation_timeout=0.25)
+    cache = RedisCache.from_url(
+        server.url, client=library, operation_timeout=0.25, connect_timeout=0.2
+    )
     try:
         assert await cache.acquire_lock("lock|d", 1) is not None
         server.stop()
