@@ -76,6 +76,25 @@ class _Link:
         self.heard = now
 
 
+class _Session:
+    """The connections of one live session: one per primary, and on a cluster a control
+    connection that checks the primaries now and then."""
+
+    __slots__ = ("control", "control_host", "links", "primaries")
+
+    def __init__(self) -> None:
+        self.links: list[_Link] = []
+        self.control: AbstractConnection | None = None
+        self.control_host = ""
+        self.primaries: set[tuple[str, int]] = set()
+
+    async def close(self) -> None:
+        for link in self.links:
+            await _disconnect(link.connection)
+        if self.control is not None:
+            await _disconnect(self.control)
+
+
 class KeyTracker:
     """A :class:`~aiohttp_apim.cache.base.Tracking` on one cache's servers, reporting the keys
     under ``prefix`` (without it) to ``listener``."""
@@ -157,28 +176,23 @@ class KeyTracker:
     async def _session(self) -> None:
         loop = asyncio.get_running_loop()
         primaries = await self._primaries()
-        links: list[_Link] = []
-        control: AbstractConnection | None = None
-        control_host = ""
+        session = _Session()
         try:
             for host, port in primaries:
-                links.append(
-                    _Link(await self._subscribe(host, port), f"{host}:{port}", loop.time())
-                )
+                connection = await self._subscribe(host, port)
+                session.links.append(_Link(connection, f"{host}:{port}", loop.time()))
             if self._dialer.cluster:
-                control = await self._connect(*primaries[0])
-                control_host = primaries[0][0]
+                session.control = await self._connect(*primaries[0])
+                session.control_host = primaries[0][0]
+                session.primaries = set(primaries)
             await self._listener.all_changed()
             self._live = True
             self._sessions += 1
-            logger.info("%s: tracking changes on %d server(s)", self._label, len(links))
-            await self._serve(links, control, control_host, set(primaries))
+            logger.info("%s: tracking changes on %d server(s)", self._label, len(primaries))
+            await self._serve(session)
         finally:
             self._live = False
-            for link in links:
-                await _disconnect(link.connection)
-            if control is not None:
-                await _disconnect(control)
+            await session.close()
 
     async def _primaries(self) -> list[tuple[str, int]]:
         if not self._dialer.cluster:
@@ -246,15 +260,9 @@ class KeyTracker:
             raise
         return connection
 
-    async def _serve(
-        self,
-        links: list[_Link],
-        control: AbstractConnection | None,
-        control_host: str,
-        primaries: set[tuple[str, int]],
-    ) -> None:
-        tasks = [asyncio.ensure_future(self._read(link)) for link in links]
-        tasks.append(asyncio.ensure_future(self._watch(links, control, control_host, primaries)))
+    async def _serve(self, session: _Session) -> None:
+        tasks = [asyncio.ensure_future(self._read(link)) for link in session.links]
+        tasks.append(asyncio.ensure_future(self._watch(session)))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -286,13 +294,7 @@ class KeyTracker:
             if changed:
                 await listener.keys_changed(changed)
 
-    async def _watch(
-        self,
-        links: list[_Link],
-        control: AbstractConnection | None,
-        control_host: str,
-        primaries: set[tuple[str, int]],
-    ) -> None:
+    async def _watch(self, session: _Session) -> None:
         """PING every connection now and then, and end the session when one has been silent for
         too long (a PING is answered on the connection's own stream, which :meth:`_read`
         reads), or when a cluster's primaries have changed."""
@@ -301,14 +303,15 @@ class KeyTracker:
         while True:
             await asyncio.sleep(_PING_INTERVAL)
             now = loop.time()
-            for link in links:
+            for link in session.links:
                 if now - link.heard > _SILENCE:
                     raise _Lost(f"{link.name} stopped answering")
                 await link.connection.send_command("PING")
+            control = session.control
             if control is not None and now >= next_topology:
                 next_topology = now + _TOPOLOGY_INTERVAL
-                seen = set(await self._cluster_primaries(control, control_host))
-                if seen != primaries:
+                seen = set(await self._cluster_primaries(control, session.control_host))
+                if seen != session.primaries:
                     raise _Lost("the cluster's primaries changed")
 
 

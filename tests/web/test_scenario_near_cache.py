@@ -24,6 +24,7 @@ from aiohttp_apim.cache.redis import ClientChoice, RedisCache
 from tests.conftest import RedisServerFactory
 from tests.redis_server import RedisServer
 from tests.web.conftest import Backends, FakeClock, build_app, policies_xml, set_header
+from tests.web.test_scenario_redis import Instance
 
 VALUES = {
     "policy.xml": policies_xml(
@@ -50,7 +51,7 @@ def responses(duration: int) -> dict[str, str]:
     }
 
 
-class Instance:
+class NearInstance(Instance):
     """One app instance with a near cache in front of its own RedisCache."""
 
     def __init__(
@@ -60,9 +61,7 @@ class Instance:
         backends: Backends,
         near: aiohttp_apim.NearCache,
     ) -> None:
-        self.client = client
-        self.gateway = gateway
-        self.backends = backends
+        super().__init__(client, gateway, backends)
         self.near = near
 
     @property
@@ -73,15 +72,7 @@ class Instance:
 
     @property
     def calls(self) -> int:
-        return self.backends["shop:get"].calls
-
-    async def get(
-        self, path: str = "/shop/items/1", headers: dict[str, str] | None = None
-    ) -> tuple[int, str, str]:
-        async with self.client.get(path, headers=headers) as answer:
-            result = answer.status, await answer.text(), answer.headers.get("X-V", "")
-        await self.gateway.drain()
-        return result
+        return self.backends["shop:list"].calls
 
     async def live(self) -> None:
         """Wait until the near cache's feed of changes is live (it starts on the first miss)."""
@@ -89,18 +80,18 @@ class Instance:
         await eventually(lambda: self.near.live)
 
 
-Instances = Callable[..., Awaitable[tuple[Instance, Instance]]]
+Instances = Callable[..., Awaitable[tuple[NearInstance, NearInstance]]]
 
 
 @pytest.fixture
 async def instances(
     aiohttp_client: AiohttpClient, clock: FakeClock, redis_prefix: str, library: ClientChoice
 ) -> AsyncIterator[Instances]:
-    made: list[Instance] = []
+    made: list[NearInstance] = []
 
     async def make(
         url: str, policies: dict[str, str], operation_timeout: float = 2.0
-    ) -> tuple[Instance, Instance]:
+    ) -> tuple[NearInstance, NearInstance]:
         for _ in range(2):
             near = aiohttp_apim.NearCache(
                 RedisCache.from_url(
@@ -111,7 +102,7 @@ async def instances(
                 policies, clock=clock, external_cache=near, cache_timeout=2.0
             )
             assert isinstance(gateway, aiohttp_apim.Gateway)
-            made.append(Instance(await aiohttp_client(app), gateway, backends, near))
+            made.append(NearInstance(await aiohttp_client(app), gateway, backends, near))
         return made[-2], made[-1]
 
     yield make
@@ -128,11 +119,11 @@ async def eventually(condition: Callable[[], bool], within: float = 5.0) -> floa
     return time.monotonic() - started
 
 
-async def near_holds(instance: Instance, key: str) -> bool:
+async def near_holds(instance: NearInstance, key: str) -> bool:
     return await instance.near.local.get(key) is not None
 
 
-async def until_served_near(instance: Instance) -> None:
+async def until_served_near(instance: NearInstance) -> None:
     """Request until the instance serves its value from its near tier (a near hit counted)."""
     for _ in range(500):
         hits = instance.near.local.stats().hits
@@ -180,17 +171,17 @@ async def test_a_response_stored_through_one_instance_replaces_the_others_near_c
     instances: Instances, redis_server: RedisServer
 ) -> None:
     a, b = await instances(redis_server.url, responses(60))
-    assert (await a.get())[:2] == (200, "shop:get #1")
+    assert (await a.get())[:2] == (200, b"shop:list #1")
     await b.live()
     for _ in range(3):
-        assert (await b.get())[:2] == (200, "shop:get #1")
+        assert (await b.get())[:2] == (200, b"shop:list #1")
     assert b.near.local.stats().hits >= 1
     assert b.calls == 0
     # An operator purges the entry; A's next request stores a new one, which B serves.
     assert await a.remote.clear() >= 1
-    assert (await a.get())[:2] == (200, "shop:get #2")
+    assert (await a.get())[:2] == (200, b"shop:list #2")
     await eventually(lambda: b.near.local.stats().entries == 0)
-    assert (await b.get())[:2] == (200, "shop:get #2")
+    assert (await b.get())[:2] == (200, b"shop:list #2")
     assert b.calls == 0
 
 
@@ -199,8 +190,8 @@ async def test_a_response_is_never_served_near_past_its_redis_ttl(
 ) -> None:
     a, b = await instances(redis_server.url, responses(1))
     await b.live()
-    assert (await a.get())[:2] == (200, "shop:get #1")
-    entries = redis_server.command("KEYS", redis_prefix + "resp|*shop/items/1*")
+    assert (await a.get())[:2] == (200, b"shop:list #1")
+    entries = redis_server.command("KEYS", redis_prefix + "resp|*u=/shop/items*")
     assert len(entries) == 1
     served_near = 0
     while True:
@@ -224,9 +215,9 @@ async def test_with_redis_down_near_entries_are_served_until_they_expire(
     # matter here: no hit is expected from Redis).
     a, b = await instances(server.url, responses(1), operation_timeout=0.25)
     await b.live()
-    assert (await a.get())[:2] == (200, "shop:get #1")
+    assert (await a.get())[:2] == (200, b"shop:list #1")
     for _ in range(2):
-        assert (await b.get())[:2] == (200, "shop:get #1")
+        assert (await b.get())[:2] == (200, b"shop:list #1")
     assert b.near.local.stats().entries >= 1
     server.stop()
     started = time.monotonic()
@@ -236,8 +227,8 @@ async def test_with_redis_down_near_entries_are_served_until_they_expire(
         assert time.monotonic() - started < 10
         await asyncio.sleep(0.02)
     assert {status for status, _, _ in answers} == {200}
-    assert [body for _, body, _ in answers[:-1]] == ["shop:get #1"] * (len(answers) - 1)
-    assert answers[-1][:2] == (200, "shop:get #1")  # B's own backend answers once expired
+    assert [body for _, body, _ in answers[:-1]] == [b"shop:list #1"] * (len(answers) - 1)
+    assert answers[-1][:2] == (200, b"shop:list #1")  # B's own backend answers once expired
     assert len(answers) > 10
     for _ in range(5):
         assert (await b.get())[0] == 200  # and no request fails afterwards

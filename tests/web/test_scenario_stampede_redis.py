@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from aiohttp.typedefs import Handler
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
@@ -27,7 +26,7 @@ from tests.doubles import DictCache
 from tests.faultproxy import FaultProxy
 from tests.redis_server import RedisServer
 from tests.web.conftest import FakeClock
-from tests.web.test_scenario_stampede import POLICY, answers_500, fails, plain
+from tests.web.test_scenario_stampede import POLICY, Stampede, answers_500, fails, plain
 
 Reply = Callable[[int], Awaitable[web.Response]]
 LONG = 60.0  # no wait in these tests may end by a timeout: a hang fails the test instead
@@ -43,28 +42,17 @@ def lock_polls(server: RedisServer) -> int:
     return int(stats.get("cmdstat_exists", {}).get("calls", 0))
 
 
-class Instances:
-    """Two app instances sharing one Redis and one handler (its calls counted together)."""
+class Instances(Stampede):
+    """Two app instances sharing one Redis and one handler (its calls counted together): the
+    first call answers with ``first``, the others with ``later``."""
 
     def __init__(self, server: RedisServer, expected: int, first: Reply, later: Reply) -> None:
+        super().__init__(expected, first)
         self.server = server
-        self.expected = expected
-        self.first = first
         self.later = later
-        self.calls = 0
-        self.arrived = 0
-        self.all_in = asyncio.Event()
-        self.released = asyncio.Event()
         self.clients: list[TestClient[web.Request, web.Application]] = []
         self.gateways: list[aiohttp_apim.Gateway] = []
         self.caches: list[RedisCache] = []
-
-    @web.middleware
-    async def arrivals(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.arrived += 1
-        if self.arrived == self.expected:
-            self.all_in.set()
-        return await handler(request)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.calls += 1
@@ -74,7 +62,7 @@ class Instances:
             return await self.first(call)
         return await self.later(call)
 
-    async def start(
+    async def start_pair(
         self,
         aiohttp_client: AiohttpClient,
         clock: FakeClock,
@@ -107,17 +95,17 @@ class Instances:
             self.gateways.append(gateway)
             self.clients.append(await aiohttp_client(app, connector=aiohttp.TCPConnector(limit=0)))
 
-    async def get(self, n: int) -> tuple[int, str]:
+    async def get_from(self, n: int) -> tuple[int, str]:
         client = self.clients[n % 2]
         async with client.get("/shop/items", params={"id": "1"}) as answer:
             return answer.status, await answer.text()
 
-    async def run(self) -> list[tuple[int, str]]:
+    async def run_pair(self) -> list[tuple[int, str]]:
         """``expected`` concurrent GETs of one key, alternating between the instances; the
         first handler call is released once all are in and a leader waits on its lock."""
         before = lock_polls(self.server)
         async with asyncio.timeout(30):
-            requests = [asyncio.ensure_future(self.get(n)) for n in range(self.expected)]
+            requests = [asyncio.ensure_future(self.get_from(n)) for n in range(self.expected)]
             await self.all_in.wait()
             while lock_polls(self.server) == before:
                 await asyncio.sleep(0.005)
@@ -148,7 +136,7 @@ async def instances(
     ) -> Instances:
         server = redis_server_factory()
         pair = Instances(server, expected, first, later)
-        await pair.start(aiohttp_client, clock, server.url, library, redis_prefix, **options)
+        await pair.start_pair(aiohttp_client, clock, server.url, library, redis_prefix, **options)
         made.append(pair)
         return pair
 
@@ -161,7 +149,7 @@ async def test_200_cold_requests_over_two_instances_call_the_handler_once(
     instances: Callable[..., Awaitable[Instances]],
 ) -> None:
     pair = await instances(200)
-    answers = await pair.run()
+    answers = await pair.run_pair()
     assert pair.calls == 1
     assert answers == [(200, "item #1")] * 200
 
@@ -173,7 +161,7 @@ async def test_a_first_response_not_stored_lets_every_waiter_of_both_instances_t
     instances: Callable[..., Awaitable[Instances]], first: Reply
 ) -> None:
     pair = await instances(40, first)
-    answers = await pair.run()
+    answers = await pair.run_pair()
     # Nobody was failed on the first one's account: the first request got the first answer,
     # every waiter (in both instances) an answer of its own or of a later leader.
     firsts = [n for n, (status, text) in enumerate(answers) if status == 500 or text == "item #1"]
@@ -188,7 +176,7 @@ async def test_when_no_response_is_storable_every_request_of_both_instances_call
     # Nothing is ever stored: every waiter, in either instance, must be let through (a waiter
     # left waiting on a lock nobody will fill would hang the test).
     pair = await instances(40, private, private)
-    answers = await pair.run()
+    answers = await pair.run_pair()
     assert pair.calls == 40
     assert sorted(text for _, text in answers) == sorted(f"item #{n}" for n in range(1, 41))
 
@@ -197,7 +185,7 @@ async def test_the_lock_works_through_near_caches(
     instances: Callable[..., Awaitable[Instances]],
 ) -> None:
     pair = await instances(100, near=True)
-    assert await pair.run() == [(200, "item #1")] * 100
+    assert await pair.run_pair() == [(200, "item #1")] * 100
     assert pair.calls == 1
 
 
