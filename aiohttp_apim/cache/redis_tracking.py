@@ -16,9 +16,9 @@ a resharding moves keys to a server not watched yet).
 The feed is *live* once every connection is subscribed; the listener is then told that everything
 may have changed (:meth:`~aiohttp_apim.cache.base.ChangeListener.all_changed`): reports made
 before, or while a connection was down, are lost. A connection that fails, or that answers no
-``PING`` for :data:`_SILENCE` seconds (a server that vanished without closing anything), ends the
-session: the feed is not live until all are back (retried with a backoff from 50 ms up to 2 s).
-Failures are logged once per outage.
+``PING`` for :data:`_SILENCE` seconds at two looks in a row (a server that vanished without
+closing anything), ends the session: the feed is not live until all are back (retried with a
+backoff from 50 ms up to 2 s). Failures are logged once per outage.
 """
 
 from __future__ import annotations
@@ -68,12 +68,13 @@ class _Lost(Exception):
 class _Link:
     """One tracking connection and when it was last heard from."""
 
-    __slots__ = ("connection", "heard", "name")
+    __slots__ = ("connection", "heard", "name", "suspect")
 
     def __init__(self, connection: AbstractConnection, name: str, now: float) -> None:
         self.connection = connection
         self.name = name
         self.heard = now
+        self.suspect = False
 
 
 class _Session:
@@ -305,7 +306,13 @@ class KeyTracker:
             now = loop.time()
             for link in session.links:
                 if now - link.heard > _SILENCE:
-                    raise _Lost(f"{link.name} stopped answering")
+                    if link.suspect:
+                        raise _Lost(f"{link.name} stopped answering")
+                    # Silent at one look: perhaps only this loop was busy, and the answer
+                    # waits in the socket. Dead if still silent at the next look.
+                    link.suspect = True
+                else:
+                    link.suspect = False
                 await link.connection.send_command("PING")
             control = session.control
             if control is not None and now >= next_topology:

@@ -19,6 +19,7 @@ from aiohttp_apim.cache.redis import ClientChoice, RedisCache
 from tests.cache.contract import ManualClock
 from tests.conftest import RedisServerFactory
 from tests.doubles import DictCache, FailingCache, TrackedCache
+from tests.faultproxy import FaultProxy
 from tests.redis_server import RedisClusterServers, RedisServer
 
 
@@ -391,6 +392,34 @@ async def test_with_redis_stopped_copies_are_served_until_they_expire(
     assert not b.live
     hit = await b.get("long")
     assert hit is not None
+
+
+async def test_a_silent_server_is_noticed_copies_are_served_meanwhile_and_dropped_after(
+    redis_server_factory: RedisServerFactory,
+) -> None:
+    # The feed's connections are the same whichever client the cache uses: one run.
+    server = redis_server_factory()
+    proxy = await FaultProxy(server.port).start()
+    a, b = (NearCache(RedisCache.from_url(proxy.url, operation_timeout=0.25)) for _ in "ab")
+    try:
+        await a.set("k", b"v", 60)
+        await kept(b, "k")
+        proxy.blackhole()  # connections stay open; nothing comes back
+        await eventually(lambda: _not_live(b))  # the feed's PINGs go unanswered
+        hit = await b.get("k")
+        assert hit is not None  # served near all along
+        assert hit.value == b"v"
+        proxy.heal()
+        await eventually(live(b))
+        await eventually(gone(b, "k"))  # changes made meanwhile were never reported
+    finally:
+        await a.close()
+        await b.close()
+        await proxy.close()
+
+
+async def _not_live(near: NearCache) -> bool:
+    return not near.live
 
 
 async def test_a_change_on_any_primary_of_a_cluster_drops_the_copy(
