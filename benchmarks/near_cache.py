@@ -198,7 +198,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="which, comma-separated")
     args = parser.parse_args()
+    configs = [config for config in CONFIGS if config in args.configs.split(",")]
+    if "bare" not in configs:
+        configs.insert(0, "bare")  # the ratios' reference
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:
             print(f"{tool} is not installed", file=sys.stderr)
@@ -213,11 +217,11 @@ def main() -> int:
         try:
             wait_listening(redis_port, time.monotonic() + 10)
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
-            rates: dict[str, list[float]] = {config: [] for config in CONFIGS}
-            cpu: dict[str, list[float]] = {config: [] for config in CONFIGS}
+            rates: dict[str, list[float]] = {config: [] for config in configs}
+            cpu: dict[str, list[float]] = {config: [] for config in configs}
             counted: dict[str, dict[str, int]] = {}
             for _ in range(args.rounds):
-                for config in CONFIGS:
+                for config in configs:
                     rate, micros, seen = measure(config, redis_url, args.seconds, args.connections)
                     rates[config].append(rate)
                     cpu[config].append(micros)
@@ -230,7 +234,7 @@ def main() -> int:
     print(
         f"{'config':<8} {'req/s':>8} {'vs bare':>8} {'CPU µs/req':>11} {'cache.get µs':>13}  hits"
     )
-    for config in CONFIGS:
+    for config in configs:
         rate = statistics.median(rates[config])
         get = f"{costs[config]:.1f}" if config in costs else "-"
         print(
