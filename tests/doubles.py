@@ -227,3 +227,6 @@ class TrackedCache(DictCache):
 
     async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
         return [await self.get(key) for key in keys]
+
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        return await self.get_many(keys)  # the TTLs are the store's own

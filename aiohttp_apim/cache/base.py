@@ -242,6 +242,12 @@ class SupportsTracking(Protocol):
     in-process copy of its entries (:class:`~aiohttp_apim.cache.near.NearCache`) needs to stay
     correct."""
 
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        """The entries under ``keys`` (None for each miss), each with the time the store itself
+        has left for it, less the time its answer took to come back: how long a copy may live
+        (a hit from :meth:`Cache.get` may carry a writer's estimate, off by the writer's clock)."""
+        ...
+
     def track(self, listener: ChangeListener) -> Tracking:
         """A feed reporting changes of this cache's keys to ``listener``, from
         :meth:`Tracking.start` on. Raises :class:`TypeError` when this cache cannot track

@@ -3,8 +3,9 @@ across the processes sharing it.
 
 A read is served from the in-process tier (a :class:`~aiohttp_apim.cache.memory.MemoryCache`)
 when it holds the key: what a memory hit costs, no I/O. Otherwise it goes to the shared cache,
-and a hit is kept in process until the moment it expires there (the TTL the shared cache reports
-with the hit). Writes go to the shared cache, and drop the process's own copy first.
+and a hit is kept in process until the moment it expires there (the TTL the shared cache itself
+has left for it, less the time the answer took: never a writer's estimate, which its clock
+could skew). Writes go to the shared cache, and drop the process's own copy first.
 
 Correctness across processes rests on the shared cache reporting every change of its keys
 (:class:`~aiohttp_apim.cache.base.SupportsTracking`: Redis's own key tracking, see
@@ -95,10 +96,11 @@ class NearCache(Cache, SupportsLocks):
                 f"RedisCache), not {type(remote).__name__}"
             )
         self._remote = remote
+        self._tracked: SupportsTracking = remote  # the same object, by its capability
         self._local = local if local is not None else MemoryCache(max_bytes=DEFAULT_NEAR_BYTES)
         self._locks = remote if isinstance(remote, SupportsLocks) else None
         self._flights: dict[str, _Flight] = {}
-        self._tracking: Tracking = remote.track(_Invalidator(self))
+        self._tracking: Tracking = self._tracked.track(_Invalidator(self))
 
     # -- what it is ---------------------------------------------------------------------------
 
@@ -139,13 +141,19 @@ class NearCache(Cache, SupportsLocks):
         hit = await self._local.get(key)
         if hit is not None:
             return hit
-        self._tracking.start()
+        tracking = self._tracking
+        tracking.start()
         flight, seen = self._begin(key)
         try:
-            hit = await self._remote.get(key)
+            # While the feed is live, with the TTL the remote cache itself has left (what a
+            # copy may live); else nothing will be kept: the plain read.
+            if tracking.live:
+                hit = (await self._tracked.fetch((key,)))[0]
+            else:
+                hit = await self._remote.get(key)
         finally:
             clean = self._end(key, flight, seen)
-        if hit is not None and clean and self._tracking.live:
+        if hit is not None and clean and tracking.live:
             await self._keep(key, hit)
         return hit
 
@@ -163,7 +171,10 @@ class NearCache(Cache, SupportsLocks):
         names = [keys[index] for index in missing]
         flights = [self._begin(name) for name in names]
         try:
-            fetched = await self._remote.get_many(names)
+            if self._tracking.live:
+                fetched = await self._tracked.fetch(names)
+            else:
+                fetched = await self._remote.get_many(names)
         finally:
             cleans = [
                 self._end(name, flight, seen)

@@ -655,6 +655,43 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
 
     # -- tracking (SupportsTracking) ---------------------------------------------------------
 
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        """See :meth:`SupportsTracking.fetch`: the read script (each value with its ``PTTL``,
+        atomically), once on a standalone server, once per hash slot on a cluster; each TTL
+        less the time since the call began."""
+        if isinstance(keys, str):
+            raise TypeError("fetch() takes a sequence of keys, not a single str")
+        if not keys:
+            return []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        names = [self._key(key) for key in keys]
+        groups = [list(range(len(names)))]
+        if self._cluster:
+            by_slot: dict[int, list[int]] = {}
+            for index, name in enumerate(names):
+                by_slot.setdefault(key_slot(name), []).append(index)
+            groups = list(by_slot.values())
+        replies = await asyncio.gather(
+            *(self._read_foreign([names[index] for index in group]) for group in groups)
+        )
+        spent = loop.time() - started
+        results: list[CacheHit | None] = [None] * len(names)
+        for group, hits in zip(groups, replies, strict=True):
+            for index, hit in zip(group, hits, strict=True):
+                if hit is None:
+                    continue
+                value = hit.value
+                if value.startswith(_PACKED) and len(value) >= _HEADER:
+                    value = value[_HEADER:]
+                ttl = hit.ttl_remaining
+                if ttl is not None:
+                    ttl -= spent
+                    if ttl <= 0:
+                        continue  # gone by the time the answer is read
+                results[index] = CacheHit(value, ttl)
+        return results
+
     def track(self, listener: ChangeListener) -> KeyTracker:
         """See :meth:`SupportsTracking.track`: Redis's own key tracking (``CLIENT TRACKING ...
         BCAST PREFIX <prefix>``) on connections of the feed's own, one per primary

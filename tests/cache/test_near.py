@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from aiohttp_apim.cache import CacheUnavailable, MemoryCache, NearCache
-from aiohttp_apim.cache.redis import ClientChoice, RedisCache
+from aiohttp_apim.cache.redis import _PACKED, ClientChoice, RedisCache
 from tests.cache.contract import ManualClock
 from tests.conftest import RedisServerFactory
 from tests.doubles import DictCache, FailingCache, TrackedCache
@@ -339,6 +339,27 @@ async def test_a_copy_never_outlives_its_redis_entry(
             await b.get("short")
         await asyncio.sleep(0.005)
     assert served_near > 0
+
+
+async def test_a_copy_lives_as_long_as_redis_says_whatever_the_writer_thought(
+    pair: Pair, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    a, b = await pair(redis_server.url)
+    await a.set("marker", b"v", 60)
+    await kept(b, "marker")  # the feed is live
+    # A writer whose clock runs an hour ahead: its entry says "an hour", Redis says 0.3 s.
+    expires = (time.time_ns() // 1_000_000 + 3_600_000).to_bytes(8, "big")
+    redis_server.command("SET", redis_prefix + "skewed", _PACKED + expires + b"v", "PX", 300)
+    await a.delete("marker")  # once its report is in, the other one's is too
+    await eventually(gone(b, "marker"))
+    hit = await b.get("skewed")
+    assert hit is not None
+    assert hit.ttl_remaining is not None
+    assert hit.ttl_remaining <= 0.3
+    copy = await b.local.get("skewed")
+    assert copy is not None
+    assert copy.ttl_remaining is not None
+    assert copy.ttl_remaining <= 0.3
 
 
 async def test_entries_without_an_expiry_are_not_kept(

@@ -1,6 +1,7 @@
-"""RedisCache's short locks (SupportsLocks) and its change feed (SupportsTracking) on their own,
-against real redis-server processes, on both client libraries: who may release a lock, how long
-it lives, and which connections, credentials and servers the feed uses."""
+"""RedisCache's short locks (SupportsLocks) and its change tracking (SupportsTracking) on their
+own, against real redis-server processes, on both client libraries: who may release a lock, how
+long it lives; which TTL a fetch reports; which connections, credentials and servers the feed
+uses."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 from redis.cluster import RedisCluster
 
 from aiohttp_apim.cache import CacheUnavailable, SupportsLocks, SupportsTracking
-from aiohttp_apim.cache.redis import ClientChoice, RedisCache
+from aiohttp_apim.cache.redis import _PACKED, ClientChoice, RedisCache
 from tests.conftest import RedisServerFactory
 from tests.redis_server import RedisClusterServers, RedisServer
 
@@ -119,6 +120,48 @@ async def test_locks_on_a_cluster(redis_cluster: RedisClusterServers, redis_pref
         for n, token in enumerate(tokens):
             assert token is not None
             assert await cache.release_lock(f"lock|{n}", token)
+    finally:
+        await cache.close()
+
+
+async def test_fetch_gives_the_ttl_redis_has_left_not_the_writers_estimate(
+    cache: RedisCache, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    # A writer whose clock runs an hour ahead packed an expiry an hour too late; Redis expires
+    # the key in half a second.
+    expires = (time.time_ns() // 1_000_000 + 3_600_000).to_bytes(8, "big")
+    redis_server.command("SET", redis_prefix + "skewed", _PACKED + expires + b"v", "PX", 500)
+    got = await cache.get("skewed")
+    assert got is not None
+    assert got.ttl_remaining is not None
+    assert got.ttl_remaining > 3000  # the writer's word
+    fetched = await cache.fetch(["skewed", "missing"])
+    hit = fetched[0]
+    assert hit is not None
+    assert hit.value == b"v"
+    assert hit.ttl_remaining is not None
+    assert 0 < hit.ttl_remaining <= 0.5  # Redis's
+    assert fetched[1] is None
+    assert await cache.fetch([]) == []
+    with pytest.raises(TypeError):
+        await cache.fetch("skewed")
+
+
+async def test_fetch_on_a_cluster_reads_every_slot(
+    redis_cluster: RedisClusterServers, redis_prefix: str
+) -> None:
+    cache = RedisCache.from_url(
+        redis_cluster.url, cluster=True, prefix=redis_prefix, operation_timeout=2.0
+    )
+    try:
+        keys = [f"f{n}" for n in range(12)]
+        for key in keys:
+            await cache.set(key, key.encode(), 60)
+        fetched = await cache.fetch([*keys, "none"])
+        assert [None if hit is None else hit.value for hit in fetched] == [
+            *(key.encode() for key in keys),
+            None,
+        ]
     finally:
         await cache.close()
 
