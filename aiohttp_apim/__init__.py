@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp_apim.cache.base import Cache, CacheHit, CacheUnavailable
 from aiohttp_apim.cache.memory import MemoryCache
+from aiohttp_apim.cache.near import NearCache
 from aiohttp_apim.errors import PolicyError, Problem
 from aiohttp_apim.identity import SubscriptionError, Subscriptions
 from aiohttp_apim.pipeline.stats import GatewayStats
@@ -31,6 +32,7 @@ __all__ = [
     "GatewayOptions",
     "GatewayStats",
     "MemoryCache",
+    "NearCache",
     "PolicyError",
     "Problem",
     "RedisCache",

@@ -117,5 +117,6 @@ def all_configs(sizes: tuple[int, ...] = SIZES) -> list[Config]:
                 peer=_name("peer-redis-hit", size),
                 hit=True,
             ),
+            Config("apim-redis-near-hit", size, "ours: Redis hit with near cache", bare, hit=True),
         ]
     return configs

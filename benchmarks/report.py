@@ -84,6 +84,13 @@ TARGETS = [
         0.95,
     ),
     Target("Redis hit / bare, 1 KiB", "apim-redis-hit@1KiB", "bare@1KiB", 0.35, 0.45),
+    Target(
+        "Redis hit with near cache / bare, 1 KiB",
+        "apim-redis-near-hit@1KiB",
+        "bare@1KiB",
+        0.80,
+        0.88,
+    ),
     Target("miss + store / handler without delay", "apim-miss@1KiB", "bare@1KiB", 0.70, 0.80),
 ]
 

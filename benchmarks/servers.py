@@ -140,15 +140,25 @@ def redis_cache_middleware(url: str, prefix: str) -> Any:
 # --- ours -------------------------------------------------------------------------------------
 
 
-def apim_app(body: bytes, delay: float, policies: dict[str, str], redis_url: str | None) -> Any:
+def apim_app(
+    body: bytes,
+    delay: float,
+    policies: dict[str, str],
+    redis_url: str | None,
+    *,
+    near: bool = False,
+) -> Any:
+    """The gateway; on Redis when ``redis_url`` is given, with a near cache in front of it when
+    ``near``."""
     import aiohttp_apim
 
     app = base_app(body, delay)
-    external = (
-        None
-        if redis_url is None
-        else aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix("apim", body))
-    )
+    external: Any = None
+    if redis_url is not None:
+        name = "apim-near" if near else "apim"
+        external = aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix(name, body))
+        if near:
+            external = aiohttp_apim.NearCache(external)
     gateway = aiohttp_apim.setup(app, policies, external_cache=external)
 
     async def stats(request: web.Request) -> web.StreamResponse:
@@ -202,6 +212,9 @@ KINDS: dict[str, Builder] = {
     ),
     "apim-redis-hit": lambda body, redis: apim_app(
         body, SLOW_SECONDS, {OPERATION_POLICY: CACHING}, _need(redis)
+    ),
+    "apim-redis-near-hit": lambda body, redis: apim_app(
+        body, SLOW_SECONDS, {OPERATION_POLICY: CACHING}, _need(redis), near=True
     ),
     "peer-hit": lambda body, redis: peer_app(body, SLOW_SECONDS, None),
     "peer-miss": lambda body, redis: peer_app(body, 0, None),

@@ -8,6 +8,8 @@ like any remote store, so the gateway times its calls and writes to it in the ba
 
 The fault doubles build on it: :class:`GatedCache` (writes wait for a gate), :class:`FailingCache`
 (chosen operations raise), :class:`HangingCache` (chosen operations never answer).
+:class:`TrackedCache` reports changes of its keys when the test says so (a shared cache with a
+change feed, for the near cache's rules), and can hold its reads' answers.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import asyncio
 import math
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from aiohttp_apim.cache import Cache, CacheHit, CacheUnavailable
+from aiohttp_apim.cache import Cache, CacheHit, CacheUnavailable, ChangeListener
 
-__all__ = ["DictCache", "FailingCache", "GatedCache", "HangingCache"]
+__all__ = ["DictCache", "FailingCache", "GatedCache", "HangingCache", "TrackedCache"]
 
 _CANONICAL = re.compile(rb"-?[1-9][0-9]*|0")
 _INT64 = (-(2**63), 2**63 - 1)
@@ -174,3 +176,57 @@ class HangingCache(DictCache):
     async def increment(self, key: str, amount: int, ttl: float) -> int:
         await self._hang("increment")
         return await super().increment(key, amount, ttl)
+
+
+class _Feed:
+    """TrackedCache's feed of changes: live when the test says so."""
+
+    def __init__(self) -> None:
+        self.live = True
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+
+    async def close(self) -> None:
+        self.live = False
+
+
+class TrackedCache(DictCache):
+    """A shared cache with a change feed driven by the test: :meth:`report` and
+    :meth:`report_all` tell the listener (as the server would), ``feed.live`` says whether
+    changes are being reported. A read looks its entry up at once and answers when ``answers``
+    is set (cleared: the answer is on its way -- the moment a change can overtake it)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock=clock)
+        self.feed = _Feed()
+        self.listener: ChangeListener | None = None
+        self.answers = asyncio.Event()
+        self.answers.set()
+        self.reads = 0
+
+    def track(self, listener: ChangeListener) -> _Feed:
+        self.listener = listener
+        return self.feed
+
+    async def report(self, *keys: str) -> None:
+        assert self.listener is not None
+        await self.listener.keys_changed(list(keys))
+
+    async def report_all(self) -> None:
+        assert self.listener is not None
+        await self.listener.all_changed()
+
+    async def get(self, key: str) -> CacheHit | None:
+        self.reads += 1
+        entry = self._live(key)
+        hit = None if entry is None else CacheHit(entry[0], entry[1] - self.clock())
+        await self.answers.wait()
+        return hit
+
+    async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        return [await self.get(key) for key in keys]
+
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        return await self.get_many(keys)  # the TTLs are the store's own

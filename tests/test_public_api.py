@@ -24,6 +24,7 @@ PUBLIC = [
     "GatewayOptions",
     "GatewayStats",
     "MemoryCache",
+    "NearCache",
     "PolicyError",
     "Problem",
     "RedisCache",

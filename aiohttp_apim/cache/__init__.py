@@ -1,7 +1,9 @@
 """Cache backends behind one async, bytes-based interface (:class:`Cache`).
 
-``base`` holds the interface and its types, ``memory`` the in-process cache. Redis lives in its
-own module, the only one that imports redis, so it is not imported here.
+``base`` holds the interface, its types and the capability protocols beside it (locks, change
+tracking), ``memory`` the in-process cache, ``near`` the near cache (an in-process tier in front
+of a shared cache). Redis lives in its own modules, the only ones that import redis, so they are
+not imported here.
 """
 
 from __future__ import annotations
@@ -11,18 +13,28 @@ from aiohttp_apim.cache.base import (
     CacheBusy,
     CacheHit,
     CacheUnavailable,
+    ChangeListener,
     Clock,
     ClockBindable,
+    SupportsLocks,
+    SupportsTracking,
+    Tracking,
 )
 from aiohttp_apim.cache.memory import MemoryCache, MemoryCacheStats
+from aiohttp_apim.cache.near import NearCache
 
 __all__ = [
     "Cache",
     "CacheBusy",
     "CacheHit",
     "CacheUnavailable",
+    "ChangeListener",
     "Clock",
     "ClockBindable",
     "MemoryCache",
     "MemoryCacheStats",
+    "NearCache",
+    "SupportsLocks",
+    "SupportsTracking",
+    "Tracking",
 ]

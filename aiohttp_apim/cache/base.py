@@ -15,7 +15,18 @@ from typing import Protocol, final, runtime_checkable
 
 from aiohttp_apim.errors import CacheBusy, CacheUnavailable
 
-__all__ = ["Cache", "CacheBusy", "CacheHit", "CacheUnavailable", "Clock", "ClockBindable"]
+__all__ = [
+    "Cache",
+    "CacheBusy",
+    "CacheHit",
+    "CacheUnavailable",
+    "ChangeListener",
+    "Clock",
+    "ClockBindable",
+    "SupportsLocks",
+    "SupportsTracking",
+    "Tracking",
+]
 
 Clock = Callable[[], float]
 """A zero-argument callable returning the current time in seconds (only differences matter)."""
@@ -159,4 +170,86 @@ class ClockBindable(Protocol):
 
         Returns whether the cache now follows ``clock``.
         """
+        ...
+
+
+@runtime_checkable
+class SupportsLocks(Protocol):
+    """A cache shared by several processes that can also hold short locks for them (Redis).
+
+    A lock is named like an entry and lives in the same key space, so callers keep lock names
+    apart from their entries' (the gateway's are ``lock|`` followed by the entry's key). A lock
+    expires by itself after its TTL, so one whose holder died frees itself; only the holder,
+    identified by the token :meth:`acquire_lock` gave it, releases it. Failures follow the
+    :class:`Cache` contract: :class:`CacheUnavailable` when the backend cannot answer.
+    """
+
+    async def acquire_lock(self, name: str, ttl: float) -> str | None:
+        """Take the lock ``name`` for ``ttl`` seconds (finite, > 0) if no one holds it: the
+        holder's token, or None when it is held already."""
+        ...
+
+    async def release_lock(self, name: str, token: str, *, hold_for: float = 0.0) -> bool:
+        """Release the lock ``name`` if ``token`` still holds it; return whether it did.
+
+        ``hold_for`` > 0 leaves the lock held that many seconds more (never longer than it had
+        left) instead of removing it: the holder is done, and others must still wait a little,
+        e.g. for a write it started to land."""
+        ...
+
+    async def lock_held(self, name: str) -> bool:
+        """Whether anyone holds the lock ``name`` now."""
+        ...
+
+
+class ChangeListener(Protocol):
+    """What :meth:`SupportsTracking.track` reports to: keys that changed (from any process)."""
+
+    async def keys_changed(self, keys: Sequence[str]) -> None:
+        """``keys`` were written, removed or expired since they were last read."""
+        ...
+
+    async def all_changed(self) -> None:
+        """Any key may have changed: reports may have been missed (the feed was connected, or
+        connected again after a gap), or the whole store was flushed."""
+        ...
+
+
+class Tracking(Protocol):
+    """A feed of changes (what :meth:`SupportsTracking.track` returns)."""
+
+    def start(self) -> None:
+        """Connect in the background, on the running event loop, unless running already: cheap
+        enough to call before every read that may be kept. Also after :meth:`close`."""
+        ...
+
+    @property
+    def live(self) -> bool:
+        """Whether every change is being reported now. False before the feed has connected and
+        while it is reconnecting: a change made then may never be reported (the listener is
+        told :meth:`ChangeListener.all_changed` once it is live again)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop the feed and release its connections (:meth:`start` runs it again).
+        Idempotent."""
+        ...
+
+
+@runtime_checkable
+class SupportsTracking(Protocol):
+    """A shared cache that tells which of its keys change, whoever changes them: what an
+    in-process copy of its entries (:class:`~aiohttp_apim.cache.near.NearCache`) needs to stay
+    correct."""
+
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        """The entries under ``keys`` (None for each miss), each with the time the store itself
+        has left for it, less the time its answer took to come back: how long a copy may live
+        (a hit from :meth:`Cache.get` may carry a writer's estimate, off by the writer's clock)."""
+        ...
+
+    def track(self, listener: ChangeListener) -> Tracking:
+        """A feed reporting changes of this cache's keys to ``listener``, from
+        :meth:`Tracking.start` on. Raises :class:`TypeError` when this cache cannot track
+        (e.g. over a client whose address it does not know)."""
         ...

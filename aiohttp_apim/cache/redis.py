@@ -27,6 +27,12 @@ value never times out where a small one would not. With glide the budget is its
 busy elsewhere never turns a reply that came in time into a timeout. Connecting is bounded by
 ``connect_timeout``, apart from it.
 
+Locks and change tracking. The cache also holds short locks for the processes sharing it
+(:class:`~aiohttp_apim.cache.base.SupportsLocks`: ``SET NX PX`` with a random token, released by a
+compare-and-delete script) and reports which of its keys change
+(:class:`~aiohttp_apim.cache.base.SupportsTracking`, :mod:`.redis_tracking`), what a
+:class:`~aiohttp_apim.cache.near.NearCache` in front of it needs.
+
 Failures (:mod:`.redis_transport`). Redis's own failures (refused, reset, closed, no answer in
 time, a server that is loading) count toward a circuit breaker: the cache's for a standalone
 server, the primary's own on a cluster, so a lost primary stops caching only for the keys of its
@@ -47,6 +53,7 @@ import hashlib
 import logging
 import math
 import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Literal
@@ -54,7 +61,7 @@ from typing import Any, Final, Literal
 try:
     from redis.asyncio import BlockingConnectionPool, Redis
     from redis.asyncio.cluster import RedisCluster
-    from redis.asyncio.connection import parse_url
+    from redis.asyncio.connection import AbstractConnection, Connection, SSLConnection, parse_url
     from redis.asyncio.retry import Retry
     from redis.backoff import AbstractBackoff, NoBackoff
     from redis.crc import key_slot
@@ -64,9 +71,18 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         f"RedisCache needs redis-py >= 5.0.1: pip install 'aiohttp_apim[redis]' ({exc})"
     ) from exc
 
-from aiohttp_apim.cache.base import Cache, CacheBusy, CacheHit, CacheUnavailable
+from aiohttp_apim.cache.base import (
+    Cache,
+    CacheBusy,
+    CacheHit,
+    CacheUnavailable,
+    ChangeListener,
+    SupportsLocks,
+    SupportsTracking,
+)
 from aiohttp_apim.cache.breaker import BreakerState, CircuitBreaker
 from aiohttp_apim.cache.redis_py import RedisPyTransport
+from aiohttp_apim.cache.redis_tracking import Dialer, KeyTracker
 from aiohttp_apim.cache.redis_transport import Fault, LocalLimit, ReplyError, Transport
 
 __all__ = [
@@ -184,7 +200,28 @@ return redis.call('GET', KEYS[1])
 )
 
 
-class RedisCache(Cache):
+# KEYS[1] is a lock; ARGV[1] the token that must hold it; ARGV[2] > 0: leave it held that many ms
+# more at most, else remove it. Returns 1 when the token held it.
+_RELEASE = _Script(
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local hold = tonumber(ARGV[2])
+if hold > 0 then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 or hold < left then
+    redis.call('PEXPIRE', KEYS[1], hold)
+  end
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+)
+
+
+class RedisCache(Cache, SupportsLocks, SupportsTracking):
     """The external cache on Redis or Redis Cluster (APIM's *external* cache).
 
     ``client`` is the client the cache sends its commands through, never closed by the cache: a
@@ -584,6 +621,136 @@ class RedisCache(Cache):
         if self._owns_client and isinstance(self._client, Redis | RedisCluster):
             await _close_client(self._client)
 
+    # -- locks (SupportsLocks) ----------------------------------------------------------------
+
+    async def acquire_lock(self, name: str, ttl: float) -> str | None:
+        """See :meth:`SupportsLocks.acquire_lock`: ``SET lock token NX PX ms``, the token 128
+        random bits."""
+        ms = _ttl_ms(ttl)
+        token = secrets.token_hex(16)
+        key = self._key(name)
+        reply = await self._call(
+            key, self._transport.command, ("SET", key, token, "NX", "PX", ms), len(token)
+        )
+        return None if reply is None else token
+
+    async def release_lock(self, name: str, token: str, *, hold_for: float = 0.0) -> bool:
+        """See :meth:`SupportsLocks.release_lock`: compare and delete (or shorten) in one
+        script, so a lock that expired and was taken by another holder is never touched."""
+        if not 0.0 <= hold_for < math.inf:
+            raise ValueError(f"hold_for must be a finite number of seconds >= 0, got {hold_for!r}")
+        hold_ms = _ttl_ms(hold_for) if hold_for > 0 else 0
+        key = self._key(name)
+        reply = await self._call(
+            key, self._transport.script, _RELEASE.source, _RELEASE.sha, (key,), (token, hold_ms)
+        )
+        return bool(reply == 1)
+
+    async def lock_held(self, name: str) -> bool:
+        """See :meth:`SupportsLocks.lock_held`: ``EXISTS``."""
+        key = self._key(name)
+        reply = await self._call(key, self._transport.command, ("EXISTS", key), 0)
+        if type(reply) is not int:
+            raise CacheUnavailable(f"{self._label()}: unexpected reply to EXISTS: {reply!r}")
+        return reply > 0
+
+    # -- tracking (SupportsTracking) ---------------------------------------------------------
+
+    async def fetch(self, keys: Sequence[str]) -> list[CacheHit | None]:
+        """See :meth:`SupportsTracking.fetch`: the read script (each value with its ``PTTL``,
+        atomically), once on a standalone server, once per hash slot on a cluster; each TTL
+        less the time since the call began."""
+        if isinstance(keys, str):
+            raise TypeError("fetch() takes a sequence of keys, not a single str")
+        if not keys:
+            return []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        names = [self._key(key) for key in keys]
+        groups = [list(range(len(names)))]
+        if self._cluster:
+            by_slot: dict[int, list[int]] = {}
+            for index, name in enumerate(names):
+                by_slot.setdefault(key_slot(name), []).append(index)
+            groups = list(by_slot.values())
+        replies = await asyncio.gather(
+            *(self._read_foreign([names[index] for index in group]) for group in groups)
+        )
+        spent = loop.time() - started
+        results: list[CacheHit | None] = [None] * len(names)
+        for group, hits in zip(groups, replies, strict=True):
+            for index, hit in zip(group, hits, strict=True):
+                if hit is None:
+                    continue
+                value = hit.value
+                if value.startswith(_PACKED) and len(value) >= _HEADER:
+                    value = value[_HEADER:]
+                ttl = hit.ttl_remaining
+                if ttl is not None:
+                    ttl -= spent
+                    if ttl <= 0:
+                        continue  # gone by the time the answer is read
+                results[index] = CacheHit(value, ttl)
+        return results
+
+    def track(self, listener: ChangeListener) -> KeyTracker:
+        """See :meth:`SupportsTracking.track`: Redis's own key tracking (``CLIENT TRACKING ...
+        BCAST PREFIX <prefix>``) on connections of the feed's own, one per primary
+        (:mod:`~aiohttp_apim.cache.redis_tracking`). Needs a client made by :meth:`from_url` or
+        a redis.asyncio client (a glide client made elsewhere does not tell its address and
+        credentials: :class:`TypeError`)."""
+        return KeyTracker(
+            self._dialer(),
+            self._prefix,
+            listener,
+            label=self._label(),
+            connect_timeout=self._connect_timeout,
+        )
+
+    def _dialer(self) -> Dialer:
+        client = self._client
+        ours: dict[str, Any] = {
+            "protocol": 2,
+            "socket_timeout": None,
+            "socket_connect_timeout": self._connect_timeout,
+            "health_check_interval": 0,
+            "retry": Retry(_NO_BACKOFF(), 0),
+            "decode_responses": False,
+        }
+        if isinstance(client, _GlideUrl):
+            return _glide_dialer(client.settings, ours)
+        if isinstance(client, RedisCluster):
+            nodes = list(client.nodes_manager.startup_nodes.values())
+            if not nodes:
+                raise TypeError("the RedisCluster client names no node to track changes on")
+            first = nodes[0]
+            node_class: type[AbstractConnection] = first.connection_class
+
+            def on_node(host: str, port: int) -> AbstractConnection:
+                return node_class(**{**first.connection_kwargs, **ours, "host": host, "port": port})
+
+            return Dialer([(str(node.host), int(node.port)) for node in nodes], True, on_node)
+        if isinstance(client, Redis):
+            pool = client.connection_pool
+            kwargs = {**pool.connection_kwargs, **ours}
+            pool_class: type[AbstractConnection] = pool.connection_class
+            if "path" in kwargs:  # a unix socket: one server, no address to choose
+                return Dialer([("", 0)], False, lambda host, port: pool_class(**kwargs))
+
+            def on_server(host: str, port: int) -> AbstractConnection:
+                return pool_class(**{**kwargs, "host": host, "port": port})
+
+            return Dialer(
+                [(str(kwargs.get("host", "localhost")), int(kwargs.get("port", 6379)))],
+                False,
+                on_server,
+            )
+        raise TypeError(
+            "tracking changes needs a RedisCache made with from_url() or on a redis.asyncio "
+            f"client: the address and credentials of a {type(client).__name__} made elsewhere "
+            "are not known to the cache"
+        )
+
     # -- administration ---------------------------------------------------------------------
 
     async def clear(self) -> int:
@@ -790,6 +957,30 @@ def _glide_settings(url: str, options: dict[str, Any], *, cluster: bool) -> Any:
 
 _NO_BACKOFF: Final[Callable[[], AbstractBackoff]] = NoBackoff
 """NoBackoff's constructor, typed (it is unannotated before redis-py 5.1)."""
+
+
+def _glide_dialer(settings: Any, ours: dict[str, Any]) -> Dialer:
+    """Connections for tracking to the servers a glide client made from a URL talks to."""
+    common: dict[str, Any] = {
+        **ours,
+        "db": settings.db,
+        "username": settings.username,
+        "password": settings.password,
+        "client_name": settings.client_name,
+    }
+    connection_class: type[Connection] = Connection
+    if settings.tls:
+        connection_class = SSLConnection
+        common["ssl_cert_reqs"] = "none" if settings.insecure_tls else "required"
+        if settings.insecure_tls:
+            common["ssl_check_hostname"] = False
+        if settings.ca_certs:
+            common["ssl_ca_data"] = settings.ca_certs.decode()
+
+    def make(host: str, port: int) -> AbstractConnection:
+        return connection_class(host=host, port=port, **common)
+
+    return Dialer(list(settings.addresses), settings.cluster, make)
 
 
 def _redis_py_client(

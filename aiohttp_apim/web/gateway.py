@@ -17,17 +17,17 @@ from typing import Final, Unpack
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from aiohttp_apim.cache.base import Cache, Clock, ClockBindable
+from aiohttp_apim.cache.base import Cache, Clock, ClockBindable, SupportsLocks
 from aiohttp_apim.cache.memory import MemoryCache
 from aiohttp_apim.errors import Problem
 from aiohttp_apim.identity import Subscriptions
-from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog
+from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog, call_timeout
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import ContextBuilder
-from aiohttp_apim.pipeline.stampede import LocalCoalescer
+from aiohttp_apim.pipeline.stampede import Coalescer, LocalCoalescer, SharedLockCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
 from aiohttp_apim.policy.scopes import PolicySet
@@ -133,9 +133,7 @@ class Gateway:
                     seal=EntrySeal(settings.signing_key),
                     honor_backend=settings.backend_cache_control == "honor",
                     vary_by_host=settings.vary_by_host,
-                    coalescer=LocalCoalescer(settings.stampede_timeout)
-                    if settings.stampede_protection
-                    else None,
+                    coalescer=_coalescer(settings, external_cache, self._background),
                 ),
             ),
         )
@@ -275,6 +273,29 @@ class Gateway:
             send_requests=counters.send_requests,
             send_request_errors=counters.send_request_errors,
         )
+
+
+def _coalescer(
+    settings: Settings, external_cache: Cache | None, background: BackgroundWrites
+) -> Coalescer | None:
+    """The stampede protection the options ask for (None: none)."""
+    if not settings.stampede_protection:
+        return None
+    local = LocalCoalescer(settings.stampede_timeout)
+    if not settings.stampede_lock:
+        return local
+    if external_cache is None or not isinstance(external_cache, SupportsLocks):
+        raise ValueError(
+            "stampede_lock needs an external cache that holds locks (RedisCache, or a "
+            "NearCache in front of one)"
+        )
+    return SharedLockCoalescer(
+        local,
+        external_cache,
+        timeout=settings.stampede_lock_timeout,
+        call_timeout=call_timeout(external_cache, settings.cache_timeout),
+        background=background,
+    )
 
 
 async def _bounded(closing: Awaitable[None], timeout: float, what: str) -> None:

@@ -139,6 +139,21 @@ class GatewayOptions(TypedDict, total=False):
     """The longest a request waits for another one filling the same key (default 5.0 seconds);
     then it calls the handler itself."""
 
+    stampede_lock: bool
+    """Whether stampede protection also spans the processes sharing the external cache (default
+    False): the first miss of a key in any process takes a short lock in that cache (Redis),
+    and the other processes wait for its entry instead of calling their handlers, each sending
+    one request per key to the lock. A first response that fails or is not stored lets every
+    waiter, in every process, call the handler itself; a lock that cannot be taken or read
+    (the cache down or slow) falls back to the protection within the process. Needs
+    ``stampede_protection`` and an external cache that holds locks
+    (:class:`~aiohttp_apim.RedisCache`, or a :class:`~aiohttp_apim.NearCache` in front of
+    one)."""
+
+    stampede_lock_timeout: float
+    """The shared lock's lifetime, and the longest a process waits for another one's entry
+    (default 5.0 seconds); then it calls the handler itself."""
+
     shutdown_timeout: float
     """The longest the app's shutdown waits for pending background cache writes (default 5.0
     seconds). Writes still running then are cancelled, counted in
@@ -165,6 +180,8 @@ class Settings:
     cache_signing_key: str | bytes | None = field(default=None, repr=False)
     stampede_protection: bool = True
     stampede_timeout: float = 5.0
+    stampede_lock: bool = False
+    stampede_lock_timeout: float = 5.0
     shutdown_timeout: float = 5.0
 
     def __post_init__(self) -> None:
@@ -175,6 +192,7 @@ class Settings:
             "cache_timeout",
             "cache_write_timeout",
             "stampede_timeout",
+            "stampede_lock_timeout",
             "shutdown_timeout",
         ):
             seconds = getattr(self, name)
@@ -194,6 +212,8 @@ class Settings:
             raise ValueError(
                 f"expression_step_budget must be >= 1, got {self.expression_step_budget!r}"
             )
+        if self.stampede_lock and not self.stampede_protection:
+            raise ValueError("stampede_lock needs stampede_protection")
         if self.backend_cache_control not in ("honor", "ignore"):
             raise ValueError(
                 "backend_cache_control must be 'honor' or 'ignore', got "

@@ -106,7 +106,7 @@ class CacheLookupStep(Step):
         self.allow_private = allow_private
         self.honor_backend = safety.honor_backend
         self.entries = safety.responses
-        self.coalescer = safety.coalescer
+        self.coalescer = None if safety.coalescer is None else safety.coalescer.for_cache(cache)
         self.varied = shape.varied_headers
         self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
         self.observer: CacheObserver | None = None
