@@ -1,4 +1,5 @@
-"""Callers: users, groups, products and subscriptions, as APIM models them (api.md section 4).
+"""Callers: users, groups, products and subscriptions, as APIM models them
+(https://learn.microsoft.com/azure/api-management/api-management-subscriptions).
 
 A subscription key identifies a subscription; the subscription belongs to a user (the developer)
 and has a scope: one product (``product:<id>``), one API (``api:<id>``) or every API (``all``).
@@ -136,7 +137,7 @@ class Subscriptions:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Subscriptions:
-        """Read the JSON document of api.md section 4."""
+        """Read a JSON file holding the object :meth:`from_dict` takes."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

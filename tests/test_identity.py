@@ -1,4 +1,4 @@
-"""Subscriptions from the JSON of api.md section 4."""
+"""Subscriptions from their JSON document."""
 
 from __future__ import annotations
 

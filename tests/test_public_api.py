@@ -1,5 +1,5 @@
 """The public names of aiohttp_apim are pinned: adding one is a decision, removing one breaks
-users. The signatures api.md fixes are pinned too."""
+users. The documented signatures are pinned too."""
 
 from __future__ import annotations
 

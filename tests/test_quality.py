@@ -66,3 +66,48 @@ def test_type_ignores_stay_few_and_explained() -> None:
     assert len(ignores) <= MAX_TYPE_IGNORES, ignores
     unexplained = [where for where, explained in ignores if not explained]
     assert len(unexplained) <= MAX_UNEXPLAINED_TYPE_IGNORES, unexplained
+
+
+# Documents outside the repository that a reader of the code cannot open. The patterns are split so
+# that this file does not match them itself.
+_OUTSIDE_DOCUMENTS = re.compile(
+    "|".join(
+        (
+            r"\b(?:api|contracts)" + r"\.md\b",  # the design folder's contract documents
+            r"shared/(?:spec|design)\b",  # that folder itself
+            r"(?<![\w/])" + r"architecture\.md\b",  # the repo's own is always docs/architecture.md
+            r"\bspec\s+\d",  # numbered sections of a behavioural spec (spec, a space, a number)
+            r"\bspec's\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+_CITATION_SCOPE = ("aiohttp_apim", "demo_app", "tests", "benchmarks")
+
+
+def _texts_that_may_cite() -> list[Path]:
+    files = [ROOT / "README.md", ROOT / "CHANGES.md", *(ROOT / "docs").rglob("*.md")]
+    for folder in _CITATION_SCOPE:
+        files += (ROOT / folder).rglob("*.py")
+        files += (ROOT / folder).rglob("*.xml")
+        files += (ROOT / folder).rglob("*.json")
+    return sorted(files)
+
+
+def test_no_citation_of_documents_outside_the_repository() -> None:
+    """Docstrings, comments, help texts and docs state the rule itself or link a public page
+    (Microsoft's APIM documentation); ``docs/architecture.md`` is the repo's own."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in _texts_that_may_cite()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _OUTSIDE_DOCUMENTS.search(line) and not _is_docs_page_link(path, line)
+    ]
+    assert not found, "\n".join(found)
+
+
+def _is_docs_page_link(path: Path, line: str) -> bool:
+    """A link from one page of docs/ to a sibling page that exists (``](name.md``)."""
+    links = re.findall(r"\]\((\w+\.md)", line)
+    in_docs = path.parent == ROOT / "docs"
+    return in_docs and bool(links) and all((path.parent / link).is_file() for link in links)

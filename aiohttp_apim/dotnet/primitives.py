@@ -1,6 +1,6 @@
 """Primitive .NET values: numbers, Boolean, Char, enums, Guid, Math, Convert (numeric), CultureInfo.
 
-Runtime representation (contracts.md): ``str`` is System.String, ``bool`` Boolean, ``int`` Int32,
+Runtime representation (one Python type per .NET type, everywhere): ``str`` is System.String, ``bool`` Boolean, ``int`` Int32,
 ``float`` Double, ``decimal.Decimal`` Decimal; the other integral types, Single and Char are the
 subclasses declared here so a value keeps its .NET type (``Int64(5)`` is a long, ``Char("a")`` a
 char). Also here: ``to_string`` (.NET ToString), value equality and ordering shared by operators,

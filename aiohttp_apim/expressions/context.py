@@ -1,4 +1,5 @@
-"""The closed ``context`` object model of policy expressions (spec 2.3), built from plain data.
+"""The closed ``context`` object model of policy expressions, built from plain data
+(https://learn.microsoft.com/azure/api-management/api-management-policy-expressions#ContextVariables).
 
 The pipeline builds one `ExpressionContext` per request. Construction is cheap: URLs are parsed,
 header dictionaries built and bodies decoded only when an expression first reads them. The
@@ -9,7 +10,7 @@ see every object read-only (no setters are declared for them).
 Choices the pipeline must know:
 
 * ``Headers.GetValueOrDefault(name, default)`` joins multiple values with "," (no space), as the
-  spec's "comma-joined" says; header names are case-insensitive, ``Keys`` keep the first spelling.
+  APIM documents ("comma-joined"); header names are case-insensitive, ``Keys`` keep the first spelling.
 * ``Url.Query`` and ``MatchedParameters`` are case-insensitive too; query values are URL-decoded.
 * ``MessageBody.As<T>()`` consumes the body unless ``preserveContent`` is true: afterwards
   ``As<string>()`` is "", ``As<byte[]>()`` empty and ``As<JObject/JToken/JArray>()`` (and

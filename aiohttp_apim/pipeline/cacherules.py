@@ -1,4 +1,4 @@
-"""The response-cache decisions that are plain functions of plain data (spec 4-5), so they are
+"""The response-cache decisions that are plain functions of plain data, so they are
 tested without a server (the hishel way); the steps in ``pipeline.steps.caching`` only drive I/O.
 
 Beyond APIM (which trusts the policy author completely), the defaults keep a shared cache from
@@ -45,10 +45,11 @@ CACHE_REQUEST_HEADERS = (
     "Range",
 )
 """Request headers removed before the backend on a miss, so that it answers in full (a 304, a
-412 or a 206 would be useless, or harmful, to store); spec 4.6 step 3, plus ``Range``."""
+412 or a 206 would be useless, or harmful, to store): APIM's conditional headers, plus
+``Range``."""
 
 MAX_DURATION = 2**31 - 1
-"""The largest duration APIM accepts (seconds); longer ones are clamped to it (spec 3.3)."""
+"""The largest duration APIM accepts (seconds, an Int32); longer ones are clamped to it."""
 
 FRAMING_HEADERS = HOP_BY_HOP | {"content-length"}
 """Headers that describe one message on one connection (its length, its transfer coding, the
@@ -98,7 +99,8 @@ _NO_CACHE = "no-cache"
 def downstream_cache_control(
     kind: DownstreamCachingType, must_revalidate: bool, max_age: int
 ) -> str:
-    """The ``Cache-Control`` a cached (or just stored) response goes out with (spec 4.7)."""
+    """The ``Cache-Control`` a cached (or just stored) response goes out with: cache-lookup's
+    ``downstream-caching-type`` and ``must-revalidate`` (https://learn.microsoft.com/azure/api-management/cache-lookup-policy)."""
     if kind is DownstreamCachingType.NONE:
         return _NO_CACHE
     text = f"{kind.value}, max-age={max_age}"
@@ -113,7 +115,7 @@ class HeaderNames(Protocol):
 
 def request_is_private(has_header: HeaderNames, *, honor_backend: bool = True) -> bool:
     """Whether a request carries credentials, so that only ``allow-private-response-caching``
-    lets it be looked up and stored (spec 4.6 step 1). ``has_header`` is the request's headers. ``Proxy-Authorization`` counts
+    lets it be looked up and stored. ``has_header`` is the request's headers. ``Proxy-Authorization`` counts
     like ``Authorization`` unless the backend's caching headers are ignored (APIM's way)."""
     if "Authorization" in has_header:
         return True

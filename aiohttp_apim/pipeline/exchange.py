@@ -151,7 +151,7 @@ raise (the answer is decided) -- rate-limit-by-key's deferred increment."""
 
 @dataclass(slots=True)
 class LookupRecord:
-    """What a cache-lookup that missed leaves for cache-store (spec 4.6 step 3)."""
+    """What a cache-lookup that missed leaves for cache-store."""
 
     cache: Cache | None
     """None: the configured caching type has no cache here; cache-store does nothing."""

@@ -1,4 +1,5 @@
-"""Header collections of the pipeline, and the rules of ``set-header`` (spec 1.3).
+"""Header collections of the pipeline, and the rules of ``set-header``
+(https://learn.microsoft.com/azure/api-management/set-header-policy).
 
 A :class:`HeaderStore` wraps the multidict a request or response already has, so a request that
 no policy touches is never copied: reads go straight to aiohttp's ``CIMultiDictProxy``, the first
@@ -43,7 +44,8 @@ MULTI_LINE_HEADERS = frozenset(
         "Retry-After",
     )
 )
-"""Headers whose several values go out as repeated lines (spec 1.3); others are comma-joined."""
+"""Headers whose several values go out as repeated lines (their values may hold commas: dates,
+cookies, agents, challenges); others are comma-joined."""
 
 _UNMODIFIABLE = frozenset({"connection", "content-length", "keep-alive", "transfer-encoding"})
 _UNREMOVABLE = frozenset({"server"})
@@ -192,7 +194,7 @@ def check_header(name: str, values: Sequence[str]) -> None:
 
 
 def set_header(store: HeaderStore, name: str, action: ExistsAction, values: Sequence[str]) -> None:
-    """Apply one ``set-header`` to ``store`` (spec 1.3).
+    """Apply one ``set-header`` to ``store``.
 
     ``override`` replaces, ``skip`` sets only an absent header, ``append`` adds to an existing
     one, ``delete`` removes. Several values -- given together or appended -- share one

@@ -1,11 +1,11 @@
-"""Response-cache keys (spec 4.5): pure functions over plain data, unit-tested without a server.
+"""Response-cache keys: pure functions over plain data, unit-tested without a server.
 
 A key names everything a cached response may depend on: the policy generation (a policy change
 rotates every key, as APIM does), product, API and revision, operation, the request's host name
 (unless the gateway leaves it out), the request URL without its query, the developer and their
 groups when the policy varies by them, and each vary-by header and query parameter. An absent
 header or parameter is distinct from one present with an empty value. Unlisted query parameters
-are ignored (spec 4.5 decision).
+are ignored, as in APIM (https://learn.microsoft.com/azure/api-management/cache-lookup-policy).
 
 The key is readable (it shows up in logs) and injective: values are escaped so that no value can
 imitate a separator, whatever bytes a client sends. Each value of a repeated header or query
@@ -181,7 +181,7 @@ def response_cache_key(
 ) -> str:
     """The key of one request.
 
-    ``url`` names the resource as the backend sees it: spec 4.5's ``scheme://host:port/path``
+    ``url`` names the resource as the backend sees it: APIM's ``scheme://host:port/path``
     of the backend URL; the gateway passes the path alone, its backend being the app itself.
     ``host`` is the request's host as ``request.host`` reports it, part of the key when the
     shape says so, as :func:`host_name` makes it (lower-cased, without a port). ``developer`` is the caller's user id (``None`` for an anonymous caller) and counts only

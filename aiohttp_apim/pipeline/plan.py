@@ -33,7 +33,8 @@ class Plan:
     resume_after: tuple[tuple[Step, ...], ...]
     """Per cache-store of the outbound (in document order; its ``marker`` is the index): what
     outbound runs on a hit of an entry it stored -- the statements after it in its branch, then
-    after the enclosing ``choose``, and so on outwards (spec 4.6)."""
+    after the enclosing ``choose``, and so on outwards: APIM resumes a hit right after the
+    ``cache-store``."""
     reads_request_body: bool
     """Whether an expression may read ``context.Request.Body``: the body is read up front, since
     expressions cannot wait."""

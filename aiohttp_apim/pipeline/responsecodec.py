@@ -27,7 +27,7 @@ of reason and headers.
 
 Text is UTF-8 with ``surrogatepass`` on the way in, so any ``str`` a policy produced comes back
 equal. ``marker`` is the pipeline's: which ``cache-store`` of the plan stored the entry, so that
-a hit resumes outbound right after that one (spec 4.6).
+a hit resumes outbound right after that one, as APIM's does.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Running a plan: inbound, backend, outbound; on an error, on-error (spec 1.3-1.4).
+"""Running a plan: inbound, backend, outbound; on an error, on-error
+(https://learn.microsoft.com/azure/api-management/api-management-error-handling-policies).
 
 A cache hit skips the rest of inbound and the backend and resumes outbound after the cache-store
 that stored the entry; return-response ends the request with its response. Any failure abandons

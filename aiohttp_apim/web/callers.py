@@ -1,4 +1,5 @@
-"""Who is calling: the subscription key of a request (api.md section 4).
+"""Who is calling: the subscription key of a request, as APIM reads it
+(https://learn.microsoft.com/azure/api-management/api-management-subscriptions).
 
 The key comes from the ``Ocp-Apim-Subscription-Key`` header or else the ``subscription-key``
 query parameter (APIM's defaults). A known key that grants the API called makes the caller;

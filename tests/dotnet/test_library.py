@@ -73,7 +73,7 @@ def test_split_forms() -> None:
 
 
 def test_split_then_index_on_missing_token() -> None:
-    # spec 2.7: an absent Authorization header -> "".Split(' ')[1] -> IndexOutOfRange
+    # an absent Authorization header -> "".Split(' ')[1] -> IndexOutOfRange
     parts = call("", "Split", Char(" "))
     raises("IndexOutOfRangeException", lambda: idx(parts, 1))
 

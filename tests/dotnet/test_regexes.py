@@ -22,7 +22,7 @@ def test_named_group_match() -> None:
 
 
 def test_doc_bug_regex_never_matches() -> None:
-    # spec 2.7: the regular C# string "@(max-age=(?<maxAge>\\d+))" is the regex
+    # the regular C# string "@(max-age=(?<maxAge>\\d+))" is the regex
     # @(max-age=(?<maxAge>\d+)), which needs a literal '@'
     m = static("Regex", "Match", "max-age=10", "@(max-age=(?<maxAge>\\d+))")
     assert get(m, "Success") is False

@@ -752,7 +752,7 @@ def test_unknown_member_is_a_run_time_error() -> None:
     assert raises("@(context.Reqest)") == "MissingMemberException"
 
 
-# --------------------------------------------------------- spec 2.6 / 2.7: the caching examples
+# ----------------------------------------- the caching examples of Microsoft's documentation
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_variables() -> None:
     assert call(v, "GetValueOrDefault", "missing", targs=("string",)) is None
     assert call(v, "GetValueOrDefault", "missing", "dflt", targs=("string",)) == "dflt"
     assert call(v, "GetValueOrDefault", "s", "dflt") == "str"
-    # spec 2.3: throws if the stored value's type does not match T
+    # GetValueOrDefault<T> throws if the stored value's type does not match T
     raises("InvalidCastException", lambda: call(v, "GetValueOrDefault", "l", targs=("int",)))
     raises("InvalidCastException", lambda: call(v, "GetValueOrDefault", "s", targs=("int",)))
     raises("InvalidCastException", lambda: call(v, "GetValueOrDefault", "n", targs=("string",)))
@@ -177,7 +177,7 @@ def test_variables() -> None:
     )  # T inferred: string
     assert call(v, "GetValueOrDefault", "b", targs=("bool",)) is True
     assert call(v, "GetValueOrDefault", "n", targs=("object",)) == 5
-    # spec 2.6: (int) on a boxed long fails; (string) on a non-string fails
+    # C# casts: (int) on a boxed long fails; (string) on a non-string fails
     raises("InvalidCastException", lambda: rt.cast(T("int"), idx(v, "l")))
     raises("InvalidCastException", lambda: rt.cast(T("string"), idx(v, "n")))
     assert call(idx(v, "n"), "ToString") == "5"

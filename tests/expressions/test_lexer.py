@@ -185,7 +185,7 @@ def test_verbatim_strings() -> None:
 
 
 def test_doc_bug_regex_is_just_a_string() -> None:
-    # spec 2.7: the "@(" inside the literal is not an expression
+    # the "@(" inside the literal is not an expression
     tok = one(r'"@(max-age=(?<maxAge>\\d+))"')
     assert tok.value == r"@(max-age=(?<maxAge>\d+))"
 

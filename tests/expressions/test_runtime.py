@@ -306,7 +306,7 @@ def test_cast_string() -> None:
 
 def test_cast_int_unboxing_rules() -> None:
     assert rt.cast(T("int"), 5) == 5
-    raises("InvalidCastException", lambda: rt.cast(T("int"), Int64(5)))  # spec 2.6: boxed long
+    raises("InvalidCastException", lambda: rt.cast(T("int"), Int64(5)))  # a boxed long is no int
     raises("InvalidCastException", lambda: rt.cast(T("int"), "5"))
     raises("InvalidCastException", lambda: rt.cast(T("int"), True))
     raises("NullReferenceException", lambda: rt.cast(T("int"), None))

@@ -1,4 +1,4 @@
-"""The pure response-cache rules: downstream Cache-Control (spec 4.7), what an entry keeps,
+"""The pure response-cache rules: downstream Cache-Control, what an entry keeps,
 durations, and which responses and requests the cache must leave alone (safety beyond APIM)."""
 
 from __future__ import annotations

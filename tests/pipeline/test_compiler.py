@@ -1,5 +1,5 @@
 """Plan compilation: one step per element, LastError locations, constants, caches, and the
-outbound a cache hit resumes with (spec 4.6)."""
+outbound a cache hit resumes with."""
 
 from __future__ import annotations
 

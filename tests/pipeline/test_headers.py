@@ -1,4 +1,4 @@
-"""Header stores (copy on write, hand-over to expressions) and the set-header rules (spec 1.3)."""
+"""Header stores (copy on write, hand-over to expressions) and the set-header rules."""
 
 from __future__ import annotations
 

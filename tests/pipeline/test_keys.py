@@ -1,4 +1,4 @@
-"""Response-cache key composition (spec 4.5): what varies the key and what does not."""
+"""Response-cache key composition: what varies the key and what does not."""
 
 from __future__ import annotations
 

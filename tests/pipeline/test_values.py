@@ -1,5 +1,5 @@
 """Attribute values: literals and constant expressions are constants; expression results are
-converted to the declared type (spec 2.2)."""
+converted to the declared type."""
 
 from __future__ import annotations
 

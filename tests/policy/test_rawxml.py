@@ -58,9 +58,9 @@ def element(root: etree._Element, tag: str) -> etree._Element:
 # --- the traps, each embedded every way a policy can hold it -----------------------------------
 
 TRAPS = [
-    # raw quotes, <, > and && in an attribute (spec 1.5)
+    # raw quotes, <, > and && in an attribute (APIM accepts them unescaped)
     '@("user-" + context.Variables["id"] + (a < b && c > d))',
-    # spec 2.7: a "@(" inside a C# string is text, not a nested expression
+    # a "@(" inside a C# string is text, not a nested expression
     '@(Regex.Match(h, "@(max-age=(?<maxAge>\\\\d+))").Groups["maxAge"]?.Value)',
     # a regular string holding every closer and a backslash-escaped quote
     '@("a)b}c]d\\"e@{f" + "\\\\")',

@@ -433,7 +433,7 @@ def test_value_lookups_and_removals_may_repeat() -> None:
 
 
 def test_cache_store_value_once_among_a_sections_direct_statements() -> None:
-    # Spec 7.3: once per section. Microsoft's own samples (oauth-proxy) store several values
+    # cache-store-value: once per section. Microsoft's own samples (oauth-proxy) store several values
     # inside one <when>, which APIM accepts: only the section's direct statements count.
     store = '<cache-store-value key="k" value="v" duration="1" />'
     nested = f'<choose>\n<when condition="true">\n{store}\n{store}\n</when>\n</choose>'

@@ -1,6 +1,6 @@
 """Helpers of the HTTP-level scenario tests (the executable specification of the gateway).
 
-Everything here drives the gateway only through its public contract (``shared/design/api.md``):
+Everything here drives the gateway only through its public API:
 ``aiohttp_apim.setup(app, policies=..., clock=..., subscriptions=..., internal_cache=...)`` on a
 real aiohttp app served by pytest-aiohttp's test server. What a test may observe is what a user
 observes over HTTP: status, headers and body of the answer, how often each handler (the backend)

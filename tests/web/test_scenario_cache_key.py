@@ -1,4 +1,4 @@
-"""What makes two GET requests share a cached response (spec 4.5), seen over HTTP.
+"""What makes two GET requests share a cached response, seen over HTTP.
 
 Two requests share an entry when the second one does not reach the backend. Every test stores
 with the same 60-second cache-store and varies one thing at a time.

@@ -1,6 +1,6 @@
-"""The Cache-Control header the gateway sends downstream (spec 4.7).
+"""The Cache-Control header the gateway sends downstream.
 
-Only tokens are asserted (spec 4.7): the presence or absence of ``public``, ``private``,
+Only tokens are asserted (APIM documents no exact text): the presence or absence of ``public``, ``private``,
 ``must-revalidate`` and ``no-cache``, and that ``max-age``, when present, lies between 0 and the
 configured duration (on a hit: at most the entry's remaining lifetime).
 """

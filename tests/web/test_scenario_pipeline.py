@@ -1,4 +1,4 @@
-"""The policy pipeline over HTTP (spec 1.1-1.4): sections, scopes and <base/>, the policies used
+"""The policy pipeline over HTTP: sections, scopes and <base/>, the policies used
 with caching, and errors (on-error, context.LastError, APIM's default error answer)."""
 
 from __future__ import annotations

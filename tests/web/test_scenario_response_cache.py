@@ -364,7 +364,7 @@ async def test_duration_from_backend_max_age_with_verbatim_regex(
 async def test_duration_from_doc_bug_regex_never_matches_and_falls_back_to_300(
     serve: Serve, clock: FakeClock
 ) -> None:
-    # Spec 2.7: the regular string "@(max-age=(?<maxAge>\\d+))" is the regex @(max-age=...),
+    # The regular string "@(max-age=(?<maxAge>\\d+))" is the regex @(max-age=...),
     # which needs a literal "@" and never matches "max-age=10": the duration is 300.
     outbound = _store_for_max_age(r'"@(max-age=(?<maxAge>\\d+))"')
     app = await serve({"policy.xml": policies_xml(inbound=LOOKUP, outbound=outbound)})

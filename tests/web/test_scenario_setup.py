@@ -1,4 +1,4 @@
-"""Setting up (api.md sections 1, 2 and 6): eager validation with located problems, binding of
+"""Setting up: eager validation with located problems, binding of
 operation policies to routes, policy folders, load_policies, named values, policy_middleware and
 gateway.drain()."""
 

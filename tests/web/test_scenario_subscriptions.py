@@ -1,4 +1,4 @@
-"""Callers (api.md section 4): subscription keys, APIM's 401 answers, product-scope policies and
+"""Callers: subscription keys, APIM's 401 answers, product-scope policies and
 what expressions see of context.User, context.Subscription and context.Product."""
 
 from __future__ import annotations

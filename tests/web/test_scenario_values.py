@@ -1,4 +1,4 @@
-"""Value caching over HTTP: cache-lookup-value, cache-store-value, cache-remove-value (spec 6-8).
+"""Value caching over HTTP: cache-lookup-value, cache-store-value, cache-remove-value.
 
 Values go through a real MemoryCache and, where the Redis fixtures allow, a real Redis: each
 .NET type an expression can store comes back with its type in a later request. What a policy

@@ -164,7 +164,7 @@ async def test_writes_past_the_pending_bound_are_dropped_and_counted(
     async with client.get("/shop/items/1") as stored:
         assert "no-cache" in cache_control_of(stored.headers.getall("Cache-Control"))
     async with client.get("/shop/items/2") as dropped:
-        # Not handed to the cache: left as the backend sent it (spec 4.7).
+        # Not handed to the cache: left as the backend sent it.
         assert dropped.headers.getall("Cache-Control") == ["max-age=5"]
     assert gateway.dropped_writes == 1
     cache.gate.set()

@@ -1,4 +1,4 @@
-"""forward-request: the backend is the route's aiohttp handler (api.md section 3).
+"""forward-request: the backend is the route's aiohttp handler (the app is its own backend).
 
 ``timeout`` (or ``timeout-ms``) bounds the handler; ``fail-on-error-status-code`` turns a 4xx/5xx
 answer into an error for on-error. ``follow-redirects``, ``buffer-request-body``,

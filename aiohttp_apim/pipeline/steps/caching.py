@@ -1,4 +1,5 @@
-"""cache-lookup and cache-store (spec 4-5): the I/O around the pure rules of ``cacherules``.
+"""cache-lookup and cache-store: the I/O around the pure rules of ``cacherules``
+(https://learn.microsoft.com/azure/api-management/cache-lookup-policy, https://learn.microsoft.com/azure/api-management/cache-store-policy).
 
 The lookup's hit path is the one that must be cheap: every literal attribute is a constant, the
 key's fixed part (:class:`~aiohttp_apim.pipeline.keys.KeyShape`) and the cache to use were chosen
@@ -128,7 +129,7 @@ class CacheLookupStep(Step):
         return text
 
     async def run_async(self, x: Exchange) -> Signal | None:
-        # Eligibility (spec 4.6 step 1): GET only, and a request carrying credentials only when
+        # Eligibility, as APIM's: GET only, and a request carrying credentials only when
         # the policy allows private responses. (Websocket upgrades never get here: the
         # middleware hands them to their handler.)
         if x.method != "GET":
@@ -159,9 +160,9 @@ class CacheLookupStep(Step):
         shape = self.shape
         key = response_cache_key(
             shape,
-            # The backend URL of spec 4.5 is the app's own route here, the same for every process
+            # APIM keys by the backend URL; that is the app's own route here, the same for every process
             # and port serving the app: the path names the resource, so apps sharing a cache
-            # share entries (api.md section 5); the host name splits them by site.
+            # share entries; the host name splits them by site.
             url=http.rel_url.raw_path,
             headers=headers,
             query=_Query(x) if shape.query else _NO_QUERY,
@@ -296,11 +297,12 @@ class CacheStoreStep(Step):
         return None
 
     async def _store(self, x: Exchange, record: LookupRecord) -> CacheHit | None:
-        """Store the current response as spec 5.4 says; what was stored, or None."""
+        """Store the current response as APIM's cache-store does; what was stored, or None."""
         response = x.response
         if response is None or x.passthrough is not None:
             return None
-        # Spec 5.4 steps 3-5, in order; then what the backend said about sharing it.
+        # APIM's order: the status (200 unless cache-response), the duration, the size; then
+        # what the backend said about sharing it.
         cache_response = self.cache_response.get(x)
         status = response.status
         if status != 200 and not cache_response:
@@ -338,7 +340,7 @@ class CacheStoreStep(Step):
             runtime.cache_write_timeout,
         ):
             return None
-        # Applied after the snapshot: the stored copy keeps the backend's header (spec 4.7).
+        # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
         response.headers.set(
             "Cache-Control",
             (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),

@@ -13,7 +13,7 @@ __all__ = ["Branch", "ChooseStep", "ReturnResponseStep", "SetVariableStep"]
 
 class SetVariableStep(Step):
     """``context.Variables[name] = value``: a literal as a string, an expression's result with
-    its own type (spec 2.2)."""
+    its own type."""
 
     __slots__ = ("name", "value")
 
@@ -40,7 +40,7 @@ class Branch:
 
 
 class ChooseStep(Step):
-    """The first ``when`` whose condition holds runs, else ``otherwise`` (spec 1.3)."""
+    """The first ``when`` whose condition holds runs, else ``otherwise``."""
 
     __slots__ = ("otherwise", "whens")
 
@@ -76,7 +76,7 @@ class ChooseStep(Step):
 
 class ReturnResponseStep(Step):
     """Answer now with a new response (or one held in a variable), customised by the children;
-    nothing after it runs, neither backend nor outbound (spec 1.3)."""
+    nothing after it runs, neither backend nor outbound."""
 
     __slots__ = ("children", "variable")
 

@@ -1,4 +1,5 @@
-"""cache-lookup-value, cache-store-value and cache-remove-value (spec 6-8).
+"""cache-lookup-value, cache-store-value and cache-remove-value
+(https://learn.microsoft.com/azure/api-management/cache-lookup-value-policy and its siblings).
 
 Values are stored with :mod:`~aiohttp_apim.pipeline.valuecodec` (typed, no pickle) under
 :func:`~aiohttp_apim.pipeline.keys.value_cache_key`: the policy's key in the ``val:`` namespace,
@@ -10,13 +11,13 @@ HMAC with the gateway's signing key) and decoded only when its seal opens; the d
 bounded in size, depth and work (:mod:`~aiohttp_apim.pipeline.valuecodec`). An entry that fails
 either is a logged miss, and is removed (best effort).
 
-Best effort (spec 3.4): a cache that is down, slow or holds bytes that are not a value entry
+Best effort: a cache that is down, slow or holds bytes that are not a value entry
 makes a lookup a miss and a store a no-op, logged and counted; only ``cache-remove-value`` with
 ``fail-on-cache-removal-error="true"`` turns a failure into an error (Reason
 ``CacheRemovalFailure``). A caching type with no cache configured here (``external`` without an
 external cache) is such an unavailable cache.
 
-Writes (spec 3.5): on the in-process cache at once; on any other cache a background write that
+Writes: on the in-process cache at once; on any other cache a background write that
 the response never waits for, bounded by the gateway's ``max_pending_writes``. Removals are made
 on the request path, bounded by ``cache_timeout``: their outcome may decide the request, and an
 invalidation should hold for the next request.
@@ -61,7 +62,7 @@ def _read_timeout(cache: Cache | None, timeout: float) -> float | None:
 class CacheLookupValueStep(Step):
     """Hit: the variable gets the value with the type it was stored with. Miss: the variable
     gets ``default-value`` when there is one (a literal as a string, an expression's result
-    with its type), else it is left as it was -- unset, or holding what it held (spec 6.3)."""
+    with its type), else it is left as it was -- unset, or holding what it held."""
 
     __slots__ = ("cache", "default", "key", "observer", "seal", "timeout", "variable")
 
@@ -124,7 +125,7 @@ class CacheLookupValueStep(Step):
 class CacheStoreValueStep(Step):
     """Store ``value`` under ``key`` for ``duration`` seconds (replacing any entry and its TTL).
     Nothing is stored for a null value (any entry stays), a duration <= 0, or a caching type
-    with no cache here; a duration beyond int32 is clamped to it (spec 3.3, 7.3)."""
+    with no cache here; a duration beyond int32 is clamped to it."""
 
     __slots__ = ("cache", "duration", "key", "observer", "seal", "value")
 
