@@ -5,12 +5,18 @@ A subscription key identifies a subscription; the subscription belongs to a user
 and has a scope: one product (``product:<id>``), one API (``api:<id>``) or every API (``all``).
 Only a product-scoped subscription brings a product, and with it the product's policies.
 
+A subscription's ``id`` (``context.Subscription.Id``, what policies key rate limits and cached
+values on) is the one the document gives, or else one derived from its primary key -- never the
+position in the list, which would hand one caller's counters and values to another when the
+list is reordered, and never the key itself, which is a secret.
+
 Everything is resolved from plain data once, at construction: a request only looks its key up in
 a dict. Pure Python, no aiohttp.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -149,7 +155,18 @@ class Subscriptions:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Subscriptions:
-        """Build from ``{"required", "users", "groups", "products", "subscriptions"}``."""
+        """Build from ``{"required", "users", "groups", "products", "subscriptions"}``.
+
+        ``subscriptions`` is a list of objects: ``key`` (or ``primary_key``; required),
+        ``secondary_key``, ``id`` (default: derived from the primary key, see
+        :func:`derived_id`; unique), ``name`` (default: the id), ``user`` (a key of ``users``),
+        ``scope`` (``product:<id>``, ``api:<id>`` or ``all``, the default) and ISO 8601
+        ``created_date``, ``start_date``, ``end_date``. ``users`` maps a user id to ``email``,
+        ``first_name``, ``last_name``, ``note``, ``groups`` (group ids) and
+        ``registration_date``; ``groups`` maps a group id to its ``name``; ``products`` maps a
+        product id to ``name``, ``apis`` (API ids), ``groups``, ``state``,
+        ``approval_required``, ``subscription_required`` and ``subscriptions_limit``. A problem
+        is a :class:`SubscriptionError` that says where."""
         if not isinstance(data, Mapping):
             raise SubscriptionError("expected a JSON object at the top")
         group_names = dict(_BUILTIN_GROUP_NAMES)
@@ -194,6 +211,7 @@ class Subscriptions:
             )
 
         by_key: dict[str, Subscription] = {}
+        ids: set[str] = set()
         raw_subscriptions = data.get("subscriptions", [])
         if not isinstance(raw_subscriptions, list):
             raise SubscriptionError("subscriptions: expected a list")
@@ -221,7 +239,12 @@ class Subscriptions:
                 raise SubscriptionError(
                     f"{where}: scope must be 'product:<id>', 'api:<id>' or 'all', not {scope!r}"
                 )
-            sub_id = _str(spec, "id", where) or f"sub-{index + 1}"
+            sub_id = _str(spec, "id", where) or derived_id(primary)
+            if sub_id in ids:
+                raise SubscriptionError(
+                    f"{where}: the id {sub_id!r} is used twice (ids must be unique)"
+                )
+            ids.add(sub_id)
             for key in (primary, secondary):
                 if not key:
                     continue
@@ -246,6 +269,14 @@ class Subscriptions:
             products=products,
             required=bool(data.get("required", False)),
         )
+
+
+def derived_id(primary_key: str) -> str:
+    """The id of a subscription the document gives none: ``sub-`` and 16 hex digits of the
+    SHA-256 of its primary key. Stable wherever the subscription sits in the list and on every
+    instance; it changes when the primary key does (give an ``id`` to keep it across key
+    rotation)."""
+    return "sub-" + hashlib.sha256(primary_key.encode("utf-8")).hexdigest()[:16]
 
 
 def _mapping(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiohttp_apim.identity import SubscriptionError, Subscriptions
+from aiohttp_apim.identity import SubscriptionError, Subscriptions, derived_id
 
 DATA = {
     "required": True,
@@ -96,3 +96,41 @@ def test_from_file(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(SubscriptionError, match=r"subscriptions\.json"):
         Subscriptions.from_file(path)
+
+
+def test_a_subscription_without_an_id_gets_one_derived_from_its_key() -> None:
+    subs = Subscriptions.from_dict(DATA)
+    gold, bob = subs.lookup("k-alice-gold-1"), subs.lookup("k-bob-all")
+    assert gold is not None
+    assert bob is not None
+    assert gold.id == derived_id("k-alice-gold-1") != bob.id
+    # The secondary key names the same subscription; the id never shows the secret.
+    secondary = subs.lookup("k-alice-gold-2")
+    assert secondary is not None
+    assert secondary.id == gold.id
+    assert "k-alice" not in gold.id
+    assert gold.name == gold.id
+
+
+def test_ids_do_not_depend_on_the_order_of_the_list() -> None:
+    """Policies key rate limits and cached values on ``context.Subscription.Id``: reordering
+    the list (or two instances holding it in different orders) must not swap callers' ids."""
+    listed = DATA["subscriptions"]
+    assert isinstance(listed, list)
+    reordered = {**DATA, "subscriptions": listed[::-1]}
+    before, after = Subscriptions.from_dict(DATA), Subscriptions.from_dict(reordered)
+    for key in ("k-alice-gold-1", "k-alice-api", "k-bob-all"):
+        first, second = before.lookup(key), after.lookup(key)
+        assert first is not None
+        assert second is not None
+        assert first.id == second.id
+
+
+def test_an_explicit_id_is_kept_and_must_be_unique() -> None:
+    data = {**DATA, "subscriptions": [{"key": "k1", "id": "alice-main", "name": "Main"}]}
+    subscription = Subscriptions.from_dict(data).lookup("k1")
+    assert subscription is not None
+    assert (subscription.id, subscription.name) == ("alice-main", "Main")
+    twice = {**DATA, "subscriptions": [{"key": "k1", "id": "s"}, {"key": "k2", "id": "s"}]}
+    with pytest.raises(SubscriptionError, match=r"subscriptions\[1\]: the id 's' is used twice"):
+        Subscriptions.from_dict(twice)

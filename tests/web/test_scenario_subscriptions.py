@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from aiohttp_apim import Subscriptions
 from tests.web.conftest import (
     Answer,
     Serve,
@@ -196,3 +197,16 @@ async def test_inbound_expressions_see_the_caller_before_the_backend(serve: Serv
     app = await serve({"policy.xml": policies_xml(inbound=inbound)}, subscriptions=subscriptions())
     await app.get(headers=key("k-carol-gold"))
     assert app.backends["shop:list"].last.headers["X-Caller"] == "carol"
+
+
+async def test_a_subscription_listed_without_an_id_has_a_stable_one_that_hides_its_key(
+    serve: Serve,
+) -> None:
+    listed = [{"key": "k-first"}, {"key": "k-second"}]
+    ids = []
+    for order in (listed, listed[::-1]):
+        app = await serve(WHO, subscriptions=Subscriptions.from_dict({"subscriptions": order}))
+        ids.append((await app.get(headers=key("k-first"))).headers["X-Subscription"])
+    assert ids[0] == ids[1]
+    assert ids[0].startswith("sub-")
+    assert "k-first" not in ids[0]
