@@ -19,7 +19,15 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_is_clean() -> None:
     result = run(
-        sys.executable, "-m", "ruff", "check", "aiohttp_apim", "tests", "demo_app", "benchmarks"
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "aiohttp_apim",
+        "tests",
+        "demo_app",
+        "benchmarks",
+        "docs",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
