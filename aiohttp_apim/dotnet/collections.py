@@ -211,6 +211,7 @@ LIST = declare(
     (NetList,),
     aliases=("List`1", "IList", "IList`1", "System.Collections.Generic.List"),
     bases=(IENUMERABLE,),
+    generic=("T",),
 )
 LIST.construct = _list_ctor
 LIST.members["Count"] = len
@@ -251,6 +252,7 @@ VIEW = declare(
     "System.Collections.ObjectModel.ReadOnlyCollection`1",
     (CollectionView,),
     bases=(IENUMERABLE,),
+    generic=("T",),
 )
 VIEW.members["Count"] = len
 VIEW.iterate = lambda v: v
@@ -363,6 +365,7 @@ DICTIONARY = declare(
         "System.Collections.Generic.Dictionary",
     ),
     bases=(IENUMERABLE,),
+    generic=("TKey", "TValue"),
 )
 DICTIONARY.construct = _dict_ctor
 DICTIONARY.members["Count"] = len
@@ -396,6 +399,7 @@ KVP = declare(
     aliases=("KeyValuePair`2",),
     bases=(dotnet.VALUE_TYPE,),
     value_type=True,
+    generic=("TKey", "TValue"),
 )
 KVP.members["Key"] = lambda p: p.key
 KVP.members["Value"] = lambda p: p.value
@@ -443,6 +447,7 @@ HASHSET = declare(
     (NetHashSet,),
     aliases=("HashSet`1", "ISet", "ISet`1"),
     bases=(IENUMERABLE,),
+    generic=("T",),
 )
 HASHSET.construct = _hs_ctor
 HASHSET.members["Count"] = lambda hs: len(hs._items)

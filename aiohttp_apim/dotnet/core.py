@@ -140,6 +140,7 @@ class TypeRef:
         "default",
         "element",
         "full_name",
+        "generic",
         "implicit",
         "indexer",
         "iterate",
@@ -192,6 +193,9 @@ class TypeRef:
         self.element: TypeRef | None = None  # arrays: element type
         self.nullable_of: TypeRef | None = None  # Nullable<T>: T
         self.aliases: tuple[str, ...] = ()
+        # the names its signatures give its generic parameters, in order (``("TKey",
+        # "TValue")``): how the type checker reads ``Dictionary<string, int>``'s members
+        self.generic: tuple[str, ...] = ()
         self.owns = True
         # member signatures as declared with `sign`, parsed on first use (most processes never
         # ask: parsing every type's at import would cost more than the rest of loading them)
@@ -421,14 +425,17 @@ def declare(
     value_type: bool = False,
     default: object = None,
     owns: bool = True,
+    generic: tuple[str, ...] = (),
 ) -> TypeRef:
     """A .NET type, not registered yet (see `Registry.add`). ``owns``: the Python classes map
-    to this type for dispatch once it is registered."""
+    to this type for dispatch once it is registered; ``generic``: the names of its generic
+    parameters as its signatures write them."""
     t = TypeRef(
         name, full_name, py_types, bases=tuple(bases), value_type=value_type, default=default
     )
     t.aliases = tuple(aliases)
     t.owns = owns
+    t.generic = generic
     return t
 
 

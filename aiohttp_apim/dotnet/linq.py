@@ -884,6 +884,7 @@ IENUMERABLE = declare(
         "IReadOnlyList",
     ),
     owns=False,
+    generic=("T",),
 )
 IENUMERABLE.methods.update(LINQ)
 LINQ_SIGNATURES: tuple[str, ...] = (
@@ -1045,11 +1046,19 @@ ENUMERABLE.sign(
     "static IEnumerable<T> Empty<T>()",
 )
 
-SEQ = declare("Enumerable`1", "System.Linq.Enumerable+Iterator`1", (Seq,), bases=(IENUMERABLE,))
+SEQ = declare(
+    "Enumerable`1",
+    "System.Linq.Enumerable+Iterator`1",
+    (Seq,),
+    bases=(IENUMERABLE,),
+    generic=("T",),
+)
 SEQ.iterate = lambda s: s
 SEQ.methods["ToString"] = lambda s, a, t: f"System.Linq.Enumerable+{s.name}`1[System.Object]"
 SEQ.sign("string ToString()")
-GROUPING = declare("IGrouping", "System.Linq.IGrouping`2", (Grouping,), bases=(SEQ,))
+GROUPING = declare(
+    "IGrouping", "System.Linq.IGrouping`2", (Grouping,), bases=(SEQ,), generic=("TKey", "T")
+)
 GROUPING.members["Key"] = lambda g: g.key
 GROUPING.sign("TKey Key { get; }")
 

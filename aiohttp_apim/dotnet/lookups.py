@@ -137,6 +137,7 @@ LOOKUP = declare(
     (Lookup,),
     aliases=("ILookup", "ILookup`2", "Lookup`2", "System.Linq.ILookup`2"),
     bases=(IENUMERABLE,),
+    generic=("TKey", "TElement"),
 )
 LOOKUP.members["Count"] = lambda lookup: len(lookup.groups)
 LOOKUP.indexer = _lookup_index

@@ -124,6 +124,7 @@ def _declare(kind: str, cls: type, add: str, take: str) -> TypeRef:
         (cls,),
         aliases=(f"{kind}`1", f"System.Collections.Generic.{kind}"),
         bases=(IENUMERABLE,),
+        generic=("T",),
     )
     t.construct = lambda a, ta: cls(_source(a, kind), _default(ta))
     t.members["Count"] = len

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn, Protocol
+from typing import Any, Final, NoReturn, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -48,6 +48,7 @@ __all__ = [
     "ContextParts",
     "Deployment",
     "ExpressionContext",
+    "GatewayInfo",
     "Group",
     "HeaderDictionary",
     "LastError",
@@ -65,6 +66,7 @@ __all__ = [
     "User",
     "UserIdentity",
     "Variables",
+    "Workspace",
 ]
 
 HeaderSource = (
@@ -862,6 +864,32 @@ class Deployment:
     region: str = ""
     service_name: str = ""
     service_id: str = ""
+    instance_id: str = ""
+    """``context.Deployment.Gateway.InstanceId``: this gateway instance (empty unless given)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayInfo:
+    """``context.Deployment.Gateway`` (IGateway): made from the deployment's gateway id."""
+
+    id: str = "managed"
+    instance_id: str = ""
+
+    @property
+    def is_managed(self) -> bool:
+        return self.id == "managed"
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """``context.Workspace`` (IWorkspace): the API's workspace; empty (id and name "") for an
+    API outside any workspace, which is every API this gateway serves."""
+
+    id: str = ""
+    name: str = ""
+
+
+NO_WORKSPACE: Final = Workspace()
 
 
 @dataclass(frozen=True, slots=True)
@@ -971,8 +999,19 @@ DEPLOYMENT.members.update(
         "ServiceName": lambda x: x.service_name,
         "ServiceId": lambda x: x.service_id,
         "Certificates": lambda x: {},
+        "Gateway": lambda x: GatewayInfo(x.gateway_id, x.instance_id),
     }
 )
+GATEWAY = declare("IGateway", _NS + "IGateway", (GatewayInfo,))
+GATEWAY.members.update(
+    {
+        "Id": lambda x: x.id,
+        "InstanceId": lambda x: x.instance_id,
+        "IsManaged": lambda x: x.is_managed,
+    }
+)
+WORKSPACE = declare("IWorkspace", _NS + "IWorkspace", (Workspace,))
+WORKSPACE.members.update({"Id": lambda x: x.id, "Name": lambda x: x.name})
 LAST_ERROR = declare("ILastError", _NS + "ILastError", (LastError,), aliases=("LastError",))
 LAST_ERROR.members.update(
     {
@@ -1260,9 +1299,164 @@ CONTEXT.members.update(
         "Tracing": lambda c: c.tracing,
         "User": lambda c: c.user,
         "Variables": lambda c: c.variables,
+        "Workspace": lambda c: NO_WORKSPACE,
     }
 )
 CONTEXT.methods["Trace"] = _trace
+
+# The members' C# types, as Microsoft's page lists them
+# (https://learn.microsoft.com/azure/api-management/api-management-policy-expressions#ContextVariables):
+# what the type checker reads when policies load, and what the reference lists.
+CONTEXT.sign(
+    "IApi Api { get; }",
+    "IDeployment Deployment { get; }",
+    "TimeSpan Elapsed { get; }",
+    "ILastError LastError { get; }",
+    "IOperation Operation { get; }",
+    "IProduct Product { get; }",
+    "IRequest Request { get; }",
+    "Guid RequestId { get; }",
+    "IResponse Response { get; }",
+    "ISubscription Subscription { get; }",
+    "DateTime Timestamp { get; }",
+    "bool Tracing { get; }",
+    "IUser User { get; }",
+    "Variables Variables { get; }",
+    "IWorkspace Workspace { get; }",
+    "void Trace(string message)",
+    "void Trace(string source, string message)",
+)
+REQUEST.sign(
+    "IMessageBody Body { get; }",
+    "X509Certificate2 Certificate { get; }",
+    "IHeaderDictionary Headers { get; }",
+    "string IpAddress { get; }",
+    "IReadOnlyDictionary<string,string> MatchedParameters { get; }",
+    "string Method { get; }",
+    "IUrl OriginalUrl { get; }",
+    "IUrl Url { get; }",
+    "object PrivateEndpointConnection { get; }",
+)
+RESPONSE.sign(
+    "IMessageBody Body { get; }",
+    "IHeaderDictionary Headers { get; }",
+    "int StatusCode { get; }",
+    "string StatusReason { get; }",
+)
+BODY.sign(
+    "T As<T>(bool preserveContent = false)",
+    "IHeaderDictionary AsFormUrlEncodedContent(bool preserveContent = false)",
+)
+URL.sign(
+    "string Host { get; }",
+    "string Path { get; }",
+    "int Port { get; }",
+    "IHeaderDictionary Query { get; }",
+    "string QueryString { get; }",
+    "string Scheme { get; }",
+    "string ToString()",
+)
+SVD.sign(
+    "int Count { get; }",
+    "IEnumerable<string> Keys { get; }",
+    "IEnumerable<string[]> Values { get; }",
+    "string[] this[string key] { get; }",
+    "bool ContainsKey(string key)",
+    "bool TryGetValue(string key, out string[] value)",
+    "string GetValueOrDefault(string key)",
+    "string GetValueOrDefault(string key, string defaultValue)",
+)
+SD.sign(
+    "int Count { get; }",
+    "IEnumerable<string> Keys { get; }",
+    "IEnumerable<string> Values { get; }",
+    "string this[string key] { get; }",
+    "bool ContainsKey(string key)",
+    "bool TryGetValue(string key, out string value)",
+    "string GetValueOrDefault(string key)",
+    "string GetValueOrDefault(string key, string defaultValue)",
+)
+VARIABLES.sign(
+    "int Count { get; }",
+    "IEnumerable<string> Keys { get; }",
+    "IEnumerable<object> Values { get; }",
+    "object this[string key] { get; }",
+    "bool ContainsKey(string key)",
+    "bool TryGetValue(string key, out object value)",
+    "T GetValueOrDefault<T>(string variableName)",
+    "T GetValueOrDefault<T>(string variableName, T defaultValue)",
+)
+SKPN.sign("string Header { get; }", "string Query { get; }")
+API.sign(
+    "string Id { get; }",
+    "bool IsCurrentRevision { get; }",
+    "string Name { get; }",
+    "string Path { get; }",
+    "IEnumerable<string> Protocols { get; }",
+    "string Revision { get; }",
+    "IUrl ServiceUrl { get; }",
+    "ISubscriptionKeyParameterNames SubscriptionKeyParameterNames { get; }",
+    "string Version { get; }",
+)
+OPERATION.sign(
+    "string Id { get; }",
+    "string Method { get; }",
+    "string Name { get; }",
+    "string UrlTemplate { get; }",
+)
+GROUP.sign("string Id { get; }", "string Name { get; }")
+IDENTITY.sign("string Id { get; }", "string Provider { get; }")
+USER.sign(
+    "string Email { get; }",
+    "string FirstName { get; }",
+    "IEnumerable<IGroup> Groups { get; }",
+    "string Id { get; }",
+    "IEnumerable<IUserIdentity> Identities { get; }",
+    "string LastName { get; }",
+    "string Note { get; }",
+    "DateTime RegistrationDate { get; }",
+)
+PRODUCT.sign(
+    "IEnumerable<IApi> Apis { get; }",
+    "bool ApprovalRequired { get; }",
+    "IEnumerable<IGroup> Groups { get; }",
+    "string Id { get; }",
+    "string Name { get; }",
+    "ProductState State { get; }",
+    "int? SubscriptionLimit { get; }",
+    "bool SubscriptionRequired { get; }",
+)
+SUBSCRIPTION.sign(
+    "DateTime CreatedDate { get; }",
+    "DateTime? EndDate { get; }",
+    "string Id { get; }",
+    "string Key { get; }",
+    "string Name { get; }",
+    "string PrimaryKey { get; }",
+    "string SecondaryKey { get; }",
+    "DateTime? StartDate { get; }",
+)
+DEPLOYMENT.sign(
+    "IReadOnlyDictionary<string, X509Certificate2> Certificates { get; }",
+    "IGateway Gateway { get; }",
+    "string GatewayId { get; }",
+    "string Region { get; }",
+    "string ServiceId { get; }",
+    "string ServiceName { get; }",
+)
+GATEWAY.sign("string Id { get; }", "string InstanceId { get; }", "bool IsManaged { get; }")
+WORKSPACE.sign("string Id { get; }", "string Name { get; }")
+LAST_ERROR.sign(
+    "string Message { get; }",
+    "string Path { get; }",
+    "string PolicyId { get; }",
+    "string Reason { get; }",
+    "string Scope { get; }",
+    "string Section { get; }",
+    "string Source { get; }",
+    "string Location { get; }",
+    "string ExpressionLocation { get; }",
+)
 
 strings.STRING.check = lambda v: type(v) is str
 _ = time  # the default clock lives in clr.CLOCK (time.time)

@@ -35,11 +35,19 @@ class ExpressionSyntaxError(Exception):
     """A policy expression that cannot be compiled; ``line``/``column`` are 1-based, relative to
     the expression source (line 1, column 1 is the leading ``@``)."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int,
+        column: int,
+        others: tuple[ExpressionSyntaxError, ...] = (),
+    ) -> None:
         super().__init__(message, line, column)
         self.message = message
         self.line = line
         self.column = column
+        self.others = others
+        """Further problems of the same expression (the type checker reports every one)."""
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}: {self.message}"

@@ -14,7 +14,7 @@ The tree is purely syntactic: names are not resolved here (``Regex.Match`` is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal as _L
 from typing import TypeAlias
@@ -207,6 +207,9 @@ class Member(Node):
     name: str
     type_args: tuple[TypeSyntax, ...] = ()
     conditional: bool = False  # ``?.``
+    at: tuple[int, int] = field(default=(0, 0), compare=False)
+    """Line and column of the member's name (where a problem with the member is reported;
+    ``line``/``column`` are those of the whole chain); (0, 0) when made by the compiler."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -894,7 +894,13 @@ class _Parser:
                 name = self.expect_name("member name")
                 type_args = self.try_member_type_args()
                 expr = n.Member(
-                    expr.line, expr.column, expr, str(name.value), type_args, op == "?."
+                    expr.line,
+                    expr.column,
+                    expr,
+                    str(name.value),
+                    type_args,
+                    op == "?.",
+                    (name.line, name.column),
                 )
             elif op == "(":
                 opener = self.advance()

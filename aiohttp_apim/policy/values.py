@@ -230,15 +230,17 @@ class Source:
         values were substituted) problems are reported at (line, column)."""
         try:
             compiled = expressions.compile_expression(source)
-        except expressions.ExpressionSyntaxError as error:
-            message = getattr(error, "message", None) or str(error)
-            if raw is not None:
-                line, column = raw.position_of(max(error.line, 1), max(error.column, 1))
-                text = self.line_text(line)
-            else:
-                lines = source.split("\n")
-                text = lines[min(max(error.line, 1), len(lines)) - 1].strip()
-            self.problem("expression", line, column, message, text)
+        except expressions.ExpressionSyntaxError as first:
+            for error in (first, *first.others):
+                message = getattr(error, "message", None) or str(error)
+                at_line, at_column = line, column
+                if raw is not None:
+                    at_line, at_column = raw.position_of(max(error.line, 1), max(error.column, 1))
+                    text = self.line_text(at_line)
+                else:
+                    lines = source.split("\n")
+                    text = lines[min(max(error.line, 1), len(lines)) - 1].strip()
+                self.problem("expression", at_line, at_column, message, text)
             return None
         except RecursionError:
             self.problem(

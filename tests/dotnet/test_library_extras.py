@@ -210,7 +210,9 @@ def test_static_form_of_the_jwt_and_basic_extensions() -> None:
         )
         == "u"
     )
-    assert fails("@(ExpressionSyntaxExtensions.AsJwt(5))").exception_type == "ArgumentException"
+    assert fails("@(ExpressionSyntaxExtensions.AsJwt((object)5))").exception_type == (
+        "ArgumentException"
+    )
 
 
 def test_jwt_extensions_accept_a_null_receiver() -> None:

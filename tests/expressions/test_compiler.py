@@ -747,9 +747,16 @@ def test_while_true_needs_no_return() -> None:
     compile_expression("@{ try { } finally { } return 1; }")
 
 
-def test_unknown_member_is_a_run_time_error() -> None:
-    # members are dispatched by the runtime: a misspelt member fails when evaluated
-    assert raises("@(context.Reqest)") == "MissingMemberException"
+def test_unknown_member_is_refused_when_compiling() -> None:
+    # a member the static type does not have is refused, as C# refuses it; on ``object``
+    # (dynamic here) the runtime dispatches and a misspelt member fails when evaluated
+    assert compile_error("@(context.Reqest)") == (
+        "'IProxyRequestContext' does not contain a definition for 'Reqest'; "
+        "did you mean 'Request'?",
+        1,
+        11,
+    )
+    assert raises("@(((object)context).Reqest)") == "MissingMemberException"
 
 
 # ----------------------------------------- the caching examples of Microsoft's documentation
@@ -1092,7 +1099,7 @@ def test_inline_caches_keep_null_and_error_semantics() -> None:
         == -1
     )
     assert raises('@(context.Variables["missing"])') == "KeyNotFoundException"
-    assert raises("@(context.Reqest)") == "MissingMemberException"
+    assert raises("@(((object)context).Reqest)") == "MissingMemberException"
 
 
 def _site_types(compiled: CompiledExpression) -> list[object]:

@@ -20,6 +20,7 @@ from aiohttp_apim.expressions.compiler.sites import Sites
 from aiohttp_apim.expressions.compiler.statements import StatementGen
 from aiohttp_apim.expressions.compiler.switches import SwitchGen
 from aiohttp_apim.expressions.compiler.tuples import TupleGen
+from aiohttp_apim.expressions.compiler.typecheck import check_program
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError, HoleTokens, Token, tokenize
 from aiohttp_apim.expressions.parser import parse_tokens
 
@@ -186,6 +187,10 @@ def compile_program(source: str) -> CompiledExpression:
         python_source, result = compiler.program(program)
     except RecursionError:
         raise ExpressionSyntaxError("expression is too complex", 1, 1) from None
+    problems = check_program(program)
+    if problems:
+        first, *others = problems
+        raise ExpressionSyntaxError(first.message, first.line, first.column, tuple(others))
     namespace: dict[str, object] = {"__builtins__": {}}
     namespace.update(HELPERS)
     namespace["_dflt"] = runtime.default_of
