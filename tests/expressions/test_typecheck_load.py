@@ -35,7 +35,7 @@ EXPECTED = [
         "did you mean 'GetValueOrDefault'?",
     ),
     (7, 29, "'string' does not contain a definition for 'Lenght'; did you mean 'Length'?"),
-    (7, 72, "'IUrl' does not contain a definition for 'Hots'; did you mean 'Host'?"),
+    (7, 69, "'IUrl' does not contain a definition for 'Hots'; did you mean 'Host'?"),
 ]
 
 
