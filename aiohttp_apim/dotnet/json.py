@@ -751,6 +751,8 @@ JTOKEN.sign(
     "string ToString()",
     "string ToString(Formatting formatting, params JsonConverter[] converters)",
     "T Value<T>(object key)",
+    # Newtonsoft's Extensions.Value<U>(this IEnumerable<JToken>): the token itself converted
+    "extension T Value<T>()",
     "IEnumerable<T> Values<T>()",
     "IEnumerable<T> Values<T>(object key)",
     "static bool DeepEquals(JToken t1, JToken t2)",

@@ -16,7 +16,7 @@ import aiohttp_apim
 POLICY = (
     "<policies>\n"
     "    <inbound>\n"
-    '        <set-variable name="id" value="@(context.Request.Headers.GetValueOrDefalt(&quot;id&quot;, &quot;&quot;))" />\n'  # noqa: E501
+    '        <set-variable name="id" value="@(context.Request.Headers.GetValueOrDefalt(&quot;id&quot;, &quot;&quot;))" />\n'
     '        <set-header name="x-len" exists-action="override">\n'
     "            <value>@{\n"
     '                var name = (string)context.Variables["name"];\n'

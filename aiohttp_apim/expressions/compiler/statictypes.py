@@ -123,6 +123,8 @@ def display(t: StaticType) -> str:
     if t.null:
         return "<null>"
     base = _KEYWORDS.get(t.ref.full_name)
+    if t.ref.full_name == "System.Byte[]":
+        base = "byte[]"
     if base is None:
         element = t.ref.element
         if element is not None:

@@ -33,8 +33,8 @@ from aiohttp_apim.expressions.compiler.scopes import resolve
 from aiohttp_apim.expressions.compiler.statictypes import (
     DELEGATES,
     Bindings,
-    SType,
     StaticType,
+    SType,
     builtin,
     convertible,
     display,
@@ -187,7 +187,7 @@ class TypeChecker:
             self.stmt(s)
         self.pop()
 
-    def stmt(self, s: n.Stmt) -> None:  # noqa: C901 - one case per statement
+    def stmt(self, s: n.Stmt) -> None:
         match s:
             case n.ExprStmt():
                 self.expr(s.expr)
@@ -317,7 +317,7 @@ class TypeChecker:
         for item in items:
             self.expr(item)
 
-    def expr(self, e: n.Expr, expected: StaticType = None) -> StaticType:  # noqa: C901
+    def expr(self, e: n.Expr, expected: StaticType = None) -> StaticType:
         match e:
             case n.Member():
                 return self.member(e)
@@ -383,14 +383,7 @@ class TypeChecker:
             case n.New():
                 return self.new(e)
             case n.NewArray():
-                if e.size is not None:
-                    self.expr(e.size)
-                if e.items is not None:
-                    self.exprs(e.items)
-                if e.element is None:
-                    return None
-                element = self.syntax_type(e.element)
-                return from_text(f"{display(element)}[]", {}) if element is not None else None
+                return self.new_array(e)
             case n.Anonymous():
                 self.exprs([value for _, value in e.members])
                 return None
@@ -421,6 +414,22 @@ class TypeChecker:
             case _:
                 return None  # TypeExpr: a type is no value
 
+    def new_array(self, e: n.NewArray) -> StaticType:
+        """``new T[n]``, ``new T[] { ... }``, or ``new[] { ... }`` (of its items' common type)."""
+        if e.size is not None:
+            self.expr(e.size)
+        items = [self.expr(item) for item in e.items or ()]
+        element: StaticType = None
+        if e.element is not None:
+            element = self.syntax_type(e.element)
+        elif items:
+            element = items[0]
+            for t in items[1:]:
+                element = self.common(element, t)
+        if element is None or element.null or element.nullable:
+            return None
+        return from_text(f"{element.ref.full_name}[]", {})
+
     def literal(self, e: n.Literal) -> StaticType:
         value = e.value
         match e.kind:
@@ -435,7 +444,7 @@ class TypeChecker:
             case "real":
                 name = {"f": "float", "m": "decimal"}.get(e.suffix, "double")
                 return builtin(name)
-            case "int":
+            case _:  # "int"
                 assert isinstance(value, int)
                 suffix = e.suffix
                 if "l" in suffix:
@@ -451,7 +460,6 @@ class TypeChecker:
                 else:
                     name = "ulong"
                 return SType(builtin(name).ref, integer_constant=True)
-        return None
 
     def common(self, a: StaticType, b: StaticType) -> StaticType:
         """The type of ``c ? a : b``."""
@@ -594,7 +602,9 @@ class TypeChecker:
         ref = t.ref
         names = ref.member_names(static=False)
         for base in ref.linearized():
-            names.update(n for n, sigs in base.signatures.items() if any(not s.static for s in sigs))
+            names.update(
+                n for n, sigs in base.signatures.items() if any(not s.static for s in sigs)
+            )
         if runtime.resolve_type("IEnumerable") in ref.linearized():
             names |= _ENUMERABLE_MEMBERS if ref is runtime.resolve_type("IEnumerable") else set()
         if t.nullable:
@@ -732,9 +742,7 @@ class TypeChecker:
         if explicit:
             candidates = [s for s in candidates if len(s.generic) == len(explicit)] or candidates
         # lambdas: keep the overloads whose delegate takes as many parameters as written
-        lambdas = {
-            i: a.value for i, a in enumerate(e.args) if isinstance(a.value, n.Lambda)
-        }
+        lambdas = {i: a.value for i, a in enumerate(e.args) if isinstance(a.value, n.Lambda)}
         fitting = [s for s in candidates if all(_fits(s, i, lam) for i, lam in lambdas.items())]
         candidates = fitting or candidates
         types: list[StaticType] = [None] * len(e.args)
@@ -750,17 +758,19 @@ class TypeChecker:
                 if param.type in first.generic and param.type not in bindings and t is not None:
                     bindings[param.type] = None if t.null else SType(t.ref, t.args, t.nullable)
         for i, lam in lambdas.items():
-            param = _param(first, i)
-            parts = None if param is None else _delegate_parts(param.type)
+            delegate = _param(first, i)
+            parts = None if delegate is None else _delegate_parts(delegate.type)
             params = [] if parts is None else [from_text(p, bindings) for p in parts[0]]
             result = self.lambda_(lam, params, expected_result=True)
             if parts is not None and parts[1] in first.generic and parts[1] not in bindings:
                 bindings[parts[1]] = result
         if not any(a.name for a in e.args):
             self.check_arguments(e, target, candidates, types, receiver, bindings)
-        returns = {
-            sig.returns for sig in candidates if sig.returns != "void"
-        } if len({len(s.generic) for s in candidates}) <= 1 else set()
+        returns = (
+            {sig.returns for sig in candidates if sig.returns != "void"}
+            if len({len(s.generic) for s in candidates}) <= 1
+            else set()
+        )
         if len(returns) != 1 or any(s.returns == "void" for s in candidates):
             return None
         return from_text(first.returns, bindings)
@@ -777,7 +787,7 @@ class TypeChecker:
         """Refuse arguments of built-in types that no overload converts."""
 
         def mismatches(sig: Signature) -> Iterator[tuple[int, StaticType, StaticType]]:
-            known: Bindings = {**receiver, **{g: None for g in sig.generic}}
+            known: Bindings = {**receiver, **dict.fromkeys(sig.generic)}
             if sig is candidates[0]:
                 known.update(bindings)
             for i, (arg, t) in enumerate(zip(e.args, types, strict=False)):
@@ -818,8 +828,7 @@ class TypeChecker:
         if not sigs:
             if ref.table().indexer is None and ref is not runtime.resolve_type("IEnumerable"):
                 self.problem(
-                    f"cannot apply indexing with [] to an expression of type "
-                    f"'{display(receiver)}'",
+                    f"cannot apply indexing with [] to an expression of type '{display(receiver)}'",
                     e.line,
                     e.column,
                 )
@@ -841,8 +850,7 @@ class TypeChecker:
         ctors = t.ref.signatures_of(CONSTRUCTOR, static=False)
         if ctors and not any(s.accepts(len(e.args)) for s in ctors):
             self.problem(
-                f"'{display(t)}' does not contain a constructor that takes {len(e.args)} "
-                "arguments",
+                f"'{display(t)}' does not contain a constructor that takes {len(e.args)} arguments",
                 e.type.line,
                 e.type.column,
             )
