@@ -95,7 +95,7 @@ def test_what_a_type_checker_asks() -> None:
     assert string.signatures_of("IsNullOrEmpty", static=False) == []
     assert _type("JObject").overloads("Parse", 1, static=True)[0].returns == "JObject"
     # generic methods and out parameters
-    (value,) = _type("JToken").signatures_of("Value", static=False)
+    (value,) = _type("JToken").overloads("Value", 1, static=False)
     assert value.generic == ("T",)
     (try_parse,) = _type("int").overloads("TryParse", 2, static=True)
     assert try_parse.params[1].modifier == "out"
