@@ -1437,7 +1437,8 @@ SUBSCRIPTION.sign(
     "DateTime? StartDate { get; }",
 )
 DEPLOYMENT.sign(
-    "IReadOnlyDictionary<string, X509Certificate2> Certificates { get; }",
+    # IReadOnlyDictionary<string, X509Certificate2> on Microsoft's page; a Dictionary here
+    "IDictionary<string, X509Certificate2> Certificates { get; }",
     "IGateway Gateway { get; }",
     "string GatewayId { get; }",
     "string Region { get; }",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from types import FunctionType
 from typing import assert_never
@@ -25,6 +26,8 @@ from aiohttp_apim.expressions.lexer import ExpressionSyntaxError, HoleTokens, To
 from aiohttp_apim.expressions.parser import parse_tokens
 
 __all__ = ["Compiler", "compile_program", "names_in"]
+
+log = logging.getLogger(__name__)
 
 
 class Compiler(StatementGen, SwitchGen, TupleGen, QueryGen, MemberGen, ExpressionGen):
@@ -178,6 +181,18 @@ def names_in(tokens: tuple[Token, ...]) -> Iterator[str]:
                         yield from names_in(part.alignment)
 
 
+def _type_problems(program: n.Program) -> list[ExpressionSyntaxError]:
+    """The type checker's problems; none when it fails itself: a bug of the checker must not
+    refuse a policy that runs (the runtime still checks every member it dispatches)."""
+    try:
+        return check_program(program)
+    except RecursionError:
+        return []
+    except Exception:
+        log.warning("type-checking a policy expression failed unexpectedly", exc_info=True)
+        return []
+
+
 def compile_program(source: str, *, check_types: bool = True) -> CompiledExpression:
     """Lex, parse and compile ``source`` (``@(...)`` or ``@{...}``). ``check_types=False``
     skips the type checker (typecheck.py), leaving what it refuses to the runtime."""
@@ -188,7 +203,7 @@ def compile_program(source: str, *, check_types: bool = True) -> CompiledExpress
         python_source, result = compiler.program(program)
     except RecursionError:
         raise ExpressionSyntaxError("expression is too complex", 1, 1) from None
-    problems = check_program(program) if check_types else []
+    problems = _type_problems(program) if check_types else []
     if problems:
         first, *others = problems
         raise ExpressionSyntaxError(first.message, first.line, first.column, tuple(others))

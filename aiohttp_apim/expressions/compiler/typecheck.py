@@ -763,7 +763,11 @@ class TypeChecker:
             params = [] if parts is None else [from_text(p, bindings) for p in parts[0]]
             result = self.lambda_(lam, params, expected_result=True)
             if parts is not None and parts[1] in first.generic and parts[1] not in bindings:
-                bindings[parts[1]] = result
+                bindings[parts[1]] = (
+                    None
+                    if result is None or result.null
+                    else SType(result.ref, result.args, result.nullable)
+                )
         if not any(a.name for a in e.args):
             self.check_arguments(e, target, candidates, types, receiver, bindings)
         returns = (
