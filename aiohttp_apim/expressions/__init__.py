@@ -4,8 +4,10 @@
     compiled(context)        # -> "user-42"; raises errors.ExpressionError only
 
 ``compile_expression`` lexes (lexer.py), parses (parser.py, nodes.py) and compiles (compiler.py)
-once; syntax errors, unknown names and missing returns raise ``ExpressionSyntaxError`` with a
-1-based line/column relative to the expression source (its leading ``@`` is 1:1). Compiled code
+once; syntax errors, unknown names, missing returns and what C#'s type checker refuses (unknown
+members, argument counts, conversions) raise ``ExpressionSyntaxError`` with a 1-based
+line/column relative to the expression source (its leading ``@`` is 1:1), further problems of
+the same expression in its ``others``. Compiled code
 touches values only through runtime.py, the sandbox's allow-listed .NET surface.
 """
 
@@ -47,8 +49,9 @@ def __getattr__(name: str) -> object:
 def compile_expression(source: str) -> CompiledExpression:
     """Compile ``source`` -- the whole ``@(...)`` or ``@{...}`` text -- once.
 
-    Raises ``ExpressionSyntaxError`` for syntax errors, unknown names or types, and statement
-    blocks where not every code path returns a value -- and nothing else, whatever the text.
+    Raises ``ExpressionSyntaxError`` for syntax errors, unknown names or types, statement
+    blocks where not every code path returns a value, and type errors (the first problem; the
+    rest in ``others``) -- and nothing else, whatever the text.
     The result is immutable and cached per source text (policies repeat the same expressions
     across scopes)."""
     from aiohttp_apim.expressions.compiler import compile_program

@@ -34,7 +34,10 @@ declarations, the overflow context), ``statements``, ``switches`` (``switch``), 
 deconstruction), ``queries`` (LINQ query syntax), ``expressions`` (everything else, assignments
 included), ``scopes`` (names, scopes, locals, jump targets, type names), ``folding``
 (constants), ``flow`` (reachability and other syntactic analyses), ``helpers`` (what generated
-code may call), ``sites`` (inline caches), ``result`` (`CompiledExpression`).
+code may call), ``sites`` (inline caches), ``result`` (`CompiledExpression`). A program the
+generator accepts is then type-checked as C# checks it (``typecheck``: statements and
+expressions, ``typemembers``: members, calls, indexers, constructors, ``statictypes``: the static
+types read from the declared signatures); its problems are raised together.
 """
 
 from __future__ import annotations
