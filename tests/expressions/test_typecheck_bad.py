@@ -1375,6 +1375,47 @@ BAD: list[tuple[str, str, str]] = [
         "Guid.NewGuid()[",
         "cannot apply indexing with [] to an expression of type 'Guid'",
     ),
+    # unknown types and names
+    ('@((Strin)context.Variables["x"])', "Strin", "unknown type 'Strin'; did you mean 'String'?"),
+    ('@((strin)context.Variables["x"])', "strin", "unknown type 'strin'; did you mean 'string'?"),
+    ("@(new Lst<string>())", "Lst", "unknown type 'Lst<string>'; did you mean 'List'?"),
+    (
+        "@(new Dictionry<string, int>())",
+        "Dictionry",
+        "unknown type 'Dictionry<string, int>'; did you mean 'Dictionary'?",
+    ),
+    (
+        '@(context.Variables["x"] is JObjet)',
+        "JObjet",
+        "unknown type 'JObjet'; did you mean 'JObject'?",
+    ),
+    (
+        "@(context.Request.Body.As<JObjet>())",
+        "JObjet",
+        "unknown type 'JObjet'; did you mean 'JObject'?",
+    ),
+    (
+        '@(context.Variables.GetValueOrDefault<Strng>("x"))',
+        "Strng",
+        "unknown type 'Strng'; did you mean 'String'?",
+    ),
+    ("@(typeof(Foo))", "Foo", "unknown type 'Foo'"),
+    ("@(default(DateTme))", "DateTme", "unknown type 'DateTme'; did you mean 'DateTime'?"),
+    ("@(Mathh.Abs(1))", "Mathh", "unknown name 'Mathh'; did you mean 'Math'?"),
+    ('@(Regx.IsMatch("a", "b"))', "Regx", "unknown name 'Regx'; did you mean 'Regex'?"),
+    ("@{ boool b = true; return b; }", "boool", "unknown type 'boool'; did you mean 'bool'?"),
+    (
+        '@(context.Variables["x"] as JArrray)',
+        "JArrray",
+        "unknown type 'JArrray'; did you mean 'JArray'?",
+    ),
+    ("@(new List<Strin>())", "Strin", "unknown type 'Strin'; did you mean 'String'?"),
+    (
+        '@{ foreach (Strng s in new[] { "a" }) { return s; } return ""; }',
+        "Strng",
+        "unknown type 'Strng'; did you mean 'String'?",
+    ),
+    ('@((Int23)context.Variables["x"])', "Int23", "unknown type 'Int23'; did you mean 'Int32'?"),
 ]
 
 FIRST_LINE = 3

@@ -21,6 +21,7 @@ from aiohttp_apim.expressions.compiler.scopes import (
     err,
     resolve,
     resolve_required,
+    type_hint,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class CodeGen:
         if ref is None and t.ranks == 0 and t.args:
             ref = resolve(f"{t.name}`{len(t.args)}")
         if ref is None:
-            raise err(f"unknown type '{t}'", t)
+            raise err(f"unknown type '{t}'{type_hint(t.name)}", t)
         return ref
 
     def type_args(self, args: tuple[n.TypeSyntax, ...]) -> str | None:

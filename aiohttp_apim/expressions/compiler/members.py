@@ -10,7 +10,13 @@ from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.compiler.codegen import Code, CodeGen
 from aiohttp_apim.expressions.compiler.folding import fold
-from aiohttp_apim.expressions.compiler.scopes import Local, err, resolve, unconditional
+from aiohttp_apim.expressions.compiler.scopes import (
+    Local,
+    err,
+    resolve,
+    type_hint,
+    unconditional,
+)
 
 if TYPE_CHECKING:
     from aiohttp_apim.expressions.runtime import TypeRef
@@ -124,7 +130,8 @@ class MemberGen(CodeGen):
             if isinstance(nxt, n.Call) and nxt.target is link:
                 shown = names[: m + 1]
                 break
-        raise err(f"unknown name '{'.'.join(shown)}'", root)
+        hint = type_hint(shown[0]) if len(shown) == 1 else ""
+        raise err(f"unknown name '{'.'.join(shown)}'{hint}", root)
 
     def links(
         self,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Final, Literal
 
+from aiohttp_apim.dotnet.core import LIBRARY
 from aiohttp_apim.expressions import nodes as n
 from aiohttp_apim.expressions import runtime
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError
@@ -24,6 +27,7 @@ __all__ = [
     "non_nullable",
     "resolve",
     "resolve_required",
+    "type_hint",
     "unconditional",
 ]
 
@@ -132,8 +136,27 @@ def resolve(name: str) -> TypeRef | None:
 def resolve_required(name: str, where: n.Node) -> TypeRef:
     ref = resolve(name)
     if ref is None:
-        raise err(f"unknown type '{name}'", where)
+        raise err(f"unknown type '{name}'{type_hint(name)}", where)
     return ref
+
+
+@cache
+def _type_names() -> list[str]:
+    keywords = NUMERIC_TYPES | {"string", "bool", "object"}
+    return sorted(
+        name
+        for name in LIBRARY.by_name
+        if name.isidentifier() and (name[:1].isupper() or name in keywords)
+    )
+
+
+def type_hint(name: str) -> str:
+    """``; did you mean 'X'?`` when a short type name is close to ``name`` (else "")."""
+    short = name.split("<", 1)[0]
+    if not short.isidentifier():
+        return ""
+    close = difflib.get_close_matches(short, _type_names(), n=1, cutoff=0.8)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def unconditional(link: n.Member | n.Index) -> n.Member | n.Index:
