@@ -1416,6 +1416,27 @@ BAD: list[tuple[str, str, str]] = [
         "unknown type 'Strng'; did you mean 'String'?",
     ),
     ('@((Int23)context.Variables["x"])', "Int23", "unknown type 'Int23'; did you mean 'Int32'?"),
+    # out var takes its parameter's type
+    (
+        '@(context.Request.Headers.TryGetValue("a", out var v) ? v.Lenght : 0)',
+        "Lenght",
+        "'string[]' does not contain a definition for 'Lenght'; did you mean 'Length'?",
+    ),
+    (
+        '@(int.TryParse("1", out var n) ? n.Foo : 0)',
+        "Foo",
+        "'int' does not contain a definition for 'Foo'",
+    ),
+    (
+        '@(DateTime.TryParse("2020-01-01", out var d) ? d.Yaer : 0)',
+        "Yaer",
+        "'DateTime' does not contain a definition for 'Yaer'; did you mean 'Year'?",
+    ),
+    (
+        '@(context.Request.MatchedParameters.TryGetValue("id", out var id) ? id.Lenght : 0)',
+        "Lenght",
+        "'string' does not contain a definition for 'Lenght'; did you mean 'Length'?",
+    ),
 ]
 
 FIRST_LINE = 3

@@ -86,8 +86,10 @@ def _strings_of(path: Path) -> Iterator[str]:
 
 def _sources() -> Iterator[tuple[str, str]]:
     """(where, text) of every place valid expressions are written."""
-    yield "README.md", (ROOT / "README.md").read_text(encoding="utf-8")
-    yield "docs/expressions.md", (ROOT / "docs" / "expressions.md").read_text(encoding="utf-8")
+    for name in ("README.md", "docs/expressions.md", "docs/architecture.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        yield name, text
+        yield name, html.unescape(text)  # XML examples write quotes as &quot;
     for folder in (ROOT / "demo_app" / "policies", ROOT / "tests"):
         for path in sorted(folder.rglob("*.xml")):
             yield str(path.relative_to(ROOT)), html.unescape(path.read_text(encoding="utf-8"))

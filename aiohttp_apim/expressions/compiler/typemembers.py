@@ -348,6 +348,8 @@ class MemberChecks:
             for param, t in zip(first.params, types, strict=False):
                 if param.type in first.generic and param.type not in bindings and t is not None:
                     bindings[param.type] = None if t.null else SType(t.ref, t.args, t.nullable)
+        if len(candidates) == 1:
+            self.type_out_vars(e, first, bindings)
         for i, lam in lambdas.items():
             delegate = _param(first, i)
             parts = None if delegate is None else _delegate_parts(delegate.type)
@@ -369,6 +371,14 @@ class MemberChecks:
         if len(returns) != 1 or any(s.returns == "void" for s in candidates):
             return None
         return from_text(first.returns, bindings)
+
+    def type_out_vars(self, e: n.Call, sig: Signature, bindings: Bindings) -> None:
+        """``out var x``: ``x`` has the type of the parameter it is passed to."""
+        for i, arg in enumerate(e.args):
+            value = arg.value.inner if isinstance(arg.value, n.Paren) else arg.value
+            param = _param(sig, i)
+            if isinstance(value, n.OutVar) and value.type is None and param is not None:
+                self.declare(value.name, from_text(param.type, bindings))
 
     def check_arguments(
         self,
