@@ -353,6 +353,8 @@ class MemberChecks:
         for i, lam in lambdas.items():
             delegate = _param(first, i)
             parts = None if delegate is None else _delegate_parts(delegate.type)
+            if any(_param(s, i) != delegate for s in candidates[1:]):
+                parts = None  # the overloads disagree on the delegate: its parameters are dynamic
             params = [] if parts is None else [from_text(p, bindings) for p in parts[0]]
             result = self.lambda_(lam, params, expected_result=True)
             if parts is not None and parts[1] in first.generic and parts[1] not in bindings:
@@ -477,4 +479,4 @@ def _fits(sig: Signature, i: int, lam: n.Lambda) -> bool:
     if param is None:
         return False
     parts = _delegate_parts(param.type)
-    return parts is None or len(parts[0]) == len(lam.params)
+    return parts is not None and len(parts[0]) == len(lam.params)
