@@ -348,6 +348,9 @@ TABLE = r"""
 @(int.TryParse("1", out var n) ? n.Foo : 0) | Foo | 'int' does not contain a definition for 'Foo'
 @(DateTime.TryParse("2020-01-01", out var d) ? d.Yaer : 0) | Yaer | 'DateTime' does not contain a definition for 'Yaer'; did you mean 'Year'?
 @(context.Request.MatchedParameters.TryGetValue("id", out var id) ? id.Lenght : 0) | Lenght | 'string' does not contain a definition for 'Lenght'; did you mean 'Length'?
+# a lambda assigned to a delegate takes its parameters' types
+@{ Func<string, int> f = s => s.Lenght; return f("a"); } | Lenght | 'string' does not contain a definition for 'Lenght'; did you mean 'Length'?
+@{ Predicate<int> p = i => i.Foo; return p(1); } | Foo | 'int' does not contain a definition for 'Foo'
 """
 """One row a line: the expression | the text whose first character is where the problem is |
 the message. Lines starting with ``#`` name the group of rows below them."""

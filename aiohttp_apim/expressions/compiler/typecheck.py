@@ -38,7 +38,7 @@ from aiohttp_apim.expressions.compiler.statictypes import (
     is_numeric,
     promote,
 )
-from aiohttp_apim.expressions.compiler.typemembers import MemberChecks
+from aiohttp_apim.expressions.compiler.typemembers import MemberChecks, delegate_parts
 from aiohttp_apim.expressions.lexer import ExpressionSyntaxError
 
 __all__ = ["check_program"]
@@ -76,7 +76,12 @@ class TypeChecker(MemberChecks):
                 declared = self.syntax_type(s.type)
                 for d in s.declarators:
                     t: StaticType = declared
-                    if d.init is not None:
+                    if isinstance(d.init, n.Lambda) and s.type is not None:
+                        # ``Func<string, int> f = s => ...``: the lambda's parameters typed
+                        parts = delegate_parts(str(s.type))
+                        params = [] if parts is None else [from_text(p, {}) for p in parts[0]]
+                        self.lambda_(d.init, params, expected_result=False)
+                    elif d.init is not None:
                         value = self.expr(d.init, expected=declared)
                         if s.type is not None:
                             self.convert(value, declared, d.init)

@@ -28,7 +28,7 @@ from aiohttp_apim.expressions.lexer import ExpressionSyntaxError
 if TYPE_CHECKING:
     from aiohttp_apim.expressions.runtime import TypeRef
 
-__all__ = ["MemberChecks"]
+__all__ = ["MemberChecks", "delegate_parts"]
 
 _ENUMERABLE_MEMBERS = frozenset(["Count", "Contains", "Add", "Remove", "Clear", "IsReadOnly"])
 """Members of the collection interfaces the library models as IEnumerable (ICollection<T>,
@@ -60,7 +60,7 @@ def _where(member: n.Member) -> tuple[int, int]:
     return member.at if member.at != (0, 0) else (member.line, member.column)
 
 
-def _delegate_parts(text: str) -> tuple[list[str], str | None] | None:
+def delegate_parts(text: str) -> tuple[list[str], str | None] | None:
     """A delegate type's parameter types and result type (``Func<T, bool>``: ``[T]``, ``bool``)."""
     text = text.strip()
     if "<" not in text or not text.endswith(">"):
@@ -352,7 +352,7 @@ class MemberChecks:
             self.type_out_vars(e, first, bindings)
         for i, lam in lambdas.items():
             delegate = _param(first, i)
-            parts = None if delegate is None else _delegate_parts(delegate.type)
+            parts = None if delegate is None else delegate_parts(delegate.type)
             if any(_param(s, i) != delegate for s in candidates[1:]):
                 parts = None  # the overloads disagree on the delegate: its parameters are dynamic
             params = [] if parts is None else [from_text(p, bindings) for p in parts[0]]
@@ -478,5 +478,5 @@ def _fits(sig: Signature, i: int, lam: n.Lambda) -> bool:
     param = _param(sig, i)
     if param is None:
         return False
-    parts = _delegate_parts(param.type)
+    parts = delegate_parts(param.type)
     return parts is not None and len(parts[0]) == len(lam.params)
