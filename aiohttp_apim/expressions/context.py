@@ -24,13 +24,14 @@ Choices the pipeline must know:
 from __future__ import annotations
 
 import codecs
+import enum
 import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, NoReturn, Protocol
+from typing import Any, Final, NoReturn, Protocol, overload
 from urllib.parse import parse_qsl, urlsplit
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -73,8 +74,14 @@ HeaderSource = (
     Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
 )
 TimeValue = float | datetime | dotnet_time.DateTime | None
+Instant = float | datetime | dotnet_time.DateTime
+"""A point in time: seconds since the epoch, a datetime or a DateTime."""
 
 
+@overload
+def _to_datetime(v: Instant) -> dotnet_time.DateTime: ...
+@overload
+def _to_datetime(v: None) -> None: ...
 def _to_datetime(v: TimeValue) -> dotnet_time.DateTime | None:
     if v is None or isinstance(v, dotnet_time.DateTime):
         return v
@@ -402,6 +409,10 @@ class Url:
         return f"{scheme}://{auth}{path}" + (f"?{query}" if query else "")
 
 
+@overload
+def _url(v: str | Url) -> Url: ...
+@overload
+def _url(v: None) -> None: ...
 def _url(v: str | Url | None) -> Url | None:
     return v if isinstance(v, Url) or v is None else Url(v)
 
@@ -570,7 +581,7 @@ class Request:
         certificate: object = None,
     ) -> None:
         self.method = method
-        self.url: Url = _url(url)  # type: ignore[assignment]
+        self.url: Url = _url(url)
         self.original_url: Url = _url(original_url) or self.url
         self.headers = _headers(headers)
         self.body = _body(body)
@@ -1047,12 +1058,18 @@ class ContextParts(Protocol):
     def product(self, owner: Any, /) -> Product | None: ...
     def subscription(self, owner: Any, /) -> Subscription | None: ...
     def user(self, owner: Any, /) -> User | None: ...
-    def timestamp(self, owner: Any, /) -> TimeValue: ...
+    def timestamp(self, owner: Any, /) -> Instant: ...
     def request_id(self, owner: Any, /) -> uuid.UUID: ...
 
 
-_UNSET: Any = object()
-"""A member of a lazily made context that has not been asked for yet."""
+class _Unset(enum.Enum):
+    """A member of a lazily made context that has not been asked for yet (an enum member, so
+    that ``value is _UNSET`` narrows the member's type)."""
+
+    UNSET = enum.auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 class ExpressionContext:
@@ -1089,6 +1106,17 @@ class ExpressionContext:
         "trace",
         "tracing",
     )
+
+    _request: Request | _Unset | None
+    _response: Response | _Unset | None
+    _last_error: LastError | _Unset | None
+    _variables: Variables | _Unset
+    _operation: Operation | _Unset | None
+    _product: Product | _Unset | None
+    _subscription: Subscription | _Unset | None
+    _user: User | _Unset | None
+    _timestamp: dotnet_time.DateTime | _Unset
+    _request_id: Guid | _Unset
 
     def __init__(
         self,
@@ -1150,7 +1178,7 @@ class ExpressionContext:
         value = self._request
         if value is _UNSET:
             value = self._request = self.parts.request(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @request.setter
     def request(self, value: Request | None) -> None:
@@ -1166,7 +1194,7 @@ class ExpressionContext:
         value = self._response
         if value is _UNSET:
             return self.parts.response(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @response.setter
     def response(self, value: Response | None) -> None:
@@ -1177,7 +1205,7 @@ class ExpressionContext:
         value = self._last_error
         if value is _UNSET:
             return self.parts.last_error(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @last_error.setter
     def last_error(self, value: LastError | None) -> None:
@@ -1188,7 +1216,7 @@ class ExpressionContext:
         value = self._variables
         if value is _UNSET:
             value = self._variables = self.parts.variables(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @variables.setter
     def variables(self, value: Variables) -> None:
@@ -1199,7 +1227,7 @@ class ExpressionContext:
         value = self._operation
         if value is _UNSET:
             value = self._operation = self.parts.operation(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @operation.setter
     def operation(self, value: Operation | None) -> None:
@@ -1210,7 +1238,7 @@ class ExpressionContext:
         value = self._product
         if value is _UNSET:
             value = self._product = self.parts.product(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @product.setter
     def product(self, value: Product | None) -> None:
@@ -1221,7 +1249,7 @@ class ExpressionContext:
         value = self._subscription
         if value is _UNSET:
             value = self._subscription = self.parts.subscription(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @subscription.setter
     def subscription(self, value: Subscription | None) -> None:
@@ -1232,7 +1260,7 @@ class ExpressionContext:
         value = self._user
         if value is _UNSET:
             value = self._user = self.parts.user(self._owner)
-        return value  # type: ignore[no-any-return]
+        return value
 
     @user.setter
     def user(self, value: User | None) -> None:
@@ -1243,7 +1271,7 @@ class ExpressionContext:
         value = self._timestamp
         if value is _UNSET:
             value = self._timestamp = _to_datetime(self.parts.timestamp(self._owner))
-        return value  # type: ignore[no-any-return]
+        return value
 
     @timestamp.setter
     def timestamp(self, value: dotnet_time.DateTime) -> None:
@@ -1254,7 +1282,7 @@ class ExpressionContext:
         value = self._request_id
         if value is _UNSET:
             value = self._request_id = Guid(self.parts.request_id(self._owner))
-        return value  # type: ignore[no-any-return]
+        return value
 
     @request_id.setter
     def request_id(self, value: Guid) -> None:
