@@ -185,17 +185,7 @@ class CircuitBreaker:
                 return  # a call from before the breaker opened: already counted in
             self._failures += 1
             if self._failures >= self._threshold:
-                now = self._clock()
-                self._state = BreakerState.OPEN
-                self._opened_at = now
-                self._retry_at = now + self._cooldown
-                logger.warning(
-                    "%s failed %d times in a row; circuit open: calls fail at once, "
-                    "next probe in %.1f s",
-                    self._who(),
-                    self._failures,
-                    self._cooldown,
-                )
+                self._open(f"failed {self._failures} times in a row")
             return
         if self._state is BreakerState.HALF_OPEN and ticket == self._probe:
             self._cooldown = min(self._cooldown * 2, self._max_cooldown)
@@ -203,6 +193,17 @@ class CircuitBreaker:
             self._retry_at = self._clock() + self._cooldown
             self._probe = _ORDINARY
             logger.debug("%s probe failed; next probe in %.1f s", self._who(), self._cooldown)
+
+    def on_outage(self, ticket: int, reason: str) -> None:
+        """Report that the call holding ``ticket`` found no connection to the backend at all
+        (``reason`` says why): the backend is down, so a closed breaker opens at once rather
+        than after ``failure_threshold`` failures, and the calls that find it so while the
+        breaker is open count for nothing. A probe's outcome is a failure like any other."""
+        if ticket != _ORDINARY:
+            self.on_failure(ticket)
+        elif self._state is BreakerState.CLOSED:
+            self._failures += 1
+            self._open(f"is unreachable: {reason}")
 
     def on_abandon(self, ticket: int) -> None:
         """Report that the call holding ``ticket`` ended without an outcome (it was cancelled).
@@ -218,6 +219,18 @@ class CircuitBreaker:
 
     def _who(self) -> str:
         return self.name or "cache"
+
+    def _open(self, why: str) -> None:
+        now = self._clock()
+        self._state = BreakerState.OPEN
+        self._opened_at = now
+        self._retry_at = now + self._cooldown
+        logger.warning(
+            "%s %s; circuit open: calls fail at once, next probe in %.1f s",
+            self._who(),
+            why,
+            self._cooldown,
+        )
 
     def _start_probe(self, now: float) -> int:
         self._serial += 1

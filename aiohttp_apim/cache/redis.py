@@ -83,7 +83,13 @@ from aiohttp_apim.cache.base import (
 from aiohttp_apim.cache.breaker import BreakerState, CircuitBreaker
 from aiohttp_apim.cache.redis_py import RedisPyTransport
 from aiohttp_apim.cache.redis_tracking import Dialer, KeyTracker
-from aiohttp_apim.cache.redis_transport import Fault, LocalLimit, ReplyError, Transport
+from aiohttp_apim.cache.redis_transport import (
+    Fault,
+    LocalLimit,
+    ReplyError,
+    Transport,
+    Unreachable,
+)
 
 __all__ = [
     "CLIENT_DEFAULTS",
@@ -795,6 +801,8 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
             )
         started = asyncio.get_running_loop().time()
         try:
+            if ticket:  # the probe may wait for a connection being made, within its budget
+                await self._transport.wait_connected(self.budget)
             reply = await run(*args)
         except asyncio.CancelledError:
             breaker.on_abandon(ticket)
@@ -802,6 +810,10 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         except LocalLimit as exc:
             breaker.on_abandon(ticket)
             raise CacheBusy(f"{self._label()}: {exc}") from None
+        except Unreachable as fault:
+            # No connection at all: one outage, however many calls find it so.
+            breaker.on_outage(ticket, str(fault))
+            raise CacheUnavailable(f"{breaker.name}: {fault}") from None
         except Fault as fault:
             self._failed(breaker, ticket, started)
             if shards is not None:

@@ -8,16 +8,33 @@ directly: one multiplexed connection has no pool to run out of in a burst, and a
 measured where the bytes arrive, not on an event loop that may be busy, so a late loop never turns
 a reply into a timeout.
 
-The client is made with ``lazy_connect`` (making one otherwise blocks the event loop until it has
-connected), so it connects on the first command, bounded by ``connect_timeout``, and reconnects by
-itself. Each request is bounded by glide's ``request_timeout``: the cache's operation budget for
-the largest value it writes.
+Connecting happens in the background, never in a request's time. The client is made with
+``lazy_connect`` (making one otherwise blocks the event loop until it has connected), and a task
+of the transport's own sends it a ``PING`` until one is answered: each attempt bounded by
+``connect_timeout``, a short pause between attempts. Calls made in the first operation budget
+after connecting began wait for the connection until that budget is over (a healthy Redis
+connects well within it, so the first requests are cached and nothing is counted as failing);
+every other call while there is no connection fails at once with
+:class:`~aiohttp_apim.cache.redis_transport.Unreachable`, and the cache counts the outage once
+and carries on without it. Not sending the calls is the point: glide queues the commands of a client
+that is not connected behind its connection attempts, one ``connect_timeout`` each, so a burst of
+requests to a Redis that is down would wait one after another. The same happens after
+:meth:`GlideTransport.reset`. Once connected, glide reconnects by itself, and each request is
+bounded by glide's ``request_timeout``: the cache's operation budget for the largest value it
+writes.
+
+Logging. glide's Rust core prints its own log (every failed connection attempt) to stderr,
+outside Python's logging. Unless the application has set glide's logger up first
+(``glide.Logger.set_logger_config(...)``), the transport turns it off before it makes its first
+client, and reports instead on this module's logger: one WARNING when connecting fails, again at
+most once a minute while it keeps failing, and INFO once connected.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -34,6 +51,8 @@ from glide import (
     GlideClusterClient,
     GlideClusterClientConfiguration,
     GlideError,
+    Logger,
+    LogLevel,
     NodeAddress,
     ProtocolVersion,
     RequestError,
@@ -44,9 +63,11 @@ from glide import (
 from glide import ConnectionError as GlideConnectionError
 from glide import TimeoutError as GlideTimeoutError
 
-from aiohttp_apim.cache.redis_transport import Arg, Fault, LocalLimit, ReplyError
+from aiohttp_apim.cache.redis_transport import Arg, Fault, LocalLimit, ReplyError, Unreachable
 
 __all__ = ["GlideSettings", "GlideTransport"]
+
+logger = logging.getLogger(__name__)
 
 # Requests one client may have in flight; past it glide refuses at once (a local limit). Well
 # above what the gateway can have pending (reads of concurrent requests plus its bounded writes).
@@ -55,6 +76,12 @@ _INFLIGHT: Final = 100_000
 _SIGNALLED: Final = "An error was signalled by the server: - "
 _ERROR_KINDS: Final = {"NoScriptError": "NOSCRIPT", "ResponseError": "ERR"}
 _SERVER_CODE: Final = re.compile(r"([A-Z][A-Z_]+):? ")
+# Pauses between connection attempts (seconds): short, for each attempt already waits up to
+# connect_timeout when Redis does not answer.
+_FIRST_PAUSE: Final = 0.05
+_LAST_PAUSE: Final = 0.5
+# While connecting keeps failing, a WARNING at most this often (seconds); DEBUG in between.
+_WARN_EVERY: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +101,8 @@ class GlideSettings:
 
 
 class GlideTransport:
-    """A :class:`~aiohttp_apim.cache.redis_transport.Transport` on one glide client (made on first
-    use, made again after :meth:`reset`)."""
+    """A :class:`~aiohttp_apim.cache.redis_transport.Transport` on one glide client, connected in
+    the background from first use on (and again after :meth:`reset`)."""
 
     def __init__(
         self,
@@ -92,7 +119,13 @@ class GlideTransport:
         self._request_ms = max(1, math.ceil(request_timeout * 1000))
         self._connect_ms = max(1, math.ceil(connect_timeout * 1000))
         self._client: GlideClient | GlideClusterClient | None = client
-        self._creating: asyncio.Task[GlideClient | GlideClusterClient] | None = None
+        # The client that calls go to: a user's client at once, ours once it answered a PING.
+        self._live = client
+        self._connecting: asyncio.Task[None] | None = None
+        self._up: asyncio.Event | None = None  # set when the attempts under way succeed
+        self._began = -math.inf  # when connecting began (loop time)
+        self._down = False  # an attempt failed, or the breaker gave up on the connection
+        self._why = "not connected yet"
         self._scripts: dict[str, Script] = {}
         self._retired: set[asyncio.Task[None]] = set()
 
@@ -111,8 +144,13 @@ class GlideTransport:
         """The glide client (``None`` until first use)."""
         return self._client
 
+    @property
+    def ready(self) -> bool:
+        """Whether the client is connected, so that calls are sent (not while it connects)."""
+        return self._live is not None
+
     async def command(self, args: Sequence[Arg], size: int) -> Any:
-        client = self._client or await self._make()
+        client = self._live or await self._connection()
         try:
             return await client.custom_command(_encode(args))
         except GlideError as error:
@@ -121,7 +159,7 @@ class GlideTransport:
     async def script(
         self, source: bytes, sha: str, keys: Sequence[bytes], args: Sequence[Arg]
     ) -> Any:
-        client = self._client or await self._make()
+        client = self._live or await self._connection()
         script = self._scripts.get(sha)
         if script is None:
             script = self._scripts[sha] = _new_script(source)
@@ -143,7 +181,7 @@ class GlideTransport:
         return ranges
 
     async def delete_matching(self, pattern: bytes) -> int:
-        client = self._client or await self._make()
+        client = self._live or await self._connection(admin=True)
         deleted = 0
         try:
             if isinstance(client, GlideClusterClient):
@@ -166,25 +204,43 @@ class GlideTransport:
         except GlideError as error:
             raise _translate(error) from None
 
+    async def wait_connected(self, patience: float) -> None:
+        if self._live is not None:
+            return
+        self._start_connecting()
+        up = self._up
+        if up is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(patience):
+                    await up.wait()
+
     def reset(self) -> None:
         if self._settings is None:
             return  # a user's client: theirs to manage
         client, self._client = self._client, None
-        self._creating = None
+        self._live = None
+        self._down = True
+        self._why = "reconnecting"
         if client is not None:
-            task = asyncio.get_running_loop().create_task(_close(client))
-            self._retired.add(task)
-            task.add_done_callback(self._retired.discard)
+            closing = asyncio.get_running_loop().create_task(_close(client))
+            self._retired.add(closing)
+            closing.add_done_callback(self._retired.discard)
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and not connecting.done():
+            connecting.cancel()  # it may be waiting on the client just retired
+        self._start_connecting()
 
     async def close(self) -> None:
         if self._settings is None:
             return  # a user's client is never closed by the cache
-        task, self._creating = self._creating, None
+        task, self._connecting = self._connecting, None
         if task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await asyncio.wait([task])
         client, self._client = self._client, None
+        self._live = None
+        self._down = False
+        self._why = "not connected yet"
         if client is not None:
             await _close(client)
         if self._retired:
@@ -192,20 +248,88 @@ class GlideTransport:
 
     # -- internals --------------------------------------------------------------------------
 
-    async def _make(self) -> GlideClient | GlideClusterClient:
-        task = self._creating
-        if task is None or task.done():
-            task = self._creating = asyncio.get_running_loop().create_task(self._create())
-            task.add_done_callback(_retrieve)
-        try:
-            client = await asyncio.shield(task)
-        except GlideError as error:
-            raise _translate(error) from None
+    async def _connection(self, *, admin: bool = False) -> GlideClient | GlideClusterClient:
+        """The client, for a call made while it is not connected: connecting if nobody is, and
+        waiting for it only in the first operation budget after connecting began (longer for
+        administration) and only while no attempt has failed; else :class:`Unreachable`."""
+        self._start_connecting()
+        if not self._down:
+            if admin:
+                patience = (self._connect_ms + self._request_ms) / 1000
+            else:
+                patience = self._began + self._request_ms / 1000 - asyncio.get_running_loop().time()
+            if patience > 0:
+                await self.wait_connected(patience)
+        client = self._live
+        if client is None:
+            raise Unreachable(f"no connection to Redis: {self._why}")
         return client
+
+    def _start_connecting(self) -> None:
+        task = self._connecting
+        if (task is None or task.done()) and self._settings is not None:
+            loop = asyncio.get_running_loop()
+            self._began = loop.time()
+            self._up = asyncio.Event()
+            self._connecting = loop.create_task(self._connect())
+
+    async def _connect(self) -> None:
+        """Make the client and PING it until it answers, then let calls through."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        warned_at = -math.inf
+        attempts = 0
+        pause = _FIRST_PAUSE
+        # glide bounds each attempt by connect_timeout itself; this is a backstop only.
+        backstop = 2 * (self._connect_ms + self._request_ms) / 1000
+        while True:
+            attempts += 1
+            try:
+                client = self._client
+                if client is None:
+                    client = self._client = await self._create()
+                await asyncio.wait_for(client.custom_command(["PING"]), backstop)
+            except (GlideError, TimeoutError) as error:
+                self._down = True
+                why = str(_translate(error)) if isinstance(error, GlideError) else "timed out"
+                self._why = " ".join(why.split())  # glide's messages may end in a newline
+                now = loop.time()
+                if now - warned_at >= _WARN_EVERY:
+                    warned_at = now
+                    logger.warning(
+                        "cannot connect to Redis at %s (%s); cache calls fail at once while "
+                        "the connection is retried in the background (attempt %d, %.1f s)",
+                        self._where(),
+                        self._why,
+                        attempts,
+                        now - began,
+                    )
+                else:
+                    logger.debug("connecting to Redis at %s failed: %s", self._where(), self._why)
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, _LAST_PAUSE)
+                continue
+            self._live = client
+            self._down = False
+            if self._up is not None:
+                self._up.set()
+            if warned_at > -math.inf:
+                logger.info(
+                    "connected to Redis at %s after %.1f s (%d attempts)",
+                    self._where(),
+                    loop.time() - began,
+                    attempts,
+                )
+            return
+
+    def _where(self) -> str:
+        s = self._settings
+        return ",".join(f"{host}:{port}" for host, port in s.addresses) if s else "?"
 
     async def _create(self) -> GlideClient | GlideClusterClient:
         s = self._settings
         assert s is not None
+        _quiet_glide_log()
         addresses = [NodeAddress(host, port) for host, port in s.addresses]
         credentials = (
             ServerCredentials(password=s.password, username=s.username)
@@ -248,14 +372,14 @@ class GlideTransport:
                     **common,
                 )
             )
-        self._client = client
         return client
 
 
-def _retrieve(task: asyncio.Task[Any]) -> None:
-    # Whoever waited for the client saw the failure; none may have (all gave up first).
-    if not task.cancelled():
-        task.exception()
+def _quiet_glide_log() -> None:
+    """Turn glide's own log (printed to stderr by its Rust core) off, unless the application
+    has set it up already: ``Logger.init`` changes nothing then. The transport logs what
+    matters on Python's logging instead."""
+    Logger.init(LogLevel.OFF)
 
 
 async def _close(client: GlideClient | GlideClusterClient) -> None:

@@ -9,11 +9,17 @@ available", and redis-py's default pool refuses a call beyond its ``max_connecti
 makes are blocking, with ``timeout`` the operation budget, so a burst larger than the pool waits
 for a connection instead of failing; a user's client with a plain pool should be given a
 ``max_connections`` above its peak concurrency.
+
+A connection that is refused (or a host name that does not resolve) fails the call at once as
+:class:`~aiohttp_apim.cache.redis_transport.Unreachable`: nothing listens there, which the cache
+counts as one outage, opening its breaker at once. A server that accepts connections and never
+answers costs the calls in flight their budget until the breaker has counted enough failures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Protocol
 
@@ -30,7 +36,7 @@ from redis.exceptions import (
     ResponseError,
 )
 
-from aiohttp_apim.cache.redis_transport import Arg, Fault, LocalLimit, ReplyError
+from aiohttp_apim.cache.redis_transport import Arg, Fault, LocalLimit, ReplyError, Unreachable
 
 __all__ = ["RedisPyTransport"]
 
@@ -114,6 +120,9 @@ class RedisPyTransport:
         except (RedisError, RedisClusterException, OSError) as error:
             raise Fault(f"{type(error).__name__}: {error}") from None
 
+    async def wait_connected(self, patience: float) -> None:
+        """redis-py connects as it sends: nothing to wait for."""
+
     def reset(self) -> None:
         """redis-py disconnects a connection whose call failed; nothing more to drop."""
 
@@ -145,6 +154,9 @@ class RedisPyTransport:
         except RedisConnectionError as error:
             if any(text in str(error) for text in _POOL_EXHAUSTED):
                 raise LocalLimit(str(error)) from None
+            if isinstance(error.__cause__, ConnectionRefusedError | socket.gaierror):
+                # Nothing listens there (or the name does not resolve): down, not slow.
+                raise Unreachable(f"{type(error).__name__}: {error}") from None
             raise Fault(f"{type(error).__name__}: {error}") from None
         except (RedisError, RedisClusterException, OSError) as error:
             raise Fault(f"{type(error).__name__}: {error}") from None

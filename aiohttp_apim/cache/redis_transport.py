@@ -6,6 +6,9 @@ A transport wraps one well-kept client library (``valkey-glide``: :mod:`.redis_g
 
 * :class:`Fault` -- Redis, or the network to it, failed (refused, reset, closed, no answer in
   time, a reply that is not RESP): it counts toward the circuit breaker of the server concerned;
+  :class:`Unreachable`, a kind of Fault, says that there is no connection at all (refused, or the
+  transport is still connecting in the background): the call was not sent, and the whole outage
+  counts once, opening the breaker at once;
 * :class:`LocalLimit` -- the call could not start in time for a reason of this process (every
   pooled connection busy, too many requests in flight): it says nothing about Redis and counts for
   nothing;
@@ -20,13 +23,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["Fault", "LocalLimit", "ReplyError", "Transport"]
+__all__ = ["Fault", "LocalLimit", "ReplyError", "Transport", "Unreachable"]
 
 Arg = bytes | str | int
 
 
 class Fault(Exception):
     """Redis, or the network to it, failed."""
+
+
+class Unreachable(Fault):
+    """There is no connection to Redis (it refused one, or the transport has not connected
+    yet): the call failed at once, without reaching the network."""
 
 
 class LocalLimit(Exception):
@@ -77,6 +85,12 @@ class Transport(Protocol):
     async def delete_matching(self, pattern: bytes) -> int:
         """``SCAN`` every primary for ``pattern`` and delete what it finds (administration:
         not bounded by the operation budget)."""
+        ...
+
+    async def wait_connected(self, patience: float) -> None:
+        """Wait up to ``patience`` seconds for a connection that is being made (the breaker's
+        probe may: one call per cool-down); return at once when there is one, or when the
+        client connects on its own as it sends (then the call itself tells)."""
         ...
 
     def reset(self) -> None:
