@@ -13,15 +13,16 @@ Connecting happens in the background, never in a request's time. The client is m
 of the transport's own sends it a ``PING`` until one is answered: each attempt bounded by
 ``connect_timeout``, a short pause between attempts. Calls made in the first operation budget
 after connecting began wait for the connection until that budget is over (a healthy Redis
-connects well within it, so the first requests are cached and nothing is counted as failing);
-every other call while there is no connection fails at once with
+connects well within it, so the first requests are cached and nothing is counted as failing),
+and so may the breaker's probe, within its budget, unless the last attempt failed; every other
+call while there is no connection fails at once with
 :class:`~aiohttp_apim.cache.redis_transport.Unreachable`, and the cache counts the outage once
-and carries on without it. Not sending the calls is the point: glide queues the commands of a client
-that is not connected behind its connection attempts, one ``connect_timeout`` each, so a burst of
-requests to a Redis that is down would wait one after another. The same happens after
-:meth:`GlideTransport.reset`. Once connected, glide reconnects by itself, and each request is
-bounded by glide's ``request_timeout``: the cache's operation budget for the largest value it
-writes.
+and carries on without it. Not sending the calls is the point: glide queues the commands of a
+client that is not connected behind its connection attempts, one ``connect_timeout`` each, so a
+burst of requests to a Redis that is down would wait one after another. :meth:`reset` (the
+breaker gave up on the connection) retires the client and connects a new one the same way.
+Once connected, glide reconnects by itself, and each request is bounded by glide's
+``request_timeout``: the cache's operation budget for the largest value it writes.
 
 Logging. glide's Rust core prints its own log (every failed connection attempt) to stderr,
 outside Python's logging. Unless the application has set glide's logger up first
@@ -125,6 +126,7 @@ class GlideTransport:
         self._up: asyncio.Event | None = None  # set when the attempts under way succeed
         self._began = -math.inf  # when connecting began (loop time)
         self._down = False  # an attempt failed, or the breaker gave up on the connection
+        self._failing = False  # the last attempt to connect failed
         self._why = "not connected yet"
         self._scripts: dict[str, Script] = {}
         self._retired: set[asyncio.Task[None]] = set()
@@ -205,8 +207,8 @@ class GlideTransport:
             raise _translate(error) from None
 
     async def wait_connected(self, patience: float) -> None:
-        if self._live is not None:
-            return
+        if self._live is not None or self._failing:
+            return  # nothing to wait for, or no reason to think the attempt will succeed
         self._start_connecting()
         up = self._up
         if up is not None:
@@ -239,7 +241,7 @@ class GlideTransport:
             await asyncio.wait([task])
         client, self._client = self._client, None
         self._live = None
-        self._down = False
+        self._down = self._failing = False
         self._why = "not connected yet"
         if client is not None:
             await _close(client)
@@ -290,7 +292,7 @@ class GlideTransport:
                     client = self._client = await self._create()
                 await asyncio.wait_for(client.custom_command(["PING"]), backstop)
             except (GlideError, TimeoutError) as error:
-                self._down = True
+                self._down = self._failing = True
                 why = str(_translate(error)) if isinstance(error, GlideError) else "timed out"
                 self._why = " ".join(why.split())  # glide's messages may end in a newline
                 now = loop.time()
@@ -310,7 +312,7 @@ class GlideTransport:
                 pause = min(2 * pause, _LAST_PAUSE)
                 continue
             self._live = client
-            self._down = False
+            self._down = self._failing = False
             if self._up is not None:
                 self._up.set()
             if warned_at > -math.inf:

@@ -305,3 +305,31 @@ def test_a_clone_has_the_settings_and_clock_but_not_the_state(
     assert twin.retry_in() == breaker.cooldown  # on the same (stepped) clock
     clock.advance(twin.cooldown)
     assert twin.before_call() is not None
+
+
+# -- an outage (no connection at all) ---------------------------------------------------------
+
+
+def test_an_outage_opens_it_at_once_and_counts_once(
+    breaker: CircuitBreaker, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache.breaker")
+    tickets = [breaker.before_call() for _ in range(50)]  # calls in flight when it is found
+    for ticket in tickets:
+        assert ticket is not None
+        breaker.on_outage(ticket, "refused")
+    assert state(breaker) is BreakerState.OPEN
+    assert breaker.failures == 1
+    assert breaker.retry_in() == 5.0
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "unreachable: refused" in caplog.records[0].getMessage()
+    # A probe that finds it still unreachable fails like any probe: the cool-down doubles.
+    clock.advance(5.0)
+    probe = breaker.before_call()
+    assert probe  # a probe's ticket, not an ordinary call's (0)
+    breaker.on_outage(probe, "refused")
+    assert state(breaker) is BreakerState.OPEN
+    assert breaker.retry_in() == 10.0
+    clock.advance(10.0)
+    succeed(breaker)
+    assert state(breaker) is BreakerState.CLOSED

@@ -1,0 +1,258 @@
+"""A gateway whose Redis is down when it starts, over real HTTP and real processes: nothing
+listening on the port (connection refused), a server that accepts connections and never answers
+(the fault proxy's blackhole), and a server that starts only after the gateway. Bursts of
+concurrent requests are all answered by the handler, the outage is counted once (the breaker
+opens, its failures stay at one per outage for a connection that cannot be made), and caching
+comes back once Redis does. On both client libraries.
+
+No timed assertions: each phase waits for a condition (the breaker open, a repeat that is a hit)
+up to a generous deadline, which only a stalled gateway misses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+import aiohttp_apim
+from aiohttp_apim.cache.breaker import BreakerState, CircuitBreaker
+from aiohttp_apim.cache.redis import ClientChoice, RedisCache
+from tests.conftest import RedisServerFactory
+from tests.faultproxy import FaultProxy
+from tests.redis_server import HOST, free_port
+from tests.web.conftest import policies_xml
+
+CACHED = {
+    "policy.xml": policies_xml(
+        inbound='<cache-lookup vary-by-developer="false" vary-by-developer-groups="false" />',
+        outbound='<cache-store duration="300" />',
+    )
+}
+BURST = 100
+# Long enough for any busy test machine; a gateway that stalls on its Redis misses it.
+DEADLINE = 20.0
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Site:
+    """An app whose ``/items/{id}`` counts its calls, behind the gateway on a RedisCache."""
+
+    client: TestClient[web.Request, web.Application]
+    gateway: aiohttp_apim.Gateway
+    cache: RedisCache
+    calls: dict[str, int] = field(default_factory=dict)
+
+    async def get(self, item: str) -> int:
+        async with self.client.get(f"/items/{item}") as answer:
+            await answer.read()
+            return answer.status
+
+    async def burst(self, name: str, size: int = BURST) -> list[int]:
+        """``size`` concurrent requests, each for an item of its own."""
+        return await asyncio.gather(*(self.get(f"{name}-{i}") for i in range(size)))
+
+    def handled(self, name: str) -> int:
+        return sum(n for item, n in self.calls.items() if item.startswith(f"{name}-"))
+
+    async def cached(self, item: str) -> bool:
+        """Whether a repeat of ``item`` is answered from the cache."""
+        assert await self.get(item) == 200
+        await self.gateway.drain()
+        before = self.calls.get(item, 0)
+        assert await self.get(item) == 200
+        return self.calls[item] == before
+
+
+@pytest.fixture
+async def sites() -> AsyncIterator[list[Site]]:
+    made: list[Site] = []
+    yield made
+    for site in made:
+        await site.cache.close()
+
+
+async def site_on(
+    url: str, library: ClientChoice, sites: list[Site], aiohttp_client: AiohttpClient
+) -> Site:
+    cache = RedisCache.from_url(
+        url,
+        client=library,
+        connect_timeout=0.5,
+        breaker=CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
+    )
+    app = web.Application()
+    calls: dict[str, int] = {}
+
+    async def item(request: web.Request) -> web.Response:
+        name = request.match_info["id"]
+        calls[name] = calls.get(name, 0) + 1
+        return web.Response(text=name)
+
+    app.router.add_get("/items/{id}", item, name="items:get")
+    gateway = aiohttp_apim.setup(app, policies=CACHED, external_cache=cache)
+    site = Site(await aiohttp_client(app), gateway, cache, calls)
+    sites.append(site)
+    return site
+
+
+async def until_open(site: Site) -> int:
+    """Send bursts until the cache's breaker is open; the number of bursts sent."""
+    deadline = time.monotonic() + DEADLINE
+    bursts = 0
+    while site.cache.breaker.state is not BreakerState.OPEN:
+        assert time.monotonic() < deadline, f"the breaker never opened: {site.cache.breaker}"
+        bursts += 1
+        assert set(await site.burst(f"wait{bursts}", 20)) == {200}
+        await asyncio.sleep(0.01)  # let the background connection attempt run
+    return bursts
+
+
+async def until_cached(site: Site) -> None:
+    deadline = time.monotonic() + DEADLINE
+    n = 0
+    while True:
+        n += 1
+        if await site.cached(f"back{n}"):
+            return
+        assert time.monotonic() < deadline, f"caching never came back: {site.cache.breaker}"
+        await asyncio.sleep(0.05)
+
+
+async def check_served_and_counted_once(site: Site, *, threshold: int) -> None:
+    """With the breaker open on a Redis that is down: a burst is answered by the handler, every
+    request, and the outage has been counted at most ``threshold`` times."""
+    statuses = await site.burst("down")
+    assert statuses == [200] * BURST
+    assert site.handled("down") == BURST
+    assert site.gateway.stats().response_misses >= BURST
+    breaker = site.cache.breaker
+    assert breaker.state is BreakerState.OPEN
+    assert 1 <= breaker.failures <= threshold
+
+
+async def test_a_redis_refusing_connections_at_startup_is_one_outage(
+    aiohttp_client: AiohttpClient, sites: list[Site], library: ClientChoice
+) -> None:
+    site = await site_on(f"redis://{HOST}:{free_port()}/0", library, sites, aiohttp_client)
+    await until_open(site)
+    # Nothing listens: one outage, counted once, not once per request.
+    await check_served_and_counted_once(site, threshold=1)
+    assert site.gateway.stats().pending_writes <= BURST
+
+
+async def test_a_redis_that_never_answers_at_startup(
+    aiohttp_client: AiohttpClient,
+    sites: list[Site],
+    library: ClientChoice,
+    redis_server_factory: RedisServerFactory,
+) -> None:
+    server = redis_server_factory()
+    proxy = await FaultProxy(server.port).start()
+    try:
+        proxy.blackhole()
+        site = await site_on(proxy.url, library, sites, aiohttp_client)
+        await until_open(site)
+        # glide has no connection and counts the outage once; redis.asyncio sends, and counts
+        # the calls that time out until its breaker opens.
+        await check_served_and_counted_once(site, threshold=1 if library == "glide" else 3)
+        proxy.heal()
+        await until_cached(site)
+        assert site.cache.breaker.state is BreakerState.CLOSED
+    finally:
+        await proxy.close()
+
+
+async def test_a_redis_that_starts_after_the_gateway(
+    aiohttp_client: AiohttpClient,
+    sites: list[Site],
+    library: ClientChoice,
+    redis_server_factory: RedisServerFactory,
+) -> None:
+    server = redis_server_factory()
+    server.stop()  # its port, with nothing listening on it yet
+    site = await site_on(server.url, library, sites, aiohttp_client)
+    await until_open(site)
+    await check_served_and_counted_once(site, threshold=1)
+    server.start()
+    await until_cached(site)
+    assert site.cache.breaker.state is BreakerState.CLOSED
+    assert site.cache.breaker.failures == 0
+    assert server.command("DBSIZE") > 0  # the responses since are in Redis
+
+
+async def test_a_healthy_redis_is_used_from_the_first_request(
+    aiohttp_client: AiohttpClient,
+    sites: list[Site],
+    library: ClientChoice,
+    redis_server_factory: RedisServerFactory,
+) -> None:
+    # Connecting in the background never makes the first requests count as failures.
+    server = redis_server_factory()
+    site = await site_on(server.url, library, sites, aiohttp_client)
+    assert set(await site.burst("first")) == {200}
+    await site.gateway.drain()
+    assert site.gateway.stats().cache_errors == 0
+    assert site.gateway.stats().failed_writes == 0
+    assert site.cache.breaker.state is BreakerState.CLOSED
+    assert site.cache.breaker.failures == 0
+    assert await site.cached("first-0")
+
+
+# -- the log, in a process of its own (glide's logger is one per process) ---------------------
+
+
+async def test_glide_does_not_print_its_own_log_when_redis_is_down(tmp_path: Path) -> None:
+    pytest.importorskip("glide", reason="valkey-glide is not installed")
+    port = free_port()
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "demo_app",
+        "--port",
+        str(port),
+        "--backend-delay",
+        "0",
+        "--redis",
+        f"redis://{HOST}:{free_port()}/0",
+        cwd=REPO,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stderr = demo.stderr
+    assert stderr is not None
+    lines: list[str] = []
+
+    async def read() -> None:
+        async for line in stderr:
+            lines.append(line.decode())
+
+    reader = asyncio.create_task(read())
+    try:
+        async with ClientSession() as session:
+            # Requests until the cache has reported the failed connection on its logger.
+            deadline = time.monotonic() + DEADLINE
+            while not any("cannot connect to Redis" in line for line in lines):
+                assert time.monotonic() < deadline, "".join(lines)
+                with contextlib.suppress(OSError):  # not listening yet
+                    async with session.get(f"http://{HOST}:{port}/catalog/search?q=tea") as answer:
+                        assert answer.status == 200
+                await asyncio.sleep(0.05)
+    finally:
+        demo.terminate()
+        await demo.wait()
+        await reader
+    text = "".join(lines)
+    assert "WARNING aiohttp_apim.cache.redis_glide: cannot connect to Redis" in text
+    assert "glide_logger" not in text  # glide's Rust core printed nothing
+    assert "Failed connecting" not in text
