@@ -25,7 +25,8 @@ Time. An operation's budget is ``operation_timeout`` plus the time its bytes tak
 value never times out where a small one would not. With glide the budget is its
 ``request_timeout``, measured in glide's own thread where the reply arrives: an event loop that is
 busy elsewhere never turns a reply that came in time into a timeout. Connecting is bounded by
-``connect_timeout``, apart from it.
+``connect_timeout``, apart from it, and with glide it happens in the background, never in a
+request's time (:mod:`.redis_glide`).
 
 Locks and change tracking. The cache also holds short locks for the processes sharing it
 (:class:`~aiohttp_apim.cache.base.SupportsLocks`: ``SET NX PX`` with a random token, released by a
@@ -33,15 +34,17 @@ compare-and-delete script) and reports which of its keys change
 (:class:`~aiohttp_apim.cache.base.SupportsTracking`, :mod:`.redis_tracking`), what a
 :class:`~aiohttp_apim.cache.near.NearCache` in front of it needs.
 
-Failures (:mod:`.redis_transport`). Redis's own failures (refused, reset, closed, no answer in
-time, a server that is loading) count toward a circuit breaker: the cache's for a standalone
-server, the primary's own on a cluster, so a lost primary stops caching only for the keys of its
-slots. A call that was already on its way when the last failure was counted fails of the same
-cause (one reset fails every request in flight at once) and is not counted again. A call that
-could not start for a reason of this process (no pooled connection free in time, too many
-requests in flight) raises :class:`CacheBusy` and counts for nothing. An error *reply* about a key (a key of another type,
-written by another tool) means the server is up: :class:`CacheUnavailable`, not counted. A
-counter Redis will not add to raises :class:`ValueError`, as the :class:`Cache` protocol says.
+Failures (:mod:`.redis_transport`). A call that finds no connection at all (refused, or glide not
+connected yet) fails at once and opens the breaker at once: one outage, counted once however many
+calls find it so. Redis's other failures (reset, closed, no answer in time, a server that is
+loading) count toward a circuit breaker: the cache's for a standalone server, the primary's own on
+a cluster, so a lost primary stops caching only for the keys of its slots. A call that was already
+on its way when the last failure was counted fails of the same cause (one reset fails every request
+in flight at once) and is not counted again. A call that could not start for a reason of this
+process (no pooled connection free in time, too many requests in flight) raises :class:`CacheBusy`
+and counts for nothing. An error *reply* about a key (a key of another type, written by another
+tool) means the server is up: :class:`CacheUnavailable`, not counted. A counter Redis will not add
+to raises :class:`ValueError`, as the :class:`Cache` protocol says.
 No exception type of a client library leaves the cache.
 """
 
