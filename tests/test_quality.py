@@ -4,6 +4,7 @@ and few ``type: ignore`` comments in the package, each saying why."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -119,3 +120,22 @@ def _is_docs_page_link(path: Path, line: str) -> bool:
     links = re.findall(r"\]\((\w+\.md)", line)
     in_docs = path.parent == ROOT / "docs"
     return in_docs and bool(links) and all((path.parent / link).is_file() for link in links)
+
+
+def test_every_module_logs_on_a_logger_named_after_it() -> None:
+    """One logger-name convention: ``logging.getLogger(__name__)``, children of ``aiohttp_apim``
+    (what the README's Debugging section says). Written out only: the development trace's
+    ``aiohttp_apim.trace``, and the package's root, which the ``check`` command mutes."""
+    allowed = {"__name__", "'aiohttp_apim.trace'", "'aiohttp_apim'"}
+    names: dict[str, str] = {}
+    for path in sorted((ROOT / "aiohttp_apim").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "getLogger"
+            ):
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                names[where] = ast.unparse(node.args[0]) if node.args else "(the root logger)"
+    assert len(names) > 10
+    assert {where: name for where, name in names.items() if name not in allowed} == {}
