@@ -52,12 +52,6 @@ def is_whitespace(c: str) -> bool:
     return c in WHITESPACE
 
 
-def _null_ref() -> NoReturn:
-    raise ExpressionError(
-        "NullReferenceException", "Object reference not set to an instance of an object."
-    )
-
-
 def _str_arg(v: object, param: str, method: str) -> str:
     if v is None:
         raise ExpressionError(
@@ -687,11 +681,6 @@ def _split_pair(m: re.Match[str]) -> str:
 def _join_pair(m: re.Match[str]) -> str:
     pair = m.group()
     return chr(0x10000 + ((ord(pair[0]) - 0xD800) << 10) + (ord(pair[1]) - 0xDC00))
-
-
-def has_astral(s: str) -> bool:
-    """Whether ``s`` has a character that is two UTF-16 code units."""
-    return not s.isascii() and _ASTRAL.search(s) is not None
 
 
 def to_units(s: str) -> str:

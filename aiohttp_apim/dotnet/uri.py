@@ -319,7 +319,7 @@ def unescape_data(s: str) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            return data.decode("utf-8", errors="replace") if False else raw
+            return raw  # bytes that are not UTF-8 stay escaped, as .NET leaves them
 
     return re.sub(r"(?:%[0-9A-Fa-f]{2})+", repl, s)
 

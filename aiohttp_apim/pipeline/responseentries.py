@@ -96,12 +96,6 @@ class ResponseEntries:
             self._bytes += size
         return entry
 
-    def forget(self, key: str) -> None:
-        """Drop what is remembered of ``key`` (its entry was found bad, or removed)."""
-        known = self._memo.pop(key, None)
-        if known is not None:
-            self._bytes -= known.size
-
     def _evict_one(self) -> None:
         memo = self._memo
         while True:
