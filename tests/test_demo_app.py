@@ -159,6 +159,20 @@ def test_demo_with_redis_but_without_the_package_says_what_to_install() -> None:
     )
 
 
+def test_the_readme_command_runs_the_demo_from_the_checkout() -> None:
+    # demo_app is not installed with the package: `python -m demo_app` finds it in the root.
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "demo_app", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m demo_app")
+
+
 def test_demo_help_documents_port_prefix_and_sharing_a_redis(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
