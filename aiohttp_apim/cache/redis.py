@@ -816,6 +816,8 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         except Unreachable as fault:
             # No connection at all: one outage, however many calls find it so.
             breaker.on_outage(ticket, str(fault))
+            if shards is not None:
+                shards.refresh_soon()  # a lost primary: a replica may take its slots over
             raise CacheUnavailable(f"{breaker.name}: {fault}") from None
         except Fault as fault:
             self._failed(breaker, ticket, started)
