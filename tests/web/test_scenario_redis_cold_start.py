@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,36 +74,40 @@ class Site:
         return self.calls[item] == before
 
 
+OpenSite = Callable[[str], Awaitable[Site]]
+
+
 @pytest.fixture
-async def sites() -> AsyncIterator[list[Site]]:
+async def open_site(
+    aiohttp_client: AiohttpClient, library: ClientChoice
+) -> AsyncIterator[OpenSite]:
+    """Opens a site on a RedisCache of ``library`` for a URL; the caches are closed after the
+    test."""
     made: list[Site] = []
-    yield made
+
+    async def open_(url: str) -> Site:
+        cache = RedisCache.from_url(
+            url,
+            client=library,
+            connect_timeout=0.5,
+            breaker=CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
+        )
+        app = web.Application()
+        calls: dict[str, int] = {}
+
+        async def item(request: web.Request) -> web.Response:
+            name = request.match_info["id"]
+            calls[name] = calls.get(name, 0) + 1
+            return web.Response(text=name)
+
+        app.router.add_get("/items/{id}", item, name="items:get")
+        gateway = aiohttp_apim.setup(app, policies=CACHED, external_cache=cache)
+        made.append(Site(await aiohttp_client(app), gateway, cache, calls))
+        return made[-1]
+
+    yield open_
     for site in made:
         await site.cache.close()
-
-
-async def site_on(
-    url: str, library: ClientChoice, sites: list[Site], aiohttp_client: AiohttpClient
-) -> Site:
-    cache = RedisCache.from_url(
-        url,
-        client=library,
-        connect_timeout=0.5,
-        breaker=CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
-    )
-    app = web.Application()
-    calls: dict[str, int] = {}
-
-    async def item(request: web.Request) -> web.Response:
-        name = request.match_info["id"]
-        calls[name] = calls.get(name, 0) + 1
-        return web.Response(text=name)
-
-    app.router.add_get("/items/{id}", item, name="items:get")
-    gateway = aiohttp_apim.setup(app, policies=CACHED, external_cache=cache)
-    site = Site(await aiohttp_client(app), gateway, cache, calls)
-    sites.append(site)
-    return site
 
 
 async def until_open(site: Site) -> int:
@@ -141,10 +145,23 @@ async def check_served_and_counted_once(site: Site, *, threshold: int) -> None:
     assert 1 <= breaker.failures <= threshold
 
 
-async def test_a_redis_refusing_connections_at_startup_is_one_outage(
-    aiohttp_client: AiohttpClient, sites: list[Site], library: ClientChoice
+async def outage_then_recovery(
+    site: Site, *, threshold: int, recover: Callable[[], object]
 ) -> None:
-    site = await site_on(f"redis://{HOST}:{free_port()}/0", library, sites, aiohttp_client)
+    """Redis down from the start: requests served, the outage counted at most ``threshold``
+    times; then ``recover()``, and caching comes back with the breaker closed."""
+    await until_open(site)
+    await check_served_and_counted_once(site, threshold=threshold)
+    recover()
+    await until_cached(site)
+    assert site.cache.breaker.state is BreakerState.CLOSED
+    assert site.cache.breaker.failures == 0
+
+
+async def test_a_redis_refusing_connections_at_startup_is_one_outage(
+    open_site: OpenSite,
+) -> None:
+    site = await open_site(f"redis://{HOST}:{free_port()}/0")
     await until_open(site)
     # Nothing listens: one outage, counted once, not once per request.
     await check_served_and_counted_once(site, threshold=1)
@@ -152,54 +169,36 @@ async def test_a_redis_refusing_connections_at_startup_is_one_outage(
 
 
 async def test_a_redis_that_never_answers_at_startup(
-    aiohttp_client: AiohttpClient,
-    sites: list[Site],
-    library: ClientChoice,
-    redis_server_factory: RedisServerFactory,
+    open_site: OpenSite, library: ClientChoice, redis_server_factory: RedisServerFactory
 ) -> None:
-    server = redis_server_factory()
-    proxy = await FaultProxy(server.port).start()
+    proxy = await FaultProxy(redis_server_factory().port).start()
     try:
         proxy.blackhole()
-        site = await site_on(proxy.url, library, sites, aiohttp_client)
-        await until_open(site)
+        site = await open_site(proxy.url)
         # glide has no connection and counts the outage once; redis.asyncio sends, and counts
         # the calls that time out until its breaker opens.
-        await check_served_and_counted_once(site, threshold=1 if library == "glide" else 3)
-        proxy.heal()
-        await until_cached(site)
-        assert site.cache.breaker.state is BreakerState.CLOSED
+        await outage_then_recovery(
+            site, threshold=1 if library == "glide" else 3, recover=proxy.heal
+        )
     finally:
         await proxy.close()
 
 
 async def test_a_redis_that_starts_after_the_gateway(
-    aiohttp_client: AiohttpClient,
-    sites: list[Site],
-    library: ClientChoice,
-    redis_server_factory: RedisServerFactory,
+    open_site: OpenSite, redis_server_factory: RedisServerFactory
 ) -> None:
     server = redis_server_factory()
     server.stop()  # its port, with nothing listening on it yet
-    site = await site_on(server.url, library, sites, aiohttp_client)
-    await until_open(site)
-    await check_served_and_counted_once(site, threshold=1)
-    server.start()
-    await until_cached(site)
-    assert site.cache.breaker.state is BreakerState.CLOSED
-    assert site.cache.breaker.failures == 0
+    site = await open_site(server.url)
+    await outage_then_recovery(site, threshold=1, recover=server.start)
     assert server.command("DBSIZE") > 0  # the responses since are in Redis
 
 
 async def test_a_healthy_redis_is_used_from_the_first_request(
-    aiohttp_client: AiohttpClient,
-    sites: list[Site],
-    library: ClientChoice,
-    redis_server_factory: RedisServerFactory,
+    open_site: OpenSite, redis_server_factory: RedisServerFactory
 ) -> None:
     # Connecting in the background never makes the first requests count as failures.
-    server = redis_server_factory()
-    site = await site_on(server.url, library, sites, aiohttp_client)
+    site = await open_site(redis_server_factory().url)
     assert set(await site.burst("first")) == {200}
     await site.gateway.drain()
     assert site.gateway.stats().cache_errors == 0
