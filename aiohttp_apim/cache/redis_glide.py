@@ -291,9 +291,9 @@ class GlideTransport:
                 if client is None:
                     client = self._client = await self._create()
                 await asyncio.wait_for(client.custom_command(["PING"]), backstop)
-            except (GlideError, TimeoutError) as error:
+            except Exception as error:  # any: a connector that ended would leave no connection
                 self._down = self._failing = True
-                why = str(_translate(error)) if isinstance(error, GlideError) else "timed out"
+                why = _why_not(error)
                 self._why = " ".join(why.split())  # glide's messages may end in a newline
                 now = loop.time()
                 if now - warned_at >= _WARN_EVERY:
@@ -381,7 +381,17 @@ def _quiet_glide_log() -> None:
     """Turn glide's own log (printed to stderr by its Rust core) off, unless the application
     has set it up already: ``Logger.init`` changes nothing then. The transport logs what
     matters on Python's logging instead."""
-    Logger.init(LogLevel.OFF)
+    with contextlib.suppress(GlideError):  # a log that cannot be set up must not stop caching
+        Logger.init(LogLevel.OFF)
+
+
+def _why_not(error: Exception) -> str:
+    """Why an attempt to connect failed, for the log."""
+    if isinstance(error, GlideError):
+        return str(_translate(error))
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"
 
 
 async def _close(client: GlideClient | GlideClusterClient) -> None:
