@@ -370,8 +370,8 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         default): glide when it is installed and can do what the URL and ``client_options`` ask
         (TCP, with ``client_name``, ``username``, ``password``, ``ssl_ca_certs`` or
         ``ssl_cert_reqs`` only), else redis-py. ``client_options`` go to the redis-py client,
-        over :data:`CLIENT_DEFAULTS`. Nothing connects yet: the client connects on first use (glide in
-        the background: a Redis that is down at startup costs requests no wait).
+        over :data:`CLIENT_DEFAULTS`. Nothing connects yet: the client connects on first use
+        (glide in the background: a Redis down at startup never costs a request its budget).
         """
         scheme, sep, rest = url.partition("://")
         scheme = scheme.lower()
