@@ -371,7 +371,7 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         (TCP, with ``client_name``, ``username``, ``password``, ``ssl_ca_certs`` or
         ``ssl_cert_reqs`` only), else redis-py. ``client_options`` go to the redis-py client,
         over :data:`CLIENT_DEFAULTS`. Nothing connects yet: the client connects on first use
-        (glide in the background: a Redis down at startup never costs a request its budget).
+        (glide in the background: a Redis down at startup costs no request more than its budget).
         """
         scheme, sep, rest = url.partition("://")
         scheme = scheme.lower()
