@@ -34,17 +34,17 @@ compare-and-delete script) and reports which of its keys change
 (:class:`~aiohttp_apim.cache.base.SupportsTracking`, :mod:`.redis_tracking`), what a
 :class:`~aiohttp_apim.cache.near.NearCache` in front of it needs.
 
-Failures (:mod:`.redis_transport`). A call that finds no connection at all (refused, or glide not
-connected yet) fails at once and opens the breaker at once: one outage, counted once however many
-calls find it so. Redis's other failures (reset, closed, no answer in time, a server that is
-loading) count toward a circuit breaker: the cache's for a standalone server, the primary's own on
-a cluster, so a lost primary stops caching only for the keys of its slots. A call that was already
-on its way when the last failure was counted fails of the same cause (one reset fails every request
-in flight at once) and is not counted again. A call that could not start for a reason of this
-process (no pooled connection free in time, too many requests in flight) raises :class:`CacheBusy`
-and counts for nothing. An error *reply* about a key (a key of another type, written by another
-tool) means the server is up: :class:`CacheUnavailable`, not counted. A counter Redis will not add
-to raises :class:`ValueError`, as the :class:`Cache` protocol says.
+Failures (:mod:`.redis_transport`). A call that finds no connection at all to a standalone server
+(refused, or glide not connected yet) fails at once and opens the breaker at once: one outage,
+counted once however many calls find it so. Redis's other failures (reset, closed, no answer in
+time, a server that is loading) count toward a circuit breaker: the cache's for a standalone
+server, the primary's own on a cluster, so a lost primary stops caching only for the keys of its
+slots. A call that was already on its way when the last failure was counted fails of the same cause
+(one reset fails every request in flight at once) and is not counted again. A call that could not
+start for a reason of this process (no pooled connection free in time, too many requests in flight)
+raises :class:`CacheBusy` and counts for nothing. An error *reply* about a key (a key of another
+type, written by another tool) means the server is up: :class:`CacheUnavailable`, not counted. A
+counter Redis will not add to raises :class:`ValueError`, as the :class:`Cache` protocol says.
 No exception type of a client library leaves the cache.
 """
 
@@ -814,16 +814,16 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         except LocalLimit as exc:
             breaker.on_abandon(ticket)
             raise CacheBusy(f"{self._label()}: {exc}") from None
-        except Unreachable as fault:
-            # No connection at all: one outage, however many calls find it so.
-            breaker.on_outage(ticket, str(fault))
-            if shards is not None:
-                shards.refresh_soon()  # a lost primary: a replica may take its slots over
-            raise CacheUnavailable(f"{breaker.name}: {fault}") from None
         except Fault as fault:
-            self._failed(breaker, ticket, started)
-            if shards is not None:
-                shards.refresh_soon()
+            if isinstance(fault, Unreachable) and shards is None:
+                # No connection at all to the one server: one outage, however many calls find
+                # it so. (On a cluster, where a call may fall back to the cache's own breaker
+                # while the slot map is learnt, it counts as any failure.)
+                breaker.on_outage(ticket, str(fault))
+            else:
+                self._failed(breaker, ticket, started)
+                if shards is not None:
+                    shards.refresh_soon()
             raise CacheUnavailable(f"{breaker.name}: {fault}") from None
         except ReplyError as error:
             if error.code in _DOWN_CODES:

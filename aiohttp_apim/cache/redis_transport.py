@@ -7,8 +7,8 @@ A transport wraps one well-kept client library (``valkey-glide``: :mod:`.redis_g
 * :class:`Fault` -- Redis, or the network to it, failed (refused, reset, closed, no answer in
   time, a reply that is not RESP): it counts toward the circuit breaker of the server concerned;
   :class:`Unreachable`, a kind of Fault, says that there is no connection at all (refused, or the
-  transport is still connecting in the background): the call was not sent, and the whole outage
-  counts once, opening the breaker at once;
+  transport is still connecting in the background): the call was not sent, and on a standalone
+  server the whole outage counts once, opening the breaker at once;
 * :class:`LocalLimit` -- the call could not start in time for a reason of this process (every
   pooled connection busy, too many requests in flight): it says nothing about Redis and counts for
   nothing;
