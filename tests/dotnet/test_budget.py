@@ -108,3 +108,21 @@ def test_a_catch_cannot_swallow_the_budget() -> None:
     with pytest.raises(ExpressionError) as caught:
         compiled(ExpressionContext())
     assert caught.value.exception_type == "TimeoutException"
+
+
+def test_a_long_pattern_draws_on_the_budget_before_it_compiles() -> None:
+    # Compiling a regex cannot be interrupted: a pattern built from a long string (here 588,889
+    # characters, which take the regex module about 1.7 s to compile) must fail on the budget
+    # before compiling, not after.
+    long_pattern = compile_expression(
+        '@(Regex.IsMatch("x", string.Join(",", Enumerable.Range(0, 100000))))'
+    )
+    with using(Budget(BudgetLimits(steps=100_000))), pytest.raises(ExpressionError) as caught:
+        long_pattern(ExpressionContext())
+    assert caught.value.exception_type == "TimeoutException"
+    # an ordinary pattern costs no more than its one match
+    short = compile_expression('@(Regex.IsMatch("abc", "^[a-c]+$"))')
+    budget = Budget(BudgetLimits(steps=100_000))
+    with using(budget):
+        assert short(ExpressionContext()) is True
+    assert budget.steps_left >= 100_000 - 8
