@@ -424,7 +424,9 @@ def test_the_configuration_reference_lists_every_option_with_its_default() -> No
     for heading_start, parameters in _documented():
         (heading,) = [h for h in tables if h.startswith(heading_start)]
         rows = tables[heading]
-        assert set(rows) == set(parameters), f"{heading}: rows differ from the signature"
+        missing, stale = set(parameters) - set(rows), set(rows) - set(parameters)
+        assert not missing, f"README, Configuration reference, {heading}: add rows for {missing}"
+        assert not stale, f"README, Configuration reference, {heading}: no such option {stale}"
         for name, default in parameters.items():
             cell = rows[name]
             if default is inspect.Parameter.empty:
@@ -434,4 +436,4 @@ def test_the_configuration_reference_lists_every_option_with_its_default() -> No
             if known:
                 if isinstance(default, frozenset):
                     documented = frozenset(documented)
-                assert documented == default, (heading, name, cell, default)
+                assert documented == default, f"README, {heading}: {name} defaults to {default!r}"
