@@ -130,7 +130,7 @@ class CacheBusy(CacheUnavailable):
 
 
 class SubscriptionError(ValueError):
-    """Subscription data that cannot be used (unknown user, product or scope, duplicate key)."""
+    """Subscription data that cannot be used (unknown user, product or scope, a key or id used twice)."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, quote: str = "'") -> str:

@@ -91,11 +91,12 @@ _OUTSIDE_DOCUMENTS = re.compile(
     ),
     re.IGNORECASE,
 )
-_CITATION_SCOPE = ("aiohttp_apim", "demo_app", "tests", "benchmarks")
+_CITATION_SCOPE = ("aiohttp_apim", "demo_app", "tests", "benchmarks", "docs")
 
 
 def _texts_that_may_cite() -> list[Path]:
-    files = [ROOT / "README.md", ROOT / "CHANGES.md", *(ROOT / "docs").rglob("*.md")]
+    files = [ROOT / name for name in ("README.md", "CHANGES.md", "mkdocs.yml", "setup.cfg")]
+    files += (ROOT / "docs").rglob("*.md")
     for folder in _CITATION_SCOPE:
         files += (ROOT / folder).rglob("*.py")
         files += (ROOT / folder).rglob("*.xml")
@@ -110,16 +111,18 @@ def test_no_citation_of_documents_outside_the_repository() -> None:
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for path in _texts_that_may_cite()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if _OUTSIDE_DOCUMENTS.search(line) and not _is_docs_page_link(path, line)
+        if _OUTSIDE_DOCUMENTS.search(_without_site_pages(path, line))
     ]
     assert not found, "\n".join(found)
 
 
-def _is_docs_page_link(path: Path, line: str) -> bool:
-    """A link from one page of docs/ to a sibling page that exists (``](name.md``)."""
-    links = re.findall(r"\]\((\w+\.md)", line)
-    in_docs = path.parent == ROOT / "docs"
-    return in_docs and bool(links) and all((path.parent / link).is_file() for link in links)
+def _without_site_pages(path: Path, line: str) -> str:
+    """``line`` less the names of the docs site's own pages where they name one: in a page of
+    docs/ (a link to a sibling) and in mkdocs.yml (its navigation)."""
+    if path.parent != ROOT / "docs" and path != ROOT / "mkdocs.yml":
+        return line
+    pages = re.compile(r"\b(\w+\.md)\b")
+    return pages.sub(lambda m: "" if (ROOT / "docs" / m[1]).is_file() else m[0], line)
 
 
 def test_every_module_logs_on_a_logger_named_after_it() -> None:

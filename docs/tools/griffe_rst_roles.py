@@ -1,6 +1,8 @@
-"""A griffe extension for the API reference: the package's docstrings use Sphinx's inline roles
-(``:class:`~aiohttp_apim.Gateway```, ``:func:`setup```); Markdown has none, so each becomes the
-code span a reader expects (the last dotted part when the target starts with ``~``)."""
+"""A griffe extension for the API reference: the package's docstrings are reStructuredText-ish.
+Markdown has no inline roles (``:class:`~aiohttp_apim.Gateway```, ``:func:`setup```), so each
+becomes the code span a reader expects (the last dotted part when the target starts with ``~``);
+a paragraph ending in ``::`` (reST's "a literal block follows") ends in one colon, the indented
+block after it being a Markdown code block already."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 import griffe
 
+_LITERAL_BLOCK = re.compile(r"(?<=\S)::$", re.MULTILINE)
 _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|data|mod|obj|exc|const):`(~?)([^`]+)`")
 
 
@@ -22,4 +25,5 @@ class RstRoles(griffe.Extension):
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
-            obj.docstring.value = _ROLE.sub(_code, obj.docstring.value)
+            text = _ROLE.sub(_code, obj.docstring.value)
+            obj.docstring.value = _LITERAL_BLOCK.sub(":", text)
