@@ -9,10 +9,11 @@ decimal text).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, final, runtime_checkable
 
+from aiohttp_apim.cache.breaker import CircuitBreaker
 from aiohttp_apim.errors import CacheBusy, CacheUnavailable
 
 __all__ = [
@@ -20,9 +21,12 @@ __all__ = [
     "CacheBusy",
     "CacheHit",
     "CacheUnavailable",
+    "CacheUsage",
     "ChangeListener",
     "Clock",
     "ClockBindable",
+    "ReportsBreakers",
+    "ReportsUsage",
     "SupportsLocks",
     "SupportsTracking",
     "Tracking",
@@ -252,4 +256,36 @@ class SupportsTracking(Protocol):
         """A feed reporting changes of this cache's keys to ``listener``, from
         :meth:`Tracking.start` on. Raises :class:`TypeError` when this cache cannot track
         (e.g. over a client whose address it does not know)."""
+        ...
+
+
+class CacheUsage(Protocol):
+    """How much an in-process cache holds now."""
+
+    @property
+    def entries(self) -> int: ...
+
+    @property
+    def current_bytes(self) -> int: ...
+
+
+@runtime_checkable
+class ReportsUsage(Protocol):
+    """A cache that holds entries in this process and says how many, in how many bytes
+    (:class:`~aiohttp_apim.MemoryCache`, a :class:`~aiohttp_apim.NearCache`'s near tier):
+    what the metrics' memory gauges read."""
+
+    def stats(self) -> CacheUsage:
+        """A snapshot with at least ``entries`` and ``current_bytes``."""
+        ...
+
+
+@runtime_checkable
+class ReportsBreakers(Protocol):
+    """A cache guarded by circuit breakers (:class:`~aiohttp_apim.RedisCache`: one, or one per
+    cluster primary), whose state changes the metrics count."""
+
+    @property
+    def breakers(self) -> Mapping[str, CircuitBreaker]:
+        """Every breaker, by the node it guards (``""`` for the cache as a whole)."""
         ...

@@ -105,6 +105,8 @@ class CircuitBreaker:
         self._probe = _ORDINARY  # serial of the probe in flight (half-open)
         self._probe_started = 0.0
         self._serial = 0
+        self.changes: dict[BreakerState, int] = dict.fromkeys(BreakerState, 0)
+        """How many times the breaker has entered each state (metrics read them)."""
 
     def clone(self, name: str) -> CircuitBreaker:
         """A new breaker, closed, with this one's settings and clock (one per cluster node)."""
@@ -155,7 +157,7 @@ class CircuitBreaker:
         if state is BreakerState.OPEN:
             if now < self._retry_at:
                 return None
-            self._state = BreakerState.HALF_OPEN
+            self._enter(BreakerState.HALF_OPEN)
             return self._start_probe(now)
         # Half-open with a probe in flight. Its outcome always comes back (callers report in a
         # finally), but should one ever be lost, a new probe goes after a cool-down rather than
@@ -172,7 +174,7 @@ class CircuitBreaker:
             return
         if self._state is BreakerState.HALF_OPEN and ticket == self._probe:
             outage = self._clock() - self._opened_at
-            self._state = BreakerState.CLOSED
+            self._enter(BreakerState.CLOSED)
             self._failures = 0
             self._cooldown = self._base_cooldown
             self._probe = _ORDINARY
@@ -189,7 +191,7 @@ class CircuitBreaker:
             return
         if self._state is BreakerState.HALF_OPEN and ticket == self._probe:
             self._cooldown = min(self._cooldown * 2, self._max_cooldown)
-            self._state = BreakerState.OPEN
+            self._enter(BreakerState.OPEN)
             self._retry_at = self._clock() + self._cooldown
             self._probe = _ORDINARY
             logger.debug("%s probe failed; next probe in %.1f s", self._who(), self._cooldown)
@@ -211,18 +213,22 @@ class CircuitBreaker:
         An abandoned probe says nothing about the backend, so the next call probes at once.
         """
         if ticket != _ORDINARY and self._state is BreakerState.HALF_OPEN and ticket == self._probe:
-            self._state = BreakerState.OPEN
+            self._enter(BreakerState.OPEN)
             self._retry_at = self._clock()
             self._probe = _ORDINARY
 
     # -- internals --------------------------------------------------------------------------
+
+    def _enter(self, state: BreakerState) -> None:
+        self._state = state
+        self.changes[state] += 1
 
     def _who(self) -> str:
         return self.name or "cache"
 
     def _open(self, why: str) -> None:
         now = self._clock()
-        self._state = BreakerState.OPEN
+        self._enter(BreakerState.OPEN)
         self._opened_at = now
         self._retry_at = now + self._cooldown
         logger.warning(

@@ -35,18 +35,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from aiohttp_apim.cache.base import (
     Cache,
     CacheHit,
     CacheUnavailable,
+    ReportsBreakers,
     SupportsLocks,
     SupportsTracking,
     Tracking,
 )
-from aiohttp_apim.cache.memory import MemoryCache
+from aiohttp_apim.cache.breaker import CircuitBreaker
+from aiohttp_apim.cache.memory import MemoryCache, MemoryCacheStats
 
 __all__ = ["DEFAULT_NEAR_BYTES", "NearCache"]
 
@@ -123,6 +125,17 @@ class NearCache(Cache, SupportsLocks):
     def local(self) -> MemoryCache:
         """The near tier (its ``stats()`` count the near hits and misses)."""
         return self._local
+
+    @property
+    def breakers(self) -> Mapping[str, CircuitBreaker]:
+        """The remote cache's breakers (:class:`~aiohttp_apim.cache.base.ReportsBreakers`),
+        if it has any."""
+        remote = self._remote
+        return remote.breakers if isinstance(remote, ReportsBreakers) else {}
+
+    def stats(self) -> MemoryCacheStats:
+        """The near tier's :meth:`MemoryCache.stats` (what it holds in this process)."""
+        return self._local.stats()
 
     @property
     def live(self) -> bool:

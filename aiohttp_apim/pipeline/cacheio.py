@@ -45,6 +45,8 @@ class FailureLog:
 
     def __init__(self, interval: float = 10.0) -> None:
         self.counts: dict[str, int] = {}
+        self.by_cache: dict[tuple[str, str], int] = {}
+        """Failures per (operation, cache name): what the metrics label them with."""
         self.throttle = LogThrottle(interval)
         """Shared with the other failures a request can meet (the policies' own errors)."""
 
@@ -63,7 +65,10 @@ class FailureLog:
 
     def failed(self, operation: str, cache: Cache | None, error: BaseException) -> None:
         self.counts[operation] = self.counts.get(operation, 0) + 1
-        name = "the cache" if cache is None else cache_label(cache)
+        label = "" if cache is None else cache_label(cache)
+        by_cache = self.by_cache
+        by_cache[operation, label] = by_cache.get((operation, label), 0) + 1
+        name = label or "the cache"
         suppressed = self.throttle.admit(("cache", operation, name))
         if suppressed is None:
             return

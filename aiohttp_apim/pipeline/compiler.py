@@ -14,17 +14,29 @@ tracing.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.cacheio import cache_label
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
 from aiohttp_apim.pipeline.keys import KeyShape
+from aiohttp_apim.pipeline.observers import (
+    OUTCOME_LOGGER,
+    ObserverFactory,
+    Site,
+    SpanMaker,
+    combine,
+    log_outcomes,
+)
 from aiohttp_apim.pipeline.plan import Plan
+from aiohttp_apim.pipeline.stats import Counters
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
-from aiohttp_apim.pipeline.steps.base import Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta, unwrapped
 from aiohttp_apim.pipeline.steps.caching import CacheLookupStep, CacheStoreStep
 from aiohttp_apim.pipeline.steps.control import (
     Branch,
@@ -78,6 +90,13 @@ class CompileOptions:
     """Compile traced plans (the development trace: every step logs what it did)."""
     safety: CacheSafety = field(default_factory=CacheSafety)
     """How entries are sealed and which responses may be stored (the gateway's options)."""
+    counters: Counters = field(default_factory=Counters)
+    """Where the steps count (a cell per API, operation and cache)."""
+    observers: tuple[ObserverFactory, ...] = ()
+    """What observes the caching steps (``Cache-Status``, metrics...; see
+    :mod:`~aiohttp_apim.pipeline.observers`)."""
+    spans: SpanMaker | None = None
+    """Makes tracing spans around sections and steps (None: no spans)."""
 
     def cache_for(self, caching_type: m.CachingType) -> Cache | None:
         """``caching-type`` resolved as APIM does; None: no such cache here."""
@@ -105,7 +124,7 @@ def compile_plan(
     backend = compiler.section(m.SectionName.BACKEND, effective.backend)
     outbound = compiler.section(m.SectionName.OUTBOUND, effective.outbound)
     on_error = compiler.section(m.SectionName.ON_ERROR, effective.on_error)
-    return Plan(
+    plan = Plan(
         key=key,
         inbound=inbound,
         backend=backend,
@@ -123,6 +142,26 @@ def compile_plan(
             url_template=url_template,
         ),
     )
+    spans = options.spans
+    if spans is None or plan.forwards_only:
+        return plan
+    return _in_spans(plan, spans, api or "", operation or "")
+
+
+def _in_spans(plan: Plan, spans: SpanMaker, api: str, operation: str) -> Plan:
+    """``plan`` with each non-empty section inside a span (the shortest lane keeps none)."""
+
+    def section(name: m.SectionName, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        return (spans.section(name.value, steps, api, operation),) if steps else ()
+
+    return dataclasses.replace(
+        plan,
+        inbound=section(m.SectionName.INBOUND, plan.inbound),
+        backend=section(m.SectionName.BACKEND, plan.backend),
+        outbound=section(m.SectionName.OUTBOUND, plan.outbound),
+        on_error=section(m.SectionName.ON_ERROR, plan.on_error),
+        resume_after=tuple(section(m.SectionName.OUTBOUND, r) for r in plan.resume_after),
+    )
 
 
 def resume_points(outbound: tuple[Step, ...]) -> tuple[tuple[Step, ...], ...]:
@@ -134,7 +173,7 @@ def resume_points(outbound: tuple[Step, ...]) -> tuple[tuple[Step, ...], ...]:
     def walk(steps: tuple[Step, ...], after: tuple[Step, ...]) -> None:
         for index, step in enumerate(steps):
             rest = steps[index + 1 :] + after
-            inner = _untraced(step)
+            inner = unwrapped(step)
             if isinstance(inner, CacheStoreStep):
                 inner.marker = len(points)
                 points.append(rest)
@@ -151,6 +190,12 @@ class _Compiler:
         self.key = key
         self.options = options
         self.names: set[str] = set()
+        self.lookup_cache = ""
+        """The name of the cache of the plan's cache-lookup: where its cache-store writes."""
+        observers = options.observers
+        if log_outcomes not in observers and OUTCOME_LOGGER.isEnabledFor(logging.DEBUG):
+            observers = (*observers, log_outcomes)
+        self.observers = observers
 
     # --- values -------------------------------------------------------------------------------
 
@@ -202,13 +247,57 @@ class _Compiler:
         return steps
 
     def traced(self, step: Step) -> Step:
-        """``step`` as the plan holds it: itself, or wrapped for the development trace."""
-        if not self.options.trace:
-            return step
-        traced = TracedStep(step, describe_store if isinstance(step, CacheStoreStep) else None)
+        """``step`` as the plan holds it: itself, counting into the gateway's counters, told
+        to its observers, in a span, wrapped for the development trace."""
+        _product, api, operation = self.key
+        counted: (
+            CacheLookupStep
+            | CacheStoreStep
+            | CacheLookupValueStep
+            | CacheStoreValueStep
+            | CacheRemoveValueStep
+            | RateLimitByKeyStep
+            | SendRequestStep
+            | None
+        ) = None
+        observed: (
+            CacheLookupStep | CacheStoreStep | CacheLookupValueStep | CacheStoreValueStep | None
+        ) = None
+        observed_cache = ""
         if isinstance(step, (CacheLookupStep, CacheLookupValueStep, CacheStoreValueStep)):
-            step.observer = traced.observe
-        return traced
+            observed = counted = step
+            observed_cache = "" if step.cache is None else cache_label(step.cache)
+            if isinstance(step, CacheLookupStep):
+                self.lookup_cache = observed_cache
+        elif isinstance(step, CacheStoreStep):
+            observed = counted = step
+            observed_cache = self.lookup_cache
+        elif isinstance(step, (CacheRemoveValueStep, RateLimitByKeyStep)):
+            counted = step
+            observed_cache = "" if step.cache is None else cache_label(step.cache)
+        elif isinstance(step, SendRequestStep):
+            counted = step
+        if counted is not None:
+            counted.counts = self.options.counters.cell(api, operation, observed_cache)
+        found: list[CacheObserver | None] = []
+        if observed is not None:
+            site = Site(step.meta.source, api or "", operation or "", observed_cache, step.meta)
+            found = [factory.observer(site) for factory in self.observers]
+        plan_step = step
+        spans = self.options.spans
+        if spans is not None and (observed is not None or isinstance(step, SendRequestStep)):
+            plan_step = spans.step(step, api or "", operation or "")
+        if spans is not None and isinstance(step, TraceStep):
+            step.span_event = spans.event
+        if self.options.trace:
+            traced = TracedStep(
+                plan_step, describe_store if isinstance(step, CacheStoreStep) else None
+            )
+            found.insert(0, traced.observe)
+            plan_step = traced
+        if observed is not None:
+            observed.observer = combine(found)
+        return plan_step
 
     # --- statements ---------------------------------------------------------------------------
 
@@ -432,10 +521,6 @@ class _Compiler:
             allow_private=self.value(s.allow_private_response_caching, as_bool),
             safety=options.safety,
         )
-
-
-def _untraced(step: Step) -> Step:
-    return step.inner if isinstance(step, TracedStep) else step
 
 
 def _paths(elements: Iterable[str], prefix: str) -> list[str]:

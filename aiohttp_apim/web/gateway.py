@@ -23,10 +23,12 @@ from aiohttp_apim.errors import Problem
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog, call_timeout
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
+from aiohttp_apim.pipeline.cachestatus import CacheStatusHeader
 from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import ContextBuilder
+from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker, log_outcomes
 from aiohttp_apim.pipeline.stampede import Coalescer, LocalCoalescer, SharedLockCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
@@ -108,6 +110,7 @@ class Gateway:
         self._sender = HttpSender(max_body_bytes=settings.send_request_max_bytes)
         self._failures = FailureLog()
         self._counters = Counters()
+        observers, spans = self._observers(settings)
         runtime = Runtime(
             adapter=WebAdapter(),
             clock=self._clock,
@@ -129,6 +132,9 @@ class Gateway:
                 cache_timeout=settings.cache_timeout,
                 max_response_bytes=settings.max_response_bytes,
                 trace=settings.trace,
+                counters=self._counters,
+                observers=observers,
+                spans=spans,
                 safety=CacheSafety(
                     seal=EntrySeal(settings.signing_key),
                     honor_backend=settings.backend_cache_control == "honor",
@@ -153,6 +159,42 @@ class Gateway:
                 "and variable values of every request; never in production"
             )
         self._middleware = make_middleware(self._router, runtime, Callers(subscriptions))
+
+    def _observers(
+        self, settings: Settings
+    ) -> tuple[tuple[ObserverFactory, ...], SpanMaker | None]:
+        """What observes the caching steps, per the options (none: no per-request cost), and
+        the span maker when tracing is on."""
+        observers: list[ObserverFactory] = []
+        if settings.cache_status:
+            observers.append(CacheStatusHeader())
+        self._metrics_source: object = None
+        if settings.metrics is not False:
+            try:
+                from aiohttp_apim.metrics import GatewayMetrics
+            except ImportError as error:
+                raise ValueError(f"metrics: {error}") from None
+            metrics = GatewayMetrics.of(None if settings.metrics is True else settings.metrics)
+            self._metrics_source = metrics.add(
+                counters=self._counters,
+                failures=self._failures,
+                background=self._background,
+                caches=(self._internal_cache, self._external_cache),
+            )
+            observers.append(metrics)
+        spans: SpanMaker | None = None
+        if settings.tracing is not False:
+            try:
+                from aiohttp_apim.pipeline.spans import Spans
+            except ImportError:
+                raise ValueError(
+                    "tracing needs opentelemetry-api: pip install 'aiohttp_apim[otel]'"
+                ) from None
+            spans = Spans(None if settings.tracing is True else settings.tracing)
+            observers.append(spans)
+        if observers:
+            observers.append(log_outcomes)
+        return tuple(observers), spans
 
     # --- what the gateway is ------------------------------------------------------------------
 
@@ -254,24 +296,29 @@ class Gateway:
     def stats(self) -> GatewayStats:
         """What the caches, rate limits and send-request did since the gateway was made (a
         snapshot; see :class:`~aiohttp_apim.pipeline.stats.GatewayStats`)."""
-        counters = self._counters
+        total = self._counters.total
         failures = self._failures
         background = self._background
         return GatewayStats(
-            response_hits=counters.response_hits,
-            response_misses=counters.response_misses,
-            value_hits=counters.value_hits,
-            value_misses=counters.value_misses,
-            value_stores=counters.value_stores,
-            value_removes=counters.value_removes,
+            response_hits=total("response_hits"),
+            response_misses=total("response_misses"),
+            response_stores=total("response_stores"),
+            response_collapsed=total("response_collapsed"),
+            response_bypasses=total("bypass_method")
+            + total("bypass_authorization")
+            + total("bypass_unavailable"),
+            value_hits=total("value_hits"),
+            value_misses=total("value_misses"),
+            value_stores=total("value_stores"),
+            value_removes=total("value_removes"),
             pending_writes=background.pending,
             dropped_writes=background.dropped + background.abandoned,
             failed_writes=failures.count("write") + background.crashed,
             cache_errors=failures.count("read", "decode", "encode", "remove", "count"),
-            rate_limited=counters.rate_limited,
-            rate_limit_errors=counters.rate_limit_errors,
-            send_requests=counters.send_requests,
-            send_request_errors=counters.send_request_errors,
+            rate_limited=total("rate_limited"),
+            rate_limit_errors=total("rate_limit_errors"),
+            send_requests=total("send_requests"),
+            send_request_errors=total("send_request_errors"),
         )
 
 

@@ -16,13 +16,17 @@ import math
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
 from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.entryseal import MIN_KEY_BYTES
 from aiohttp_apim.policy.sources import ignore_set
+
+if TYPE_CHECKING:  # optional extras: only their types are needed here
+    from opentelemetry.trace import TracerProvider
+    from prometheus_client.registry import CollectorRegistry
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -154,6 +158,25 @@ class GatewayOptions(TypedDict, total=False):
     """The shared lock's lifetime, and the longest a process waits for another one's entry
     (default 5.0 seconds); then it calls the handler itself."""
 
+    cache_status: bool
+    """Whether responses say what the response cache did for them, in a ``Cache-Status`` header
+    (RFC 9211; default False): ``aiohttp-apim; hit; ttl=42``, ``aiohttp-apim; fwd=uri-miss;
+    stored``, ``aiohttp-apim; fwd=bypass; detail=method``, ``aiohttp-apim; fwd=miss;
+    collapsed``. Only requests that meet a ``cache-lookup`` get one."""
+
+    metrics: bool | CollectorRegistry
+    """Prometheus metrics of the caches, rate limits and call-outs (``pip install
+    'aiohttp_apim[prometheus]'``; default False): True registers them in prometheus-client's
+    default registry, a ``CollectorRegistry`` in that one. Serve them with
+    :func:`aiohttp_apim.metrics.add_metrics_route`. The counters are those of
+    ``gateway.stats()``; with metrics on, each cache-lookup is also timed (a histogram)."""
+
+    tracing: bool | TracerProvider
+    """OpenTelemetry spans around the policy sections, the caching steps and send-request, and
+    ``<trace>`` messages as span events (``pip install 'aiohttp_apim[otel]'``; default False):
+    True uses the global tracer provider, a ``TracerProvider`` that one. Decided when plans
+    compile: off costs nothing per request."""
+
     shutdown_timeout: float
     """The longest the app's shutdown waits for pending background cache writes (default 5.0
     seconds). Writes still running then are cancelled, counted in
@@ -183,11 +206,15 @@ class Settings:
     stampede_lock: bool = False
     stampede_lock_timeout: float = 5.0
     shutdown_timeout: float = 5.0
+    cache_status: bool = False
+    metrics: bool | CollectorRegistry = False
+    tracing: bool | TracerProvider = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
-        if not isinstance(self.trace, bool):
-            raise TypeError(f"trace must be True or False, got {self.trace!r}")
+        for name in ("trace", "cache_status"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name in (
             "cache_timeout",
             "cache_write_timeout",

@@ -42,8 +42,10 @@ __all__ = [
     "CacheOutcome",
     "Step",
     "StepMeta",
+    "WrappingStep",
     "run_steps",
     "run_steps_sync",
+    "unwrapped",
 ]
 
 logger = logging.getLogger(__name__)
@@ -159,17 +161,34 @@ def _log_failure(last: LastError, error: Exception, x: Exchange, expected: bool)
     )
 
 
-CacheOutcome = Literal["hit", "miss", "bypass", "stored", "not-stored"]
-"""What a caching step did for one request."""
+CacheOutcome = Literal["hit", "stale", "collapsed", "miss", "bypass", "stored", "not-stored"]
+"""What a caching step did for one request: a lookup is a ``hit``, a ``stale`` hit (an expired
+entry served), ``collapsed`` (served the entry another request filled while this one waited),
+a ``miss`` or a ``bypass`` (the cache was not used: ``detail`` says why); a store is
+``stored`` or ``not-stored``."""
 
 
 class CacheObserver(Protocol):
-    """Told what a caching step did for one request (``outcome``, the cache ``key`` if there
-    was one, and why, in a few words: ``detail``). The development trace sets one on the
-    caching steps at compile time; otherwise the step's ``observer`` is None, and looking at it
-    is all a request pays."""
+    """Told what a caching step did for one request: ``outcome``, the cache ``key`` if there
+    was one, and why in a few words (``detail``: for a bypass one of ``method``,
+    ``authorization``, ``cache-unavailable``); ``ttl`` is a hit's seconds left, ``seconds`` how
+    long the cache call took (both when known).
 
-    def __call__(self, x: Exchange, outcome: CacheOutcome, key: str, detail: str = "") -> None:
+    The gateway's observers (the development trace, ``Cache-Status``, metrics, tracing spans,
+    the DEBUG log line) are set on the caching steps at compile time, combined into one
+    (:func:`aiohttp_apim.pipeline.observers.combine`); with none of them on, a step's
+    ``observer`` is None, and looking at it is all a request pays."""
+
+    def __call__(
+        self,
+        x: Exchange,
+        outcome: CacheOutcome,
+        key: str,
+        detail: str = "",
+        *,
+        ttl: float | None = None,
+        seconds: float | None = None,
+    ) -> None:
         """Record one outcome; must not raise."""
 
 
@@ -199,6 +218,25 @@ class Step:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.meta.section}:{self.meta.path}>"
+
+
+class WrappingStep(Step):
+    """A step that runs another one (``inner``) with something around it: the development
+    trace's logging, a tracing span. What a plan is made of is found by looking through
+    these (:func:`unwrapped`)."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Step, *, is_async: bool | None = None) -> None:
+        super().__init__(inner.meta, is_async=inner.is_async if is_async is None else is_async)
+        self.inner = inner
+
+
+def unwrapped(step: Step) -> Step:
+    """The step a :class:`WrappingStep` (or a stack of them) runs."""
+    while isinstance(step, WrappingStep):
+        step = step.inner
+    return step
 
 
 async def run_steps(steps: Sequence[Step], x: Exchange) -> Signal | None:

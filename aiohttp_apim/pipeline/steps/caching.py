@@ -15,6 +15,7 @@ it waits for that one's entry instead of calling the backend too.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from aiohttp_apim.cache.base import Cache, CacheHit
@@ -33,7 +34,8 @@ from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
 from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
-from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
+from aiohttp_apim.pipeline.stats import ScopeCounts
+from aiohttp_apim.pipeline.steps.base import CacheObserver, CacheOutcome, Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType
 
@@ -69,6 +71,7 @@ class CacheLookupStep(Step):
         "allow_private",
         "cache",
         "coalescer",
+        "counts",
         "downstream",
         "entries",
         "honor_backend",
@@ -111,7 +114,9 @@ class CacheLookupStep(Step):
         self.varied = shape.varied_headers
         self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
         self.observer: CacheObserver | None = None
-        """Told each outcome when the plan is traced (set at compile time)."""
+        """Told each outcome when any observation is on (set at compile time)."""
+        self.counts = ScopeCounts()
+        """Where hits, misses and bypasses are counted (the compiler gives the gateway's)."""
 
     def _downstream_header(
         self, downstream: DownstreamCachingType, must_revalidate: bool, max_age: int
@@ -132,28 +137,31 @@ class CacheLookupStep(Step):
         # Eligibility, as APIM's: GET only, and a request carrying credentials only when
         # the policy allows private responses. (Websocket upgrades never get here: the
         # middleware hands them to their handler.)
+        observer = self.observer
         if x.method != "GET":
-            if self.observer is not None:
-                self.observer(x, "bypass", "", "method")
+            self.counts.bypass_method += 1
+            if observer is not None:
+                observer(x, "bypass", "", "method")
             return None
         headers = x.request_headers
         if request_is_private(
             headers, honor_backend=self.honor_backend
         ) and not self.allow_private.get(x):
-            if self.observer is not None:
-                self.observer(x, "bypass", "", "authorization")
+            self.counts.bypass_authorization += 1
+            if observer is not None:
+                observer(x, "bypass", "", "authorization")
             return None
         vary_by_developer = self.vary_by_developer.get(x)
         vary_by_groups = self.vary_by_groups.get(x)
         downstream = self.downstream.get(x)
         must_revalidate = self.must_revalidate.get(x)
         cache = self.cache
-        if cache is None:  # no such cache configured: a miss, and cache-store does nothing
-            x.runtime.counters.response_misses += 1
+        if cache is None:  # no such cache configured: cache-store does nothing
+            self.counts.bypass_unavailable += 1
             x.lookup = LookupRecord(None, "", downstream, must_revalidate)
             _strip_cache_headers(x)
-            if self.observer is not None:
-                self.observer(x, "miss", "", "no cache of this caching-type is configured")
+            if observer is not None:
+                observer(x, "bypass", "", "cache-unavailable")
             return None
         user = x.caller.user
         http = x.http
@@ -173,11 +181,17 @@ class CacheLookupStep(Step):
             groups=() if user is None or not vary_by_groups else user.group_ids,
         )
         runtime = x.runtime
-        hit = await cache_get(cache, key, self.timeout, runtime.failures)
+        if observer is None:
+            hit = await cache_get(cache, key, self.timeout, runtime.failures)
+            seconds = None
+        else:
+            started = time.perf_counter()
+            hit = await cache_get(cache, key, self.timeout, runtime.failures)
+            seconds = time.perf_counter() - started
         if hit is not None:
             entry = self._read(x, cache, key, hit)
             if entry is not None:
-                return self._serve(x, key, entry, hit, downstream, must_revalidate)
+                return self._serve(x, key, entry, hit, downstream, must_revalidate, seconds)
             await discard_entry(
                 runtime.background, runtime.failures, cache, key, runtime.cache_write_timeout
             )
@@ -188,20 +202,21 @@ class CacheLookupStep(Step):
             if isinstance(joined, CacheHit):  # another request filled the entry meanwhile
                 entry = self._read(x, cache, key, joined)
                 if entry is not None:
+                    self.counts.response_collapsed += 1
                     return self._serve(
-                        x, key, entry, joined, downstream, must_revalidate, "filled meanwhile"
+                        x, key, entry, joined, downstream, must_revalidate, seconds, "collapsed"
                     )
             else:
                 lead = joined
-        runtime.counters.response_misses += 1
+        self.counts.response_misses += 1
         x.lookup = LookupRecord(
             cache, key, downstream, must_revalidate, varied=self.varied, lead=lead
         )
         if lead is not None:
             x.add_finisher(_settle_lead)
         _strip_cache_headers(x)
-        if self.observer is not None:
-            self.observer(x, "miss", key)
+        if observer is not None:
+            observer(x, "miss", key, seconds=seconds)
         return None
 
     def _read(self, x: Exchange, cache: Cache, key: str, hit: CacheHit) -> CachedResponse | None:
@@ -221,7 +236,8 @@ class CacheLookupStep(Step):
         hit: CacheHit,
         downstream: DownstreamCachingType,
         must_revalidate: bool,
-        detail: str = "",
+        seconds: float | None,
+        outcome: CacheOutcome = "hit",
     ) -> Signal:
         runtime = x.runtime
         response = runtime.adapter.new_response(
@@ -237,9 +253,10 @@ class CacheLookupStep(Step):
         )
         x.set_response(response)
         x.resume = entry.marker
-        runtime.counters.response_hits += 1
-        if self.observer is not None:
-            self.observer(x, "hit", key, detail)
+        self.counts.response_hits += 1
+        observer = self.observer
+        if observer is not None:
+            observer(x, outcome, key, ttl=hit.ttl_remaining, seconds=seconds)
         return Signal.HIT
 
 
@@ -261,7 +278,16 @@ async def _settle_lead(x: Exchange) -> None:
 
 
 class CacheStoreStep(Step):
-    __slots__ = ("cache_response", "duration", "entries", "honor_backend", "marker", "max_bytes")
+    __slots__ = (
+        "cache_response",
+        "counts",
+        "duration",
+        "entries",
+        "honor_backend",
+        "marker",
+        "max_bytes",
+        "observer",
+    )
 
     def __init__(
         self,
@@ -281,46 +307,63 @@ class CacheStoreStep(Step):
         self.entries = safety.responses
         self.marker = 0
         """Set by the compiler: this store's index among the plan's resume points."""
+        self.observer: CacheObserver | None = None
+        """Told each outcome when any observation is on (set at compile time)."""
+        self.counts = ScopeCounts()
+        """Where stores are counted (the compiler gives the gateway's)."""
 
     async def run_async(self, x: Exchange) -> Signal | None:
         record = x.lookup
         if record is None or record.stored or x.method != "GET":
+            if self.observer is not None and record is None:
+                self.observer(x, "not-stored", "", "no-lookup: no cache-lookup missed")
             return None
         lead = record.lead
         stored = None
+        observer = self.observer
+        started = 0.0 if observer is None else time.perf_counter()
+        why = ""
         try:
-            stored = await self._store(x, record)
+            stored, why = await self._store(x, record)
         finally:
             if lead is not None:  # settled at once, however the store ended
                 record.lead = None
                 lead.settle(stored)
+        if observer is not None:
+            if stored is None:
+                observer(x, "not-stored", record.key, why)
+            else:
+                observer(x, "stored", record.key, seconds=time.perf_counter() - started)
         return None
 
-    async def _store(self, x: Exchange, record: LookupRecord) -> CacheHit | None:
-        """Store the current response as APIM's cache-store does; what was stored, or None."""
+    async def _store(self, x: Exchange, record: LookupRecord) -> tuple[CacheHit | None, str]:
+        """Store the current response as APIM's cache-store does: what was stored (or None,
+        and why)."""
         response = x.response
         if response is None or x.passthrough is not None:
-            return None
+            return None, "streamed: the handler streamed its response"
         # APIM's order: the status (200 unless cache-response), the duration, the size; then
         # what the backend said about sharing it.
         cache_response = self.cache_response.get(x)
         status = response.status
         if status != 200 and not cache_response:
-            return None
+            return None, f"status: {status} is stored only with cache-response"
         ttl = store_duration(self.duration.get(x))
         cache = record.cache
-        if ttl is None or cache is None:
-            return None
+        if cache is None:
+            return None, "cache-unavailable: no cache of the lookup's caching-type"
+        if ttl is None:
+            return None, "duration: the duration is not > 0"
         body = response.body
         if len(body) > self.max_bytes:
-            return None
+            return None, f"size: {len(body)} bytes, over max_response_bytes"
         lines = response.headers.items()
         refused = unstorable_reason(
             status, lines, varied=record.varied, honor_backend=self.honor_backend
         )
         if refused is not None:
             logger.debug("not storing the response for %r: %s", record.key, refused)
-            return None
+            return None, f"not-storable: {refused}"
         runtime = x.runtime
         try:
             data = self.entries.write(
@@ -328,7 +371,7 @@ class CacheStoreStep(Step):
             )
         except CodecError as error:
             runtime.failures.failed("encode", cache, error)
-            return None
+            return None, "encode-failed: the entry could not be encoded"
         record.stored = True
         if not await write_entry(
             runtime.background,
@@ -339,10 +382,11 @@ class CacheStoreStep(Step):
             ttl,
             runtime.cache_write_timeout,
         ):
-            return None
+            return None, "dropped: too many background writes pending"
+        self.counts.response_stores += 1
         # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
         response.headers.set(
             "Cache-Control",
             (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
         )
-        return CacheHit(data, float(ttl))
+        return CacheHit(data, float(ttl)), ""

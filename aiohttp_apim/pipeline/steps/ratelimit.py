@@ -55,6 +55,7 @@ from aiohttp_apim.pipeline.exchange import Exchange, Finisher, Signal
 from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED
 from aiohttp_apim.pipeline.headers import check_header
 from aiohttp_apim.pipeline.keys import rate_limit_key
+from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.base import Step, StepMeta
 from aiohttp_apim.pipeline.values import Val
 
@@ -78,6 +79,7 @@ class RateLimitByKeyStep(Step):
         "condition",
         "count",
         "counter_key",
+        "counts",
         "deferred",
         "header_problem",
         "remaining_header",
@@ -122,6 +124,8 @@ class RateLimitByKeyStep(Step):
         self.total_header = total_header
         self.cache = cache
         self.timeout = call_timeout(cache, timeout)
+        self.counts = ScopeCounts()
+        """Where refusals and counter failures are counted (the compiler gives the gateway's)."""
         # A header name that would corrupt the answer fails the policy when it runs (in
         # inbound, where on-error can still see it), not later when headers are set.
         self.header_problem: PolicyRuntimeError | None = None
@@ -162,7 +166,7 @@ class RateLimitByKeyStep(Step):
             used, admitted = await self._count(key, amount, period, calls)
         except Exception as error:
             runtime.failures.failed("count", cache, error)
-            runtime.counters.rate_limit_errors += 1
+            self.counts.rate_limit_errors += 1
             used, admitted = 0, True
         if not admitted:
             if amount > 0:
@@ -172,7 +176,7 @@ class RateLimitByKeyStep(Step):
             if self.retry_after_variable is not None:
                 x.variables.set(self.retry_after_variable, seconds)
             x.retry_after = (self.retry_after_header, seconds)
-            runtime.counters.rate_limited += 1
+            self.counts.rate_limited += 1
             raise PolicyRuntimeError(
                 f"Rate limit is exceeded. Try again in {seconds} seconds.",
                 reason=RATE_LIMIT_EXCEEDED,

@@ -30,6 +30,7 @@ from yarl import URL
 from aiohttp_apim.errors import ExpressionError, PolicyRuntimeError
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
 from aiohttp_apim.pipeline.headers import HOP_BY_HOP, HeaderStore
+from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.base import Abort, Step, StepMeta
 from aiohttp_apim.pipeline.steps.message import SetBodyStep, SetHeaderStep
 from aiohttp_apim.pipeline.values import Val
@@ -48,6 +49,7 @@ _NOT_COPIED = HOP_BY_HOP | {"host", "content-length"}
 class SendRequestStep(Step):
     __slots__ = (
         "body",
+        "counts",
         "headers",
         "ignore_error",
         "in_outbound",
@@ -83,6 +85,8 @@ class SendRequestStep(Step):
         self.body = body
         """A SetBodyStep, or the step that refuses an unsupported set-body (a template)."""
         self.in_outbound = in_outbound
+        self.counts = ScopeCounts()
+        """Where call-outs are counted (the compiler gives the gateway's)."""
 
     async def run_async(self, x: Exchange) -> Signal | None:
         copy = self.mode.get(x) is SendRequestMode.COPY
@@ -117,7 +121,7 @@ class SendRequestStep(Step):
 
         runtime = x.runtime
         sender = runtime.sender
-        runtime.counters.send_requests += 1
+        self.counts.send_requests += 1
         try:
             if sender is None:
                 raise PolicyRuntimeError(
@@ -126,7 +130,7 @@ class SendRequestStep(Step):
                 )
             response = await sender.send(method, url, headers.items(), body, timeout)
         except PolicyRuntimeError as error:
-            runtime.counters.send_request_errors += 1
+            self.counts.send_request_errors += 1
             if not self.ignore_error:
                 raise
             logger.info(

@@ -18,14 +18,17 @@ id (``context.RequestId``) in brackets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
-from aiohttp_apim.pipeline.steps.base import CacheOutcome, Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheOutcome, Step, StepMeta, WrappingStep
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import TraceSeverity
 
 __all__ = ["TRACE_LOGGER", "RequestStep", "TraceStep", "TracedStep"]
+
+SpanEvent = Callable[[str, Mapping[str, str]], None]
+"""Adds an event (a name, its attributes) to the current tracing span."""
 
 TRACE_LOGGER = logging.getLogger("aiohttp_apim.trace")
 """Where ``<trace>`` messages and the development trace go."""
@@ -40,9 +43,10 @@ _SHOWN = 120
 
 
 class TraceStep(Step):
-    """``<trace>``: log the message (with its metadata) on :data:`TRACE_LOGGER`."""
+    """``<trace>``: log the message (with its metadata) on :data:`TRACE_LOGGER`, and add it to
+    the current span as an event when the gateway makes spans (``span_event``)."""
 
-    __slots__ = ("level", "message", "metadata", "trace_source")
+    __slots__ = ("level", "message", "metadata", "severity", "span_event", "trace_source")
 
     def __init__(
         self,
@@ -55,42 +59,65 @@ class TraceStep(Step):
     ) -> None:
         super().__init__(meta)
         self.trace_source = source
+        self.severity = severity
         self.level = _LEVELS[severity]
         self.message = message
         self.metadata = metadata
+        self.span_event: SpanEvent | None = None
+        """Set at compile time when the gateway makes tracing spans."""
 
     def run(self, x: Exchange) -> Signal | None:
-        if not TRACE_LOGGER.isEnabledFor(self.level):
+        event = self.span_event
+        logged = TRACE_LOGGER.isEnabledFor(self.level)
+        if not logged and event is None:
             return None  # nothing is evaluated for a message nobody reads
         message = self.message.get(x)
         pairs = {name.get(x): value.get(x) for name, value in self.metadata}
-        shown = " {" + ", ".join(f"{k}={v}" for k, v in pairs.items()) + "}" if pairs else ""
-        TRACE_LOGGER.log(
-            self.level,
-            "[%s] %s: %s%s",
-            x.request_id,
-            self.trace_source,
-            message,
-            shown,
-            extra={"apim_trace_source": self.trace_source, "apim_trace_metadata": pairs},
-        )
+        if logged:
+            shown = " {" + ", ".join(f"{k}={v}" for k, v in pairs.items()) + "}" if pairs else ""
+            TRACE_LOGGER.log(
+                self.level,
+                "[%s] %s: %s%s",
+                x.request_id,
+                self.trace_source,
+                message,
+                shown,
+                extra={"apim_trace_source": self.trace_source, "apim_trace_metadata": pairs},
+            )
+        if event is not None:
+            attributes = {
+                "apim.trace.source": self.trace_source,
+                "apim.trace.severity": self.severity.value,
+                "apim.trace.message": message,
+            }
+            for name, value in pairs.items():
+                attributes[f"apim.trace.metadata.{name}"] = value
+            event("apim.trace", attributes)
         return None
 
 
-class TracedStep(Step):
+class TracedStep(WrappingStep):
     """A step of a traced plan: runs ``inner`` and logs what it did."""
 
-    __slots__ = ("_outcomes", "describe", "inner")
+    __slots__ = ("_outcomes", "describe")
 
     def __init__(self, inner: Step, describe: Callable[[Exchange], str] | None = None) -> None:
-        super().__init__(inner.meta, is_async=inner.is_async)
-        self.inner = inner
+        super().__init__(inner)
         self.describe = describe
         """What to say of a step that reports no outcome itself (a cache-store's)."""
         # Outcomes the inner step reported, per request (an exchange runs one step at a time).
         self._outcomes: dict[int, str] = {}
 
-    def observe(self, x: Exchange, outcome: CacheOutcome, key: str, detail: str = "") -> None:
+    def observe(
+        self,
+        x: Exchange,
+        outcome: CacheOutcome,
+        key: str,
+        detail: str = "",
+        *,
+        ttl: float | None = None,
+        seconds: float | None = None,
+    ) -> None:
         """The inner step's :class:`~aiohttp_apim.pipeline.steps.base.CacheObserver`."""
         text: str = outcome
         if detail:

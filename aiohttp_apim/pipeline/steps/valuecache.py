@@ -40,6 +40,7 @@ from aiohttp_apim.pipeline.cacherules import store_duration
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
 from aiohttp_apim.pipeline.keys import value_cache_key
+from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
 from aiohttp_apim.pipeline.valuecodec import decode_value, encode_value
 from aiohttp_apim.pipeline.values import Val
@@ -64,7 +65,7 @@ class CacheLookupValueStep(Step):
     gets ``default-value`` when there is one (a literal as a string, an expression's result
     with its type), else it is left as it was -- unset, or holding what it held."""
 
-    __slots__ = ("cache", "default", "key", "observer", "seal", "timeout", "variable")
+    __slots__ = ("cache", "counts", "default", "key", "observer", "seal", "timeout", "variable")
 
     def __init__(
         self,
@@ -84,7 +85,9 @@ class CacheLookupValueStep(Step):
         self.cache = cache
         self.timeout = _read_timeout(cache, timeout)
         self.observer: CacheObserver | None = None
-        """Told each outcome when the plan is traced (set at compile time)."""
+        """Told each outcome when any observation is on (set at compile time)."""
+        self.counts = ScopeCounts()
+        """Where the step counts (the compiler gives the gateway's)."""
         self.seal = seal if seal is not None else EntrySeal()
 
     async def run_async(self, x: Exchange) -> Signal | None:
@@ -108,14 +111,14 @@ class CacheLookupValueStep(Step):
                         runtime.cache_write_timeout,
                     )
                 else:
-                    runtime.counters.value_hits += 1
+                    self.counts.value_hits += 1
                     x.variables.set(self.variable, value)
                     if self.observer is not None:
                         self.observer(x, "hit", key)
                     return None
-        runtime.counters.value_misses += 1
+        self.counts.value_misses += 1
         if self.observer is not None:
-            self.observer(x, "miss", key, "" if cache is not None else "no such cache")
+            self.observer(x, "miss", key, "" if cache is not None else "cache-unavailable")
         default = self.default
         if default is not None:
             x.variables.set(self.variable, default.get(x))
@@ -127,7 +130,7 @@ class CacheStoreValueStep(Step):
     Nothing is stored for a null value (any entry stays), a duration <= 0, or a caching type
     with no cache here; a duration beyond int32 is clamped to it."""
 
-    __slots__ = ("cache", "duration", "key", "observer", "seal", "value")
+    __slots__ = ("cache", "counts", "duration", "key", "observer", "seal", "value")
 
     def __init__(
         self,
@@ -145,7 +148,9 @@ class CacheStoreValueStep(Step):
         self.duration = duration
         self.cache = cache
         self.observer: CacheObserver | None = None
-        """Told each outcome when the plan is traced (set at compile time)."""
+        """Told each outcome when any observation is on (set at compile time)."""
+        self.counts = ScopeCounts()
+        """Where the step counts (the compiler gives the gateway's)."""
         self.seal = seal if seal is not None else EntrySeal()
 
     async def run_async(self, x: Exchange) -> Signal | None:
@@ -173,7 +178,7 @@ class CacheStoreValueStep(Step):
             ttl,
             runtime.cache_write_timeout,
         ):
-            runtime.counters.value_stores += 1
+            self.counts.value_stores += 1
             if self.observer is not None:
                 self.observer(x, "stored", key)
         return None
@@ -184,7 +189,7 @@ class CacheRemoveValueStep(Step):
     such cache configured -- is logged and ignored, unless ``fail-on-cache-removal-error``
     is true: then the request goes to on-error with Reason ``CacheRemovalFailure``."""
 
-    __slots__ = ("cache", "caching_type", "fail_on_error", "key", "timeout")
+    __slots__ = ("cache", "caching_type", "counts", "fail_on_error", "key", "timeout")
 
     def __init__(
         self,
@@ -202,6 +207,8 @@ class CacheRemoveValueStep(Step):
         self.cache = cache
         self.caching_type = caching_type
         self.timeout = _read_timeout(cache, timeout)
+        self.counts = ScopeCounts()
+        """Where removals are counted (the compiler gives the gateway's)."""
 
     async def run_async(self, x: Exchange) -> Signal | None:
         key = self.key.get(x)
@@ -227,5 +234,5 @@ class CacheRemoveValueStep(Step):
                     reason=CACHE_REMOVAL_FAILURE,
                 ) from error
             return None
-        runtime.counters.value_removes += 1
+        self.counts.value_removes += 1
         return None
