@@ -316,7 +316,9 @@ class CacheStoreStep(Step):
         record = x.lookup
         if record is None or record.stored or x.method != "GET":
             if self.observer is not None and record is None:
-                self.observer(x, "not-stored", "", "no-lookup: no cache-lookup missed")
+                self.observer(
+                    x, "not-stored", "", "no-lookup: no cache-lookup missed for this request"
+                )
             return None
         lead = record.lead
         stored = None
