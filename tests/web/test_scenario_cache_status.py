@@ -142,11 +142,14 @@ async def test_the_debug_line_of_each_lookup_and_store_gives_the_reason(
     assert len(lines) == 4, lines
     assert lines[0].startswith("cache-lookup miss")
     assert "API shop, operation list, cache memory" in lines[0]
-    assert "key hash " in lines[0] and "/shop/items" not in lines[0]
+    assert "key hash " in lines[0]
+    assert "/shop/items" not in lines[0]
     assert lines[1].startswith("cache-store not-stored")
     assert "Cache-Control: no-store" in lines[1]
-    assert lines[2].startswith("cache-lookup bypass") and lines[2].endswith(": method")
-    assert lines[3].startswith("cache-store not-stored") and "no cache-lookup missed" in lines[3]
+    assert lines[2].startswith("cache-lookup bypass")
+    assert lines[2].endswith(": method")
+    assert lines[3].startswith("cache-store not-stored")
+    assert "no cache-lookup missed" in lines[3]
 
 
 async def test_the_debug_line_needs_nothing_else_on_when_the_logger_says_debug_at_startup(
