@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
 
-from aiohttp_apim import __version__
+from aiohttp_apim.errors import ApimRuntimeError, ExpressionError
 from aiohttp_apim.pipeline.exchange import Signal
 from aiohttp_apim.pipeline.observers import Site, key_hash
 from aiohttp_apim.pipeline.steps.base import (
@@ -47,9 +47,7 @@ class Spans:
     """The gateway's span maker: wraps steps and sections, and observes caching steps."""
 
     def __init__(self, provider: TracerProvider | None = None) -> None:
-        self.tracer: Tracer = trace.get_tracer(
-            "aiohttp_apim", __version__, tracer_provider=provider
-        )
+        self.tracer: Tracer = trace.get_tracer("aiohttp_apim", tracer_provider=provider)
 
     def step(self, step: Step, api: str, operation: str) -> Step:
         """``step`` inside a span of its own."""
@@ -84,11 +82,15 @@ def _attributes(api: str, operation: str, step: Step) -> dict[str, str]:
 
 
 def _failed(span: Span, error: BaseException) -> None:
+    """Mark ``span`` as failed with the reason ``context.LastError`` will have."""
     if isinstance(error, Abort):
-        span.set_status(Status(StatusCode.ERROR, f"{error.error.reason}: {error.error.message}"))
-        span.set_attribute("apim.error.reason", error.error.reason)
+        reason, message = error.error.reason, error.error.message
+    elif isinstance(error, ApimRuntimeError | ExpressionError):
+        reason, message = error.reason, str(error)
     else:
-        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        reason, message = type(error).__name__, ""
+    span.set_status(Status(StatusCode.ERROR, f"{reason}: {message}" if message else reason))
+    span.set_attribute("apim.error.reason", reason)
 
 
 class StepSpan(WrappingStep):

@@ -197,15 +197,15 @@ async def _metrics_app(
     policies: dict[str, str],
     *,
     registry: CollectorRegistry | None = None,
-    **options: object,
+    external_cache: aiohttp_apim.Cache | None = None,
 ) -> tuple[Served, aiohttp_apim.Gateway]:
     registry = CollectorRegistry() if registry is None else registry
     app, gateway, backends = build_app(
         policies,
         clock=clock,
         routes=[("/shop/items", "shop:list")],
+        external_cache=external_cache,
         metrics=registry,
-        **options,
     )
     add_metrics_route(app, registry=registry)
     assert isinstance(gateway, aiohttp_apim.Gateway)
