@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from demo_app.app import POLICIES, create_app
+from demo_app.app import POLICIES, create_app, metrics_available
 
 DEFAULT_PREFIX = "demo:"
 
@@ -53,14 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def redis_install_hint() -> str:
-    """The command that installs the redis extra for the code that runs now: from this
-    checkout when the demo runs from one, else from the package index."""
+def redis_install_hint(extra: str = "redis") -> str:
+    """The command that installs ``extra`` (the redis one by default) for the code that runs
+    now: from this checkout when the demo runs from one, else from the package index."""
     root = Path(__file__).resolve().parent.parent
     if not (root / "setup.cfg").is_file():
-        return "python -m pip install 'aiohttp_apim[redis]'"
+        return f"python -m pip install 'aiohttp_apim[{extra}]'"
     target = "." if Path.cwd().resolve() == root else str(root)
-    return f"python -m pip install -e '{target}[redis]'"
+    return f"python -m pip install -e '{target}[{extra}]'"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else "memory"
     )
     base = f"http://{args.host}:{args.port}"
+    metrics = (
+        f"  curl '{base}/metrics'    # hits, misses, bypasses, stores... for Prometheus"
+        if metrics_available()
+        else "(/metrics needs the prometheus extra: " + redis_install_hint("prometheus") + ")"
+    )
     print(
         f"""aiohttp_apim demo: the catalog API on {base}, policies from {POLICIES}
 Caches: {where}
@@ -97,6 +102,8 @@ Try (run each twice: the second answer comes from the cache, same backend_call n
   curl -i '{base}/catalog/search?q='              # answered by the gateway (choose)
   curl -i '{base}/catalog/featured'               # a cached value (X-Featured-Source)
   curl -i -X POST '{base}/catalog/products' -d '{{"name": "cup"}}'   # POST: never cached
+Every answer of a cached operation says what the cache did: Cache-Status: aiohttp-apim; hit; ttl=42
+{metrics}
 Press Ctrl+C to stop.""",
         flush=True,
     )

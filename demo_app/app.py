@@ -8,10 +8,14 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 import aiohttp_apim
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import CollectorRegistry
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -108,5 +112,33 @@ def create_app(
         if redis_url is None
         else aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix)
     )
-    aiohttp_apim.setup(app, policies=POLICIES, clock=clock, external_cache=external)
+    registry = _metrics_registry()
+    aiohttp_apim.setup(
+        app,
+        policies=POLICIES,
+        clock=clock,
+        external_cache=external,
+        # What operators look at: each answer says what the cache did (Cache-Status), and
+        # GET /metrics counts it all for Prometheus.
+        cache_status=True,
+        metrics=False if registry is None else registry,
+    )
+    if registry is not None:
+        from aiohttp_apim.metrics import add_metrics_route
+
+        add_metrics_route(app, registry=registry)
     return app
+
+
+def _metrics_registry() -> CollectorRegistry | None:
+    """A registry of the app's own for ``/metrics``, when prometheus-client is installed."""
+    try:
+        from prometheus_client.registry import CollectorRegistry
+    except ImportError:
+        return None
+    return CollectorRegistry()
+
+
+def metrics_available() -> bool:
+    """Whether the demo serves ``/metrics`` (the prometheus extra is installed)."""
+    return _metrics_registry() is not None

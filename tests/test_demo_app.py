@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio
+from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
@@ -182,3 +183,36 @@ def test_demo_help_documents_port_prefix_and_sharing_a_redis(
     for option in ("--port", "--prefix", "--redis", "--host", "--backend-delay"):
         assert option in help_text
     assert "Sharing a Redis" in help_text
+
+
+async def test_demo_answers_say_what_the_cache_did_and_metrics_count_it(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    client = await aiohttp_client(create_app(backend_delay=0, clock=Clock()))
+    first = await client.get("/catalog/products?page=1")
+    assert first.headers["Cache-Status"] == "aiohttp-apim; fwd=uri-miss; stored"
+    hit = await client.get("/catalog/products?page=1")
+    assert hit.headers["Cache-Status"].startswith("aiohttp-apim; hit; ttl=")
+    posted = await client.post("/catalog/products", json={"name": "cup"})
+    assert "Cache-Status" not in posted.headers  # create-product has no cache-lookup
+    assert "Cache-Status" not in (await client.get("/health")).headers
+    metrics = await client.get("/metrics")
+    assert metrics.status == 200
+    found = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(await metrics.text())
+        for sample in family.samples
+    }
+    labels = (("api", "catalog"), ("cache", "memory"), ("kind", "response"))
+    labels += (("operation", "list-products"),)
+    assert found["aiohttp_apim_cache_hits_total", labels] == 1
+    assert found["aiohttp_apim_cache_misses_total", labels] == 1
+
+
+def test_demo_prints_the_metrics_line_and_cache_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    printed = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", printed)
+    monkeypatch.setattr("aiohttp.web.run_app", lambda *args, **kwargs: None)
+    assert demo_main(["--port", "8099"]) == 0
+    assert "curl 'http://127.0.0.1:8099/metrics'" in printed.getvalue()
+    assert "Cache-Status: aiohttp-apim; hit" in printed.getvalue()
