@@ -1,7 +1,7 @@
 """Cache backends behind one async, bytes-based interface (:class:`Cache`).
 
 ``base`` holds the interface, its types and the capability protocols beside it (locks, change
-tracking), ``memory`` the in-process cache, ``near`` the near cache (an in-process tier in front
+tracking, sizes and breakers to report), ``memory`` the in-process cache, ``near`` the near cache (an in-process tier in front
 of a shared cache). Redis lives in its own modules, the only ones that import redis, so they are
 not imported here.
 """
@@ -16,6 +16,8 @@ from aiohttp_apim.cache.base import (
     ChangeListener,
     Clock,
     ClockBindable,
+    ReportsBreakers,
+    ReportsUsage,
     SupportsLocks,
     SupportsTracking,
     Tracking,
@@ -34,6 +36,8 @@ __all__ = [
     "MemoryCache",
     "MemoryCacheStats",
     "NearCache",
+    "ReportsBreakers",
+    "ReportsUsage",
     "SupportsLocks",
     "SupportsTracking",
     "Tracking",
