@@ -110,8 +110,12 @@ class GatewayMetrics:
         registry.register(_Collector(self))
 
     @classmethod
-    def of(cls, registry: CollectorRegistry | None = None) -> GatewayMetrics:
+    def of(cls, registry: object = None) -> GatewayMetrics:
         """The metrics of ``registry`` (default: prometheus-client's), made on first use."""
+        if registry is not None and not isinstance(registry, CollectorRegistry):
+            raise TypeError(
+                f"metrics takes True or a prometheus_client CollectorRegistry, not {registry!r}"
+            )
         chosen = REGISTRY if registry is None else registry
         found = _BY_REGISTRY.get(chosen)
         if found is None:

@@ -288,6 +288,8 @@ def test_python_block_runs(block: Block, workdir: Path) -> None:
         script.write_text(block.text.replace("web.run_app(app)", f"web.run_app(app, port={port})"))
         with _serving([sys.executable, str(script)], workdir, port, workdir):
             _probe_the_tour(port)
+            if "add_metrics_route(app)" in block.text:
+                _probe_operating_it(port)
         return
     if re.search(r"^async def test_", block.text, re.M):
         test_file = workdir / "test_readme_example.py"
@@ -309,6 +311,16 @@ def _probe_the_tour(port: int) -> None:
             assert answer.status == 200
             assert json.loads(answer.read()) == [{"id": 1, "name": "teapot"}]
             assert answer.headers["Cache-Control"].startswith("public, max-age=")
+
+
+def _probe_operating_it(port: int) -> None:
+    """What *Operating it* says a user sees: ``Cache-Status`` on a hit, the hit in /metrics."""
+    url = f"http://127.0.0.1:{port}/shop/items?page=1"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.headers["Cache-Status"].startswith("aiohttp-apim; hit; ttl=")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    assert 'aiohttp_apim_cache_hits_total{api="shop",cache="memory",kind="response",' in text
 
 
 # --- serving -----------------------------------------------------------------------------------

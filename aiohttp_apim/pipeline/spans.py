@@ -46,7 +46,11 @@ _PREFIX = "apim "
 class Spans:
     """The gateway's span maker: wraps steps and sections, and observes caching steps."""
 
-    def __init__(self, provider: TracerProvider | None = None) -> None:
+    def __init__(self, provider: object = None) -> None:
+        if provider is not None and not isinstance(provider, TracerProvider):
+            raise TypeError(
+                f"tracing takes True or an opentelemetry TracerProvider, not {provider!r}"
+            )
         self.tracer: Tracer = trace.get_tracer("aiohttp_apim", tracer_provider=provider)
 
     def step(self, step: Step, api: str, operation: str) -> Step:

@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
 from aiohttp_apim.errors import did_you_mean
@@ -24,9 +24,6 @@ from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.entryseal import MIN_KEY_BYTES
 from aiohttp_apim.policy.sources import ignore_set
 
-if TYPE_CHECKING:  # optional extras: only their types are needed here
-    from opentelemetry.trace import TracerProvider
-    from prometheus_client.registry import CollectorRegistry
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -34,7 +31,9 @@ __all__ = [
     "TRACE_ENVIRONMENT_VARIABLE",
     "BackendCacheControl",
     "GatewayOptions",
+    "MetricsRegistry",
     "Settings",
+    "TracerProviderLike",
 ]
 
 DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024
@@ -46,6 +45,25 @@ DEFAULT_SEND_REQUEST_MAX_BYTES = 16 * 1024 * 1024
 TRACE_ENVIRONMENT_VARIABLE = "AIOHTTP_APIM_TRACE"
 """Set to ``1`` (or ``true``, ``yes``, ``on``) to turn the development trace on where ``trace``
 is not given."""
+
+
+class MetricsRegistry(Protocol):
+    """What ``metrics=`` takes besides True: a ``prometheus_client.CollectorRegistry`` (said as
+    a protocol so that the options never need prometheus-client to be installed)."""
+
+    def register(self, collector: Any, /) -> None: ...
+
+
+class TracerProviderLike(Protocol):
+    """What ``tracing=`` takes besides True: an ``opentelemetry.trace.TracerProvider`` (said as
+    a protocol so that the options never need opentelemetry to be installed)."""
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+    ) -> Any: ...
 
 
 BackendCacheControl = Literal["honor", "ignore"]
@@ -164,14 +182,14 @@ class GatewayOptions(TypedDict, total=False):
     stored``, ``aiohttp-apim; fwd=bypass; detail=method``, ``aiohttp-apim; fwd=miss;
     collapsed``. Only requests that meet a ``cache-lookup`` get one."""
 
-    metrics: bool | CollectorRegistry
+    metrics: bool | MetricsRegistry
     """Prometheus metrics of the caches, rate limits and call-outs (``pip install
     'aiohttp_apim[prometheus]'``; default False): True registers them in prometheus-client's
     default registry, a ``CollectorRegistry`` in that one. Serve them with
     :func:`aiohttp_apim.metrics.add_metrics_route`. The counters are those of
     ``gateway.stats()``; with metrics on, each cache-lookup is also timed (a histogram)."""
 
-    tracing: bool | TracerProvider
+    tracing: bool | TracerProviderLike
     """OpenTelemetry spans around the policy sections, the caching steps and send-request, and
     ``<trace>`` messages as span events (``pip install 'aiohttp_apim[otel]'``; default False):
     True uses the global tracer provider, a ``TracerProvider`` that one. Decided when plans
@@ -207,8 +225,8 @@ class Settings:
     stampede_lock_timeout: float = 5.0
     shutdown_timeout: float = 5.0
     cache_status: bool = False
-    metrics: bool | CollectorRegistry = False
-    tracing: bool | TracerProvider = False
+    metrics: bool | MetricsRegistry = False
+    tracing: bool | TracerProviderLike = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
