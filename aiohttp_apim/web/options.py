@@ -24,7 +24,6 @@ from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.entryseal import MIN_KEY_BYTES
 from aiohttp_apim.policy.sources import ignore_set
 
-
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_SEND_REQUEST_MAX_BYTES",
