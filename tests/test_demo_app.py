@@ -203,8 +203,12 @@ async def test_demo_answers_say_what_the_cache_did_and_metrics_count_it(
         for family in text_string_to_metric_families(await metrics.text())
         for sample in family.samples
     }
-    labels = (("api", "catalog"), ("cache", "memory"), ("kind", "response"))
-    labels += (("operation", "list-products"),)
+    labels = (
+        ("api", "catalog"),
+        ("cache", "memory"),
+        ("kind", "response"),
+        ("operation", "list-products"),
+    )
     assert found["aiohttp_apim_cache_hits_total", labels] == 1
     assert found["aiohttp_apim_cache_misses_total", labels] == 1
 
