@@ -45,7 +45,7 @@ from aiohttp_apim.cache.breaker import BreakerState
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog, cache_label
 from aiohttp_apim.pipeline.observers import Site
 from aiohttp_apim.pipeline.stats import Counters, ScopeCounts
-from aiohttp_apim.pipeline.steps.base import CacheObserver, CacheOutcome
+from aiohttp_apim.pipeline.steps.base import CacheEvent, CacheObserver
 
 try:
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
@@ -166,18 +166,9 @@ class _Timer:
     def __init__(self, observe: Callable[[float], None]) -> None:
         self.observe = observe
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
-        if seconds is not None:
-            self.observe(seconds)
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
+        if event.seconds is not None:
+            self.observe(event.seconds)
 
 
 class _Family:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp_apim.pipeline.observers import Site
-from aiohttp_apim.pipeline.steps.base import CacheObserver, CacheOutcome
+from aiohttp_apim.pipeline.steps.base import CacheEvent, CacheObserver, CacheOutcome
 
 if TYPE_CHECKING:
     from aiohttp_apim.pipeline.exchange import Exchange
@@ -94,26 +94,17 @@ class _Recorder:
         self.header = header
         self.lookup = lookup
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
         pending = self.header.pending
         if self.lookup:
             if id(x) not in pending:
                 x.add_finisher(self.header.write)
-            pending[id(x)] = CacheStatus(outcome, detail, ttl)
+            pending[id(x)] = CacheStatus(event.outcome, event.detail, event.ttl)
             return
         status = pending.get(id(x))
         if status is not None and status.outcome == "miss":
-            status.stored = outcome == "stored"
-            status.store_detail = _token(detail)
+            status.stored = event.outcome == "stored"
+            status.store_detail = _token(event.detail)
 
 
 def _token(detail: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from aiohttp_apim.pipeline.steps.base import CacheObserver, CacheOutcome, Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheEvent, CacheObserver, Step, StepMeta
 
 if TYPE_CHECKING:
     from aiohttp_apim.pipeline.exchange import Exchange
@@ -87,18 +87,9 @@ class _Both:
     def __init__(self, observers: tuple[CacheObserver, ...]) -> None:
         self.observers = observers
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
         for observer in self.observers:
-            observer(x, outcome, key, detail, ttl=ttl, seconds=seconds)
+            observer(x, event)
 
 
 def combine(observers: Sequence[CacheObserver | None]) -> CacheObserver | None:
@@ -123,19 +114,11 @@ class _LogOutcome:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
         if not OUTCOME_LOGGER.isEnabledFor(logging.DEBUG):
             return
         site = self.site
+        outcome, key, detail = event.outcome, event.key, event.detail
         OUTCOME_LOGGER.debug(
             "%s %s (%s, API %s, operation %s, cache %s)%s%s",
             site.element,

@@ -18,6 +18,7 @@ steps, and pays nothing per request; this module (and opentelemetry) is then not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
@@ -28,8 +29,8 @@ from aiohttp_apim.pipeline.exchange import Signal
 from aiohttp_apim.pipeline.observers import Site, key_hash
 from aiohttp_apim.pipeline.steps.base import (
     Abort,
+    CacheEvent,
     CacheObserver,
-    CacheOutcome,
     Step,
     WrappingStep,
     run_steps,
@@ -97,6 +98,17 @@ def _failed(span: Span, error: BaseException) -> None:
     span.set_attribute("apim.error.reason", reason)
 
 
+def _started(tracer: Tracer, name: str, attributes: dict[str, str]) -> AbstractContextManager[Span]:
+    """A span made current until the block ends; the block records failures itself."""
+    return tracer.start_as_current_span(
+        name,
+        kind=SpanKind.INTERNAL,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+
+
 class StepSpan(WrappingStep):
     """A step run inside a span named after its element."""
 
@@ -109,13 +121,7 @@ class StepSpan(WrappingStep):
         self.attributes = attributes
 
     def run(self, x: Exchange) -> Signal | None:
-        with self.tracer.start_as_current_span(
-            self.name,
-            kind=SpanKind.INTERNAL,
-            attributes=self.attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with _started(self.tracer, self.name, self.attributes) as span:
             try:
                 return self.inner.run(x)
             except BaseException as error:
@@ -124,13 +130,7 @@ class StepSpan(WrappingStep):
 
     async def run_async(self, x: Exchange) -> Signal | None:
         inner = self.inner
-        with self.tracer.start_as_current_span(
-            self.name,
-            kind=SpanKind.INTERNAL,
-            attributes=self.attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with _started(self.tracer, self.name, self.attributes) as span:
             try:
                 return await inner.run_async(x) if inner.is_async else inner.run(x)
             except BaseException as error:
@@ -153,13 +153,7 @@ class SectionSpan(WrappingStep):
         self.attributes = attributes
 
     async def run_async(self, x: Exchange) -> Signal | None:
-        with self.tracer.start_as_current_span(
-            self.name,
-            kind=SpanKind.INTERNAL,
-            attributes=self.attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with _started(self.tracer, self.name, self.attributes) as span:
             try:
                 signal = await run_steps(self.steps, x)
             except BaseException as error:
@@ -178,24 +172,15 @@ class _Attributes:
     def __init__(self, cache: str) -> None:
         self.cache = cache
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
         span = trace.get_current_span()
         if not span.is_recording():
             return
-        span.set_attribute("apim.cache.result", outcome)
+        span.set_attribute("apim.cache.result", event.outcome)
         span.set_attribute("apim.cache.name", self.cache)
-        if key:
-            span.set_attribute("apim.cache.key_hash", key_hash(key))
-        if detail:
-            span.set_attribute("apim.cache.detail", detail)
-        if ttl is not None:
-            span.set_attribute("apim.cache.ttl", ttl)
+        if event.key:
+            span.set_attribute("apim.cache.key_hash", key_hash(event.key))
+        if event.detail:
+            span.set_attribute("apim.cache.detail", event.detail)
+        if event.ttl is not None:
+            span.set_attribute("apim.cache.ttl", event.ttl)

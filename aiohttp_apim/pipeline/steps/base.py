@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Abort",
+    "CacheEvent",
     "CacheObserver",
     "CacheOutcome",
     "Step",
@@ -168,27 +169,33 @@ a ``miss`` or a ``bypass`` (the cache was not used: ``detail`` says why); a stor
 ``stored`` or ``not-stored``."""
 
 
+@dataclass(frozen=True, slots=True)
+class CacheEvent:
+    """What a caching step did for one request."""
+
+    outcome: CacheOutcome
+    key: str = ""
+    """The cache key, if there was one (observers outside the development trace show only its
+    hash)."""
+    detail: str = ""
+    """Why, in a few words: for a bypass one of ``method``, ``authorization``,
+    ``cache-unavailable``; for a store not made, a token, a colon and the reason in words
+    (``not-storable: the response says Cache-Control: private``)."""
+    ttl: float | None = None
+    """A hit's seconds left, when known."""
+    seconds: float | None = None
+    """How long the cache call took, when timed."""
+
+
 class CacheObserver(Protocol):
-    """Told what a caching step did for one request: ``outcome``, the cache ``key`` if there
-    was one, and why in a few words (``detail``: for a bypass one of ``method``,
-    ``authorization``, ``cache-unavailable``); ``ttl`` is a hit's seconds left, ``seconds`` how
-    long the cache call took (both when known).
+    """Told what a caching step did for one request (a :class:`CacheEvent`).
 
     The gateway's observers (the development trace, ``Cache-Status``, metrics, tracing spans,
     the DEBUG log line) are set on the caching steps at compile time, combined into one
     (:func:`aiohttp_apim.pipeline.observers.combine`); with none of them on, a step's
     ``observer`` is None, and looking at it is all a request pays."""
 
-    def __call__(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def __call__(self, x: Exchange, event: CacheEvent) -> None:
         """Record one outcome; must not raise."""
 
 

@@ -35,13 +35,25 @@ from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.stats import ScopeCounts
-from aiohttp_apim.pipeline.steps.base import CacheObserver, CacheOutcome, Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import (
+    CacheEvent,
+    CacheObserver,
+    CacheOutcome,
+    Step,
+    StepMeta,
+)
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = ["CacheLookupStep", "CacheStoreStep"]
 
 logger = logging.getLogger(__name__)
+
+# What the steps report that never varies (made once, not per request).
+_BYPASS_METHOD = CacheEvent("bypass", detail="method")
+_BYPASS_AUTHORIZATION = CacheEvent("bypass", detail="authorization")
+_BYPASS_UNAVAILABLE = CacheEvent("bypass", detail="cache-unavailable")
+_NO_LOOKUP = CacheEvent("not-stored", detail="no-lookup: no cache-lookup missed for this request")
 
 
 class _Query:
@@ -141,7 +153,7 @@ class CacheLookupStep(Step):
         if x.method != "GET":
             self.counts.bypass_method += 1
             if observer is not None:
-                observer(x, "bypass", "", "method")
+                observer(x, _BYPASS_METHOD)
             return None
         headers = x.request_headers
         if request_is_private(
@@ -149,7 +161,7 @@ class CacheLookupStep(Step):
         ) and not self.allow_private.get(x):
             self.counts.bypass_authorization += 1
             if observer is not None:
-                observer(x, "bypass", "", "authorization")
+                observer(x, _BYPASS_AUTHORIZATION)
             return None
         vary_by_developer = self.vary_by_developer.get(x)
         vary_by_groups = self.vary_by_groups.get(x)
@@ -161,7 +173,7 @@ class CacheLookupStep(Step):
             x.lookup = LookupRecord(None, "", downstream, must_revalidate)
             _strip_cache_headers(x)
             if observer is not None:
-                observer(x, "bypass", "", "cache-unavailable")
+                observer(x, _BYPASS_UNAVAILABLE)
             return None
         user = x.caller.user
         http = x.http
@@ -216,7 +228,7 @@ class CacheLookupStep(Step):
             x.add_finisher(_settle_lead)
         _strip_cache_headers(x)
         if observer is not None:
-            observer(x, "miss", key, seconds=seconds)
+            observer(x, CacheEvent("miss", key, seconds=seconds))
         return None
 
     def _read(self, x: Exchange, cache: Cache, key: str, hit: CacheHit) -> CachedResponse | None:
@@ -256,7 +268,7 @@ class CacheLookupStep(Step):
         self.counts.response_hits += 1
         observer = self.observer
         if observer is not None:
-            observer(x, outcome, key, ttl=hit.ttl_remaining, seconds=seconds)
+            observer(x, CacheEvent(outcome, key, ttl=hit.ttl_remaining, seconds=seconds))
         return Signal.HIT
 
 
@@ -316,9 +328,7 @@ class CacheStoreStep(Step):
         record = x.lookup
         if record is None or record.stored or x.method != "GET":
             if self.observer is not None and record is None:
-                self.observer(
-                    x, "not-stored", "", "no-lookup: no cache-lookup missed for this request"
-                )
+                self.observer(x, _NO_LOOKUP)
             return None
         lead = record.lead
         stored = None
@@ -333,9 +343,9 @@ class CacheStoreStep(Step):
                 lead.settle(stored)
         if observer is not None:
             if stored is None:
-                observer(x, "not-stored", record.key, why)
+                observer(x, CacheEvent("not-stored", record.key, why))
             else:
-                observer(x, "stored", record.key, seconds=time.perf_counter() - started)
+                observer(x, CacheEvent("stored", record.key, seconds=time.perf_counter() - started))
         return None
 
     async def _store(self, x: Exchange, record: LookupRecord) -> tuple[CacheHit | None, str]:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
-from aiohttp_apim.pipeline.steps.base import CacheOutcome, Step, StepMeta, WrappingStep
+from aiohttp_apim.pipeline.steps.base import CacheEvent, Step, StepMeta, WrappingStep
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import TraceSeverity
 
@@ -108,22 +108,13 @@ class TracedStep(WrappingStep):
         # Outcomes the inner step reported, per request (an exchange runs one step at a time).
         self._outcomes: dict[int, str] = {}
 
-    def observe(
-        self,
-        x: Exchange,
-        outcome: CacheOutcome,
-        key: str,
-        detail: str = "",
-        *,
-        ttl: float | None = None,
-        seconds: float | None = None,
-    ) -> None:
+    def observe(self, x: Exchange, event: CacheEvent) -> None:
         """The inner step's :class:`~aiohttp_apim.pipeline.steps.base.CacheObserver`."""
-        text: str = outcome
-        if detail:
-            text += f" ({detail})"
-        if key:
-            text += f", key {_clip(key)}"
+        text: str = event.outcome
+        if event.detail:
+            text += f" ({event.detail})"
+        if event.key:
+            text += f", key {_clip(event.key)}"
         self._outcomes[id(x)] = text
 
     def run(self, x: Exchange) -> Signal | None:

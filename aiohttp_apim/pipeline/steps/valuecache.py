@@ -41,7 +41,7 @@ from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Exchange, Signal
 from aiohttp_apim.pipeline.keys import value_cache_key
 from aiohttp_apim.pipeline.stats import ScopeCounts
-from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta
+from aiohttp_apim.pipeline.steps.base import CacheEvent, CacheObserver, Step, StepMeta
 from aiohttp_apim.pipeline.valuecodec import decode_value, encode_value
 from aiohttp_apim.pipeline.values import Val
 
@@ -114,11 +114,13 @@ class CacheLookupValueStep(Step):
                     self.counts.value_hits += 1
                     x.variables.set(self.variable, value)
                     if self.observer is not None:
-                        self.observer(x, "hit", key)
+                        self.observer(x, CacheEvent("hit", key))
                     return None
         self.counts.value_misses += 1
         if self.observer is not None:
-            self.observer(x, "miss", key, "" if cache is not None else "cache-unavailable")
+            self.observer(
+                x, CacheEvent("miss", key, "" if cache is not None else "cache-unavailable")
+            )
         default = self.default
         if default is not None:
             x.variables.set(self.variable, default.get(x))
@@ -160,7 +162,9 @@ class CacheStoreValueStep(Step):
         cache = self.cache
         if value is None or ttl is None or cache is None:
             if self.observer is not None:
-                self.observer(x, "not-stored", key, "null value, duration <= 0 or no such cache")
+                self.observer(
+                    x, CacheEvent("not-stored", key, "null value, duration <= 0 or no such cache")
+                )
             return None
         runtime = x.runtime
         cache_key = value_cache_key(key)
@@ -180,7 +184,7 @@ class CacheStoreValueStep(Step):
         ):
             self.counts.value_stores += 1
             if self.observer is not None:
-                self.observer(x, "stored", key)
+                self.observer(x, CacheEvent("stored", key))
         return None
 
 
