@@ -1,7 +1,7 @@
 """What observation costs a cache hit, in process: µs per request through the gateway's
 middleware (a 1 KiB hit from the memory cache; no socket, no HTTP parsing), with nothing on and
-with each of ``cache_status``, ``metrics`` (a private registry) and ``tracing`` (a provider
-without exporters, and one exporting to memory), best of a few runs, in CPU time of the process (other processes on the machine do not count). With nothing on, the hit
+with each of ``cache_status``, ``metrics`` (a private registry) and ``tracing`` (the global
+provider with no SDK set up, an SDK provider without exporters, and one exporting to memory), best of a few runs, in CPU time of the process (other processes on the machine do not count). With nothing on, the hit
 path must cost what it cost before observation existed.
 
 Usage: python -m benchmarks.observe_cost [--count N] [--runs N] [--baseline-only]
@@ -80,6 +80,7 @@ def _configurations(baseline_only: bool) -> dict[str, dict[str, Any]]:
         {
             "cache_status": {"cache_status": True},
             "metrics": {"metrics": CollectorRegistry()},
+            "tracing=True, no SDK set up": {"tracing": True},
             "tracing (no exporter)": {"tracing": TracerProvider()},
             "tracing (in-memory exporter)": {"tracing": exporting},
             "all three (no exporter)": {

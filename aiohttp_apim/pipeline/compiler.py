@@ -142,7 +142,7 @@ def compile_plan(
             url_template=url_template,
         ),
     )
-    spans = options.spans
+    spans = compiler.spans
     if spans is None or plan.forwards_only:
         return plan
     return _in_spans(plan, spans, api or "", operation or "")
@@ -192,8 +192,11 @@ class _Compiler:
         self.names: set[str] = set()
         self.lookup_cache = ""
         """The name of the cache of the plan's cache-lookup: where its cache-store writes."""
-        observers = options.observers
-        if log_outcomes not in observers and OUTCOME_LOGGER.isEnabledFor(logging.DEBUG):
+        spans = options.spans
+        self.spans = spans if spans is not None and spans.enabled() else None
+        """The span maker, when spans would be recorded (decided as the plan compiles)."""
+        observers = tuple(o for o in options.observers if o is not spans or self.spans)
+        if OUTCOME_LOGGER.isEnabledFor(logging.DEBUG):
             observers = (*observers, log_outcomes)
         self.observers = observers
 
@@ -284,7 +287,7 @@ class _Compiler:
             site = Site(step.meta.source, api or "", operation or "", observed_cache, step.meta)
             found = [factory.observer(site) for factory in self.observers]
         plan_step = step
-        spans = self.options.spans
+        spans = self.spans
         if spans is not None and (observed is not None or isinstance(step, SendRequestStep)):
             plan_step = spans.step(step, api or "", operation or "")
         if spans is not None and isinstance(step, TraceStep):

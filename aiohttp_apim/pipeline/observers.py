@@ -66,6 +66,11 @@ class SpanMaker(ObserverFactory, Protocol):
     """Puts steps and sections inside tracing spans (:class:`aiohttp_apim.pipeline.spans.Spans`,
     made only when the gateway traces), and observes caching steps onto their spans."""
 
+    def enabled(self) -> bool:
+        """Whether spans would be recorded (a tracer provider is set up): asked as each plan
+        compiles, so that a gateway with nothing to trace into pays nothing per request."""
+        ...
+
     def step(self, step: Step, api: str, operation: str) -> Step:
         """``step`` inside a span of its own."""
         ...
@@ -145,5 +150,5 @@ class _LogOutcomes:
 
 
 log_outcomes: ObserverFactory = _LogOutcomes()
-"""The DEBUG line of each lookup and store on :data:`OUTCOME_LOGGER`: installed when any other
-observation is on, or when that logger logs DEBUG as the plans compile."""
+"""The DEBUG line of each lookup and store on :data:`OUTCOME_LOGGER`: installed when that
+logger logs DEBUG as the plans compile (when the app starts)."""

@@ -17,12 +17,22 @@ steps, and pays nothing per request; this module (and opentelemetry) is then not
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace import (
+    NoOpTracerProvider,
+    ProxyTracerProvider,
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    TracerProvider,
+)
 
 from aiohttp_apim.errors import ApimRuntimeError, ExpressionError
 from aiohttp_apim.pipeline.exchange import Signal
@@ -41,6 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SectionSpan", "Spans", "StepSpan"]
 
+logger = logging.getLogger(__name__)
+
 _PREFIX = "apim "
 
 
@@ -52,7 +64,27 @@ class Spans:
             raise TypeError(
                 f"tracing takes True or an opentelemetry TracerProvider, not {provider!r}"
             )
+        self.provider = provider
+        self._warned = False
         self.tracer: Tracer = trace.get_tracer("aiohttp_apim", tracer_provider=provider)
+
+    def enabled(self) -> bool:
+        """Whether spans would be recorded: a provider was given, or one is set up globally
+        (``trace.set_tracer_provider``) by the time the plans compile. With neither,
+        OpenTelemetry's spans would all be no-ops, and each would still cost some
+        microseconds: plans then hold none (logged once)."""
+        provider = self.provider
+        if provider is None:
+            provider = trace.get_tracer_provider()
+        if isinstance(provider, ProxyTracerProvider | NoOpTracerProvider):
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "tracing is on but no OpenTelemetry tracer provider is set up "
+                    "(trace.set_tracer_provider) when the app starts: no spans are made"
+                )
+            return False
+        return True
 
     def step(self, step: Step, api: str, operation: str) -> Step:
         """``step`` inside a span of its own."""

@@ -28,7 +28,7 @@ from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import ContextBuilder
-from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker, log_outcomes
+from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker
 from aiohttp_apim.pipeline.stampede import Coalescer, LocalCoalescer, SharedLockCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
@@ -192,8 +192,6 @@ class Gateway:
                 ) from None
             spans = Spans(None if settings.tracing is True else settings.tracing)
             observers.append(spans)
-        if observers:
-            observers.append(log_outcomes)
         return tuple(observers), spans
 
     # --- what the gateway is ------------------------------------------------------------------

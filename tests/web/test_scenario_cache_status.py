@@ -133,8 +133,8 @@ async def test_requests_that_waited_for_another_ones_entry_are_collapsed(
 async def test_the_debug_line_of_each_lookup_and_store_gives_the_reason(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")  # as the app starts
     served = await serve(POLICY, cache_status=True)
-    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
     served.backends["shop:list"].respond(headers={"Cache-Control": "no-store"})
     await served.get()
     await served.request("POST")
@@ -152,7 +152,7 @@ async def test_the_debug_line_of_each_lookup_and_store_gives_the_reason(
     assert "no cache-lookup missed" in lines[3]
 
 
-async def test_the_debug_line_needs_nothing_else_on_when_the_logger_says_debug_at_startup(
+async def test_the_debug_line_needs_no_option(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
@@ -187,3 +187,12 @@ async def test_the_debug_line_needs_nothing_else_on_when_the_logger_says_debug_a
 )
 def test_each_outcome_renders_as_rfc_9211_says(status: CacheStatus, rendered: str) -> None:
     assert status.render() == rendered
+
+
+async def test_no_debug_line_when_the_logger_did_not_say_debug_at_startup(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    served = await serve(POLICY, cache_status=True)
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
+    await served.get()
+    assert [r for r in caplog.records if r.name == "aiohttp_apim.cache_outcomes"] == []

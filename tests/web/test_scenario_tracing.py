@@ -177,3 +177,18 @@ async def test_a_route_that_only_forwards_keeps_its_short_lane_and_makes_no_span
     served = await serve({"policy.xml": policies_xml()}, tracing=provider)
     assert (await served.get()).status == 200
     assert spans_of(exporter) == []
+
+
+async def test_tracing_with_no_provider_set_up_makes_no_spans_and_says_so(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing in this suite sets the global provider: OpenTelemetry's default is a proxy to a
+    # no-op one, so spans would cost time and record nothing.
+    served = await serve(
+        {"policy.xml": policies_xml(inbound=LOOKUP, outbound='<cache-store duration="60" />')},
+        tracing=True,
+    )
+    assert (await served.get()).status == 200
+    assert any(
+        "no OpenTelemetry tracer provider is set up" in r.getMessage() for r in caplog.records
+    )
