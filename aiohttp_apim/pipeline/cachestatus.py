@@ -97,8 +97,8 @@ class _Recorder:
     def __call__(self, x: Exchange, event: CacheEvent) -> None:
         pending = self.header.pending
         if self.lookup:
-            if id(x) not in pending:
-                x.add_finisher(self.header.write)
+            # A finisher per lookup, always: the entry never outlives its request's end.
+            x.add_finisher(self.header.write)
             pending[id(x)] = CacheStatus(event.outcome, event.detail, event.ttl)
             return
         status = pending.get(id(x))
