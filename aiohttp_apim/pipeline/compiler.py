@@ -250,57 +250,48 @@ class _Compiler:
         return steps
 
     def traced(self, step: Step) -> Step:
-        """``step`` as the plan holds it: itself, counting into the gateway's counters, told
-        to its observers, in a span, wrapped for the development trace."""
-        _product, api, operation = self.key
-        counted: (
-            CacheLookupStep
-            | CacheStoreStep
-            | CacheLookupValueStep
-            | CacheStoreValueStep
-            | CacheRemoveValueStep
-            | RateLimitByKeyStep
-            | SendRequestStep
-            | None
-        ) = None
-        observed: (
-            CacheLookupStep | CacheStoreStep | CacheLookupValueStep | CacheStoreValueStep | None
-        ) = None
-        observed_cache = ""
-        if isinstance(step, (CacheLookupStep, CacheLookupValueStep, CacheStoreValueStep)):
-            observed = counted = step
-            observed_cache = "" if step.cache is None else cache_label(step.cache)
-            if isinstance(step, CacheLookupStep):
-                self.lookup_cache = observed_cache
-        elif isinstance(step, CacheStoreStep):
-            observed = counted = step
-            observed_cache = self.lookup_cache
-        elif isinstance(step, (CacheRemoveValueStep, RateLimitByKeyStep)):
-            counted = step
-            observed_cache = "" if step.cache is None else cache_label(step.cache)
-        elif isinstance(step, SendRequestStep):
-            counted = step
-        if counted is not None:
-            counted.counts = self.options.counters.cell(api, operation, observed_cache)
+        """``step`` as the plan holds it: counting into the gateway's counters, told to its
+        observers, in a span, wrapped for the development trace -- each only when on."""
+        observed = self.count(step)
         found: list[CacheObserver | None] = []
         if observed is not None:
-            site = Site(step.meta.source, api or "", operation or "", observed_cache, step.meta)
-            found = [factory.observer(site) for factory in self.observers]
-        plan_step = step
+            found = [factory.observer(observed) for factory in self.observers]
+        planned = step
         spans = self.spans
-        if spans is not None and (observed is not None or isinstance(step, SendRequestStep)):
-            plan_step = spans.step(step, api or "", operation or "")
-        if spans is not None and isinstance(step, TraceStep):
-            step.span_event = spans.event
+        if spans is not None:
+            _product, api, operation = self.key
+            if observed is not None or isinstance(step, SendRequestStep):
+                planned = spans.step(step, api or "", operation or "")
+            elif isinstance(step, TraceStep):
+                step.span_event = spans.event
         if self.options.trace:
             traced = TracedStep(
-                plan_step, describe_store if isinstance(step, CacheStoreStep) else None
+                planned, describe_store if isinstance(step, CacheStoreStep) else None
             )
             found.insert(0, traced.observe)
-            plan_step = traced
-        if observed is not None:
-            observed.observer = combine(found)
-        return plan_step
+            planned = traced
+        if isinstance(step, _OBSERVED):
+            step.observer = combine(found)
+        return planned
+
+    def count(self, step: Step) -> Site | None:
+        """Give a counting step its cell of the gateway's counters (per API, operation and
+        cache); for a caching step, the :class:`Site` its observers see."""
+        if not isinstance(step, _COUNTED):
+            return None
+        if isinstance(step, CacheStoreStep):
+            cache = self.lookup_cache  # a store writes where its lookup looked
+        elif isinstance(step, SendRequestStep) or step.cache is None:
+            cache = ""
+        else:
+            cache = cache_label(step.cache)
+        if isinstance(step, CacheLookupStep):
+            self.lookup_cache = cache
+        _product, api, operation = self.key
+        step.counts = self.options.counters.cell(api, operation, cache)
+        if not isinstance(step, _OBSERVED):
+            return None
+        return Site(step.meta.source, api or "", operation or "", cache, step.meta)
 
     # --- statements ---------------------------------------------------------------------------
 
@@ -524,6 +515,12 @@ class _Compiler:
             allow_private=self.value(s.allow_private_response_caching, as_bool),
             safety=options.safety,
         )
+
+
+_OBSERVED = (CacheLookupStep, CacheStoreStep, CacheLookupValueStep, CacheStoreValueStep)
+"""The caching steps: they report what they did to an ``observer``."""
+_COUNTED = (*_OBSERVED, CacheRemoveValueStep, RateLimitByKeyStep, SendRequestStep)
+"""The steps that count what they did (``counts``)."""
 
 
 def _paths(elements: Iterable[str], prefix: str) -> list[str]:
