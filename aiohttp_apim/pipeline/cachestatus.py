@@ -13,7 +13,9 @@
 ``hit`` with the entry's seconds left (``ttl``); ``fwd=uri-miss`` when no entry was found, with
 ``stored`` when cache-store wrote the response, else why not in ``detail`` (``status``,
 ``duration``, ``size``, ``not-storable`` -- what the backend said forbids it --, ``dropped``,
-``encode-failed``); ``fwd=bypass`` with why the cache was not used
+``encode-failed``), or what went wrong with the lookup itself (``cache-error``: the cache
+failed or timed out; ``bad-entry``: the entry found was damaged or not ours, and is removed);
+``fwd=bypass`` with why the cache was not used
 (``method``, ``authorization``, ``cache-unavailable``); ``fwd=miss; collapsed`` for a request
 that waited for another one filling the same entry and was answered with it; ``stale`` for an
 expired entry served (stale serving). A member already in the header (a cache in front of the
@@ -77,7 +79,10 @@ class CacheStatus:
                 parts.append(f"detail={self.detail}")
             return "; ".join(parts)
         parts.append("fwd=uri-miss")
-        if self.stored:
+        failed = _token(self.detail)  # the lookup's own trouble comes first
+        if failed:
+            parts.append(f"detail={failed}")
+        elif self.stored:
             parts.append("stored")
         elif self.stored is False and self.store_detail:
             parts.append(f"detail={self.store_detail}")

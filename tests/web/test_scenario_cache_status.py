@@ -8,9 +8,11 @@ import logging
 
 import pytest
 from pytest_aiohttp import AiohttpClient
+from redis.asyncio import Redis
 
 import aiohttp_apim
 from aiohttp_apim.pipeline.cachestatus import CacheStatus
+from tests.redis_server import RedisServer, free_port
 from tests.web.conftest import FakeClock, Serve, policies_xml
 from tests.web.test_scenario_stampede import Stampede, plain
 
@@ -196,3 +198,34 @@ async def test_no_debug_line_when_the_logger_did_not_say_debug_at_startup(
     caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
     await served.get()
     assert [r for r in caplog.records if r.name == "aiohttp_apim.cache_outcomes"] == []
+
+
+async def test_a_cache_that_fails_is_a_miss_that_says_cache_error(serve: Serve) -> None:
+    dead = aiohttp_apim.RedisCache.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", client="redis-py", connect_timeout=0.5
+    )
+    served = await serve(POLICY, external_cache=dead, cache_status=True)
+    answer = await served.get()
+    assert answer.status == 200
+    assert answer.headers["Cache-Status"] == "aiohttp-apim; fwd=uri-miss; detail=cache-error"
+
+
+async def test_a_damaged_entry_is_a_miss_that_says_bad_entry(
+    serve: Serve, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    cache = aiohttp_apim.RedisCache.from_url(
+        redis_server.url, prefix=redis_prefix, operation_timeout=2.0
+    )
+    served = await serve(POLICY, external_cache=cache, cache_status=True)
+    await served.get()
+    client = Redis.from_url(redis_server.url)
+    try:
+        [key] = [k async for k in client.scan_iter(match=redis_prefix.encode() + b"resp|*")]
+        stored = await client.get(key)
+        assert isinstance(stored, bytes)
+        await client.set(key, stored[:-1] + bytes([stored[-1] ^ 1]), px=60_000)
+    finally:
+        await client.aclose()
+    answer = await served.get()
+    assert answer.headers["Cache-Status"] == "aiohttp-apim; fwd=uri-miss; detail=bad-entry"
+    assert (await served.get()).headers["Cache-Status"].startswith("aiohttp-apim; hit")

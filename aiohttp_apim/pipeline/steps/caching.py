@@ -19,7 +19,14 @@ import time
 from collections.abc import Sequence
 
 from aiohttp_apim.cache.base import Cache, CacheHit
-from aiohttp_apim.pipeline.cacheio import cache_get, call_timeout, discard_entry, write_entry
+from aiohttp_apim.pipeline.cacheio import (
+    cache_get,
+    cache_read,
+    call_timeout,
+    describe,
+    discard_entry,
+    write_entry,
+)
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
     downstream_cache_control,
@@ -195,15 +202,20 @@ class CacheLookupStep(Step):
         runtime = x.runtime
         if observer is None:
             hit = await cache_get(cache, key, self.timeout, runtime.failures)
-            seconds = None
-        else:
+            seconds, why = None, ""
+        else:  # timed, and a failure is told to the observers (as cache_get, a miss)
             started = time.perf_counter()
-            hit = await cache_get(cache, key, self.timeout, runtime.failures)
+            try:
+                hit, why = await cache_read(cache, key, self.timeout), ""
+            except Exception as error:
+                runtime.failures.failed("read", cache, error)
+                hit, why = None, f"cache-error: {describe(error)}"
             seconds = time.perf_counter() - started
         if hit is not None:
             entry = self._read(x, cache, key, hit)
             if entry is not None:
                 return self._serve(x, key, entry, hit, downstream, must_revalidate, seconds)
+            why = "bad-entry: the entry found is damaged or not ours (removed)"
             await discard_entry(
                 runtime.background, runtime.failures, cache, key, runtime.cache_write_timeout
             )
@@ -228,7 +240,7 @@ class CacheLookupStep(Step):
             x.add_finisher(_settle_lead)
         _strip_cache_headers(x)
         if observer is not None:
-            observer(x, CacheEvent("miss", key, seconds=seconds))
+            observer(x, CacheEvent("miss", key, why, seconds=seconds))
         return None
 
     def _read(self, x: Exchange, cache: Cache, key: str, hit: CacheHit) -> CachedResponse | None:
