@@ -98,7 +98,6 @@ class GatewayMetrics:
     registry, whatever the number of gateways."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
         self._sources: weakref.WeakValueDictionary[int, _Holder] = weakref.WeakValueDictionary()
         self.lookup_seconds = Histogram(
             "aiohttp_apim_cache_lookup_seconds",
@@ -158,6 +157,8 @@ class _Holder:
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, GatewayMetrics] = (
     weakref.WeakKeyDictionary()
 )
+"""The metrics of each registry (GatewayMetrics never refers to its registry: a registry
+dropped takes its metrics with it)."""
 
 
 class _Timer:
