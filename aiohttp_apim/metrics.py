@@ -82,9 +82,10 @@ that times out a quarter of a second."""
 _SCOPE = ("api", "operation", "cache")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class _Source:
-    """What one gateway counts, as the collector reads it."""
+    """What one gateway counts, as the collector reads it (held weakly: the gateway keeps
+    it)."""
 
     counters: Counters
     failures: FailureLog
@@ -98,7 +99,7 @@ class GatewayMetrics:
     registry, whatever the number of gateways."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self._sources: weakref.WeakValueDictionary[int, _Holder] = weakref.WeakValueDictionary()
+        self._sources: weakref.WeakValueDictionary[int, _Source] = weakref.WeakValueDictionary()
         self.lookup_seconds = Histogram(
             "aiohttp_apim_cache_lookup_seconds",
             "How long each cache-lookup's read of the cache took.",
@@ -131,14 +132,12 @@ class GatewayMetrics:
     ) -> object:
         """Count a gateway's numbers in, for as long as the gateway keeps the object returned
         (a gateway gone is no longer counted)."""
-        holder = _Holder(
-            _Source(counters, failures, background, tuple(c for c in caches if c is not None))
-        )
-        self._sources[id(holder)] = holder
-        return holder
+        source = _Source(counters, failures, background, tuple(c for c in caches if c is not None))
+        self._sources[id(source)] = source
+        return source
 
     def sources(self) -> list[_Source]:
-        return [holder.source for holder in list(self._sources.values())]
+        return list(self._sources.values())
 
     def observer(self, site: Site) -> CacheObserver | None:
         """Times the cache-lookups (an :class:`~aiohttp_apim.pipeline.observers.ObserverFactory`)."""
