@@ -14,7 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from aiohttp_apim.cache import CacheUnavailable, MemoryCache, NearCache
+from aiohttp_apim.cache import (
+    CacheUnavailable,
+    MemoryCache,
+    NearCache,
+    ReportsBreakers,
+    ReportsUsage,
+)
 from aiohttp_apim.cache.redis import _PACKED, ClientChoice, RedisCache
 from tests.cache.contract import ManualClock
 from tests.conftest import RedisServerFactory
@@ -456,3 +462,28 @@ async def test_a_change_on_any_primary_of_a_cluster_drops_the_copy(
     for key in keys:
         await eventually(gone(b, key))
         assert await kept(b, key) == b"v2"
+
+
+async def test_it_reports_its_near_tier_and_the_remote_caches_breakers(
+    near: NearCache, remote: TrackedCache, redis_server: RedisServer
+) -> None:
+    # What the metrics read (the capability protocols ReportsUsage and ReportsBreakers).
+    await remote.set("k", b"v", 10)
+    await eventually(lambda: near_copy_is_kept(near))
+    assert isinstance(near, ReportsUsage)
+    assert near.stats() == near.local.stats()
+    assert near.stats().entries == 1
+    assert isinstance(near, ReportsBreakers)
+    assert dict(near.breakers) == {}  # a remote cache without breakers
+    redis = RedisCache.from_url(redis_server.url)
+    in_front = NearCache(redis)
+    try:
+        assert dict(in_front.breakers) == dict(redis.breakers)
+    finally:
+        await in_front.close()
+        await redis.close()
+
+
+async def near_copy_is_kept(near: NearCache) -> bool:
+    await near.get("k")
+    return await near_copy(near, "k") is not None
