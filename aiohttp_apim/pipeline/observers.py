@@ -32,7 +32,7 @@ __all__ = [
     "log_outcomes",
 ]
 
-OUTCOME_LOGGER = logging.getLogger("aiohttp_apim.cache_outcomes")
+OUTCOME_LOGGER = logging.getLogger(__name__)
 """Where each lookup's and store's outcome is logged at DEBUG (key hashed, never the key)."""
 
 

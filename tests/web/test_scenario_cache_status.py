@@ -135,12 +135,12 @@ async def test_requests_that_waited_for_another_ones_entry_are_collapsed(
 async def test_the_debug_line_of_each_lookup_and_store_gives_the_reason(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")  # as the app starts
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.pipeline.observers")  # as the app starts
     served = await serve(POLICY, cache_status=True)
     served.backends["shop:list"].respond(headers={"Cache-Control": "no-store"})
     await served.get()
     await served.request("POST")
-    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp_apim.cache_outcomes"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp_apim.pipeline.observers"]
     assert len(lines) == 4, lines
     assert lines[0].startswith("cache-lookup miss")
     assert "API shop, operation list, cache memory" in lines[0]
@@ -157,11 +157,11 @@ async def test_the_debug_line_of_each_lookup_and_store_gives_the_reason(
 async def test_the_debug_line_needs_no_option(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.pipeline.observers")
     served = await serve(POLICY)
     await served.get()
     await served.get()
-    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp_apim.cache_outcomes"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp_apim.pipeline.observers"]
     assert [line.split(" (")[0] for line in lines] == [
         "cache-lookup miss",
         "cache-store stored",
@@ -195,9 +195,9 @@ async def test_no_debug_line_when_the_logger_did_not_say_debug_at_startup(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     served = await serve(POLICY, cache_status=True)
-    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.cache_outcomes")
+    caplog.set_level(logging.DEBUG, logger="aiohttp_apim.pipeline.observers")
     await served.get()
-    assert [r for r in caplog.records if r.name == "aiohttp_apim.cache_outcomes"] == []
+    assert [r for r in caplog.records if r.name == "aiohttp_apim.pipeline.observers"] == []
 
 
 async def test_a_cache_that_fails_is_a_miss_that_says_cache_error(serve: Serve) -> None:
