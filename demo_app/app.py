@@ -92,12 +92,14 @@ def create_app(
     clock: Callable[[], float] | None = None,
     redis_url: str | None = None,
     redis_prefix: str = "demo:",
+    external_cache: aiohttp_apim.Cache | None = None,
 ) -> web.Application:
     """The demo application; tests pass ``backend_delay=0`` and their own clock.
 
     With ``redis_url`` the gateway gets Redis as its external cache: ``prefer-external``
     policies (the default caching-type) then cache there, shared by every demo process that
-    uses the same URL and ``redis_prefix`` (the start of every key the demo writes)."""
+    uses the same URL and ``redis_prefix`` (the start of every key the demo writes).
+    ``external_cache`` is another external cache instead (tests pass an in-memory one)."""
     app = web.Application()
     app[BACKEND_DELAY] = backend_delay
     app[BACKEND_CALLS] = itertools.count(1)
@@ -108,7 +110,7 @@ def create_app(
     app.router.add_get("/catalog/featured", featured, name="catalog:featured")
     app.router.add_get("/health", health)
     external = (
-        None
+        external_cache
         if redis_url is None
         else aiohttp_apim.RedisCache.from_url(redis_url, prefix=redis_prefix)
     )

@@ -16,6 +16,14 @@ from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
 from aiohttp_apim import cli
+from aiohttp_apim.testing import (
+    FakeClock,
+    RecordingCache,
+    Serve,
+    assert_hit,
+    assert_miss,
+    assert_stored,
+)
 from demo_app.__main__ import main as demo_main
 from demo_app.app import create_app
 from tests.redis_server import RedisServer
@@ -29,38 +37,47 @@ class Clock:
         return self.now
 
 
+# The first tests use the pytest plugin users test their policies with (aiohttp_apim.testing):
+# apim_cache in place of Redis (the demo's prefer-external policies cache there), the fake clock.
+
+
 async def test_demo_caches_lists_per_page_and_ignores_other_parameters(
-    aiohttp_client: AiohttpClient,
+    apim_serve: Serve, apim_clock: FakeClock
 ) -> None:
-    client = await aiohttp_client(create_app(backend_delay=0, clock=Clock()))
-    first = await client.get("/catalog/products?page=2&size=2")
+    # (caching-type="internal": the demo's own memory cache)
+    served = await apim_serve(create_app(backend_delay=0, clock=apim_clock))
+    first = await served.get("/catalog/products?page=2&size=2")
     assert first.status == 200
-    body: dict[str, Any] = await first.json()
+    assert_miss(first)
+    body: dict[str, Any] = first.json()
     assert [item["name"] for item in body["items"]] == ["mug", "saucer"]
-    again = await client.get("/catalog/products?page=2&size=2&utm=x")
-    assert (await again.json())["backend_call"] == body["backend_call"]
+    again = await served.get("/catalog/products?page=2&size=2&utm=x")
+    assert_hit(again)
+    assert again.json()["backend_call"] == body["backend_call"]
     assert "public" in again.headers["Cache-Control"]
-    other = await client.get("/catalog/products?page=1&size=2")
-    assert (await other.json())["backend_call"] != body["backend_call"]
+    assert_miss(await served.get("/catalog/products?page=1&size=2"))
     assert again.headers["X-Api"] == "catalog"
     assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
 
 
 async def test_demo_slow_product_is_cached_for_the_backends_max_age(
-    aiohttp_client: AiohttpClient,
+    apim_serve: Serve, apim_clock: FakeClock, apim_cache: RecordingCache
 ) -> None:
-    clock = Clock()
-    client = await aiohttp_client(create_app(backend_delay=0, clock=clock))
-    first = await (await client.get("/catalog/products/1")).json()
-    hit = await client.get("/catalog/products/1")
-    assert (await hit.json())["backend_call"] == first["backend_call"]
+    app = create_app(backend_delay=0, clock=apim_clock, external_cache=apim_cache)
+    served = await apim_serve(app)
+    first = await served.get("/catalog/products/1")
+    assert_stored(first)
+    hit = await served.get("/catalog/products/1")
+    assert_hit(hit)
+    assert hit.json()["backend_call"] == first.json()["backend_call"]
     assert "private" in hit.headers["Cache-Control"]
-    clock.now += 46  # the backend said max-age=45
-    fresh = await (await client.get("/catalog/products/1")).json()
-    assert fresh["backend_call"] != first["backend_call"]
-    missing = await client.get("/catalog/products/99")
+    served.advance(46)  # the backend said max-age=45
+    fresh = await served.get("/catalog/products/1")
+    assert_miss(fresh)
+    assert fresh.json()["backend_call"] != first.json()["backend_call"]
+    missing = await served.get("/catalog/products/99")
     assert missing.status == 404
-    assert (await client.get("/catalog/products/99")).status == 404
+    assert (await served.get("/catalog/products/99")).status == 404
 
 
 async def test_demo_search_choose_and_post(aiohttp_client: AiohttpClient) -> None:

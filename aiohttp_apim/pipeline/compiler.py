@@ -18,12 +18,14 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp_apim.cache.base import Cache
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.cacheio import cache_label
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
+from aiohttp_apim.pipeline.generations import ShapeRegistry
 from aiohttp_apim.pipeline.keys import KeyShape
 from aiohttp_apim.pipeline.observers import (
     OUTCOME_LOGGER,
@@ -37,7 +39,11 @@ from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.stats import Counters
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
 from aiohttp_apim.pipeline.steps.base import CacheObserver, Step, StepMeta, unwrapped
-from aiohttp_apim.pipeline.steps.caching import CacheLookupStep, CacheStoreStep
+from aiohttp_apim.pipeline.steps.caching import (
+    CacheLookupStep,
+    CacheStoreStep,
+    StaleCacheLookupStep,
+)
 from aiohttp_apim.pipeline.steps.control import (
     Branch,
     ChooseStep,
@@ -97,6 +103,9 @@ class CompileOptions:
     :mod:`~aiohttp_apim.pipeline.observers`)."""
     spans: SpanMaker | None = None
     """Makes tracing spans around sections and steps (None: no spans)."""
+    shapes: ShapeRegistry | None = None
+    """Where cache-lookups register their key shapes, for purges to retag (None: keys never
+    hold purge generations)."""
 
     def cache_for(self, caching_type: m.CachingType) -> Cache | None:
         """``caching-type`` resolved as APIM does; None: no such cache here."""
@@ -494,18 +503,24 @@ class _Compiler:
     def cache_lookup(self, s: m.CacheLookup, meta: StepMeta) -> CacheLookupStep:
         product, api, operation = self.key
         options = self.options
-        return CacheLookupStep(
+        stale = options.safety.stale
+        window = None if stale is None else stale.window(api, operation)
+        compiled = KeyShape.build(
+            generation=options.generation,
+            product=product,
+            api=api,
+            revision="1",
+            operation=operation,
+            vary_by_headers=s.vary_by_headers,
+            vary_by_query_parameters=s.vary_by_query_parameters,
+            vary_by_host=options.safety.vary_by_host,
+        )
+        shapes = options.shapes
+        step = (
+            CacheLookupStep if window is None else partial(StaleCacheLookupStep, window=window)
+        )(
             meta,
-            shape=KeyShape.build(
-                generation=options.generation,
-                product=product,
-                api=api,
-                revision="1",
-                operation=operation,
-                vary_by_headers=s.vary_by_headers,
-                vary_by_query_parameters=s.vary_by_query_parameters,
-                vary_by_host=options.safety.vary_by_host,
-            ),
+            shape=compiled if shapes is None else shapes.shape(api, operation, compiled),
             cache=options.cache_for(s.caching_type),
             timeout=options.cache_timeout,
             vary_by_developer=self.value(s.vary_by_developer, as_bool),
@@ -515,6 +530,9 @@ class _Compiler:
             allow_private=self.value(s.allow_private_response_caching, as_bool),
             safety=options.safety,
         )
+        if shapes is not None:
+            shapes.track(step, api, operation, compiled)
+        return step
 
 
 _OBSERVED = (CacheLookupStep, CacheStoreStep, CacheLookupValueStep, CacheStoreValueStep)

@@ -163,6 +163,11 @@ class LookupRecord:
     """The request headers the key holds (lower-cased): what the response may Vary on."""
     lead: Lead | None = None
     """Set when this request fills the entry for others waiting on the same key."""
+    extra_ttl: float = 0.0
+    """Seconds the entry is kept past its duration (the scope's stale windows)."""
+    deferred: bool = False
+    """Left by a stale lookup whose expired entry does not answer: the miss (stampede
+    protection, this record) is still to be made."""
 
 
 class ResponseState:
@@ -231,6 +236,10 @@ class ResponseState:
 class Exchange:
     """One request on its way through a plan."""
 
+    revalidating = False
+    """Whether this is a background refresh of a stale entry (:meth:`revalidation`): its
+    cache-lookup goes to the handler instead of serving the stale entry again."""
+
     __slots__ = (
         "_budget",
         "_context",
@@ -296,6 +305,13 @@ class Exchange:
         self._context: ctx.ExpressionContext | None = None
         self._budget: Budget | None = None
         self._request_id: uuid.UUID | None = None
+
+    def revalidation(self) -> Exchange:
+        """A new run of this request's plan that refreshes its stale entry (its response goes
+        nowhere; its cache-store writes the entry)."""
+        return _Revalidation(
+            self.runtime, self.plan, self.http, self.handler, self.caller, self.match_info
+        )
 
     # --- lazily made parts ---------------------------------------------------------------------
 
@@ -378,3 +394,8 @@ class Exchange:
             view = context.built_request()
             if view is not None:
                 view.body = self.request_body
+
+
+class _Revalidation(Exchange):
+    __slots__ = ()
+    revalidating = True

@@ -21,6 +21,7 @@ from typing import Protocol
 
 __all__ = [
     "RATE_LIMIT_NAMESPACE",
+    "RESPONSE_NAMESPACE",
     "VALUE_NAMESPACE",
     "KeyShape",
     "ValuesLookup",
@@ -31,6 +32,8 @@ __all__ = [
     "value_cache_key",
 ]
 
+RESPONSE_NAMESPACE = "resp|"
+"""Where response entries live: every response-cache key starts with it."""
 VALUE_NAMESPACE = "val:"
 """Where cache-*-value keys live (APIM's ``2_<key>``): apart from response entries (``resp|``)
 and rate-limit counters (``rl:``), so no policy key can name one of those."""
@@ -117,7 +120,7 @@ class KeyShape:
                 query.append(name)
         prefix = "|".join(
             [
-                "resp",
+                RESPONSE_NAMESPACE.rstrip("|"),
                 escape(generation),
                 "p=" + ("!" if product is None else escape(product)),
                 "a=" + ("!" if api is None else escape(api)) + ";rev=" + escape(revision),

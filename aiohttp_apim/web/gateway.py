@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
+from types import ModuleType
 from typing import Final, Unpack
 
 from aiohttp import web
@@ -19,7 +21,7 @@ from aiohttp.typedefs import Middleware
 
 from aiohttp_apim.cache.base import Cache, Clock, ClockBindable, SupportsLocks
 from aiohttp_apim.cache.memory import MemoryCache
-from aiohttp_apim.errors import Problem
+from aiohttp_apim.errors import PolicyError, Problem
 from aiohttp_apim.identity import Subscriptions
 from aiohttp_apim.pipeline.cacheio import BackgroundWrites, FailureLog, call_timeout
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
@@ -29,6 +31,7 @@ from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import ContextBuilder
 from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker
+from aiohttp_apim.pipeline.generations import Generations, ShapeRegistry
 from aiohttp_apim.pipeline.stampede import Coalescer, LocalCoalescer, SharedLockCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings
@@ -81,6 +84,7 @@ class Gateway:
     ) -> None:
         settings = Settings.of(options)
         self._settings = settings
+        self._source: PolicySource | None = None
         if isinstance(policies, PolicySet):
             loaded = policies
             if settings.ignore_policies and settings.ignore_policies != loaded.ignored_policies:
@@ -89,9 +93,14 @@ class Gateway:
                     "already"
                 )
         else:
+            self._source = policies
             loaded = load_policies(
                 policies, named_values=named_values, ignore_policies=settings.ignore_policies
             )
+        if settings.watch:
+            if not isinstance(self._source, str | os.PathLike):
+                raise ValueError("watch needs a policy folder")
+            _watchfiles()  # missing: said now, not from a task once the app runs
         self._named_values: Mapping[str, str] = dict(named_values or {})
         self._subscriptions = subscriptions
         self._owned_caches: list[Cache] = []
@@ -110,7 +119,7 @@ class Gateway:
         self._sender = HttpSender(max_body_bytes=settings.send_request_max_bytes)
         self._failures = FailureLog()
         self._counters = Counters()
-        observers, spans = self._observers(settings)
+        self._observers_made, self._spans = self._observers(settings)
         runtime = Runtime(
             adapter=WebAdapter(),
             clock=self._clock,
@@ -123,34 +132,21 @@ class Gateway:
             sender=self._sender,
             expression_budget=settings.expression_budget,
         )
-        self._router = Router(
-            loaded,
-            CompileOptions(
-                generation=loaded.generation,
-                internal_cache=internal_cache,
-                external_cache=external_cache,
-                cache_timeout=settings.cache_timeout,
-                max_response_bytes=settings.max_response_bytes,
-                trace=settings.trace,
-                counters=self._counters,
-                observers=observers,
-                spans=spans,
-                safety=CacheSafety(
-                    seal=EntrySeal(settings.signing_key),
-                    honor_backend=settings.backend_cache_control == "honor",
-                    vary_by_host=settings.vary_by_host,
-                    coalescer=_coalescer(settings, external_cache, self._background),
-                ),
-            ),
+        stale = settings.stale
+        self._safety = CacheSafety(
+            seal=EntrySeal(settings.signing_key),
+            honor_backend=settings.backend_cache_control == "honor",
+            vary_by_host=settings.vary_by_host,
+            coalescer=_coalescer(settings, external_cache, self._background),
+            stale=stale if stale.enabled else None,
         )
-        self._warnings = (
-            *loaded.warnings,
-            *setup_warnings(
-                loaded,
-                external_cache=external_cache is not None,
-                subscriptions=subscriptions is not None and bool(subscriptions.by_key),
-            ),
+        self._generations = Generations()
+        # Purge generations live in the cache every instance sharing entries reads.
+        self._generation_cache: Cache = (
+            external_cache if external_cache is not None else internal_cache
         )
+        self._router = self._compile(loaded, self._generations.current)
+        self._warnings = self._warnings_of(loaded)
         for warning in self._warnings:
             logger.warning("%s", warning)
         if settings.trace:
@@ -193,6 +189,37 @@ class Gateway:
             spans = Spans(None if settings.tracing is True else settings.tracing)
             observers.append(spans)
         return tuple(observers), spans
+
+    def _compile(self, loaded: PolicySet, shapes: ShapeRegistry) -> Router:
+        """A router for ``loaded``: every scope's plan compiled (``PolicyError`` otherwise)."""
+        settings = self._settings
+        return Router(
+            loaded,
+            CompileOptions(
+                generation=loaded.generation,
+                internal_cache=self._internal_cache,
+                external_cache=self._external_cache,
+                cache_timeout=settings.cache_timeout,
+                max_response_bytes=settings.max_response_bytes,
+                trace=settings.trace,
+                counters=self._counters,
+                observers=self._observers_made,
+                spans=self._spans,
+                safety=self._safety,
+                shapes=shapes,
+            ),
+        )
+
+    def _warnings_of(self, loaded: PolicySet) -> tuple[Problem, ...]:
+        subscriptions = self._subscriptions
+        return (
+            *loaded.warnings,
+            *setup_warnings(
+                loaded,
+                external_cache=self._external_cache is not None,
+                subscriptions=subscriptions is not None and bool(subscriptions.by_key),
+            ),
+        )
 
     # --- what the gateway is ------------------------------------------------------------------
 
@@ -243,6 +270,90 @@ class Gateway:
         :func:`setup` calls it when the app starts."""
         self._router.bind(app)
 
+    # --- purging and reloading ---------------------------------------------------------------
+
+    async def purge(self, api: str | None = None, operation: str | None = None) -> None:
+        """Drop the cached responses of an operation (``api`` and ``operation``), an API
+        (``api``) or everything (neither), in the internal and the external cache and for every
+        instance sharing the external cache, without scanning it: the scope's purge generation,
+        a counter in the cache, is part of its response keys, so the old entries can no longer
+        be reached and expire by themselves. This instance uses the new keys at once; other
+        instances within ``purge_refresh`` seconds. Values (``cache-store-value``) and rate
+        limits are not touched. Raises :class:`~aiohttp_apim.CacheUnavailable` (or the
+        cache's own error) when the counter cannot be raised: nothing is purged then."""
+        await self._generations.bump(
+            self._generation_cache, api, operation, self._settings.cache_timeout
+        )
+
+    async def refresh_purges(self) -> bool:
+        """Read the purge generations other instances may have raised now, rather than at the
+        next ``purge_refresh``; whether any changed. Failures are the cache's errors."""
+        return await self._generations.refresh(self._generation_cache, self._settings.cache_timeout)
+
+    async def reload(self) -> None:
+        """Read the policy folder again, validate and compile it, check it against the app's
+        routes, and switch to it at once: a request runs wholly on the old policies or wholly
+        on the new ones. On any problem the gateway keeps the policies it runs and raises
+        :class:`~aiohttp_apim.PolicyError` (every problem with its file, line and column).
+        Cached responses of the old policies are not reused (keys hold a policy generation);
+        values and rate limits are. Only a gateway made from a folder or a mapping reloads
+        (a mapping is read again as it is now)."""
+        source = self._source
+        if source is None:
+            raise ValueError("a gateway made from a loaded PolicySet cannot reload")
+        loaded = load_policies(
+            source,
+            named_values=self._named_values,
+            ignore_policies=self._settings.ignore_policies,
+        )
+        generations = self._generations
+        shapes = ShapeRegistry(generations)
+        router = self._compile(loaded, shapes)
+        app = self._router.app
+        if app is not None:
+            router.bind(app)
+        warnings = self._warnings_of(loaded)
+        # From here on, nothing awaits: the switch is atomic for the requests.
+        generations.current = shapes
+        shapes.retag()  # (a purge read meanwhile)
+        self._router.adopt(router)
+        self._warnings = warnings
+        for warning in warnings:
+            logger.warning("%s", warning)
+
+    async def watch(self) -> None:
+        """Reload the policy folder whenever a file in it changes, until cancelled. A change
+        that does not load is logged (at ERROR, with file, line and column) and the policies
+        running stay. Needs ``watchfiles`` (``pip install aiohttp_apim[watch]``);
+        ``setup(..., watch=True)`` runs this while the app runs."""
+        source = self._source
+        if not isinstance(source, str | os.PathLike):
+            raise ValueError("watch needs a policy folder")
+        async for _changes in _watchfiles().awatch(os.fspath(source)):
+            try:
+                await self.reload()
+            except PolicyError as error:
+                logger.error(
+                    "the policies in %s did not reload; still running the previous ones: %s",
+                    source,
+                    error,
+                )
+            else:
+                logger.info("reloaded the policies in %s", source)
+
+    async def _refresh_purges(self) -> None:
+        """Every ``purge_refresh`` seconds, read the purges of other instances."""
+        interval = self._settings.purge_refresh
+        while True:
+            await asyncio.sleep(interval)
+            await self._refresh_quietly()
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh_purges()
+        except Exception as error:  # logged like any cache failure; requests never saw it
+            self._failures.failed("purge refresh", self._generation_cache, error)
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def drain(self) -> None:
@@ -275,7 +386,16 @@ class Gateway:
         external = self._external_cache
         if external is not None:
             _EXTERNAL_USERS.acquire(external)
+        tasks = []
+        if self._generation_cache not in self._owned_caches:  # shared: others may purge
+            await self._refresh_quietly()
+            tasks.append(asyncio.create_task(self._refresh_purges()))
+        if self._settings.watch:
+            tasks.append(asyncio.create_task(self.watch()))
         yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         timeout = self._settings.shutdown_timeout
         try:
             await self._background.shutdown(timeout)
@@ -341,6 +461,17 @@ def _coalescer(
         call_timeout=call_timeout(external_cache, settings.cache_timeout),
         background=background,
     )
+
+
+def _watchfiles() -> ModuleType:
+    """The optional ``watchfiles`` module (``RuntimeError`` saying what to install)."""
+    try:
+        import watchfiles
+    except ImportError as missing:
+        raise RuntimeError(
+            "watching the policy folder needs watchfiles: pip install aiohttp_apim[watch]"
+        ) from missing
+    return watchfiles
 
 
 async def _bounded(closing: Awaitable[None], timeout: float, what: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict
 
@@ -22,6 +22,7 @@ from aiohttp_apim.dotnet.budget import DEFAULT_LIMITS, BudgetLimits
 from aiohttp_apim.errors import did_you_mean
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.entryseal import MIN_KEY_BYTES
+from aiohttp_apim.pipeline.stale import StaleWindows
 from aiohttp_apim.policy.sources import ignore_set
 
 __all__ = [
@@ -200,6 +201,34 @@ class GatewayOptions(TypedDict, total=False):
     ``gateway.stats().dropped_writes`` and logged; closing the caches afterwards is bounded by
     the same time."""
 
+    stale_while_revalidate: float | Mapping[str, float]
+    """Seconds past a cached response's expiry during which a hit is still answered from it,
+    while one background request through the handler refreshes the entry (RFC 5861's
+    ``stale-while-revalidate``, nginx's ``proxy_cache_use_stale updating``; APIM has no such
+    setting). A number applies to every API; a mapping sets it per ``"api"`` or
+    ``"api/operation"`` (the most specific key wins; ``"*"`` for the rest). The stale answer
+    goes out with ``max-age=0``. Entries are kept in the cache for their duration plus the
+    longer of the two stale windows. Default 0: off."""
+
+    stale_if_error: float | Mapping[str, float]
+    """Seconds past a cached response's expiry during which the expired entry answers when
+    the handler fails (raises, times out, or answers 500, 502, 503 or 504) -- RFC 5861's
+    ``stale-if-error``, nginx's ``proxy_cache_use_stale error``. A number or a mapping, as
+    for ``stale_while_revalidate``. Default 0: off."""
+
+    purge_refresh: float
+    """How often (seconds, default 1.0) the gateway reads the purge generations that others
+    sharing its cache may have bumped (``gateway.purge()``): one ``get_many`` in the
+    background, never on a request, and only where the cache is shared (an external cache,
+    or an internal one passed in). Another instance's purge shows here within this time;
+    this instance's own purges at once."""
+
+    watch: bool
+    """Whether :func:`~aiohttp_apim.setup` watches the policy folder while the app runs and
+    reloads it on a change (:meth:`Gateway.watch`; needs the ``watch`` extra,
+    ``pip install aiohttp_apim[watch]``). A change that does not load keeps the policies
+    running and is logged with its file, line and column. Default False."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
@@ -226,18 +255,24 @@ class Settings:
     cache_status: bool = False
     metrics: bool | MetricsRegistry = False
     tracing: bool | TracerProviderLike = False
+    stale_while_revalidate: float | Mapping[str, float] = 0.0
+    stale_if_error: float | Mapping[str, float] = 0.0
+    purge_refresh: float = 1.0
+    watch: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ignore_policies", ignore_set(self.ignore_policies))
-        for name in ("trace", "cache_status"):
+        for name in ("trace", "cache_status", "watch"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        self.stale  # noqa: B018  (checks both windows: ValueError/TypeError)
         for name in (
             "cache_timeout",
             "cache_write_timeout",
             "stampede_timeout",
             "stampede_lock_timeout",
             "shutdown_timeout",
+            "purge_refresh",
         ):
             seconds = getattr(self, name)
             if not 0 < seconds < math.inf:
@@ -266,6 +301,13 @@ class Settings:
         key = self.signing_key
         if key is not None and len(key) < MIN_KEY_BYTES:
             raise ValueError(f"cache_signing_key must have at least {MIN_KEY_BYTES} bytes")
+
+    @property
+    def stale(self) -> StaleWindows:
+        """The two stale windows resolved per API and operation."""
+        return StaleWindows.of(
+            while_revalidate=self.stale_while_revalidate, if_error=self.stale_if_error
+        )
 
     @property
     def expression_budget(self) -> BudgetLimits:

@@ -65,6 +65,8 @@ class Router:
         self.binding_error: PolicyError | None = None
         """Set when binding on a first request failed (``policy_middleware``): every request
         is then refused."""
+        self.app: web.Application | None = None
+        """The app bound to (once bound)."""
 
     def plan(self, key: ScopeKey, method: str = "", url_template: str = "") -> Plan:
         """The plan of ``key`` (product, API, operation), compiled on first need."""
@@ -117,4 +119,19 @@ class Router:
             for route in resource:
                 self.route(resource.name, route).plan(None)
                 break  # one binding per name; its first route gives the method
+        self.app = app
         self.bound = True
+
+    def adopt(self, other: Router) -> None:
+        """Serve ``other``'s plans from now on (a reload). The middleware keeps this object, so
+        the switch is one synchronous step: a request runs wholly on the old plans or wholly
+        on the new ones."""
+        self.policies = other.policies
+        self._options = other._options
+        self._plans = other._plans
+        self._outside = other._outside
+        self._routes = other._routes
+        self.by_route = other.by_route
+        self.app = other.app
+        self.binding_error = other.binding_error
+        self.bound = other.bound

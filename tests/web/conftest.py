@@ -31,24 +31,11 @@ from pytest_aiohttp import AiohttpClient
 
 import aiohttp_apim
 from aiohttp_apim.cache import Cache
+from aiohttp_apim.testing import (
+    FakeClock as FakeClock,
+)  # (re-exported: the tests import it from here)
 
 PolicySource = Mapping[str, str] | str | os.PathLike[str]
-
-
-# --- time -----------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock for ``setup(clock=...)``: a callable returning seconds that moves only when told."""
-
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 # --- the backend ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp_apim.cache.base import Cache, CacheHit
 from aiohttp_apim.pipeline.cacheio import (
@@ -41,6 +42,8 @@ from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
 from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
+from aiohttp_apim.pipeline.runner import run_exchange
+from aiohttp_apim.pipeline.stale import ERROR_STATUSES, StaleWindow
 from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.base import (
     CacheEvent,
@@ -52,7 +55,7 @@ from aiohttp_apim.pipeline.steps.base import (
 from aiohttp_apim.pipeline.values import Val
 from aiohttp_apim.policy.model import DownstreamCachingType
 
-__all__ = ["CacheLookupStep", "CacheStoreStep"]
+__all__ = ["CacheLookupStep", "CacheStoreStep", "StaleCacheLookupStep"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,9 @@ _NO_QUERY = _NoQuery()
 
 
 class CacheLookupStep(Step):
+    extra_ttl = 0.0
+    """Seconds entries are kept past their duration (see :class:`StaleCacheLookupStep`)."""
+
     __slots__ = (
         "_cache_control",
         "allow_private",
@@ -219,6 +225,20 @@ class CacheLookupStep(Step):
             await discard_entry(
                 runtime.background, runtime.failures, cache, key, runtime.cache_write_timeout
             )
+        return await self._miss(x, cache, key, downstream, must_revalidate, seconds, why)
+
+    async def _miss(
+        self,
+        x: Exchange,
+        cache: Cache,
+        key: str,
+        downstream: DownstreamCachingType,
+        must_revalidate: bool,
+        seconds: float | None,
+        why: str,
+    ) -> Signal | None:
+        """No entry to answer with: join stampede protection, else go on to the handler with a
+        record of the key for cache-store."""
         lead = None
         coalescer = self.coalescer
         if coalescer is not None:
@@ -227,18 +247,27 @@ class CacheLookupStep(Step):
                 entry = self._read(x, cache, key, joined)
                 if entry is not None:
                     self.counts.response_collapsed += 1
-                    return self._serve(
+                    signal = self._serve(
                         x, key, entry, joined, downstream, must_revalidate, seconds, "collapsed"
                     )
+                    if signal is not None:
+                        return signal
             else:
                 lead = joined
         self.counts.response_misses += 1
         x.lookup = LookupRecord(
-            cache, key, downstream, must_revalidate, varied=self.varied, lead=lead
+            cache,
+            key,
+            downstream,
+            must_revalidate,
+            varied=self.varied,
+            lead=lead,
+            extra_ttl=self.extra_ttl,
         )
         if lead is not None:
             x.add_finisher(_settle_lead)
         _strip_cache_headers(x)
+        observer = self.observer
         if observer is not None:
             observer(x, CacheEvent("miss", key, why, seconds=seconds))
         return None
@@ -262,7 +291,8 @@ class CacheLookupStep(Step):
         must_revalidate: bool,
         seconds: float | None,
         outcome: CacheOutcome = "hit",
-    ) -> Signal:
+    ) -> Signal | None:
+        """Answer from ``entry`` (None: do not, go to the handler)."""
         runtime = x.runtime
         response = runtime.adapter.new_response(
             entry.status, entry.reason, entry.headers, entry.body
@@ -282,6 +312,121 @@ class CacheLookupStep(Step):
         if observer is not None:
             observer(x, CacheEvent(outcome, key, ttl=hit.ttl_remaining, seconds=seconds))
         return Signal.HIT
+
+
+class StaleCacheLookupStep(CacheLookupStep):
+    """A cache-lookup in a scope with stale windows (``stale_while_revalidate``,
+    ``stale_if_error``): its entries are kept ``window.extra`` seconds past their duration, and
+    a hit tells from its remaining lifetime whether it is fresh, or how long past expiry.
+
+    Past expiry, within ``while_revalidate``: answered from the entry with ``max-age=0``, and
+    one background run of the request's plan (at most one per key at a time) goes to the
+    handler and stores a fresh entry; ``gateway.drain()`` waits for it. Within ``if_error``:
+    the request goes to the handler, and if the answer is a 500, 502, 503 or 504 (a failing
+    handler's included), the expired entry answers instead. Past both: a miss."""
+
+    __slots__ = ("extra_ttl", "revalidating", "window")
+
+    def __init__(self, meta: StepMeta, *, window: StaleWindow, **kwargs: Any) -> None:
+        super().__init__(meta, **kwargs)
+        self.window = window
+        self.extra_ttl = window.extra
+        safety: CacheSafety | None = kwargs.get("safety")
+        self.revalidating = set() if safety is None else safety.revalidating
+
+    def _serve(
+        self,
+        x: Exchange,
+        key: str,
+        entry: CachedResponse,
+        hit: CacheHit,
+        downstream: DownstreamCachingType,
+        must_revalidate: bool,
+        seconds: float | None,
+        outcome: CacheOutcome = "hit",
+    ) -> Signal | None:
+        window = self.window
+        remaining = hit.ttl_remaining
+        extra = window.extra
+        if remaining is None or remaining > extra:  # fresh: its own lifetime downstream
+            fresh = CacheHit(hit.value, None if remaining is None else remaining - extra)
+            return super()._serve(
+                x, key, entry, fresh, downstream, must_revalidate, seconds, outcome
+            )
+        if x.revalidating:  # the refresh itself: to the handler
+            x.lookup = LookupRecord(self.cache, key, downstream, must_revalidate, deferred=True)
+            return None
+        expired_for = extra - remaining
+        if expired_for < window.while_revalidate:
+            self._revalidate(x, key)
+            # (max-age=0 downstream; the ttl observers see is how long past expiry, negative)
+            stale = CacheHit(hit.value, -expired_for)
+            return super()._serve(
+                x, key, entry, stale, downstream, must_revalidate, seconds, "stale"
+            )
+        if expired_for < window.if_error:
+            x.add_finisher(_StaleIfError(entry, downstream, must_revalidate))
+        # A miss after all: run_async joins stampede protection (this cannot wait).
+        x.lookup = LookupRecord(self.cache, key, downstream, must_revalidate, deferred=True)
+        return None
+
+    async def run_async(self, x: Exchange) -> Signal | None:
+        signal = await super().run_async(x)
+        record = x.lookup
+        if signal is None and record is not None and record.deferred and record.cache is not None:
+            x.lookup = None
+            return await self._miss(
+                x, record.cache, record.key, record.downstream, record.must_revalidate, None, ""
+            )
+        return signal
+
+    def _revalidate(self, x: Exchange, key: str) -> None:
+        """Start the one background refresh of ``key`` (unless one is running)."""
+        running = self.revalidating
+        if key in running:
+            return
+        running.add(key)
+        if not x.runtime.background.start(lambda: _refresh(x.revalidation(), key, running)):
+            running.discard(key)
+
+
+async def _refresh(again: Exchange, key: str, running: set[str]) -> None:
+    try:
+        await run_exchange(again)
+    except Exception:  # the runner answers every failure; this would be a bug of ours
+        logger.exception("refreshing the stale entry %r failed", key)
+    finally:
+        running.discard(key)
+
+
+class _StaleIfError:
+    """A finisher: the expired entry answers instead of a failing handler's answer."""
+
+    __slots__ = ("downstream", "entry", "must_revalidate")
+
+    def __init__(
+        self, entry: CachedResponse, downstream: DownstreamCachingType, must_revalidate: bool
+    ) -> None:
+        self.entry = entry
+        self.downstream = downstream
+        self.must_revalidate = must_revalidate
+
+    async def __call__(self, x: Exchange) -> None:
+        failed = x.response
+        if failed is None or x.passthrough is not None or failed.status not in ERROR_STATUSES:
+            return
+        entry = self.entry
+        response = x.runtime.adapter.new_response(
+            entry.status, entry.reason, entry.headers, entry.body
+        )
+        response.headers.set(
+            "Cache-Control",
+            (downstream_cache_control(self.downstream, self.must_revalidate, 0),),
+        )
+        for name, value in x.extra_headers or ():
+            response.headers.set(name, (value,))
+        x.set_response(response)
+        logger.info("answered from an expired entry: the handler answered %d", failed.status)
 
 
 def _strip_cache_headers(x: Exchange) -> None:
@@ -397,13 +542,14 @@ class CacheStoreStep(Step):
             runtime.failures.failed("encode", cache, error)
             return None, "encode-failed: the entry could not be encoded"
         record.stored = True
+        kept = ttl + record.extra_ttl  # past its duration, an entry serves only stale
         if not await write_entry(
             runtime.background,
             runtime.failures,
             cache,
             record.key,
             data,
-            ttl,
+            kept,
             runtime.cache_write_timeout,
         ):
             return None, "dropped: too many background writes pending"
@@ -413,4 +559,4 @@ class CacheStoreStep(Step):
             "Cache-Control",
             (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
         )
-        return CacheHit(data, float(ttl)), ""
+        return CacheHit(data, float(kept)), ""
