@@ -30,8 +30,8 @@ from aiohttp_apim.pipeline.compiler import CompileOptions
 from aiohttp_apim.pipeline.entryseal import EntrySeal
 from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.exprcontext import ContextBuilder
-from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker
 from aiohttp_apim.pipeline.generations import Generations, ShapeRegistry
+from aiohttp_apim.pipeline.observers import ObserverFactory, SpanMaker
 from aiohttp_apim.pipeline.stampede import Coalescer, LocalCoalescer, SharedLockCoalescer
 from aiohttp_apim.pipeline.stats import Counters, GatewayStats
 from aiohttp_apim.policy.advice import setup_warnings

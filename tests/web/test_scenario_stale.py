@@ -163,7 +163,23 @@ async def test_the_trace_tells_a_stale_hit(
     clock.advance(65)
     with caplog.at_level(logging.INFO, logger=TRACE_LOGGER.name):
         await served.get()
-    assert any("stale (revalidating)" in record.getMessage() for record in caplog.records)
+    assert any(
+        "cache-lookup[1]" in r.getMessage() and ": stale, key" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+async def test_cache_status_tells_a_stale_hit_and_how_long_past_expiry(
+    serve: Serve, clock: FakeClock
+) -> None:
+    served = await serve(CACHED, stale_while_revalidate=30, cache_status=True)
+    assert (await served.get()).headers["Cache-Status"] == "aiohttp-apim; fwd=uri-miss; stored"
+    clock.advance(50)
+    assert (await served.get()).headers["Cache-Status"] == "aiohttp-apim; hit; ttl=10"
+    clock.advance(15)  # 5 seconds past expiry
+    stale = await served.get()
+    assert stale.headers["Cache-Status"] == "aiohttp-apim; hit; stale; ttl=-5"
+    assert (await served.get()).headers["Cache-Status"] == "aiohttp-apim; hit; ttl=60"
 
 
 async def test_past_expiry_concurrent_misses_still_wait_for_the_first(
