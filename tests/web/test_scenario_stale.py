@@ -182,6 +182,20 @@ async def test_cache_status_tells_a_stale_hit_and_how_long_past_expiry(
     assert (await served.get()).headers["Cache-Status"] == "aiohttp-apim; hit; ttl=60"
 
 
+async def test_cache_status_tells_a_stale_answer_for_a_failing_handler(
+    serve: Serve, clock: FakeClock
+) -> None:
+    served = await serve(CACHED, stale_if_error=300, cache_status=True)
+    await served.get()
+    clock.advance(70)  # 10 seconds past expiry
+    served.backends["shop:list"].respond(status=503, body=b"down")
+    answer = await served.get()
+    assert (answer.status, answer.text) == (200, "shop:list #1")
+    assert answer.headers.getall("Cache-Status") == ["aiohttp-apim; hit; stale; ttl=-10"]
+    served.backends["shop:list"].respond(status=404, body=b"gone")  # answered by the handler
+    assert (await served.get()).headers["Cache-Status"].startswith("aiohttp-apim; fwd=uri-miss")
+
+
 async def test_past_expiry_concurrent_misses_still_wait_for_the_first(
     aiohttp_client: AiohttpClient, clock: FakeClock
 ) -> None:

@@ -365,7 +365,9 @@ class StaleCacheLookupStep(CacheLookupStep):
                 x, key, entry, stale, downstream, must_revalidate, seconds, "stale"
             )
         if expired_for < window.if_error:
-            x.add_finisher(_StaleIfError(entry, downstream, must_revalidate))
+            x.add_finisher(
+                _StaleIfError(entry, downstream, must_revalidate, self.observer, key, expired_for)
+            )
         # A miss after all: run_async joins stampede protection (this cannot wait).
         x.lookup = LookupRecord(self.cache, key, downstream, must_revalidate, deferred=True)
         return None
@@ -402,14 +404,23 @@ async def _refresh(again: Exchange, key: str, running: set[str]) -> None:
 class _StaleIfError:
     """A finisher: the expired entry answers instead of a failing handler's answer."""
 
-    __slots__ = ("downstream", "entry", "must_revalidate")
+    __slots__ = ("downstream", "entry", "expired_for", "key", "must_revalidate", "observer")
 
     def __init__(
-        self, entry: CachedResponse, downstream: DownstreamCachingType, must_revalidate: bool
+        self,
+        entry: CachedResponse,
+        downstream: DownstreamCachingType,
+        must_revalidate: bool,
+        observer: CacheObserver | None,
+        key: str,
+        expired_for: float,
     ) -> None:
         self.entry = entry
         self.downstream = downstream
         self.must_revalidate = must_revalidate
+        self.observer = observer
+        self.key = key
+        self.expired_for = expired_for
 
     async def __call__(self, x: Exchange) -> None:
         failed = x.response
@@ -427,6 +438,12 @@ class _StaleIfError:
             response.headers.set(name, (value,))
         x.set_response(response)
         logger.info("answered from an expired entry: the handler answered %d", failed.status)
+        observer = self.observer
+        if observer is not None:
+            # The lookup reported a miss; the answer is the stale entry after all (Cache-Status
+            # says ``hit; stale``, the trace and spans see it too).
+            detail = f"if-error: the handler answered {failed.status}"
+            observer(x, CacheEvent("stale", self.key, detail=detail, ttl=-self.expired_for))
 
 
 def _strip_cache_headers(x: Exchange) -> None:
