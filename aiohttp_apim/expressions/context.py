@@ -589,6 +589,29 @@ class Request:
         self._matched: Mapping[str, str] | StringDictionary | None = matched_parameters
         self.certificate = certificate
 
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        url: Url,
+        headers: StringValuesDictionary,
+        body: MessageBody | None,
+        ip_address: str,
+        matched_parameters: Mapping[str, str],
+    ) -> Request:
+        """A request of parts already of their types (the pipeline's way: one per request
+        whose expressions read ``context.Request``), without the keyword arguments' work;
+        ``original_url`` is ``url``, no certificate."""
+        self = cls.__new__(cls)
+        self.method = method
+        self.url = self.original_url = url
+        self.headers = headers
+        self.body = body
+        self.ip_address = ip_address
+        self._matched = matched_parameters
+        self.certificate = None
+        return self
+
     def matched(self) -> StringDictionary:
         m = self._matched
         if isinstance(m, StringDictionary):
@@ -1164,6 +1187,31 @@ class ExpressionContext:
         if isinstance(request_id, str):
             request_id = uuid.UUID(request_id)
         self._request_id = Guid(request_id or uuid.uuid4())
+
+    @classmethod
+    def lazy(
+        cls,
+        parts: ContextParts,
+        owner: object,
+        api: Api | None,
+        deployment: Deployment,
+        clock: Callable[[], float] | None,
+    ) -> ExpressionContext:
+        """``ExpressionContext(parts=parts, owner=owner, api=api, deployment=deployment,
+        clock=clock)``, made without the keyword arguments' work (the pipeline makes one per
+        request whose policy runs an expression)."""
+        self = cls.__new__(cls)
+        self.api = api
+        self.deployment = deployment
+        self.clock = clock
+        self.tracing = False
+        self.trace = None
+        self._parts = parts
+        self._owner = owner
+        self._request = self._response = self._last_error = self._variables = _UNSET
+        self._operation = self._product = self._subscription = self._user = _UNSET
+        self._timestamp = self._request_id = _UNSET
+        return self
 
     # The members: plain attributes of an eagerly made context; asked of ``parts`` (and, but
     # for response and last_error, kept) in a lazily made one. Assigning one replaces it.

@@ -259,7 +259,10 @@ async def write_entry(
     background write that the response never waits for. False when the write was dropped
     (too many pending)."""
     if cache.in_process:
-        await cache_set(cache, key, data, ttl, None, failures)
+        try:  # (cache_set's rule, without a frame of its own: this is every miss's store)
+            await cache.set(key, data, ttl)
+        except Exception as error:
+            failures.failed("write", cache, error)
         return True
     bounded = call_timeout(cache, timeout)
     return background.start(lambda: cache_set(cache, key, data, ttl, bounded, failures))

@@ -36,7 +36,6 @@ _HMAC: Final = 0xA5
 _CRC_TAG: Final = 4
 _HMAC_TAG: Final = 32
 _CONTEXT: Final = b"aiohttp_apim cache entry 1\x00"
-_JOIN_FIRST: Final = 64 * 1024
 
 
 class SealError(ValueError):
@@ -69,10 +68,8 @@ class EntrySeal:
 
     def seal(self, cache_key: str, parts: Sequence[bytes]) -> bytes:
         """The entry made of ``parts`` (joined) with its trailer for ``cache_key``."""
-        # Small entries are joined first (one checksum call instead of one per part), large
-        # ones are checksummed part by part (no second copy of the body).
-        if sum(map(len, parts)) <= _JOIN_FIRST:
-            parts = (b"".join(parts),)
+        # Checksummed part by part (a response entry is three: head, body length, body), then
+        # joined once with the trailer: the body is copied once, whatever its size.
         name = _name(cache_key)
         mac = self._mac
         if mac is None:

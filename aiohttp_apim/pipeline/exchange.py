@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from yarl import URL
 
-from aiohttp_apim.cache.base import Cache, Clock
+from aiohttp_apim.cache.base import Cache, CacheHit, Clock
 from aiohttp_apim.dotnet.budget import CURRENT, DEFAULT_LIMITS, Budget, BudgetLimits
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.identity import Caller
@@ -40,6 +40,7 @@ __all__ = [
     "Finisher",
     "HttpRequest",
     "LookupRecord",
+    "Prefetched",
     "ResponseState",
     "Runtime",
     "Sender",
@@ -170,6 +171,18 @@ class LookupRecord:
     protection, this record) is still to be made."""
 
 
+class Prefetched:
+    """What a lookup made before the exchange existed read that was no hit to serve at once
+    (see ``CacheLookupStep.lookup_early``): the key and what the cache answered. The exchange
+    carries it to the lookup step, which carries on from there instead of reading again."""
+
+    __slots__ = ("hit", "key")
+
+    def __init__(self, key: str, hit: CacheHit | None) -> None:
+        self.key = key
+        self.hit = hit
+
+
 class ResponseState:
     """The current response: status, reason, headers, body, and the web layer's response object
     (``origin``) that carries them out -- the handler's own, so its cookies and compression
@@ -256,6 +269,7 @@ class Exchange:
         "method",
         "passthrough",
         "plan",
+        "prefetched",
         "request_body",
         "request_body_changed",
         "request_headers",
@@ -291,6 +305,8 @@ class Exchange:
         self.passthrough: object = None
         """A response the handler streamed itself: sent as it is, no outbound, never cached."""
         self.lookup: LookupRecord | None = None
+        self.prefetched: Prefetched | None = None
+        """Set when the plan's first step, a cache-lookup, already read the cache."""
         self.resume = 0
         """On a hit: which cache-store stored the entry (outbound resumes after it)."""
         self.last_error: ctx.LastError | None = None
@@ -345,6 +361,14 @@ class Exchange:
         finally:
             if budget.started is not None:  # only an evaluation that took steps started it
                 budget.pause()
+
+    def done(self) -> None:
+        """The answer is decided and no expression of this request runs any more: let go of
+        the expression ``context``. It refers to the exchange (its owner) as the exchange
+        refers to it; without this the pair, and all either holds, would wait for the
+        garbage collector instead of going when the request does. (A context something kept
+        still works: it keeps its owner.)"""
+        self._context = None
 
     def add_extra_header(self, name: str, value: str) -> None:
         headers = self.extra_headers

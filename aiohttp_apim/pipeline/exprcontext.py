@@ -48,27 +48,21 @@ class ContextBuilder:
         # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp request runs in a task of
         # its own, so setting it here scopes the gateway's clock to this request.
         CLOCK.set(runtime.clock)
-        return ctx.ExpressionContext(
-            parts=self,
-            owner=x,
-            api=x.plan.api_view,
-            deployment=runtime.deployment,
-            clock=runtime.clock,
+        return ctx.ExpressionContext.lazy(
+            self, x, x.plan.api_view, runtime.deployment, runtime.clock
         )
 
     # --- the members, for the exchange ``x`` --------------------------------------------------
 
     def request(self, x: Exchange) -> ctx.Request:
         http = x.http
-        url = ctx.Url(http)  # its text is made only if an expression reads it
-        return ctx.Request(
-            method=x.method,
-            url=url,
-            original_url=url,
-            headers=x.request_headers.dictionary(),
-            body=x.request_body,
-            ip_address=http.remote or "",
-            matched_parameters=x.match_info,
+        return ctx.Request.of(
+            x.method,
+            ctx.Url(http),  # its text is made only if an expression reads it
+            x.request_headers.dictionary(),
+            x.request_body,
+            http.remote or "",
+            x.match_info,
         )
 
     def response(self, x: Exchange) -> ctx.Response | None:

@@ -5,7 +5,9 @@ request of that combination; nothing in a plan changes per request.
 
 A plan also knows what its requests need, so that the middleware takes the shortest lane the
 plan allows: :attr:`Plan.forwards_only` -- nothing to do but call the handler -- lets a request
-skip the pipeline altogether (no exchange, no header store, no response wrapper), and the
+skip the pipeline altogether (no exchange, no header store, no response wrapper), a plan that
+starts with a cache-lookup of literal attributes (:attr:`Plan.early_lookup`) serves a hit with
+nothing left to run in outbound the same way, and the
 expression ``context``, the request body, header copies and response wrappers are made only by
 the steps that use them.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from aiohttp_apim.expressions import context as ctx
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
 from aiohttp_apim.pipeline.steps.base import Step
+from aiohttp_apim.pipeline.steps.caching import CacheLookupStep
 from aiohttp_apim.policy.scopes import ScopeKey
 
 __all__ = ["Plan"]
@@ -47,6 +50,13 @@ class Plan:
     the pipeline only if the handler fails (on-error, if any, then runs as usual)."""
     forward_timeout: float | None = field(init=False)
     """The handler's time limit on a :attr:`forwards_only` plan (None: none)."""
+    early_lookup: CacheLookupStep | None = field(init=False)
+    """The cache-lookup that starts inbound, when it can run before any exchange exists
+    (:attr:`CacheLookupStep.early`; the request body is not wanted up front): a hit it finds
+    needs no exchange at all when nothing of outbound follows its entry's cache-store."""
+    served_early: frozenset[int] = field(init=False)
+    """The cache-store markers whose hits have no outbound left to run (see
+    :attr:`resume_after`): an early lookup serves those hits itself."""
 
     def __post_init__(self) -> None:
         backend = self.backend
@@ -64,6 +74,15 @@ class Plan:
                 only, timeout = True, forward.constant_seconds()
         object.__setattr__(self, "forwards_only", only)
         object.__setattr__(self, "forward_timeout", timeout)
+        first = self.inbound[0] if self.inbound else None
+        early = (
+            first
+            if isinstance(first, CacheLookupStep) and first.early and not self.reads_request_body
+            else None
+        )
+        object.__setattr__(self, "early_lookup", early)
+        served = frozenset(i for i, steps in enumerate(self.resume_after) if not steps)
+        object.__setattr__(self, "served_early", served)
 
     def outbound_after_hit(self, marker: int) -> tuple[Step, ...]:
         """The outbound steps for a hit on an entry stored by cache-store ``marker``; the whole

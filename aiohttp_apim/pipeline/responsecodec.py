@@ -45,7 +45,10 @@ __all__ = [
     "CodecError",
     "ResponseSnapshot",
     "decode_response",
+    "encode_head",
     "encode_response",
+    "encode_response_parts",
+    "with_body",
 ]
 
 _MAGIC = b"APR\x02"
@@ -117,17 +120,15 @@ def _check_header(name: str, value: str) -> None:
         raise CodecError(f"the value of {name} contains a control character")
 
 
-def encode_response_parts(
+def encode_head(
     status: int,
     reason: str,
     headers: Iterable[tuple[str, str]],
-    body: bytes,
     *,
     marker: int = 0,
-) -> list[bytes]:
-    """The snapshot's bytes, in pieces (joined, they are :func:`encode_response`'s result; the
-    pipeline seals and joins them in one go). Raises :class:`CodecError` for a response no
-    entry may hold (see the module docstring) or one the format cannot hold."""
+) -> bytes:
+    """The snapshot's bytes before the body: everything but the body's length and the body
+    (see :func:`encode_response_parts`). Raises :class:`CodecError` as that does."""
     _check_status(status)
     if not 0 <= marker <= _MAX_U16:
         raise CodecError(f"marker {marker} does not fit the format")
@@ -148,10 +149,29 @@ def encode_response_parts(
         raise CodecError(f"reason and headers longer than {MAX_HEAD_BYTES} bytes")
     parts[2] = _U16.pack(len(reason_bytes))
     parts[4] = _U16.pack(count)
+    return b"".join(parts)
+
+
+def with_body(head: bytes, body: bytes) -> tuple[bytes, bytes, bytes]:
+    """The snapshot of ``head`` (:func:`encode_head`) and ``body``, in pieces. Raises
+    :class:`CodecError` for a body the format cannot hold."""
     if len(body) > _MAX_U32:
         raise CodecError("the body is too long to store")
-    parts += (_U32.pack(len(body)), body)
-    return parts
+    return head, _U32.pack(len(body)), body
+
+
+def encode_response_parts(
+    status: int,
+    reason: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+    *,
+    marker: int = 0,
+) -> tuple[bytes, bytes, bytes]:
+    """The snapshot's bytes, in pieces (joined, they are :func:`encode_response`'s result; the
+    pipeline seals and joins them in one go). Raises :class:`CodecError` for a response no
+    entry may hold (see the module docstring) or one the format cannot hold."""
+    return with_body(encode_head(status, reason, headers, marker=marker), body)
 
 
 def encode_response(

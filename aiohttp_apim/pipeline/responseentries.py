@@ -20,7 +20,12 @@ from typing import Final
 from multidict import CIMultiDict
 
 from aiohttp_apim.pipeline.entryseal import EntrySeal
-from aiohttp_apim.pipeline.responsecodec import decode_response, encode_response_parts
+from aiohttp_apim.pipeline.responsecodec import (
+    decode_response,
+    encode_head,
+    encode_response_parts,
+    with_body,
+)
 
 __all__ = ["MEMO_BYTES", "MEMO_ENTRIES", "CachedResponse", "ResponseEntries"]
 
@@ -75,6 +80,16 @@ class ResponseEntries:
         (see :mod:`~aiohttp_apim.pipeline.responsecodec`)."""
         parts = encode_response_parts(status, reason, headers, body, marker=marker)
         return self.seal.seal(key, parts)
+
+    @staticmethod
+    def head(status: int, reason: str, headers: Iterable[tuple[str, str]], marker: int) -> bytes:
+        """An entry's status, reason, headers and marker encoded, for :meth:`write_with_head`
+        (responses that share them share it). Raises ``CodecError`` as :meth:`write` does."""
+        return encode_head(status, reason, headers, marker=marker)
+
+    def write_with_head(self, key: str, head: bytes, body: bytes) -> bytes:
+        """The sealed entry for ``key`` of ``head`` (:meth:`head`) and ``body``."""
+        return self.seal.seal(key, with_body(head, body))
 
     def read(self, key: str, value: bytes) -> CachedResponse:
         """The entry ``value`` read back from under ``key``. Raises ``SealError`` or

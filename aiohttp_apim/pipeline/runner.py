@@ -21,7 +21,6 @@ import logging
 
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState, Signal
 from aiohttp_apim.pipeline.failures import RATE_LIMIT_EXCEEDED, LastError
-from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.steps.base import Abort, Step, run_steps
 
 __all__ = [
@@ -49,20 +48,18 @@ async def run_exchange(x: Exchange) -> None:
             resumed = plan.outbound_after_hit(x.resume)
             if resumed:
                 await run_steps(resumed, x)
-        elif signal is not Signal.RETURN:
-            await _backend_and_outbound(plan, x)
+        elif (
+            signal is not Signal.RETURN
+            and await run_steps(plan.backend, x) is not Signal.RETURN
+            and x.passthrough is None
+        ):
+            if x.response is None:  # a backend section that calls no backend
+                x.set_response(x.runtime.adapter.new_response(200, "OK", (), b""))
+            await run_steps(plan.outbound, x)
     except Abort as abort:
         await run_failure(x, abort.error)
     if x.extra_headers is not None or x.finishers is not None:
         await finish_exchange(x)
-
-
-async def _backend_and_outbound(plan: Plan, x: Exchange) -> None:
-    if await run_steps(plan.backend, x) is Signal.RETURN or x.passthrough is not None:
-        return
-    if x.response is None:  # a backend section that calls no backend
-        x.set_response(x.runtime.adapter.new_response(200, "OK", (), b""))
-    await run_steps(plan.outbound, x)
 
 
 async def finish_exchange(x: Exchange) -> None:

@@ -19,9 +19,10 @@ from multidict import CIMultiDict
 from aiohttp_apim.errors import PolicyRuntimeError
 from aiohttp_apim.pipeline.exchange import Exchange, ResponseState
 from aiohttp_apim.pipeline.headers import HeaderStore
+from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.deadlines import Deadlines, HandlerTimeout
 
-__all__ = ["Handler", "WebAdapter", "finish", "forwarded_request"]
+__all__ = ["Handler", "WebAdapter", "cached_response", "finish", "forwarded_request"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +172,21 @@ def forwarded_request(x: Exchange, request: web.Request) -> web.Request:
     return clone
 
 
+def cached_response(hit: EarlyHit) -> web.Response:
+    """The response of a hit served before any exchange: the entry's status, reason, headers
+    (copied: each response is independent) and body (the entry's own bytes, never copied),
+    with the downstream ``Cache-Control`` set last, as the pipeline would set it."""
+    entry = hit.entry
+    response = web.Response(
+        status=entry.status, reason=entry.reason, headers=entry.headers, body=entry.body
+    )
+    response.headers[hdrs.CACHE_CONTROL] = hit.cache_control
+    return response
+
+
 def finish(x: Exchange) -> web.StreamResponse:
     """The aiohttp response for ``x``, with every change the policies made written back."""
+    x.done()
     if x.passthrough is not None:
         assert isinstance(x.passthrough, web.StreamResponse)
         return x.passthrough

@@ -3,7 +3,10 @@
 Per request it only looks things up -- the route's binding, the caller, the plan for the
 caller's product -- and runs the plan, on the shortest lane the plan allows: a plan that only
 forwards (:attr:`~aiohttp_apim.pipeline.plan.Plan.forwards_only`) calls the handler directly
-and makes no exchange unless the handler fails. A websocket upgrade is handed to its handler
+and makes no exchange unless the handler fails; a plan that starts with a cache-lookup of
+literal attributes (:attr:`~aiohttp_apim.pipeline.plan.Plan.early_lookup`) looks the cache up
+first and answers a hit with nothing left to run straight from the entry, and only a miss (or
+a hit with outbound steps to run) makes the exchange, which carries what the cache said. A websocket upgrade is handed to its handler
 once the caller is admitted: a long-lived connection is no request/response exchange for
 policies to rewrite or cache.
 """
@@ -19,7 +22,8 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp_apim.errors import ApimRuntimeError, PolicyError
 from aiohttp_apim.pipeline.exchange import Exchange, Runtime
 from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_step_failure
-from aiohttp_apim.web.adapters import WebAdapter, finish
+from aiohttp_apim.pipeline.steps.caching import EarlyHit
+from aiohttp_apim.web.adapters import WebAdapter, cached_response, finish
 from aiohttp_apim.web.callers import Callers
 from aiohttp_apim.web.routes import Router
 
@@ -41,6 +45,7 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
         route = match_info.route
         binding = router.by_route.get(route) or router.route(route.name, route)
         caller, refused = callers.identify(request, binding.api)
+        prefetched = None
         if refused is None:
             product = caller.product
             plan = binding.plan(None if product is None else product.id)
@@ -53,9 +58,20 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
             upgrade = request.headers.get(hdrs.UPGRADE)
             if upgrade is not None and upgrade.lower() == "websocket":
                 return await handler(request)
+            lookup = plan.early_lookup
+            if lookup is not None:  # a plan that starts with a cache-lookup of literals
+                try:
+                    early = await lookup.lookup_early(request, caller, runtime, plan.served_early)
+                except Exception:  # a bug of ours: the pipeline looks up again, and reports it
+                    logger.exception("aiohttp_apim's early cache lookup failed")
+                    early = None
+                if isinstance(early, EarlyHit):
+                    return cached_response(early)
+                prefetched = early
         else:
             plan = binding.plan(None)
         x = Exchange(runtime, plan, request, handler, caller, match_info)
+        x.prefetched = prefetched
         try:
             if refused is None:
                 await run_exchange(x)

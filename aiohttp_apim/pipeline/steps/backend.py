@@ -17,7 +17,14 @@ __all__ = ["ForwardRequestStep"]
 
 
 class ForwardRequestStep(Step):
-    __slots__ = ("constant_timeout", "fail_on_error_status_code", "timeout", "timeout_ms")
+    __slots__ = (
+        "_never_fails",
+        "_seconds",
+        "constant_timeout",
+        "fail_on_error_status_code",
+        "timeout",
+        "timeout_ms",
+    )
 
     def __init__(
         self,
@@ -35,6 +42,11 @@ class ForwardRequestStep(Step):
             timeout_ms is None or timeout_ms.is_constant
         )
         """Whether :meth:`seconds` is the same for every request (the usual literal)."""
+        self._seconds = self.constant_seconds() if self.constant_timeout else None
+        self._never_fails = (
+            fail_on_error_status_code.is_constant and not fail_on_error_status_code.get_constant()
+        )
+        """Whether no answer of the backend is an error (``fail-on-error-status-code`` false)."""
 
     def seconds(self, x: Exchange) -> float | None:
         """The handler's time limit; None (no limit) for zero or less."""
@@ -58,7 +70,11 @@ class ForwardRequestStep(Step):
         return limit if limit > 0 else None
 
     async def run_async(self, x: Exchange) -> Signal | None:
-        await x.runtime.adapter.forward(x, self.seconds(x))
+        await x.runtime.adapter.forward(
+            x, self._seconds if self.constant_timeout else self.seconds(x)
+        )
+        if self._never_fails:
+            return None
         response = x.response
         if (
             response is not None

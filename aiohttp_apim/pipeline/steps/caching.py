@@ -14,12 +14,16 @@ it waits for that one's entry instead of calling the backend too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from multidict import MultiMapping
+
 from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.cacheio import (
     cache_get,
     cache_read,
@@ -38,8 +42,15 @@ from aiohttp_apim.pipeline.cacherules import (
     unstorable_reason,
 )
 from aiohttp_apim.pipeline.cachesafety import CacheSafety
-from aiohttp_apim.pipeline.exchange import Exchange, LookupRecord, Signal
-from aiohttp_apim.pipeline.keys import KeyShape, response_cache_key
+from aiohttp_apim.pipeline.exchange import (
+    Exchange,
+    HttpRequest,
+    LookupRecord,
+    Prefetched,
+    Runtime,
+    Signal,
+)
+from aiohttp_apim.pipeline.keys import KeyShape, ValuesLookup, key_of
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.runner import run_exchange
@@ -66,16 +77,17 @@ _BYPASS_UNAVAILABLE = CacheEvent("bypass", detail="cache-unavailable")
 _NO_LOOKUP = CacheEvent("not-stored", detail="no-lookup: no cache-lookup missed for this request")
 
 
-class _Query:
-    """The request's query string as the key reads it (every value of a name)."""
+class _Values:
+    """A request's query string or headers as the key reads them: every value of a name,
+    straight from the request's multidict (nothing is copied for the key)."""
 
-    __slots__ = ("_query",)
+    __slots__ = ("_values",)
 
-    def __init__(self, x: Exchange) -> None:
-        self._query = x.http.query
+    def __init__(self, values: MultiMapping[str]) -> None:
+        self._values = values
 
     def get(self, name: str, /) -> Sequence[str] | None:
-        return self._query.getall(name, None)
+        return self._values.getall(name, None)
 
 
 class _NoQuery:
@@ -87,12 +99,24 @@ class _NoQuery:
 _NO_QUERY = _NoQuery()
 
 
+class EarlyHit:
+    """A hit an early lookup served without an exchange: the entry and the downstream
+    ``Cache-Control`` the response gets."""
+
+    __slots__ = ("cache_control", "entry")
+
+    def __init__(self, entry: CachedResponse, cache_control: str) -> None:
+        self.entry = entry
+        self.cache_control = cache_control
+
+
 class CacheLookupStep(Step):
     extra_ttl = 0.0
     """Seconds entries are kept past their duration (see :class:`StaleCacheLookupStep`)."""
 
     __slots__ = (
         "_cache_control",
+        "_constants",
         "allow_private",
         "cache",
         "coalescer",
@@ -137,6 +161,22 @@ class CacheLookupStep(Step):
         self.entries = safety.responses
         self.coalescer = None if safety.coalescer is None else safety.coalescer.for_cache(cache)
         self.varied = shape.varied_headers
+        self._constants = (
+            (
+                vary_by_developer.get_constant(),
+                vary_by_groups.get_constant(),
+                downstream.get_constant(),
+                must_revalidate.get_constant(),
+                allow_private.get_constant(),
+            )
+            if vary_by_developer.is_constant
+            and vary_by_groups.is_constant
+            and downstream.is_constant
+            and must_revalidate.is_constant
+            and allow_private.is_constant
+            else None
+        )
+        """The attributes' values when every one is a constant (the early lookup's)."""
         self._cache_control: tuple[DownstreamCachingType, bool, int, str] | None = None
         self.observer: CacheObserver | None = None
         """Told each outcome when any observation is on (set at compile time)."""
@@ -158,7 +198,107 @@ class CacheLookupStep(Step):
         self._cache_control = (downstream, must_revalidate, max_age, text)
         return text
 
+    @property
+    def early(self) -> bool:
+        """Whether the lookup can run before an exchange exists (:meth:`lookup_early`): every
+        attribute a constant, a cache to read, and no trace to tell."""
+        return (
+            self.cache is not None
+            and self.observer is None
+            and self._constants is not None
+            and not self.extra_ttl  # (a stale window decides per hit: the whole path)
+        )
+
+    def _key(
+        self,
+        http: HttpRequest,
+        headers: ValuesLookup,
+        caller: Caller,
+        vary_by_developer: bool,
+        vary_by_groups: bool,
+    ) -> str:
+        """The key of this request: the shape, and what of the request it varies by."""
+        shape = self.shape
+        user = caller.user
+        return key_of(
+            shape,
+            # APIM keys by the backend URL; that is the app's own route here, the same for every
+            # process and port serving the app: the path names the resource, so apps sharing a
+            # cache share entries; the host name splits them by site.
+            http.rel_url.raw_path,
+            headers,
+            _Values(http.query) if shape.query else _NO_QUERY,
+            http.host if shape.host else "",
+            vary_by_developer,
+            None if user is None else user.id,
+            vary_by_groups,
+            () if user is None or not vary_by_groups else user.group_ids,
+        )
+
+    async def lookup_early(
+        self, http: HttpRequest, caller: Caller, runtime: Runtime, resumes: frozenset[int]
+    ) -> EarlyHit | Prefetched | None:
+        """The lookup of a plan that starts with it (:attr:`early`), made before any exchange:
+        an :class:`EarlyHit` when the cache holds an intact entry whose ``cache-store`` has
+        nothing after it in outbound (``resumes``: the markers for which that holds) -- the
+        whole answer; :class:`Prefetched` for what the lookup step must take from there (a
+        miss, a bad entry, an entry with outbound left to run); None when the request may not
+        be looked up at all (the step then says so itself).
+
+        The same rules as :meth:`run_async`, in the same order; every attribute is a
+        constant, read once here."""
+        if http.method != "GET":
+            return None
+        constants = self._constants
+        assert constants is not None
+        vary_by_developer, vary_by_groups, downstream, must_revalidate, allow_private = constants
+        if request_is_private(http.headers, honor_backend=self.honor_backend) and not allow_private:
+            return None
+        cache = self.cache
+        assert cache is not None
+        key = self._key(
+            http,
+            _Values(http.headers) if self.shape.header_parts else _NO_QUERY,
+            caller,
+            vary_by_developer,
+            vary_by_groups,
+        )
+        try:  # (cache_get's rule, without its frame when there is no timer)
+            if self.timeout is None:
+                hit = await cache.get(key)
+            else:
+                async with asyncio.timeout(self.timeout):
+                    hit = await cache.get(key)
+        except Exception as error:
+            runtime.failures.failed("read", cache, error)
+            hit = None
+        if hit is None:
+            return Prefetched(key, None)
+        try:
+            entry = self.entries.read(key, hit.value)
+        except Exception:  # the lookup step finds it bad again, and says so
+            return Prefetched(key, hit)
+        if entry.marker not in resumes:
+            return Prefetched(key, hit)
+        self.counts.response_hits += 1
+        return EarlyHit(
+            entry,
+            self._downstream_header(
+                downstream, must_revalidate, remaining_seconds(hit.ttl_remaining)
+            ),
+        )
+
     async def run_async(self, x: Exchange) -> Signal | None:
+        prefetched = x.prefetched
+        if prefetched is not None:  # looked up early: carry on from what the cache said
+            x.prefetched = None
+            constants = self._constants
+            cache = self.cache
+            assert constants is not None
+            assert cache is not None
+            return await self._found(
+                x, cache, prefetched.key, prefetched.hit, constants[2], constants[3], None, ""
+            )
         # Eligibility, as APIM's: GET only, and a request carrying credentials only when
         # the policy allows private responses. (Websocket upgrades never get here: the
         # middleware hands them to their handler.)
@@ -188,23 +328,7 @@ class CacheLookupStep(Step):
             if observer is not None:
                 observer(x, _BYPASS_UNAVAILABLE)
             return None
-        user = x.caller.user
-        http = x.http
-        shape = self.shape
-        key = response_cache_key(
-            shape,
-            # APIM keys by the backend URL; that is the app's own route here, the same for every process
-            # and port serving the app: the path names the resource, so apps sharing a cache
-            # share entries; the host name splits them by site.
-            url=http.rel_url.raw_path,
-            headers=headers,
-            query=_Query(x) if shape.query else _NO_QUERY,
-            host=http.host if shape.host else "",
-            vary_by_developer=vary_by_developer,
-            developer=None if user is None else user.id,
-            vary_by_groups=vary_by_groups,
-            groups=() if user is None or not vary_by_groups else user.group_ids,
-        )
+        key = self._key(x.http, headers, x.caller, vary_by_developer, vary_by_groups)
         runtime = x.runtime
         if observer is None:
             hit = await cache_get(cache, key, self.timeout, runtime.failures)
@@ -217,6 +341,21 @@ class CacheLookupStep(Step):
                 runtime.failures.failed("read", cache, error)
                 hit, why = None, f"cache-error: {describe(error)}"
             seconds = time.perf_counter() - started
+        return await self._found(x, cache, key, hit, downstream, must_revalidate, seconds, why)
+
+    async def _found(
+        self,
+        x: Exchange,
+        cache: Cache,
+        key: str,
+        hit: CacheHit | None,
+        downstream: DownstreamCachingType,
+        must_revalidate: bool,
+        seconds: float | None,
+        why: str,
+    ) -> Signal | None:
+        """The lookup after the cache answered ``hit`` for ``key``: serve it, or miss."""
+        runtime = x.runtime
         if hit is not None:
             entry = self._read(x, cache, key, hit)
             if entry is not None:
@@ -446,10 +585,19 @@ class _StaleIfError:
             observer(x, CacheEvent("stale", self.key, detail=detail, ttl=-self.expired_for))
 
 
+_CACHE_REQUEST_LOWER = frozenset(name.lower() for name in CACHE_REQUEST_HEADERS)
+
+
 def _strip_cache_headers(x: Exchange) -> None:
     """On a miss the backend must answer in full, not 304/412 to the client's conditions nor
     206 to its range."""
     headers = x.request_headers
+    present = headers.multidict
+    if present is not None and len(present) < len(CACHE_REQUEST_HEADERS):
+        # Fewer lines than names (the usual request): look at each line once.
+        found = {name.lower() for name in present} & _CACHE_REQUEST_LOWER
+        if not found:
+            return
     for name in CACHE_REQUEST_HEADERS:
         if name in headers:
             headers.remove(name)
@@ -463,8 +611,16 @@ async def _settle_lead(x: Exchange) -> None:
         lead.settle(None)
 
 
+_HEAD_MEMO_ENTRIES = 64
+"""The most response heads a cache-store remembers (cleared when full: heads made up per
+response cannot grow it)."""
+_HEAD_MEMO_BYTES = 4096
+"""Heads longer than this are encoded each time, never remembered."""
+
+
 class CacheStoreStep(Step):
     __slots__ = (
+        "_heads",
         "cache_response",
         "counts",
         "duration",
@@ -493,10 +649,40 @@ class CacheStoreStep(Step):
         self.entries = safety.responses
         self.marker = 0
         """Set by the compiler: this store's index among the plan's resume points."""
+        self._heads: dict[
+            tuple[int, str, tuple[tuple[str, str], ...], frozenset[str]], bytes | str | CodecError
+        ] = {}
         self.observer: CacheObserver | None = None
         """Told each outcome when any observation is on (set at compile time)."""
         self.counts = ScopeCounts()
         """Where stores are counted (the compiler gives the gateway's)."""
+
+    def _head(
+        self, status: int, reason: str, lines: list[tuple[str, str]], varied: frozenset[str]
+    ) -> bytes | str | CodecError:
+        """What the rules say of a response with these status, reason and header lines: the
+        head of its entry (:meth:`ResponseEntries.head`), why it may not be stored, or why it
+        cannot be encoded. A backend answers with the same few heads over and over, so the
+        answers are remembered (a bounded few, small heads only)."""
+        memo_key = (status, reason, tuple(lines), varied)
+        heads = self._heads
+        known = heads.get(memo_key)
+        if known is not None:
+            return known
+        refused = unstorable_reason(status, lines, varied=varied, honor_backend=self.honor_backend)
+        answer: bytes | str | CodecError
+        if refused is not None:
+            answer = refused
+        else:
+            try:
+                answer = self.entries.head(status, reason, storable_headers(lines), self.marker)
+            except CodecError as error:
+                answer = error
+        if not isinstance(answer, bytes) or len(answer) <= _HEAD_MEMO_BYTES:
+            if len(heads) >= _HEAD_MEMO_ENTRIES:
+                heads.clear()
+            heads[memo_key] = answer
+        return answer
 
     async def run_async(self, x: Exchange) -> Signal | None:
         record = x.lookup
@@ -543,21 +729,15 @@ class CacheStoreStep(Step):
         body = response.body
         if len(body) > self.max_bytes:
             return None, f"size: {len(body)} bytes, over max_response_bytes"
-        lines = response.headers.items()
-        refused = unstorable_reason(
-            status, lines, varied=record.varied, honor_backend=self.honor_backend
-        )
-        if refused is not None:
-            logger.debug("not storing the response for %r: %s", record.key, refused)
-            return None, f"not-storable: {refused}"
+        head = self._head(status, response.reason, response.headers.items(), record.varied)
         runtime = x.runtime
-        try:
-            data = self.entries.write(
-                record.key, status, response.reason, storable_headers(lines), body, self.marker
-            )
-        except CodecError as error:
-            runtime.failures.failed("encode", cache, error)
+        if isinstance(head, str):
+            logger.debug("not storing the response for %r: %s", record.key, head)
+            return None, f"not-storable: {head}"
+        if not isinstance(head, bytes):
+            runtime.failures.failed("encode", cache, head)
             return None, "encode-failed: the entry could not be encoded"
+        data = self.entries.write_with_head(record.key, head, body)
         record.stored = True
         kept = ttl + record.extra_ttl  # past its duration, an entry serves only stale
         if not await write_entry(
