@@ -264,6 +264,12 @@ class GlideTransport:
                 await self.wait_connected(patience)
         client = self._live
         if client is None:
+            if not self._down:
+                # Connecting for the first time, and no attempt has failed yet: a slow start (a
+                # busy event loop, a far server) is not Redis's failure, and must not open the
+                # breaker of a healthy Redis. A local limit: this call misses, a rate limit
+                # waits. (After a failure, or once the breaker gave up on a connection, it is.)
+                raise LocalLimit(f"still connecting to Redis ({self._why})")
             raise Unreachable(f"no connection to Redis: {self._why}")
         return client
 

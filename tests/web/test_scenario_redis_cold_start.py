@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
@@ -74,7 +75,8 @@ class Site:
         return self.calls[item] == before
 
 
-OpenSite = Callable[[str], Awaitable[Site]]
+OpenSite = Callable[..., Awaitable[Site]]
+"""``open_site(url, **from_url_options)``."""
 
 
 @pytest.fixture
@@ -85,12 +87,15 @@ async def open_site(
     test."""
     made: list[Site] = []
 
-    async def open_(url: str) -> Site:
+    async def open_(url: str, **options: Any) -> Site:
         cache = RedisCache.from_url(
             url,
             client=library,
-            connect_timeout=0.5,
-            breaker=CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
+            **{
+                "connect_timeout": 0.5,
+                "breaker": CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
+                **options,
+            },
         )
         app = web.Application()
         calls: dict[str, int] = {}
@@ -206,6 +211,28 @@ async def test_a_healthy_redis_is_used_from_the_first_request(
     assert site.cache.breaker.state is BreakerState.CLOSED
     assert site.cache.breaker.failures == 0
     assert await site.cached("first-0")
+
+
+async def test_a_slow_first_connection_is_not_an_outage(
+    open_site: OpenSite, library: ClientChoice, redis_server_factory: RedisServerFactory
+) -> None:
+    # A healthy Redis that is slow to connect to (a far server, a busy event loop): requests
+    # meanwhile are served by the handler, and nothing counts against Redis.
+    if library != "glide":
+        pytest.skip("redis.asyncio connects per call, within the call's own budget")
+    proxy = await FaultProxy(redis_server_factory().port).start()
+    try:
+        proxy.pause()  # connections accepted, nothing forwarded: connecting takes as long
+        site = await open_site(proxy.url, connect_timeout=60.0)
+        assert set(await site.burst("slow")) == {200}
+        assert site.handled("slow") == BURST
+        assert site.cache.breaker.state is BreakerState.CLOSED
+        assert site.cache.breaker.failures == 0
+        proxy.resume()
+        await until_cached(site)
+        assert site.cache.breaker.failures == 0
+    finally:
+        await proxy.close()
 
 
 # -- the log, in a process of its own (glide's logger is one per process) ---------------------
