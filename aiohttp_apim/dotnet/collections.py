@@ -25,7 +25,7 @@ from aiohttp_apim.dotnet.linq import (
     new_dictionary,
     truth,
 )
-from aiohttp_apim.dotnet.primitives import Byte, compare, obj_equals, to_string
+from aiohttp_apim.dotnet.primitives import Byte, compare, obj_equals, set_out, to_string
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["ARRAY", "BYTES", "DICTIONARY", "HASHSET", "LIST", "TUPLE", "VIEW", "list_get"]
@@ -306,13 +306,6 @@ def _dict_add(d: dict[object, object], a: Sequence[object], t: Sequence[TypeRef]
     d[k] = a[1]
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _dict_try_add(d: dict[object, object], a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     _dict_add(d, a, t)
     return True
@@ -322,9 +315,9 @@ def _dict_try_get(d: dict[object, object], a: Sequence[object], t: Sequence[Type
     arity("Dictionary", "TryGetValue", a, 2)
     k = _key_arg(a[:1])
     if k in d:
-        _out(a, 1, d[k])
+        set_out(a, 1, d[k])
         return True
-    _out(a, 1, None)
+    set_out(a, 1, None)
     return False
 
 

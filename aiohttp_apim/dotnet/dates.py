@@ -20,7 +20,7 @@ from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import numerics, strings
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
-from aiohttp_apim.dotnet.primitives import Int64, NetEnum, NetFlags
+from aiohttp_apim.dotnet.primitives import Int64, NetEnum, NetFlags, set_out
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["DateTime", "DateTimeOffset", "TimeSpan", "now_ticks"]
@@ -884,30 +884,24 @@ def _dt_subtract(v: DateTime, a: Sequence[object], t: Sequence[TypeRef]) -> obje
     )
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
-def _styles(a: Sequence[object]) -> int:
+def styles_of(a: Sequence[object]) -> int:
+    """The DateTimeStyles among a parse call's arguments (none: 0)."""
     return next((int(x) for x in a if isinstance(x, DateTimeStyles)), 0)
 
 
 def _parse(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
     arity("DateTime", "Parse", a, 1, 2, 3)
-    return parse_datetime(a[0], _styles(a))
+    return parse_datetime(a[0], styles_of(a))
 
 
 def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("DateTime", "TryParse", a, 2, 4)
     try:
-        v = parse_datetime(a[0], _styles(a))
+        v = parse_datetime(a[0], styles_of(a))
     except clr.ExpressionError:
-        _out(a, len(a) - 1, DateTime(0))
+        set_out(a, len(a) - 1, DateTime(0))
         return False
-    _out(a, len(a) - 1, v)
+    set_out(a, len(a) - 1, v)
     return True
 
 
@@ -926,17 +920,17 @@ def _formats(v: object) -> list[str]:
 
 def _parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> DateTime:
     arity("DateTime", "ParseExact", a, 2, 3, 4)
-    return parse_exact(a[0], _formats(a[1]), _styles(a))
+    return parse_exact(a[0], _formats(a[1]), styles_of(a))
 
 
 def _try_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("DateTime", "TryParseExact", a, 5)
     try:
-        v = parse_exact(a[0], _formats(a[1]), _styles(a))
+        v = parse_exact(a[0], _formats(a[1]), styles_of(a))
     except clr.ExpressionError:
-        _out(a, 4, DateTime(0))
+        set_out(a, 4, DateTime(0))
         return False
-    _out(a, 4, v)
+    set_out(a, 4, v)
     return True
 
 
@@ -1068,9 +1062,9 @@ def _ts_try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     try:
         v = parse_timespan(a[0])
     except clr.ExpressionError:
-        _out(a, len(a) - 1, TimeSpan(0))
+        set_out(a, len(a) - 1, TimeSpan(0))
         return False
-    _out(a, len(a) - 1, v)
+    set_out(a, len(a) - 1, v)
     return True
 
 
@@ -1089,9 +1083,9 @@ def _ts_try_parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     try:
         v = parse_exact_timespan(*_ts_exact_args(a[:-1]))
     except clr.ExpressionError:
-        _out(a, len(a) - 1, TimeSpan(0))
+        set_out(a, len(a) - 1, TimeSpan(0))
         return False
-    _out(a, len(a) - 1, v)
+    set_out(a, len(a) - 1, v)
     return True
 
 

@@ -52,7 +52,7 @@ from aiohttp_apim.dotnet.json_text import (
     value_json,
     value_text,
 )
-from aiohttp_apim.dotnet.primitives import to_string
+from aiohttp_apim.dotnet.primitives import set_out, to_string
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
@@ -205,13 +205,6 @@ def token_path(t: JToken) -> str:
 
 
 # ---------------------------------------------------------------- declarations
-
-
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
 
 
 def _index(t: JToken, args: Sequence[object]) -> object:
@@ -461,7 +454,7 @@ def _obj_ctor(a: Sequence[object], ta: Sequence[TypeRef]) -> JObject:
 def _obj_try_get(o: JObject, a: Sequence[object], ta: Sequence[TypeRef]) -> bool:
     arity("JObject", "TryGetValue", a, 2)
     v = o.get(strings._str_arg(a[0], "propertyName", "TryGetValue"))
-    _out(a, 1, v)
+    set_out(a, 1, v)
     return v is not None
 
 

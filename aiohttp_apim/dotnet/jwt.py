@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import dates, strings
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, declare
-from aiohttp_apim.dotnet.primitives import OutRef
+from aiohttp_apim.dotnet.primitives import set_out
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["BasicAuthCredentials", "Jwt", "parse_basic", "parse_jwt"]
@@ -111,20 +111,13 @@ def _audiences(j: Jwt) -> list[object]:
     return [] if aud is None else list(_claim_strings(aud))
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _try(parse: Callable[[object], object | None], name: str) -> clr.Method:
     fn = parse
 
     def impl(s: str, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         arity("String", name, a, 1)
         v = fn(s)
-        _out(a, 0, v)
+        set_out(a, 0, v)
         return v is not None
 
     return impl

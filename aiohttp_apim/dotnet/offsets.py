@@ -134,19 +134,15 @@ def _with_offset(local: DateTime, zone: int | None, styles: int) -> DateTimeOffs
     return value
 
 
-def _styles(a: Sequence[object]) -> int:
-    return next((int(x) for x in a if isinstance(x, DateTimeStyles)), 0)
-
-
 def _parse(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:
     arity("DateTimeOffset", "Parse", a, 1, 2, 3)
-    return parse(a[0], _styles(a))
+    return parse(a[0], dates.styles_of(a))
 
 
 def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("DateTimeOffset", "TryParse", a, 2, 4)
     try:
-        dotnet.set_out(a, len(a) - 1, parse(a[0], _styles(a)))
+        dotnet.set_out(a, len(a) - 1, parse(a[0], dates.styles_of(a)))
     except ExpressionError:
         dotnet.set_out(a, len(a) - 1, DateTimeOffset(0, 0))
         return False
@@ -154,8 +150,8 @@ def _try_parse(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
 
 
 def _exact(a: Sequence[object]) -> DateTimeOffset:
-    local, zone = dates.parse_exact_parts(a[0], dates._formats(a[1]), _styles(a))
-    return _with_offset(local, zone, _styles(a))
+    local, zone = dates.parse_exact_parts(a[0], dates._formats(a[1]), dates.styles_of(a))
+    return _with_offset(local, zone, dates.styles_of(a))
 
 
 def _parse_exact(a: Sequence[object], t: Sequence[TypeRef]) -> DateTimeOffset:

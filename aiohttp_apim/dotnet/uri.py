@@ -21,7 +21,7 @@ from aiohttp_apim.dotnet import core as clr
 from aiohttp_apim.dotnet import linq, strings
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.core import Registry, TypeRef, arity, check_length, declare, throw
-from aiohttp_apim.dotnet.primitives import NetEnum
+from aiohttp_apim.dotnet.primitives import NetEnum, set_out
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = ["Uri", "parse_uri", "resolve", "url_decode", "url_encode"]
@@ -437,13 +437,6 @@ def _ctor(a: Sequence[object], t: Sequence[TypeRef]) -> Uri:
     return parse_uri(a[0], kind)
 
 
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, dotnet.OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
-
-
 def _try_create(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("Uri", "TryCreate", a, 3)
     try:
@@ -453,9 +446,9 @@ def _try_create(a: Sequence[object], t: Sequence[TypeRef]) -> bool:
         else:
             v = parse_uri(a[0], int(a[1]) if isinstance(a[1], UriKind) else UriKind.Absolute)
     except clr.ExpressionError:
-        _out(a, 2, None)
+        set_out(a, 2, None)
         return False
-    _out(a, 2, v)
+    set_out(a, 2, v)
     return True
 
 

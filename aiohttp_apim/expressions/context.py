@@ -41,7 +41,7 @@ from aiohttp_apim.dotnet import dates as dotnet_time
 from aiohttp_apim.dotnet import json, linq, strings, xml
 from aiohttp_apim.dotnet import primitives as dotnet
 from aiohttp_apim.dotnet.core import TypeRef, arity, declare
-from aiohttp_apim.dotnet.primitives import Guid, NetEnum, OutRef, to_string
+from aiohttp_apim.dotnet.primitives import Guid, NetEnum, set_out, to_string
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
@@ -88,13 +88,6 @@ def _to_datetime(v: TimeValue) -> dotnet_time.DateTime | None:
     if isinstance(v, datetime):
         return dotnet_time.from_datetime(v)
     return dotnet_time.from_unix(float(v))
-
-
-def _out(args: Sequence[object], i: int, value: object) -> None:
-    ref = args[i] if len(args) > i else None
-    if not isinstance(ref, OutRef):
-        raise ExpressionError("ArgumentException", "Argument must be passed with the 'out' keyword")
-    ref.value = value
 
 
 def _key_not_found(key: object) -> NoReturn:
@@ -237,7 +230,7 @@ def _svd_index(d: StringValuesDictionary, a: Sequence[object]) -> object:
 def _svd_try_get(d: StringValuesDictionary, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("IReadOnlyDictionary", "TryGetValue", a, 2)
     v = d.get(_svd_key(a))
-    _out(a, 1, v)
+    set_out(a, 1, v)
     return v is not None
 
 
@@ -321,7 +314,7 @@ def _sd_get_or_default(d: StringDictionary, a: Sequence[object], t: Sequence[Typ
 def _sd_try_get(d: StringDictionary, a: Sequence[object], t: Sequence[TypeRef]) -> bool:
     arity("IReadOnlyDictionary", "TryGetValue", a, 2)
     v = d.get(_svd_key(a))
-    _out(a, 1, v)
+    set_out(a, 1, v)
     return v is not None
 
 
@@ -776,7 +769,7 @@ def _vars_try_get(v: Variables, a: Sequence[object], t: Sequence[TypeRef]) -> bo
     arity("IReadOnlyDictionary", "TryGetValue", a, 2)
     name = _svd_key(a)
     ok = name in v._data
-    _out(a, 1, v._data.get(name))
+    set_out(a, 1, v._data.get(name))
     return ok
 
 
