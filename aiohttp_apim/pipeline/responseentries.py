@@ -40,7 +40,7 @@ class CachedResponse:
     make a response -- the header lines (without ``Cache-Control``, which a hit sets) as a
     multidict that each response copies, so every response stays independent."""
 
-    __slots__ = ("body", "headers", "marker", "reason", "size", "status", "used", "value")
+    __slots__ = ("body", "headers", "marker", "reason", "size", "status", "used", "value", "wire")
 
     def __init__(self, value: bytes, end: int) -> None:
         snapshot = decode_response(value, end)
@@ -54,6 +54,9 @@ class CachedResponse:
         self.marker = snapshot.marker
         self.size = len(value) + len(snapshot.body)
         self.used = False
+        self.wire: tuple[str, str, bytes] | None = None
+        """The web layer's memo of the header block it last wrote for this entry: for which
+        ``Cache-Control`` and ``Date``, and the bytes."""
 
 
 class ResponseEntries:

@@ -21,6 +21,7 @@ from aiohttp_apim.pipeline.exchange import Exchange, ResponseState
 from aiohttp_apim.pipeline.headers import HeaderStore
 from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.deadlines import Deadlines, HandlerTimeout
+from aiohttp_apim.web.hitresponse import PreparedHit
 
 __all__ = ["Handler", "WebAdapter", "cached_response", "finish", "forwarded_request"]
 
@@ -173,15 +174,9 @@ def forwarded_request(x: Exchange, request: web.Request) -> web.Request:
 
 
 def cached_response(hit: EarlyHit) -> web.Response:
-    """The response of a hit served before any exchange: the entry's status, reason, headers
-    (copied: each response is independent) and body (the entry's own bytes, never copied),
-    with the downstream ``Cache-Control`` set last, as the pipeline would set it."""
-    entry = hit.entry
-    response = web.Response(
-        status=entry.status, reason=entry.reason, headers=entry.headers, body=entry.body
-    )
-    response.headers[hdrs.CACHE_CONTROL] = hit.cache_control
-    return response
+    """The response of a hit served before any exchange (see
+    :class:`~aiohttp_apim.web.hitresponse.PreparedHit`)."""
+    return PreparedHit(hit.entry, hit.cache_control)
 
 
 def finish(x: Exchange) -> web.StreamResponse:
