@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import hypothesis.strategies as st
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Middleware
 from hypothesis import given, settings
 
 import aiohttp_apim
@@ -41,7 +42,7 @@ def make_app(
     *,
     downstream: str = "none",
     ordinary: bool = False,
-    outer: list[web.Middleware] | None = None,
+    outer: list[Middleware] | None = None,
     clock: FakeClock | None = None,
 ) -> tuple[web.Application, aiohttp_apim.Gateway]:
     async def item(request: web.Request) -> web.StreamResponse:
@@ -84,14 +85,18 @@ def get(id_: str, *, version: str = "1.1", extra: str = "") -> bytes:
 
 
 async def both_ways(
-    answers: dict[str, Answer], requests: list[bytes], **options: object
+    answers: dict[str, Answer],
+    requests: list[bytes],
+    *,
+    downstream: str = "none",
+    outer: list[Middleware] | None = None,
 ) -> tuple[list[bytes], list[bytes], int]:
     """The bytes the app writes for ``requests`` as it is and when forced the ordinary way, and
     how many hits the first one served."""
     results = []
     hits = 0
     for ordinary in (False, True):
-        app, gateway = make_app(answers, ordinary=ordinary, **options)  # type: ignore[arg-type]
+        app, gateway = make_app(answers, ordinary=ordinary, downstream=downstream, outer=outer)
         server = TestServer(app)
         await server.start_server()
         try:
@@ -131,7 +136,7 @@ async def test_a_public_downstream_max_age_follows_the_entry_s_age() -> None:
     assert hits == 2
     # And as the entry ages, within the same second of Date.
     clock = FakeClock()
-    app, gateway = make_app(answers, downstream="public", clock=clock)
+    app, _ = make_app(answers, downstream="public", clock=clock)
     server = TestServer(app)
     await server.start_server()
     try:
