@@ -18,7 +18,10 @@ from aiohttp.typedefs import Middleware
 from hypothesis import given, settings
 
 import aiohttp_apim
+from aiohttp_apim.pipeline.entryseal import EntrySeal
+from aiohttp_apim.pipeline.responseentries import ResponseEntries
 from aiohttp_apim.testing import FakeClock
+from aiohttp_apim.web.hitresponse import PreparedHit
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -214,3 +217,18 @@ async def test_any_stored_answer_is_written_the_same_either_way(
     answers: dict[str, Answer] = {"x": (status, lines, body)}
     prepared, ordinary, _ = await both_ways(answers, [get("x")] * 3)
     assert prepared == ordinary
+
+
+def test_a_prepared_hit_is_made_as_aiohttp_makes_a_response() -> None:
+    # PreparedHit sets Response's attributes itself: an aiohttp whose Response sets others
+    # must fail here, not on a request.
+    entries = ResponseEntries(EntrySeal())
+    value = entries.write("k", 200, "OK", JSON, b"{}", 0)
+    hit = PreparedHit(entries.read("k", value), "no-cache")
+    ordinary = web.Response(status=200, reason="OK", headers=JSON, body=b"{}")
+    ordinary.headers["Cache-Control"] = "no-cache"
+    ours = {name for name in vars(hit) if name not in ("_entry", "_cache_control", "_made")}
+    assert ours == set(vars(ordinary))
+    assert hit.body == ordinary.body
+    assert hit.headers == ordinary.headers
+    assert (hit.status, hit.reason, hit.content_type) == (200, "OK", "application/json")
