@@ -86,7 +86,8 @@ class WebAdapter:
         :class:`HandlerTimeout` when they pass first."""
         if timeout is None:
             return handler(request)
-        return self._deadlines.call(timeout, handler, request)
+        # (request.task is the connection's task, not this request's, but on the same loop)
+        return self._deadlines.call(timeout, handler, request, request.task.get_loop())
 
 
 _HEADER_COLLECTIONS = (tuple, list, CIMultiDict)

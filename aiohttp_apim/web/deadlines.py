@@ -58,10 +58,20 @@ class Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._wake_at = 0.0
 
-    async def call(self, timeout: float, function: Callable[[A], Awaitable[T]], arg: A) -> T:
+    async def call(
+        self,
+        timeout: float,
+        function: Callable[[A], Awaitable[T]],
+        arg: A,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> T:
         """``await function(arg)``, cancelled after ``timeout`` seconds: then raises
-        :class:`HandlerTimeout`."""
-        task = asyncio.current_task()
+        :class:`HandlerTimeout`. ``loop`` is the running loop, when the caller knows it: finding
+        it costs a system call (``asyncio.get_running_loop`` checks the process id, and
+        ``getpid`` is not cached), about a tenth of this call's cost."""
+        task = asyncio.current_task(loop)
+        if task is None:  # (not that loop's: find the running one)
+            task = asyncio.current_task()
         assert task is not None
         loop = task.get_loop()
         if loop is not self._loop:  # a new loop (tests make one each): the old one is gone
