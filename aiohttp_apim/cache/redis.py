@@ -803,7 +803,9 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
                 f"{breaker.name} is unavailable: circuit open after repeated failures, "
                 f"next probe in {breaker.retry_in():.1f} s"
             )
-        started = asyncio.get_running_loop().time()
+        # (time.monotonic, not the loop's time: get_running_loop costs a getpid system call,
+        # and only these two readings are ever compared)
+        started = time.monotonic()
         try:
             if ticket:  # the probe may wait for a connection being made, within its budget
                 await self._transport.wait_connected(self.budget)
@@ -844,7 +846,7 @@ class RedisCache(Cache, SupportsLocks, SupportsTracking):
         key = id(breaker)
         if not ticket and started < self._last_counted.get(key, -math.inf):
             return
-        self._last_counted[key] = asyncio.get_running_loop().time()
+        self._last_counted[key] = time.monotonic()
         was_open = breaker.state is not BreakerState.CLOSED
         breaker.on_failure(ticket)
         if not was_open and breaker.state is BreakerState.OPEN and self._shards is None:
