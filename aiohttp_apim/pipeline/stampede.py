@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Final, Protocol, TypeVar
 
@@ -125,17 +126,18 @@ class LocalCoalescer:
         return self
 
     async def join(self, key: str) -> Lead | CacheHit | None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        # time.monotonic, not the loop's time: finding the loop costs a getpid system call,
+        # and a lone miss (the common case) needs no loop at all.
+        now = time.monotonic()
         flight = self.flights.get(key)
         if flight is None or now - flight.started >= self.timeout:
             flight = self.flights[key] = _Flight(self, key, now)
             return flight
         future = flight.future
         if future is None:
-            future = flight.future = loop.create_future()
+            future = flight.future = asyncio.get_running_loop().create_future()
         try:
-            async with asyncio.timeout_at(flight.started + self.timeout):
+            async with asyncio.timeout(flight.started + self.timeout - now):
                 # shield: a waiter cancelled (its client gone) must not cancel the others' future
                 return await asyncio.shield(future)
         except TimeoutError:
