@@ -119,7 +119,8 @@ def _version(headers: CIMultiDict[str]) -> int:
 def _head(entry: CachedResponse, cache_control: str, headers: CIMultiDict[str]) -> bytes | None:
     """The status line and header block aiohttp writes for ``headers`` and ``entry``'s body on
     a keep-alive HTTP/1.1 connection now; remembered on the entry until ``Cache-Control`` or
-    the second changes. None when a name or value holds a line break or a name a colon."""
+    the second changes. None when a name or value holds a line break, a name a colon, or a
+    value text that UTF-8 cannot encode: aiohttp is left to answer those its own way."""
     date = rfc822_formatted_time()
     known = entry.wire
     if known is not None and known[0] == cache_control and known[1] == date:
@@ -138,6 +139,9 @@ def _head(entry: CachedResponse, cache_control: str, headers: CIMultiDict[str]) 
             return None
     text = f"HTTP/1.1 {entry.status} {entry.reason}\r\n"
     text += "".join(f"{name}: {value}\r\n" for name, value in lines) + "\r\n"
-    head = text.encode("utf-8")
+    try:
+        head = text.encode("utf-8")
+    except UnicodeEncodeError:  # (a lone surrogate a policy put in a value)
+        return None
     entry.wire = (cache_control, date, head)
     return head
