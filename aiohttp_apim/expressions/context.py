@@ -547,15 +547,23 @@ def _headers(v: HeaderSource | StringValuesDictionary | None) -> StringValuesDic
     return v if isinstance(v, StringValuesDictionary) else StringValuesDictionary(v)
 
 
+class RemoteSource(Protocol):
+    """Something with a ``remote`` address (an ``aiohttp.web.Request``): a :class:`Request`
+    made from it reads the address only when an expression asks for ``IpAddress``."""
+
+    @property
+    def remote(self) -> str | None: ...
+
+
 class Request:
     """IRequest. Attributes are the pipeline's to change (e.g. ``body``)."""
 
     __slots__ = (
+        "_ip",
         "_matched",
         "body",
         "certificate",
         "headers",
-        "ip_address",
         "method",
         "original_url",
         "url",
@@ -578,9 +586,20 @@ class Request:
         self.original_url: Url = _url(original_url) or self.url
         self.headers = _headers(headers)
         self.body = _body(body)
-        self.ip_address = ip_address
+        self._ip: str | RemoteSource = ip_address
         self._matched: Mapping[str, str] | StringDictionary | None = matched_parameters
         self.certificate = certificate
+
+    @property
+    def ip_address(self) -> str:
+        ip = self._ip
+        if not isinstance(ip, str):
+            ip = self._ip = ip.remote or ""
+        return ip
+
+    @ip_address.setter
+    def ip_address(self, value: str) -> None:
+        self._ip = value
 
     @classmethod
     def of(
@@ -589,18 +608,19 @@ class Request:
         url: Url,
         headers: StringValuesDictionary,
         body: MessageBody | None,
-        ip_address: str,
+        ip_address: str | RemoteSource,
         matched_parameters: Mapping[str, str],
     ) -> Request:
         """A request of parts already of their types (the pipeline's way: one per request
         whose expressions read ``context.Request``), without the keyword arguments' work;
-        ``original_url`` is ``url``, no certificate."""
+        ``original_url`` is ``url``, no certificate. ``ip_address`` may be the request the
+        address is read from when an expression first asks for it."""
         self = cls.__new__(cls)
         self.method = method
         self.url = self.original_url = url
         self.headers = headers
         self.body = body
-        self.ip_address = ip_address
+        self._ip = ip_address
         self._matched = matched_parameters
         self.certificate = None
         return self
@@ -684,7 +704,7 @@ class Variables:
     __slots__ = ("_data",)
 
     def __init__(self, initial: Mapping[str, object] | None = None) -> None:
-        self._data: dict[str, object] = dict(initial or {})
+        self._data: dict[str, object] = {} if initial is None else dict(initial)
 
     def get(self, name: str, default: object = None) -> object:
         return self._data.get(name, default)
@@ -1218,7 +1238,9 @@ class ExpressionContext:
     def request(self) -> Request | None:
         value = self._request
         if value is _UNSET:
-            value = self._request = self.parts.request(self._owner)
+            parts = self._parts  # (not .parts: a property's frame per member)
+            assert parts is not None
+            value = self._request = parts.request(self._owner)
         return value
 
     @request.setter
@@ -1234,7 +1256,9 @@ class ExpressionContext:
     def response(self) -> Response | None:
         value = self._response
         if value is _UNSET:
-            return self.parts.response(self._owner)
+            parts = self._parts
+            assert parts is not None
+            return parts.response(self._owner)
         return value
 
     @response.setter
@@ -1245,7 +1269,9 @@ class ExpressionContext:
     def last_error(self) -> LastError | None:
         value = self._last_error
         if value is _UNSET:
-            return self.parts.last_error(self._owner)
+            parts = self._parts
+            assert parts is not None
+            return parts.last_error(self._owner)
         return value
 
     @last_error.setter
@@ -1256,7 +1282,9 @@ class ExpressionContext:
     def variables(self) -> Variables:
         value = self._variables
         if value is _UNSET:
-            value = self._variables = self.parts.variables(self._owner)
+            parts = self._parts
+            assert parts is not None
+            value = self._variables = parts.variables(self._owner)
         return value
 
     @variables.setter
@@ -1267,7 +1295,9 @@ class ExpressionContext:
     def operation(self) -> Operation | None:
         value = self._operation
         if value is _UNSET:
-            value = self._operation = self.parts.operation(self._owner)
+            parts = self._parts
+            assert parts is not None
+            value = self._operation = parts.operation(self._owner)
         return value
 
     @operation.setter
@@ -1278,7 +1308,9 @@ class ExpressionContext:
     def product(self) -> Product | None:
         value = self._product
         if value is _UNSET:
-            value = self._product = self.parts.product(self._owner)
+            parts = self._parts
+            assert parts is not None
+            value = self._product = parts.product(self._owner)
         return value
 
     @product.setter
@@ -1289,7 +1321,9 @@ class ExpressionContext:
     def subscription(self) -> Subscription | None:
         value = self._subscription
         if value is _UNSET:
-            value = self._subscription = self.parts.subscription(self._owner)
+            parts = self._parts
+            assert parts is not None
+            value = self._subscription = parts.subscription(self._owner)
         return value
 
     @subscription.setter
@@ -1300,7 +1334,9 @@ class ExpressionContext:
     def user(self) -> User | None:
         value = self._user
         if value is _UNSET:
-            value = self._user = self.parts.user(self._owner)
+            parts = self._parts
+            assert parts is not None
+            value = self._user = parts.user(self._owner)
         return value
 
     @user.setter
@@ -1311,7 +1347,9 @@ class ExpressionContext:
     def timestamp(self) -> dotnet_time.DateTime:
         value = self._timestamp
         if value is _UNSET:
-            value = self._timestamp = _to_datetime(self.parts.timestamp(self._owner))
+            parts = self._parts
+            assert parts is not None
+            value = self._timestamp = _to_datetime(parts.timestamp(self._owner))
         return value
 
     @timestamp.setter
@@ -1322,7 +1360,9 @@ class ExpressionContext:
     def request_id(self) -> Guid:
         value = self._request_id
         if value is _UNSET:
-            value = self._request_id = Guid(self.parts.request_id(self._owner))
+            parts = self._parts
+            assert parts is not None
+            value = self._request_id = Guid(parts.request_id(self._owner))
         return value
 
     @request_id.setter

@@ -270,6 +270,8 @@ class Exchange:
         "passthrough",
         "plan",
         "prefetched",
+        "prelude_error",
+        "prelude_ran",
         "request_body",
         "request_body_changed",
         "request_headers",
@@ -307,6 +309,11 @@ class Exchange:
         self.lookup: LookupRecord | None = None
         self.prefetched: Prefetched | None = None
         """Set when the plan's first step, a cache-lookup, already read the cache."""
+        self.prelude_ran = False
+        """Whether the plan's early prelude (set-variable steps before an early cache-lookup) ran
+        already: the runner then carries on after it."""
+        self.prelude_error: ctx.LastError | None = None
+        """How the prelude failed, if it did: the runner goes to on-error with it."""
         self.resume = 0
         """On a hit: which cache-store stored the entry (outbound resumes after it)."""
         self.last_error: ctx.LastError | None = None
@@ -352,9 +359,10 @@ class Exchange:
         if context is None:
             context = self._context = self.runtime.contexts(self)
         budget = self._budget
-        if budget is None:
+        if budget is None:  # (a new budget is nobody's current one yet)
             budget = self._budget = Budget(self.runtime.expression_budget)
-        if CURRENT.get() is not budget:  # the request's budget is the one expressions draw on
+            CURRENT.set(budget)
+        elif CURRENT.get() is not budget:  # the request's budget is the one expressions draw on
             CURRENT.set(budget)
         try:
             return expression(context)

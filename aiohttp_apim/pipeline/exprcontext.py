@@ -45,12 +45,14 @@ class ContextBuilder:
 
     def __call__(self, x: Exchange) -> ctx.ExpressionContext:
         runtime = x.runtime
-        # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp request runs in a task of
-        # its own, so setting it here scopes the gateway's clock to this request.
-        CLOCK.set(runtime.clock)
-        return ctx.ExpressionContext.lazy(
-            self, x, x.plan.api_view, runtime.deployment, runtime.clock
-        )
+        clock = runtime.clock
+        # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp connection serves its
+        # requests in a task of its own, so setting it here scopes the gateway's clock to this
+        # request (and the next ones of the connection find it set: setting a context variable
+        # costs more than reading it).
+        if CLOCK.get() is not clock:
+            CLOCK.set(clock)
+        return ctx.ExpressionContext.lazy(self, x, x.plan.api_view, runtime.deployment, clock)
 
     # --- the members, for the exchange ``x`` --------------------------------------------------
 
@@ -61,7 +63,7 @@ class ContextBuilder:
             ctx.Url(http),  # its text is made only if an expression reads it
             x.request_headers.dictionary(),
             x.request_body,
-            http.remote or "",
+            http,  # its address is read only if an expression reads it
             x.match_info,
         )
 

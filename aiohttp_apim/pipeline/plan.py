@@ -6,8 +6,9 @@ request of that combination; nothing in a plan changes per request.
 A plan also knows what its requests need, so that the middleware takes the shortest lane the
 plan allows: :attr:`Plan.forwards_only` -- nothing to do but call the handler -- lets a request
 skip the pipeline altogether (no exchange, no header store, no response wrapper), a plan that
-starts with a cache-lookup of literal attributes (:attr:`Plan.early_lookup`) serves a hit with
-nothing left to run in outbound the same way, and the
+starts with a cache-lookup of literal attributes (:attr:`Plan.early_lookup`), perhaps after
+set-variable steps (:attr:`Plan.early_prelude`), serves a hit with nothing left to run in
+outbound the same way, and the
 expression ``context``, the request body, header copies and response wrappers are made only by
 the steps that use them.
 """
@@ -51,9 +52,16 @@ class Plan:
     forward_timeout: float | None = field(init=False)
     """The handler's time limit on a :attr:`forwards_only` plan (None: none)."""
     early_lookup: CacheLookupStep | None = field(init=False)
-    """The cache-lookup that starts inbound, when it can run before any exchange exists
-    (:attr:`CacheLookupStep.early`; the request body is not wanted up front): a hit it finds
-    needs no exchange at all when nothing of outbound follows its entry's cache-store."""
+    """The cache-lookup that starts inbound (after :attr:`early_prelude`), when it can run before
+    the pipeline does (:attr:`CacheLookupStep.early`; the request body is not wanted up front):
+    a hit it finds needs no runner, no response wrapper, and, without a prelude, no exchange,
+    when nothing of outbound follows its entry's cache-store."""
+    early_prelude: tuple[Step, ...] = field(init=False)
+    """The steps before :attr:`early_lookup` (each :attr:`Step.before_lookup`: set-variable):
+    they run first, in the exchange (:func:`~aiohttp_apim.pipeline.runner.run_prelude`), and
+    the runner carries on after them (:attr:`after_prelude`). Empty: the lookup comes first."""
+    after_prelude: tuple[Step, ...] = field(init=False)
+    """Inbound from :attr:`early_lookup` on: what the runner runs once the prelude ran."""
     served_early: frozenset[int] = field(init=False)
     """The cache-store markers whose hits have no outbound left to run (see
     :attr:`resume_after`): an early lookup serves those hits itself."""
@@ -74,13 +82,19 @@ class Plan:
                 only, timeout = True, forward.constant_seconds()
         object.__setattr__(self, "forwards_only", only)
         object.__setattr__(self, "forward_timeout", timeout)
-        first = self.inbound[0] if self.inbound else None
+        inbound = self.inbound
+        start = 0
+        while start < len(inbound) and inbound[start].before_lookup:
+            start += 1
+        first = inbound[start] if start < len(inbound) else None
         early = (
             first
             if isinstance(first, CacheLookupStep) and first.early and not self.reads_request_body
             else None
         )
         object.__setattr__(self, "early_lookup", early)
+        object.__setattr__(self, "early_prelude", inbound[:start] if early is not None else ())
+        object.__setattr__(self, "after_prelude", inbound[start:] if early is not None else inbound)
         served = frozenset(i for i, steps in enumerate(self.resume_after) if not steps)
         object.__setattr__(self, "served_early", served)
 

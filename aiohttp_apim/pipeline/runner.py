@@ -28,6 +28,7 @@ __all__ = [
     "finish_exchange",
     "run_exchange",
     "run_failure",
+    "run_prelude",
     "run_step_failure",
 ]
 
@@ -37,13 +38,38 @@ _UNAUTHORIZED = frozenset({"SubscriptionKeyNotFound", "SubscriptionKeyInvalid"})
 _JSON = ("Content-Type", "application/json; charset=utf-8")
 
 
+def run_prelude(x: Exchange) -> bool:
+    """Run the steps of ``x``'s plan that come before its early cache-lookup
+    (:attr:`~aiohttp_apim.pipeline.plan.Plan.early_prelude`: set-variable steps), ahead of the
+    lookup and of :func:`run_exchange`, which then carries on after them. False: one failed;
+    its error waits in ``x`` for :func:`run_exchange`, which goes to on-error with it exactly as
+    if the step had failed there (the steps after it do not run)."""
+    x.prelude_ran = True
+    for step in x.plan.early_prelude:  # (run_steps_sync's loop: these never signal)
+        try:
+            step.run(x)
+        except Abort as abort:
+            x.prelude_error = abort.error
+            return False
+        except Exception as error:
+            x.prelude_error = step.meta.failure(error, x)
+            return False
+    return True
+
+
 async def run_exchange(x: Exchange) -> None:
     """Run ``x``'s plan; afterwards ``x.response`` (or ``x.passthrough``) is the answer."""
     plan = x.plan
     try:
         if plan.reads_request_body:
             await x.read_request_body()
-        signal = await run_steps(plan.inbound, x)
+        if x.prelude_ran:  # (set-variable steps ran before the early lookup: not again)
+            failed = x.prelude_error
+            if failed is not None:
+                raise Abort(failed)
+            signal = await run_steps(plan.after_prelude, x)
+        else:
+            signal = await run_steps(plan.inbound, x)
         if signal is Signal.HIT:
             resumed = plan.outbound_after_hit(x.resume)
             if resumed:

@@ -21,7 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from aiohttp_apim.errors import ApimRuntimeError, PolicyError
 from aiohttp_apim.pipeline.exchange import Exchange, Runtime
-from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_step_failure
+from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_prelude, run_step_failure
 from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.adapters import WebAdapter, cached_response, finish
 from aiohttp_apim.web.callers import Callers
@@ -46,6 +46,7 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
         binding = router.by_route.get(route) or router.route(route.name, route)
         caller, refused = callers.identify(request, binding.api)
         prefetched = None
+        x: Exchange | None = None
         if refused is None:
             product = caller.product
             plan = binding.plan(None if product is None else product.id)
@@ -59,6 +60,10 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
             if upgrade is not None and upgrade.lower() == "websocket":
                 return await handler(request)
             lookup = plan.early_lookup
+            if lookup is not None and plan.early_prelude:  # set-variable steps first, once
+                x = Exchange(runtime, plan, request, handler, caller, match_info)
+                if not run_prelude(x):  # one failed: on to on-error, without a lookup
+                    lookup = None
             if lookup is not None:  # a plan that starts with a cache-lookup of literals
                 try:
                     early = await lookup.lookup_early(request, caller, runtime, plan.served_early)
@@ -66,11 +71,14 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
                     logger.exception("aiohttp_apim's early cache lookup failed")
                     early = None
                 if isinstance(early, EarlyHit):
+                    if x is not None:
+                        x.done()
                     return cached_response(early)
                 prefetched = early
         else:
             plan = binding.plan(None)
-        x = Exchange(runtime, plan, request, handler, caller, match_info)
+        if x is None:
+            x = Exchange(runtime, plan, request, handler, caller, match_info)
         x.prefetched = prefetched
         try:
             if refused is None:

@@ -29,9 +29,11 @@ def caching(vary: str = "", *, before: str = "", after_store: str = "", kind: st
 
 EARLY = caching("<vary-by-header>X-Tenant</vary-by-header>")
 # The same policy with a statement before the lookup: every request takes the whole pipeline.
+# (Not a set-variable: set-variable steps run ahead of an early lookup,
+# tests/web/test_scenario_early_prelude.py.)
 GENERAL = caching(
     "<vary-by-header>X-Tenant</vary-by-header>",
-    before='<set-variable name="unused" value="1" />',
+    before='<set-header name="X-Unused" exists-action="override"><value>1</value></set-header>',
 )
 
 
@@ -52,6 +54,14 @@ GENERAL = caching(
                 inbound='<set-variable name="v" value="1" />' + LOOKUP.format(vary=""),
                 outbound="<cache-store duration='60' />",
             ),
+            True,
+        ),
+        (
+            doc(
+                inbound='<set-header name="X" exists-action="override"><value>1</value>'
+                "</set-header>" + LOOKUP.format(vary=""),
+                outbound="<cache-store duration='60' />",
+            ),
             False,
         ),
         (
@@ -63,7 +73,13 @@ GENERAL = caching(
             False,
         ),
     ],
-    ids=["lookup-first", "lookup-then-more", "statement-before", "expression-attribute"],
+    ids=[
+        "lookup-first",
+        "lookup-then-more",
+        "set-variable-before",
+        "statement-before",
+        "expression-attribute",
+    ],
 )
 def test_the_plan_knows_when_its_lookup_can_run_early(document: str, early: bool) -> None:
     plan = Pipeline({"policy.xml": document}).plan()

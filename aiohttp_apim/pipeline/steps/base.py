@@ -211,6 +211,12 @@ class Step:
     """One compiled policy element. Subclasses set ``is_async`` and implement ``run`` (sync) or
     ``run_async``; either returns a :class:`Signal` or None to carry on."""
 
+    before_lookup = False
+    """Whether the step may run ahead of an early cache-lookup that follows it
+    (:attr:`~aiohttp_apim.pipeline.plan.Plan.early_prelude`): it never waits and changes nothing
+    a lookup reads (the request, the caller) -- only the variables. Such a step still runs in the
+    exchange, once, in its place in the order, so its failures go to on-error as usual."""
+
     __slots__ = ("is_async", "meta")
 
     def __init__(self, meta: StepMeta, *, is_async: bool = False) -> None:

@@ -15,6 +15,8 @@ class SetVariableStep(Step):
     """``context.Variables[name] = value``: a literal as a string, an expression's result with
     its own type."""
 
+    before_lookup = True  # (it writes a variable and nothing else)
+
     __slots__ = ("name", "value")
 
     def __init__(self, meta: StepMeta, name: str, value: Val[object]) -> None:
