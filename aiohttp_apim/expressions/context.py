@@ -45,6 +45,7 @@ from aiohttp_apim.dotnet.primitives import Guid, NetEnum, set_out, to_string
 from aiohttp_apim.errors import ExpressionError
 
 __all__ = [
+    "NOT_SERVED",
     "Api",
     "ContextParts",
     "Deployment",
@@ -52,6 +53,7 @@ __all__ = [
     "GatewayInfo",
     "Group",
     "HeaderDictionary",
+    "HeaderLookup",
     "LastError",
     "MessageBody",
     "Operation",
@@ -68,6 +70,8 @@ __all__ = [
     "UserIdentity",
     "Variables",
     "Workspace",
+    "request_has_header",
+    "request_header_or_default",
 ]
 
 HeaderSource = (
@@ -259,6 +263,51 @@ def _svd_get_or_default(
         return default
     values = entry[1]
     return values[0] if len(values) == 1 else ",".join(values)
+
+
+NOT_SERVED: Final = object()
+"""What the compiler's fast header reads return when they cannot serve the read: the general
+form of the expression then runs (and fails as it fails)."""
+
+
+def _request_headers(c: object) -> HeaderLookup | None:
+    """Where ``context.Request.Headers`` of ``c`` reads -- the built request's dictionary, or,
+    before a request is built, the lookup the context's parts make it of -- or None when ``c``
+    is not a plain context whose request is a plain :class:`Request` (null, or something else:
+    the general form's errors and dispatch are then the ones to get)."""
+    if type(c) is not ExpressionContext:
+        return None
+    request = c._request
+    if request is _UNSET:
+        parts = c._parts
+        assert parts is not None  # (only a lazily made context has unset members)
+        return parts.request_headers(c._owner)
+    if type(request) is Request and type(headers := request.headers) is StringValuesDictionary:
+        return headers
+    return None
+
+
+def request_header_or_default(c: object, name: str, default: object) -> object:
+    """``context.Request.Headers.GetValueOrDefault(name, default)`` for a constant ``name`` and
+    ``default`` (the compiler's fast form): the values comma-joined, as
+    :func:`_svd_get_or_default` joins them, read where the ``Headers`` view reads, without
+    making the request's view; :data:`NOT_SERVED` when it cannot be read so."""
+    headers = _request_headers(c)
+    if headers is None:
+        return NOT_SERVED
+    values = headers.get(name)
+    if values is None:
+        return default
+    return values[0] if len(values) == 1 else ",".join(values)
+
+
+def request_has_header(c: object, name: str) -> object:
+    """``context.Request.Headers.ContainsKey(name)`` for a constant ``name`` (the compiler's
+    fast form, as :func:`request_header_or_default`)."""
+    headers = _request_headers(c)
+    if headers is None:
+        return NOT_SERVED
+    return headers.get(name) is not None
 
 
 SVD = declare(
@@ -1079,6 +1128,13 @@ LAST_ERROR.members.update(
 # ---------------------------------------------------------------- the context
 
 
+class HeaderLookup(Protocol):
+    """Where a request's headers are read by name: every value of ``name`` in order, or None
+    when absent (the same values, the same way, as the ``Headers`` view made of it shows)."""
+
+    def get(self, name: str, /) -> list[str] | None: ...
+
+
 class ContextParts(Protocol):
     """Where a context made with ``parts=`` gets its request-dependent members: each is asked
     for the first time an expression reads it and kept, except ``response`` and
@@ -1087,6 +1143,12 @@ class ContextParts(Protocol):
     so that one ``parts`` object serves every context."""
 
     def request(self, owner: Any, /) -> Request | None: ...
+    def request_headers(self, owner: Any, /) -> HeaderLookup:
+        """Where ``request(owner).Headers`` reads, without making the request: asked on every
+        read of a header by a constant name (see :func:`request_header_or_default`), never
+        kept; for parts whose ``request`` is never None."""
+        ...
+
     def response(self, owner: Any, /) -> Response | None: ...
     def last_error(self, owner: Any, /) -> LastError | None: ...
     def variables(self, owner: Any, /) -> Variables: ...

@@ -27,6 +27,7 @@ from aiohttp_apim.identity import Caller
 
 if TYPE_CHECKING:
     from aiohttp_apim.pipeline.exchange import Exchange
+    from aiohttp_apim.pipeline.headers import HeaderStore
 
 __all__ = ["ContextBuilder", "IdentityViews"]
 
@@ -66,6 +67,11 @@ class ContextBuilder:
             http,  # its address is read only if an expression reads it
             x.match_info,
         )
+
+    def request_headers(self, x: Exchange) -> HeaderStore:
+        # the store the request's ``Headers`` view is made of (and works through once made):
+        # a header an earlier step set or removed reads the same either way
+        return x.request_headers
 
     def response(self, x: Exchange) -> ctx.Response | None:
         response = x.response

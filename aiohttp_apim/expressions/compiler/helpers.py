@@ -16,7 +16,7 @@ from aiohttp_apim.dotnet.budget import (
     current,
 )
 from aiohttp_apim.errors import ApimRuntimeError, ExpressionError
-from aiohttp_apim.expressions import runtime
+from aiohttp_apim.expressions import context, runtime
 
 if TYPE_CHECKING:
     from aiohttp_apim.expressions.runtime import TypeRef
@@ -196,6 +196,9 @@ HELPERS: Final[dict[str, object]] = {
     "_throw": _throw,
     "_catches": _catches,
     "_excobj": runtime.exception_object,
+    "_rhd": context.request_header_or_default,
+    "_rhas": context.request_has_header,
+    "_unserved": context.NOT_SERVED,
 }
 
 

@@ -48,6 +48,57 @@ class MemberGen(CodeGen):
     """Generates member reads, indexers and calls."""
 
     def e_chain(self, e: n.Member | n.Index | n.Call) -> Code:
+        fast = self.header_read(e)
+        if fast is not None:
+            return fast
+        return self.chain(e)
+
+    def header_read(self, e: n.Member | n.Index | n.Call) -> Code | None:
+        """``context.Request.Headers.GetValueOrDefault("name"[, "default" or null])`` and
+        ``context.Request.Headers.ContainsKey("name")`` (cache keys and variables read headers
+        so): a call of one helper that reads the header where the ``Headers`` view reads it,
+        without making the request's view or dispatching three members; the general form
+        runs when the helper cannot serve the read (a context or request of another kind, a
+        null request), so results and errors are the general form's."""
+        if not isinstance(e, n.Call) or not isinstance(method := e.target, n.Member):
+            return None
+        node: n.Expr = method
+        for name in ("", "Headers", "Request"):
+            if not isinstance(node, n.Member) or node.type_args or node.conditional:
+                return None
+            if name and node.name != name:
+                return None
+            node = node.target
+        if (
+            not isinstance(node, n.Name)
+            or node.name != "context"
+            or self.scope.lookup("context") is not None
+        ):
+            return None
+        args = e.args
+        if any(a.name is not None or a.modifier is not None for a in args):
+            return None
+        values = [a.value for a in args]
+        if not values or not all(isinstance(v, n.Literal) for v in values):
+            return None
+        literals = [v for v in values if isinstance(v, n.Literal)]
+        if literals[0].kind != "string":
+            return None
+        key = self.k(literals[0].value)
+        if method.name == "GetValueOrDefault" and len(literals) <= 2:
+            default = literals[1] if len(literals) == 2 else None
+            if default is not None and default.kind not in ("string", "null"):
+                return None
+            fast = f"_rhd(c, {key}, {self.k(None if default is None else default.value)})"
+        elif method.name == "ContainsKey" and len(literals) == 1:
+            fast = f"_rhas(c, {key})"
+        else:
+            return None
+        general = self.chain(e)
+        t = self.fresh("t")
+        return Code(f"({t} if ({t} := {fast}) is not _unserved else {general.src})", general.kind)
+
+    def chain(self, e: n.Member | n.Index | n.Call) -> Code:
         links: list[Link] = []
         node: n.Expr = e
         while isinstance(node, n.Member | n.Index | n.Call):
