@@ -2,8 +2,10 @@
 its members the first time an expression reads it.
 
 Most requests never evaluate an expression (a cache hit with literal attributes), so nothing
-here runs for them; one that reads a request header builds the request's view and nothing else
-(not the URL text, not a request id, not the timestamp). What is built shares its live parts
+here runs for them; one that reads a request header by a constant name
+(``GetValueOrDefault("X-Tenant", "none")``) builds the context alone and reads the header store
+(``request_headers``); one that reads more of the request builds the request's view and nothing
+else (not the URL text, not a request id, not the timestamp). What is built shares its live parts
 with the exchange: ``Headers`` reads the header store's own multidict (copied only if a policy
 changes a header), ``Body`` is the exchange's message body, ``Variables`` the exchange's
 variables, and ``Response`` / ``LastError`` are read from the exchange on every access, so steps
