@@ -176,11 +176,15 @@ class Prefetched:
     (see ``CacheLookupStep.lookup_early``): the key and what the cache answered. The exchange
     carries it to the lookup step, which carries on from there instead of reading again."""
 
-    __slots__ = ("hit", "key")
+    __slots__ = ("hit", "joined", "key")
 
     def __init__(self, key: str, hit: CacheHit | None) -> None:
         self.key = key
         self.hit = hit
+        self.joined: tuple[Lead | CacheHit | None] | None = None
+        """What stampede protection already answered for this miss (the early miss lane
+        joined before it handed the request to the pipeline), so the lookup does not join
+        again; None: not joined yet."""
 
 
 class ResponseState:

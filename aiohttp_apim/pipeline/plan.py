@@ -8,7 +8,8 @@ plan allows: :attr:`Plan.forwards_only` -- nothing to do but call the handler --
 skip the pipeline altogether (no exchange, no header store, no response wrapper), a plan that
 starts with a cache-lookup of literal attributes (:attr:`Plan.early_lookup`), perhaps after
 set-variable steps (:attr:`Plan.early_prelude`), serves a hit with nothing left to run in
-outbound the same way, and the
+outbound the same way, a plan that only looks up, forwards and stores (:attr:`Plan.miss_lane`)
+answers and stores a miss the same way, and the
 expression ``context``, the request body, header copies and response wrappers are made only by
 the steps that use them.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiohttp_apim.expressions import context as ctx
+from aiohttp_apim.pipeline.misslane import MissLane
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
 from aiohttp_apim.pipeline.steps.base import Step
 from aiohttp_apim.pipeline.steps.caching import CacheLookupStep
@@ -65,6 +67,10 @@ class Plan:
     served_early: frozenset[int] = field(init=False)
     """The cache-store markers whose hits have no outbound left to run (see
     :attr:`resume_after`): an early lookup serves those hits itself."""
+    miss_lane: MissLane | None = field(init=False)
+    """Set when the plan is nothing but an early lookup, a forward-request and a cache-store
+    (see :meth:`MissLane.of`): a miss of the early lookup then calls the handler and stores its
+    answer without an exchange."""
 
     def __post_init__(self) -> None:
         backend = self.backend
@@ -97,6 +103,8 @@ class Plan:
         object.__setattr__(self, "after_prelude", inbound[start:] if early is not None else inbound)
         served = frozenset(i for i, steps in enumerate(self.resume_after) if not steps)
         object.__setattr__(self, "served_early", served)
+        lane = MissLane.of(early, self.inbound, self.backend, self.outbound)
+        object.__setattr__(self, "miss_lane", lane)
 
     def outbound_after_hit(self, marker: int) -> tuple[Step, ...]:
         """The outbound steps for a hit on an entry stored by cache-store ``marker``; the whole

@@ -5,8 +5,10 @@ caller's product -- and runs the plan, on the shortest lane the plan allows: a p
 forwards (:attr:`~aiohttp_apim.pipeline.plan.Plan.forwards_only`) calls the handler directly
 and makes no exchange unless the handler fails; a plan that starts with a cache-lookup of
 literal attributes (:attr:`~aiohttp_apim.pipeline.plan.Plan.early_lookup`) looks the cache up
-first and answers a hit with nothing left to run straight from the entry, and only a miss (or
-a hit with outbound steps to run) makes the exchange, which carries what the cache said. A websocket upgrade is handed to its handler
+first and answers a hit with nothing left to run straight from the entry; a plan that only
+looks up, forwards and stores (:attr:`~aiohttp_apim.pipeline.plan.Plan.miss_lane`) answers a
+plain miss the same way (:mod:`~aiohttp_apim.web.misslane`), and only another miss (or a hit
+with outbound steps to run) makes the exchange, which carries what the cache said. A websocket upgrade is handed to its handler
 once the caller is admitted: a long-lived connection is no request/response exchange for
 policies to rewrite or cache.
 """
@@ -25,6 +27,7 @@ from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_prelude,
 from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.adapters import WebAdapter, cached_response, finish
 from aiohttp_apim.web.callers import Callers
+from aiohttp_apim.web.misslane import answer_miss
 from aiohttp_apim.web.routes import Router
 
 __all__ = ["make_middleware"]
@@ -75,6 +78,15 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
                         x.done()
                     return cached_response(early)
                 prefetched = early
+                lane = plan.miss_lane
+                if lane is not None and early is not None and early.hit is None:
+                    try:
+                        answer = await answer_miss(lane, runtime, adapter, request, handler, early)
+                    except Exception:
+                        return _bug(request)
+                    if isinstance(answer, web.StreamResponse):
+                        return answer
+                    handler = answer  # the pipeline's turn (see misslane)
         else:
             plan = binding.plan(None)
         if x is None:

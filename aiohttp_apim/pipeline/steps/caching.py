@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from multidict import MultiMapping
@@ -55,6 +55,7 @@ from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.runner import run_exchange
 from aiohttp_apim.pipeline.stale import ERROR_STATUSES, StaleWindow
+from aiohttp_apim.pipeline.stampede import Lead
 from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.base import (
     CacheEvent,
@@ -297,7 +298,15 @@ class CacheLookupStep(Step):
             assert constants is not None
             assert cache is not None
             return await self._found(
-                x, cache, prefetched.key, prefetched.hit, constants[2], constants[3], None, ""
+                x,
+                cache,
+                prefetched.key,
+                prefetched.hit,
+                constants[2],
+                constants[3],
+                None,
+                "",
+                prefetched.joined,
             )
         # Eligibility, as APIM's: GET only, and a request carrying credentials only when
         # the policy allows private responses. (Websocket upgrades never get here: the
@@ -353,8 +362,10 @@ class CacheLookupStep(Step):
         must_revalidate: bool,
         seconds: float | None,
         why: str,
+        joined: tuple[Lead | CacheHit | None] | None = None,
     ) -> Signal | None:
-        """The lookup after the cache answered ``hit`` for ``key``: serve it, or miss."""
+        """The lookup after the cache answered ``hit`` for ``key``: serve it, or miss
+        (``joined``: what stampede protection already answered, see :meth:`_miss`)."""
         runtime = x.runtime
         if hit is not None:
             entry = self._read(x, cache, key, hit)
@@ -364,7 +375,7 @@ class CacheLookupStep(Step):
             await discard_entry(
                 runtime.background, runtime.failures, cache, key, runtime.cache_write_timeout
             )
-        return await self._miss(x, cache, key, downstream, must_revalidate, seconds, why)
+        return await self._miss(x, cache, key, downstream, must_revalidate, seconds, why, joined)
 
     async def _miss(
         self,
@@ -375,13 +386,16 @@ class CacheLookupStep(Step):
         must_revalidate: bool,
         seconds: float | None,
         why: str,
+        already: tuple[Lead | CacheHit | None] | None = None,
     ) -> Signal | None:
         """No entry to answer with: join stampede protection, else go on to the handler with a
-        record of the key for cache-store."""
+        record of the key for cache-store. ``already``: what the coalescer answered when the
+        early miss lane joined for this request before handing it over (it is not joined
+        twice)."""
         lead = None
         coalescer = self.coalescer
         if coalescer is not None:
-            joined = await coalescer.join(key)
+            joined = await coalescer.join(key) if already is None else already[0]
             if isinstance(joined, CacheHit):  # another request filled the entry meanwhile
                 entry = self._read(x, cache, key, joined)
                 if entry is not None:
@@ -622,6 +636,7 @@ class CacheStoreStep(Step):
     __slots__ = (
         "_heads",
         "cache_response",
+        "constants",
         "counts",
         "duration",
         "entries",
@@ -656,9 +671,15 @@ class CacheStoreStep(Step):
         """Told each outcome when any observation is on (set at compile time)."""
         self.counts = ScopeCounts()
         """Where stores are counted (the compiler gives the gateway's)."""
+        self.constants = (
+            (cache_response.get_constant(), duration.get_constant())
+            if cache_response.is_constant and duration.is_constant
+            else None
+        )
+        """(cache-response, duration) when both are constants (the early miss lane's)."""
 
     def _head(
-        self, status: int, reason: str, lines: list[tuple[str, str]], varied: frozenset[str]
+        self, status: int, reason: str, lines: Iterable[tuple[str, str]], varied: frozenset[str]
     ) -> bytes | str | CodecError:
         """What the rules say of a response with these status, reason and header lines: the
         head of its entry (:meth:`ResponseEntries.head`), why it may not be stored, or why it
@@ -721,16 +742,40 @@ class CacheStoreStep(Step):
         if status != 200 and not cache_response:
             return None, f"status: {status} is stored only with cache-response"
         ttl = store_duration(self.duration.get(x))
+        headers = response.headers
+        stored, why = await self.put(
+            x.runtime, record, ttl, status, response.reason, headers.items(), response.body
+        )
+        if ttl is not None and stored is not None:
+            # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
+            headers.set(
+                "Cache-Control",
+                (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
+            )
+        return stored, why
+
+    async def put(
+        self,
+        runtime: Runtime,
+        record: LookupRecord,
+        ttl: int | None,
+        status: int,
+        reason: str,
+        lines: Iterable[tuple[str, str]],
+        body: bytes,
+    ) -> tuple[CacheHit | None, str]:
+        """The rest of :meth:`_store` once the status passed and the duration is known (the
+        early miss lane's way in, with the same rules): the cache, the duration, the size,
+        the response's own caching headers; then the entry is written and counted. What was
+        stored (or None, and why)."""
         cache = record.cache
         if cache is None:
             return None, "cache-unavailable: no cache of the lookup's caching-type"
         if ttl is None:
             return None, "duration: the duration is not > 0"
-        body = response.body
         if len(body) > self.max_bytes:
             return None, f"size: {len(body)} bytes, over max_response_bytes"
-        head = self._head(status, response.reason, response.headers.items(), record.varied)
-        runtime = x.runtime
+        head = self._head(status, reason, lines, record.varied)
         if isinstance(head, str):
             logger.debug("not storing the response for %r: %s", record.key, head)
             return None, f"not-storable: {head}"
@@ -751,9 +796,4 @@ class CacheStoreStep(Step):
         ):
             return None, "dropped: too many background writes pending"
         self.counts.response_stores += 1
-        # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
-        response.headers.set(
-            "Cache-Control",
-            (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
-        )
         return CacheHit(data, float(kept)), ""
