@@ -148,6 +148,9 @@ class Step:
     """Seconds the clock moves before the request."""
 
 
+_REQUEST_CACHING = ("If-None-Match", "Range", "Cache-Control", "Accept", "Authorization")
+
+
 def _exception(name: str) -> Exception:
     if name == "crash":
         return RuntimeError("the backend fell over")
@@ -171,7 +174,9 @@ class Scripted:
         step = self.step
         if step.exception is not None:
             raise _exception(step.exception)
-        body = f"#{self.calls}:".encode() + b"x" * step.size
+        # What the handler saw of the request's own caching headers (a miss strips them).
+        saw = ",".join(name for name in _REQUEST_CACHING if name in request.headers)
+        body = f"#{self.calls}:{saw}:".encode() + b"x" * step.size
         if step.streamed:
             stream = web.StreamResponse(status=step.status, headers=dict(step.headers))
             await stream.prepare(request)
