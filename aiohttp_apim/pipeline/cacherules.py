@@ -20,6 +20,7 @@ from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = [
     "CACHE_REQUEST_HEADERS",
+    "CACHE_REQUEST_NAMES",
     "FRAMING_HEADERS",
     "MAX_DURATION",
     "NEVER_STORED",
@@ -47,6 +48,9 @@ CACHE_REQUEST_HEADERS = (
 """Request headers removed before the backend on a miss, so that it answers in full (a 304, a
 412 or a 206 would be useless, or harmful, to store): APIM's conditional headers, plus
 ``Range``."""
+
+CACHE_REQUEST_NAMES = frozenset(name.lower() for name in CACHE_REQUEST_HEADERS)
+""":data:`CACHE_REQUEST_HEADERS`, lower-cased."""
 
 MAX_DURATION = 2**31 - 1
 """The largest duration APIM accepts (seconds, an Int32); longer ones are clamped to it."""

@@ -18,12 +18,13 @@ from collections.abc import Iterable
 from multidict import CIMultiDictProxy
 
 from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.pipeline.cacheio import write_entry
 from aiohttp_apim.pipeline.cacherules import (
-    CACHE_REQUEST_HEADERS,
+    CACHE_REQUEST_NAMES,
     downstream_cache_control,
     store_duration,
 )
-from aiohttp_apim.pipeline.exchange import LookupRecord, Runtime
+from aiohttp_apim.pipeline.exchange import Runtime
 from aiohttp_apim.pipeline.stampede import Coalescer, Lead
 from aiohttp_apim.pipeline.stats import ScopeCounts
 from aiohttp_apim.pipeline.steps.backend import ForwardRequestStep
@@ -32,8 +33,6 @@ from aiohttp_apim.pipeline.steps.caching import CacheLookupStep, CacheStoreStep
 from aiohttp_apim.policy.model import DownstreamCachingType
 
 __all__ = ["MissLane"]
-
-_CACHE_REQUEST_LOWER = frozenset(name.lower() for name in CACHE_REQUEST_HEADERS)
 
 
 class MissLane:
@@ -109,9 +108,7 @@ class MissLane:
     def conditional(headers: CIMultiDictProxy[str]) -> bool:
         """Whether the request carries headers the pipeline removes before the handler on a
         miss (its conditions, its range): such a request takes the pipeline."""
-        if len(headers) < len(CACHE_REQUEST_HEADERS):  # (each line looked at once)
-            return any(name.lower() in _CACHE_REQUEST_LOWER for name in headers)
-        return any(name in headers for name in CACHE_REQUEST_HEADERS)
+        return not CACHE_REQUEST_NAMES.isdisjoint(map(str.lower, headers))
 
     async def store(
         self,
@@ -131,13 +128,25 @@ class MissLane:
         try:
             if status != 200 and not self._any_status:
                 return None
-            record = LookupRecord(
-                self._cache, key, self._downstream, self._must_revalidate, varied=self._varied
-            )
-            stored, _why = await self._store.put(
-                runtime, record, self._ttl, status, reason, lines, body
-            )
+            store, cache, ttl = self._store, self._cache, self._ttl
+            data = store.entry(runtime, cache, key, self._varied, ttl, status, reason, lines, body)
+            if isinstance(data, str):
+                return None
+            assert ttl is not None  # (else entry() said why not)
+            if not await write_entry(
+                runtime.background,
+                runtime.failures,
+                cache,
+                key,
+                data,
+                ttl,
+                runtime.cache_write_timeout,
+            ):
+                return None
+            store.counts.response_stores += 1
+            if lead is not None:
+                stored = CacheHit(data, float(ttl))
+            return self._cache_control
         finally:
             if lead is not None:
                 lead.settle(stored)
-        return None if stored is None else self._cache_control

@@ -34,6 +34,7 @@ from aiohttp_apim.pipeline.cacheio import (
 )
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_HEADERS,
+    CACHE_REQUEST_NAMES,
     downstream_cache_control,
     remaining_seconds,
     request_is_private,
@@ -599,9 +600,6 @@ class _StaleIfError:
             observer(x, CacheEvent("stale", self.key, detail=detail, ttl=-self.expired_for))
 
 
-_CACHE_REQUEST_LOWER = frozenset(name.lower() for name in CACHE_REQUEST_HEADERS)
-
-
 def _strip_cache_headers(x: Exchange) -> None:
     """On a miss the backend must answer in full, not 304/412 to the client's conditions nor
     206 to its range."""
@@ -609,7 +607,7 @@ def _strip_cache_headers(x: Exchange) -> None:
     present = headers.multidict
     if present is not None and len(present) < len(CACHE_REQUEST_HEADERS):
         # Fewer lines than names (the usual request): look at each line once.
-        found = {name.lower() for name in present} & _CACHE_REQUEST_LOWER
+        found = {name.lower() for name in present} & CACHE_REQUEST_NAMES
         if not found:
             return
     for name in CACHE_REQUEST_HEADERS:
@@ -624,6 +622,9 @@ async def _settle_lead(x: Exchange) -> None:
         lead, record.lead = record.lead, None
         lead.settle(None)
 
+
+DROPPED = "dropped: too many background writes pending"
+"""Why an entry was not stored when its background write could not start."""
 
 _HEAD_MEMO_ENTRIES = 64
 """The most response heads a cache-store remembers (cleared when full: heads made up per
@@ -742,47 +743,24 @@ class CacheStoreStep(Step):
         if status != 200 and not cache_response:
             return None, f"status: {status} is stored only with cache-response"
         ttl = store_duration(self.duration.get(x))
-        headers = response.headers
-        stored, why = await self.put(
-            x.runtime, record, ttl, status, response.reason, headers.items(), response.body
-        )
-        if ttl is not None and stored is not None:
-            # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
-            headers.set(
-                "Cache-Control",
-                (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
-            )
-        return stored, why
-
-    async def put(
-        self,
-        runtime: Runtime,
-        record: LookupRecord,
-        ttl: int | None,
-        status: int,
-        reason: str,
-        lines: Iterable[tuple[str, str]],
-        body: bytes,
-    ) -> tuple[CacheHit | None, str]:
-        """The rest of :meth:`_store` once the status passed and the duration is known (the
-        early miss lane's way in, with the same rules): the cache, the duration, the size,
-        the response's own caching headers; then the entry is written and counted. What was
-        stored (or None, and why)."""
         cache = record.cache
-        if cache is None:
-            return None, "cache-unavailable: no cache of the lookup's caching-type"
-        if ttl is None:
-            return None, "duration: the duration is not > 0"
-        if len(body) > self.max_bytes:
-            return None, f"size: {len(body)} bytes, over max_response_bytes"
-        head = self._head(status, reason, lines, record.varied)
-        if isinstance(head, str):
-            logger.debug("not storing the response for %r: %s", record.key, head)
-            return None, f"not-storable: {head}"
-        if not isinstance(head, bytes):
-            runtime.failures.failed("encode", cache, head)
-            return None, "encode-failed: the entry could not be encoded"
-        data = self.entries.write_with_head(record.key, head, body)
+        headers = response.headers
+        data = self.entry(
+            x.runtime,
+            cache,
+            record.key,
+            record.varied,
+            ttl,
+            status,
+            response.reason,
+            headers.items(),
+            response.body,
+        )
+        if isinstance(data, str):
+            return None, data
+        assert cache is not None  # (else entry() said why not)
+        assert ttl is not None
+        runtime = x.runtime
         record.stored = True
         kept = ttl + record.extra_ttl  # past its duration, an entry serves only stale
         if not await write_entry(
@@ -794,6 +772,41 @@ class CacheStoreStep(Step):
             kept,
             runtime.cache_write_timeout,
         ):
-            return None, "dropped: too many background writes pending"
+            return None, DROPPED
         self.counts.response_stores += 1
+        # Applied after the snapshot: the stored copy keeps the backend's header, as APIM's.
+        headers.set(
+            "Cache-Control",
+            (downstream_cache_control(record.downstream, record.must_revalidate, ttl),),
+        )
         return CacheHit(data, float(kept)), ""
+
+    def entry(
+        self,
+        runtime: Runtime,
+        cache: Cache | None,
+        key: str,
+        varied: frozenset[str],
+        ttl: int | None,
+        status: int,
+        reason: str,
+        lines: Iterable[tuple[str, str]],
+        body: bytes,
+    ) -> bytes | str:
+        """The rest of the rules once the status passed and the duration is known (the early
+        miss lane applies them too): the cache, the duration, the size, the response's own
+        caching headers. The sealed entry to write for ``key``, or why there is none."""
+        if cache is None:
+            return "cache-unavailable: no cache of the lookup's caching-type"
+        if ttl is None:
+            return "duration: the duration is not > 0"
+        if len(body) > self.max_bytes:
+            return f"size: {len(body)} bytes, over max_response_bytes"
+        head = self._head(status, reason, lines, varied)
+        if isinstance(head, str):
+            logger.debug("not storing the response for %r: %s", key, head)
+            return f"not-storable: {head}"
+        if not isinstance(head, bytes):
+            runtime.failures.failed("encode", cache, head)
+            return "encode-failed: the entry could not be encoded"
+        return self.entries.write_with_head(key, head, body)
