@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -32,8 +31,10 @@ from aiohttp_apim.cache import Cache
 from aiohttp_apim.web import misslane
 from aiohttp_apim.web.deadlines import HandlerTimeout
 from tests.doubles import DictCache
-from tests.pipeline.fakes import Pipeline, doc
+from tests.pipeline.fakes import Pipeline
 from tests.web.conftest import FakeClock, policies_xml, set_header
+from tests.web.test_scenario_stampede import POLICY as STAMPEDE_POLICY
+from tests.web.test_scenario_stampede import Stampede, fails, plain
 
 LOOKUP = (
     '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"{extra}>'
@@ -41,66 +42,44 @@ LOOKUP = (
 )
 
 
-def lane_policy(*, lookup: str = "", store: str = 'duration="60"', backend: str = "") -> str:
+def lane_policy(
+    *,
+    lookup: str = "",
+    store: str = 'duration="60"',
+    backend: str = "<forward-request />",
+    inbound: str = "",
+    outbound: str = "",
+) -> str:
+    """The lane's policy (``lookup``, ``store``: the caching steps' attributes), and more."""
     return policies_xml(
-        inbound=LOOKUP.format(extra=lookup),
-        backend=backend or "<forward-request />",
-        outbound=f"<cache-store {store} />",
+        inbound=LOOKUP.format(extra=lookup) + inbound,
+        backend=backend,
+        outbound=f"<cache-store {store} />" + outbound,
     )
 
 
 # --- which plans take the lane -----------------------------------------------------------
 
 
+_COUNT = "context.Request.Headers.Count"
+
+
 @pytest.mark.parametrize(
     ("document", "lane"),
     [
-        (doc(inbound=LOOKUP.format(extra=""), outbound='<cache-store duration="60" />'), True),
+        (lane_policy(), True),
         (
-            doc(
-                inbound=LOOKUP.format(extra=' downstream-caching-type="public"'),
+            lane_policy(
                 backend='<forward-request timeout="5" />',
-                outbound='<cache-store duration="60" cache-response="true" />',
+                store='duration="60" cache-response="true"',
             ),
             True,
         ),
-        (
-            doc(
-                inbound=LOOKUP.format(extra=""),
-                outbound='<cache-store duration="@(context.Request.Headers.Count + 60)" />',
-            ),
-            False,
-        ),
-        (
-            doc(
-                inbound=LOOKUP.format(extra=""),
-                outbound='<cache-store duration="60" />' + set_header("X-After", "1"),
-            ),
-            False,
-        ),
-        (
-            doc(
-                inbound=LOOKUP.format(extra="") + set_header("X-Before", "1"),
-                outbound='<cache-store duration="60" />',
-            ),
-            False,
-        ),
-        (
-            doc(
-                inbound=LOOKUP.format(extra=""),
-                backend='<forward-request fail-on-error-status-code="true" />',
-                outbound='<cache-store duration="60" />',
-            ),
-            False,
-        ),
-        (
-            doc(
-                inbound=LOOKUP.format(extra=""),
-                backend='<forward-request timeout="@(context.Request.Headers.Count + 5)" />',
-                outbound='<cache-store duration="60" />',
-            ),
-            False,
-        ),
+        (lane_policy(store=f'duration="@({_COUNT} + 60)"'), False),
+        (lane_policy(outbound=set_header("X-After", "1")), False),
+        (lane_policy(inbound=set_header("X-Before", "1")), False),
+        (lane_policy(backend='<forward-request fail-on-error-status-code="true" />'), False),
+        (lane_policy(backend=f'<forward-request timeout="@({_COUNT} + 5)" />'), False),
     ],
     ids=[
         "lookup-forward-store",
@@ -375,72 +354,15 @@ def test_the_differential_test_sees_the_lane_answer() -> None:
 # --- stampede protection and failures through the lane -----------------------------------
 
 
-class Held:
-    """An app whose handler holds its first call until ``released`` is set, after every one
-    of ``expected`` requests reached the gateway (an outer middleware counts them; with the
-    in-process cache nothing between it and the wait for the first answer yields)."""
-
-    def __init__(self, expected: int, first: Callable[[int], Awaitable[web.Response]]) -> None:
-        self.expected = expected
-        self.first = first
-        self.calls = 0
-        self.arrived = 0
-        self.all_in = asyncio.Event()
-        self.released = asyncio.Event()
-
-    @web.middleware
-    async def arrivals(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]
-    ) -> web.StreamResponse:
-        self.arrived += 1
-        if self.arrived == self.expected:
-            self.all_in.set()
-        response: web.StreamResponse = await handler(request)
-        return response
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.calls += 1
-        call = self.calls
-        if call == 1:
-            await self.released.wait()
-            return await self.first(call)
-        return web.Response(text=f"item #{call}")
-
-
-async def _stampede(
-    aiohttp_client: AiohttpClient, clock: FakeClock, held: Held, **options: Any
-) -> list[tuple[int, str]]:
-    app = web.Application(middlewares=[held.arrivals])
-    app.router.add_get("/shop/items", held.handle, name="shop:list")
-    aiohttp_apim.setup(app, policies={"policy.xml": lane_policy()}, clock=clock, **options)
-    client = await aiohttp_client(app, connector=aiohttp.TCPConnector(limit=0))
-
-    async def get() -> tuple[int, str]:
-        async with client.get("/shop/items", params={"id": "1"}) as answer:
-            return answer.status, await answer.text()
-
-    async with asyncio.timeout(60):  # turns a hang into a failure; nothing measures time
-        requests = [asyncio.ensure_future(get()) for _ in range(held.expected)]
-        await held.all_in.wait()
-        held.released.set()
-        return await asyncio.gather(*requests)
-
-
-async def _plain(call: int) -> web.Response:
-    return web.Response(text=f"item #{call}")
-
-
-async def _crash(call: int) -> web.Response:
-    raise RuntimeError("the backend fell over")
-
-
 @pytest.mark.parametrize("full", [False, True], ids=["lane", "pipeline"])
 async def test_concurrent_misses_of_one_key_reach_the_handler_once(
     aiohttp_client: AiohttpClient, clock: FakeClock, full: bool
 ) -> None:
-    held = Held(50, _plain)
-    answers = await _stampede(aiohttp_client, clock, held, cache_status=full)
-    assert held.calls == 1
+    assert Pipeline(STAMPEDE_POLICY).plan().miss_lane is not None
+    stampede = Stampede(50, plain)
+    await stampede.start(aiohttp_client, clock, cache_status=full)
+    answers = await stampede.run(50)
+    assert stampede.calls == 1
     assert answers == [(200, "item #1")] * 50
 
 
@@ -448,9 +370,10 @@ async def test_concurrent_misses_of_one_key_reach_the_handler_once(
 async def test_a_failing_first_call_lets_every_waiter_through_with_the_same_error(
     aiohttp_client: AiohttpClient, clock: FakeClock, full: bool
 ) -> None:
-    held = Held(10, _crash)
-    answers = await _stampede(aiohttp_client, clock, held, cache_status=full)
-    assert held.calls == 10
+    stampede = Stampede(10, fails)
+    await stampede.start(aiohttp_client, clock, cache_status=full)
+    answers = await stampede.run(10)
+    assert stampede.calls == 10
     failed = [text for status, text in answers if status == 500]
     assert len(failed) == 1
     assert '"message": "Internal server error"' in failed[0]
