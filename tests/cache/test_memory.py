@@ -512,14 +512,15 @@ class MemoryCacheModel(RuleBasedStateMachine):
         entries = self.cache._entries  # the accounting is internal; so is this check
         stats = self.cache.stats()
         assert stats.current_bytes <= MAX_BYTES
-        assert stats.current_bytes == sum(e.size for e in entries.values())
-        assert all(e.size == size(k, e.value) for k, e in entries.items())
+        # (an entry is a tuple: value, expires at, size)
+        assert stats.current_bytes == sum(e[2] for e in entries.values())
+        assert all(e[2] == size(k, e[0]) for k, e in entries.items())
         assert len(self.cache._heap) <= 3 * len(entries) // 2 + 64 + 1
 
     @invariant()
     def live_entries_match_the_model_in_recency_order(self) -> None:
         now = self.clock()
-        live = [k for k, e in self.cache._entries.items() if e.expires_at > now]
+        live = [k for k, e in self.cache._entries.items() if e[1] > now]
         assert live == list(self._live())
 
 
