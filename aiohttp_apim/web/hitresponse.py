@@ -39,6 +39,9 @@ __all__ = ["PreparedHit"]
 
 _NO_BODY_STATUSES = frozenset({204, 304})
 
+_SEND_HEAD_FIRST = 128 * 1024
+"""Bodies of at least this many bytes are written after the head instead of joined to it."""
+
 _ZLIB_EXECUTOR_SIZE: int = inspect.signature(web.Response).parameters["zlib_executor_size"].default
 """web.Response's default (what it compresses inline before using an executor)."""
 
@@ -78,10 +81,15 @@ class PreparedHit(web.Response):
         self._must_be_empty_body = False
         self._keep_alive = True
         self._payload_writer = writer
-        writer.length = len(self._entry.body)
+        size = writer.length = len(self._entry.body)
         # What StreamWriter.write_headers leaves for write_eof to send with the body.
         writer._headers_buf = head
         writer._headers_written = False
+        if size >= _SEND_HEAD_FIRST:
+            # aiohttp sends head and body in one write, joined into a new bytes object on this
+            # Python (its writelines is skipped before 3.12.9): for a large body that copy costs
+            # more than a second system call, so the head goes now and the body as it is.
+            writer.send_headers()
         return writer
 
     def _unchanged(self, request: web.BaseRequest) -> bool:

@@ -123,6 +123,7 @@ async def test_a_hit_is_written_as_aiohttp_writes_it() -> None:
         "empty": (200, [], b""),
         "many": (200, [*JSON, ("X-One", "1"), ("x-two", "é ü"), ("X-One", "again")], b"x" * 70_000),
         "own-server": (200, [("Server", "mine"), ("Content-Language", "en")], b"body"),
+        "large": (200, JSON, b"y" * 300_000),  # (its head is written before the body)
     }
     requests = [get(name) for name in answers for _ in range(3)]
     prepared, ordinary, hits = await both_ways(answers, requests)
