@@ -177,15 +177,12 @@ class MemoryCache(Cache):
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         """See :meth:`Cache.set`; values larger than ``max_entry_bytes`` are not kept."""
-        # (Every miss that stores comes here: _check_ttl and _insert are written out inline.)
-        if not 0.0 < ttl < _INF:
-            _check_ttl(ttl)
+        _check_ttl(ttl)
         if type(value) is not bytes:
             # Hits hand out the stored object itself, so it must be immutable: copy a
             # bytearray or memoryview now rather than let the caller change it later.
             value = bytes(value)
-        entries = self._entries
-        old = entries.pop(key, None)
+        old = self._entries.pop(key, None)
         if old is not None:
             self._bytes -= old[2]
             self._freed += old[2]
@@ -197,16 +194,7 @@ class MemoryCache(Cache):
         heap = self._heap
         if self._bytes + size > self._max_bytes or (heap and heap[0][0] <= now):
             self._make_room(size, now)
-            entries, heap = self._entries, self._heap  # (it may have rebuilt them)
-        expires_at = now + ttl
-        entries[key] = (value, expires_at, size)
-        self._bytes += size
-        count = len(entries)
-        if count > self._table_size:
-            self._table_size = count
-        heapq.heappush(heap, (expires_at, key))
-        if len(heap) > 3 * count // 2 + _HEAP_SLACK:
-            self._rebuild_heap()
+        self._insert(key, value, now + ttl, size)
         self._stores += 1
 
     async def delete(self, key: str) -> bool:
@@ -376,9 +364,6 @@ def _malloc_trim() -> Callable[[], object] | None:
 
 
 _TRIM = _malloc_trim()
-
-
-_INF = math.inf
 
 
 def _check_ttl(ttl: float) -> None:
