@@ -49,10 +49,9 @@ class ContextBuilder:
     def __call__(self, x: Exchange) -> ctx.ExpressionContext:
         runtime = x.runtime
         clock = runtime.clock
-        # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp connection serves its
-        # requests in a task of its own, so setting it here scopes the gateway's clock to this
-        # request (and the next ones of the connection find it set: setting a context variable
-        # costs more than reading it).
+        # DateTime.Now/UtcNow in expressions read CLOCK; each aiohttp request runs in a task of
+        # its own, so setting it here scopes the gateway's clock to this request. (Set only when
+        # it differs: setting a context variable costs more than reading it.)
         if CLOCK.get() is not clock:
             CLOCK.set(clock)
         return ctx.ExpressionContext.lazy(self, x, x.plan.api_view, runtime.deployment, clock)

@@ -6,7 +6,7 @@ only stores (literal attributes), with nothing observing any of them, has nothin
 miss but call the handler and store its answer. The web layer does that for such a plan
 (``aiohttp_apim.web.misslane``) with what this module gives it: the coalescer to join, the
 handler's time limit, and :meth:`MissLane.store`, which applies ``cache-store``'s rules through
-the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.put`) and counts as
+the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.entry`) and counts as
 the two steps count. Whatever the lane does not handle goes to the pipeline, which stays the one
 definition of what a miss does.
 """
