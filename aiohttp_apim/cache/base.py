@@ -97,8 +97,12 @@ class Cache(Protocol):
         """Whether every operation completes without waiting for I/O (an in-process store).
 
         The pipeline then calls the cache without a timer and writes to it on the request path
-        (a store is visible to the very next request, no background task is made). Default:
-        False -- calls are timed and writes run in the background.
+        (a store is visible to the very next request, no background task is made), and, as the
+        values live in this process's memory and come back as the objects stored, it binds a
+        response entry to its key without checksumming it (a gateway with a signing key still
+        signs it). A backend whose values leave the process (a file, shared memory, a server)
+        must not declare this. Default: False -- calls are timed and writes run in the
+        background.
         """
         return False
 

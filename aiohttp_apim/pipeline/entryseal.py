@@ -14,6 +14,18 @@ to another caller's key) does not open either.
   is an HMAC-SHA256: bytes written by anyone without the key never open. (HMAC-SHA256 runs on
   the CPU's SHA extensions where there are some: twice BLAKE2b's speed on such machines.)
 
+* In a cache that keeps entries in this process's memory (:attr:`Cache.in_process
+  <aiohttp_apim.cache.base.Cache.in_process>`), a gateway without a key writes a *local* trailer
+  instead: the cache key's ``hash()``, no checksum. What a checksum catches cannot happen to such
+  an entry -- it is the very ``bytes`` object written (immutable; the cache keeps no copy anywhere
+  else), never sent, stored or read back through anything that could truncate or damage it --
+  and the CRC-32 over the body was most of what a stored miss spent on the entry. What stays
+  true: the entry is bound to its key (an entry moved to another key does not open, but for a
+  64-bit hash collision, and ``hash()`` is salted per process: a local trailer means nothing
+  outside the process that wrote it), and the codec validates everything it decodes, as for
+  every entry. Only a read from an in-process cache accepts a local trailer; one from any other
+  cache refuses it. With a key, entries are signed in every cache (the key says so).
+
 Layout: ``entry || tag || kind``, ``kind`` one byte saying which trailer it is (a gateway with a
 key refuses checksummed entries, and one without refuses signed entries it cannot check).
 """
@@ -22,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 import zlib
 from collections.abc import Sequence
 from typing import Final
@@ -33,8 +46,12 @@ MIN_KEY_BYTES: Final = 16
 
 _CRC32: Final = 0xC1
 _HMAC: Final = 0xA5
+_LOCAL: Final = 0x1C
 _CRC_TAG: Final = 4
 _HMAC_TAG: Final = 32
+_LOCAL_TAG: Final = 8
+_LOCAL_TRAILER = struct.Struct(">qB")
+"""The local trailer: the key's hash (a signed 64-bit int), then the kind byte."""
 _CONTEXT: Final = b"aiohttp_apim cache entry 1\x00"
 
 
@@ -85,17 +102,35 @@ class EntrySeal:
             tag = h.digest()
         return b"".join((*parts, tag, self._kind_byte))
 
-    def open(self, cache_key: str, data: bytes) -> int:
+    def seal_local(self, cache_key: str, parts: Sequence[bytes]) -> bytes:
+        """The entry made of ``parts`` for ``cache_key`` in a cache that keeps it in this
+        process's memory: with the local trailer (see the module docstring), or signed as
+        :meth:`seal` signs when the gateway has a key."""
+        if self._mac is not None:
+            return self.seal(cache_key, parts)
+        return b"".join((*parts, _LOCAL_TRAILER.pack(hash(cache_key), _LOCAL)))
+
+    def open(self, cache_key: str, data: bytes, local: bool = False) -> int:
         """Where the entry in ``data`` (stored under ``cache_key``) ends: its trailer matched.
-        Raises :class:`SealError` otherwise."""
+        ``local``: ``data`` was read from a cache that keeps entries in this process's memory
+        (only then does a local trailer open). Raises :class:`SealError` otherwise."""
         size = len(data)
         if not size:
             raise SealError("an empty entry")
         kind = data[-1]
+        if kind == _LOCAL and self._mac is None:
+            end = size - 1 - _LOCAL_TAG
+            if not local:
+                raise SealError("an in-process entry read from a cache that is not in-process")
+            if end < 0:
+                raise SealError("too short to be a sealed entry")
+            if _LOCAL_TRAILER.unpack_from(data, end)[0] != hash(cache_key):
+                raise SealError("the entry was not written under this key")
+            return end
         if kind != self._kind:
             if kind == _HMAC:
                 raise SealError("the entry is signed, and this gateway has no signing key")
-            if kind == _CRC32:
+            if kind in (_CRC32, _LOCAL):
                 raise SealError("the entry is not signed, and this gateway requires a signature")
             raise SealError("not a sealed entry")
         end = size - 1 - self._tag

@@ -90,13 +90,17 @@ class ResponseEntries:
         (responses that share them share it). Raises ``CodecError`` as :meth:`write` does."""
         return encode_head(status, reason, headers, marker=marker)
 
-    def write_with_head(self, key: str, head: bytes, body: bytes) -> bytes:
-        """The sealed entry for ``key`` of ``head`` (:meth:`head`) and ``body``."""
+    def write_with_head(self, key: str, head: bytes, body: bytes, local: bool = False) -> bytes:
+        """The sealed entry for ``key`` of ``head`` (:meth:`head`) and ``body``; ``local``: for a
+        cache that keeps it in this process's memory (see :meth:`EntrySeal.seal_local`)."""
+        if local:
+            return self.seal.seal_local(key, with_body(head, body))
         return self.seal.seal(key, with_body(head, body))
 
-    def read(self, key: str, value: bytes) -> CachedResponse:
-        """The entry ``value`` read back from under ``key``. Raises ``SealError`` or
-        ``CodecError`` for bytes that are not an intact entry of ours for that key."""
+    def read(self, key: str, value: bytes, local: bool = False) -> CachedResponse:
+        """The entry ``value`` read back from under ``key`` (``local``: from a cache that keeps
+        entries in this process's memory). Raises ``SealError`` or ``CodecError`` for bytes that
+        are not an intact entry of ours for that key."""
         memo = self._memo
         known = memo.get(key)
         if known is not None:
@@ -105,7 +109,7 @@ class ResponseEntries:
                 return known
             del memo[key]
             self._bytes -= known.size
-        entry = CachedResponse(value, self.seal.open(key, value))
+        entry = CachedResponse(value, self.seal.open(key, value, local))
         size = entry.size
         if size <= MEMO_BYTES:
             while memo and (len(memo) >= MEMO_ENTRIES or self._bytes + size > MEMO_BYTES):

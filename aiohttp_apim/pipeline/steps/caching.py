@@ -119,6 +119,7 @@ class CacheLookupStep(Step):
     __slots__ = (
         "_cache_control",
         "_constants",
+        "_local",
         "allow_private",
         "cache",
         "coalescer",
@@ -154,6 +155,8 @@ class CacheLookupStep(Step):
         self.shape = shape
         self.cache = cache
         self.timeout = call_timeout(cache, timeout)
+        self._local = cache is not None and cache.in_process
+        """Whether entries are read from a cache that keeps them in this process's memory."""
         self.vary_by_developer = vary_by_developer
         self.vary_by_groups = vary_by_groups
         self.downstream = downstream
@@ -277,7 +280,7 @@ class CacheLookupStep(Step):
         if hit is None:
             return Prefetched(key, None)
         try:
-            entry = self.entries.read(key, hit.value)
+            entry = self.entries.read(key, hit.value, self._local)
         except Exception:  # the lookup step finds it bad again, and says so
             return Prefetched(key, hit)
         if entry.marker not in resumes:
@@ -430,7 +433,7 @@ class CacheLookupStep(Step):
         """The entry in ``hit``, or None (logged, counted) when it is not an intact entry of
         ours for ``key``: damaged, foreign, or written by someone without the signing key."""
         try:
-            return self.entries.read(key, hit.value)
+            return self.entries.read(key, hit.value, self._local)
         except Exception as error:
             x.runtime.failures.failed("decode", cache, error)
             return None
@@ -809,4 +812,4 @@ class CacheStoreStep(Step):
         if not isinstance(head, bytes):
             runtime.failures.failed("encode", cache, head)
             return "encode-failed: the entry could not be encoded"
-        return self.entries.write_with_head(key, head, body)
+        return self.entries.write_with_head(key, head, body, cache.in_process)
