@@ -44,6 +44,7 @@ class MissLane:
         "_cache",
         "_cache_control",
         "_downstream",
+        "_local",
         "_must_revalidate",
         "_store",
         "_ttl",
@@ -68,6 +69,8 @@ class MissLane:
         )
         """The ``Cache-Control`` a stored response goes out with (the same for every one)."""
         self._cache = cache
+        self._local = cache.in_process
+        """Whether the cache keeps entries in this process (written at once, sealed locally)."""
         self._varied = lookup.varied
         self._store = store
         self.coalescer: Coalescer | None = lookup.coalescer
@@ -128,12 +131,19 @@ class MissLane:
         try:
             if status != 200 and not self._any_status:
                 return None
-            store, cache, ttl = self._store, self._cache, self._ttl
-            data = store.entry(runtime, cache, key, self._varied, ttl, status, reason, lines, body)
+            store, cache, ttl, local = self._store, self._cache, self._ttl, self._local
+            data = store.entry(
+                runtime, cache, key, self._varied, ttl, status, reason, lines, body, local
+            )
             if isinstance(data, str):
                 return None
             assert ttl is not None  # (else entry() said why not)
-            if not await write_entry(
+            if local:  # (write_entry's rule, without a coroutine of its own: every miss stores)
+                try:
+                    await cache.set(key, data, ttl)
+                except Exception as error:
+                    runtime.failures.failed("write", cache, error)
+            elif not await write_entry(
                 runtime.background,
                 runtime.failures,
                 cache,

@@ -73,6 +73,12 @@ class Coalescer(Protocol):
         None (go to the backend without filling for others)."""
         ...
 
+    def lead(self, key: str) -> Lead | None:
+        """What :meth:`join` answers when it can answer at once with a :class:`Lead` (no other
+        request fills ``key``, and nothing else needs asking); else None, and the caller
+        awaits :meth:`join`. (A lone miss, the common case, then costs no coroutine.)"""
+        ...
+
     def for_cache(self, cache: Cache | None) -> Coalescer:
         """The coalescer for the misses of entries in ``cache`` (asked once per lookup, when
         the plan is compiled): coordination across processes applies only to the cache they
@@ -125,7 +131,7 @@ class LocalCoalescer:
     def for_cache(self, cache: Cache | None) -> LocalCoalescer:
         return self
 
-    async def join(self, key: str) -> Lead | CacheHit | None:
+    def lead(self, key: str) -> Lead | None:
         # time.monotonic, not the loop's time: finding the loop costs a getpid system call,
         # and a lone miss (the common case) needs no loop at all.
         now = time.monotonic()
@@ -133,6 +139,14 @@ class LocalCoalescer:
         if flight is None or now - flight.started >= self.timeout:
             flight = self.flights[key] = _Flight(self, key, now)
             return flight
+        return None
+
+    async def join(self, key: str) -> Lead | CacheHit | None:
+        lead = self.lead(key)
+        if lead is not None:
+            return lead
+        now = time.monotonic()
+        flight = self.flights[key]
         future = flight.future
         if future is None:
             future = flight.future = asyncio.get_running_loop().create_future()
@@ -199,6 +213,9 @@ class SharedLockCoalescer:
 
     def for_cache(self, cache: Cache | None) -> Coalescer:
         return self if cache is self._cache else self._local
+
+    def lead(self, key: str) -> Lead | None:
+        return None  # (a lead of this process still has the shared lock to take)
 
     async def join(self, key: str) -> Lead | CacheHit | None:
         joined = await self._local.join(key)

@@ -69,11 +69,11 @@ class Deadlines:
         :class:`HandlerTimeout`. ``loop`` is the running loop, when the caller knows it: finding
         it costs a system call (``asyncio.get_running_loop`` checks the process id, and
         ``getpid`` is not cached), about a tenth of this call's cost."""
-        task = asyncio.current_task(loop)
-        if task is None:  # (not that loop's: find the running one)
+        task = None if loop is None else asyncio.current_task(loop)
+        if task is None or loop is None:  # (none given, or not that loop's: find the running one)
             task = asyncio.current_task()
-        assert task is not None
-        loop = task.get_loop()
+            assert task is not None
+            loop = task.get_loop()
         if loop is not self._loop:  # a new loop (tests make one each): the old one is gone
             self._reset(loop)
         deadline = loop.time() + timeout

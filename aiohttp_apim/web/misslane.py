@@ -59,11 +59,13 @@ async def answer_miss(
     coalescer = lane.coalescer
     lead = None
     if coalescer is not None:
-        joined = await coalescer.join(key)
-        if isinstance(joined, CacheHit):  # another request's entry: the pipeline serves it
-            prefetched.joined = (joined,)
-            return handler
-        lead = joined
+        lead = coalescer.lead(key)
+        if lead is None:
+            joined = await coalescer.join(key)
+            if isinstance(joined, CacheHit):  # another request's entry: the pipeline serves it
+                prefetched.joined = (joined,)
+                return handler
+            lead = joined
     try:
         answer = await adapter.call_handler(handler, request, lane.timeout)
     except Exception as error:

@@ -38,6 +38,22 @@ async def test_the_first_leads_the_others_get_what_it_settles_with() -> None:
     assert list(coalescer.flights) == ["other"]
 
 
+async def test_lead_answers_at_once_what_join_would_answer_with_a_lead() -> None:
+    # The miss lane asks lead() first and awaits join() only when it says None.
+    coalescer = LocalCoalescer(30)
+    lead = coalescer.lead("k")
+    assert lead is not None
+    assert list(coalescer.flights) == ["k"]
+    assert coalescer.lead("k") is None  # k is being filled: join() is the one to wait
+    waiter = asyncio.ensure_future(coalescer.join("k"))
+    await asyncio.sleep(0)
+    lead.settle(ENTRY)
+    assert await waiter == ENTRY
+    again = coalescer.lead("k")  # settled: the next miss leads again
+    assert again is not None
+    assert again is not lead
+
+
 async def test_a_lead_settled_with_nothing_sends_its_waiters_to_the_backend() -> None:
     coalescer = LocalCoalescer(30)
     lead = await coalescer.join("k")
@@ -119,6 +135,7 @@ async def test_only_the_cache_shared_by_the_processes_is_coordinated_across_them
 ) -> None:
     coalescer, cache, _ = processes()
     assert coalescer.for_cache(cache) is coalescer
+    assert coalescer.lead("k") is None  # (its leads have the shared lock to take: join)
     assert coalescer.for_cache(MemoryCache()) is coalescer.local
     assert coalescer.for_cache(None) is coalescer.local
     with pytest.raises(TypeError, match="holds no locks"):

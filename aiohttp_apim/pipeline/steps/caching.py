@@ -758,6 +758,7 @@ class CacheStoreStep(Step):
             response.reason,
             headers.items(),
             response.body,
+            cache is not None and cache.in_process,
         )
         if isinstance(data, str):
             return None, data
@@ -795,10 +796,12 @@ class CacheStoreStep(Step):
         reason: str,
         lines: Iterable[tuple[str, str]],
         body: bytes,
+        local: bool,
     ) -> bytes | str:
         """The rest of the rules once the status passed and the duration is known (the early
         miss lane applies them too): the cache, the duration, the size, the response's own
-        caching headers. The sealed entry to write for ``key``, or why there is none."""
+        caching headers. The sealed entry to write for ``key``, or why there is none
+        (``local``: ``cache`` is in-process, see :meth:`ResponseEntries.write_with_head`)."""
         if cache is None:
             return "cache-unavailable: no cache of the lookup's caching-type"
         if ttl is None:
@@ -812,4 +815,4 @@ class CacheStoreStep(Step):
         if not isinstance(head, bytes):
             runtime.failures.failed("encode", cache, head)
             return "encode-failed: the entry could not be encoded"
-        return self.entries.write_with_head(key, head, body, cache.in_process)
+        return self.entries.write_with_head(key, head, body, local)
