@@ -169,3 +169,21 @@ async def test_an_instance_without_the_same_key_serves_none_of_the_signed_entrie
 def test_a_short_signing_key_is_refused_at_setup() -> None:
     with pytest.raises(ValueError, match="at least 16 bytes"):
         aiohttp_apim.Gateway(CACHED, cache_signing_key="short")
+
+
+async def test_an_in_process_entry_copied_to_a_shared_cache_is_not_served(
+    serve: Serve, redis_server: RedisServer, redis: Redis, redis_prefix: str
+) -> None:
+    # An entry written to the in-process cache is bound to its key by a trailer that means
+    # nothing outside this process: copied, byte for byte, under the same key of a shared
+    # cache, it is a miss (logged, counted, removed), never served.
+    memory = aiohttp_apim.MemoryCache()
+    here = await serve(CACHED, internal_cache=memory)
+    assert await get(here) == (200, b"shop:list #1")
+    assert await get(here) == (200, b"shop:list #1")  # (served from the in-process cache)
+    [(key, (local, _, _))] = memory._entries.items()
+    shared = await serve(CACHED, external_cache=external(redis_server, redis_prefix))
+    await redis.set(redis_prefix.encode() + key.encode(), local, px=60_000)
+    shared.backends["shop:list"].respond(body=b"fresh")
+    assert await get(shared) == (200, b"fresh")
+    assert shared.gateway.stats().cache_errors >= 1  # type: ignore[attr-defined]
