@@ -111,7 +111,9 @@ class MissLane:
     def conditional(headers: CIMultiDictProxy[str]) -> bool:
         """Whether the request carries headers the pipeline removes before the handler on a
         miss (its conditions, its range): such a request takes the pipeline."""
-        return not CACHE_REQUEST_NAMES.isdisjoint(map(str.lower, headers))
+        # (The keys of a case-insensitive multidict match the lower-cased names in any case:
+        # eight lookups cost less than lower-casing every header of the request.)
+        return not headers.keys().isdisjoint(CACHE_REQUEST_NAMES)
 
     async def store(
         self,
