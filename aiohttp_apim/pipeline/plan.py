@@ -59,11 +59,14 @@ class Plan:
     a hit it finds needs no runner, no response wrapper, and, without a prelude, no exchange,
     when nothing of outbound follows its entry's cache-store."""
     early_prelude: tuple[Step, ...] = field(init=False)
-    """The steps before :attr:`early_lookup` (each :attr:`Step.before_lookup`: set-variable):
-    they run first, in the exchange (:func:`~aiohttp_apim.pipeline.runner.run_prelude`), and
-    the runner carries on after them (:attr:`after_prelude`). Empty: the lookup comes first."""
+    """The steps before :attr:`early_lookup` (each :attr:`Step.before_lookup`: set-variable)
+    up to the last one that may fail: they run first, in the exchange
+    (:func:`~aiohttp_apim.pipeline.runner.run_prelude`), and the runner carries on after them
+    (:attr:`after_prelude`). Those after it, which cannot fail (:meth:`Step.cannot_fail`: a
+    variable set to a header read or a literal), wait for the runner: a hit that ends the
+    request never runs them, which no one can tell. Empty: the lookup comes first."""
     after_prelude: tuple[Step, ...] = field(init=False)
-    """Inbound from :attr:`early_lookup` on: what the runner runs once the prelude ran."""
+    """Inbound after :attr:`early_prelude`: what the runner runs once the prelude ran."""
     served_early: frozenset[int] = field(init=False)
     """The cache-store markers whose hits have no outbound left to run (see
     :attr:`resume_after`): an early lookup serves those hits itself."""
@@ -99,8 +102,15 @@ class Plan:
             else None
         )
         object.__setattr__(self, "early_lookup", early)
-        object.__setattr__(self, "early_prelude", inbound[:start] if early is not None else ())
-        object.__setattr__(self, "after_prelude", inbound[start:] if early is not None else inbound)
+        if early is None:
+            start = 0
+        # Steps that cannot fail (a header read, a literal) need not run ahead of the lookup:
+        # they change nothing it reads, and a hit that ends the request cannot show whether they
+        # ran; otherwise they still run first, in their place (the runner runs them).
+        while start > 0 and inbound[start - 1].cannot_fail():
+            start -= 1
+        object.__setattr__(self, "early_prelude", inbound[:start])
+        object.__setattr__(self, "after_prelude", inbound[start:])
         served = frozenset(i for i, steps in enumerate(self.resume_after) if not steps)
         object.__setattr__(self, "served_early", served)
         lane = MissLane.of(early, self.inbound, self.backend, self.outbound)

@@ -73,6 +73,12 @@ class Val(Generic[T]):
         """The names the expression mentions (none for a constant)."""
         return frozenset()
 
+    def cannot_fail(self) -> bool:
+        """Whether ``get`` can neither fail nor change anything, whatever the request: a
+        constant, or a kept expression result that is one read of a request header by literal
+        name (:attr:`CompiledExpression.header_read`)."""
+        return False
+
 
 class Constant(Val[T]):
     """A value fixed at plan compilation (a literal, or an expression folded to a constant)."""
@@ -89,6 +95,9 @@ class Constant(Val[T]):
 
     def get_constant(self) -> T:
         return self.value
+
+    def cannot_fail(self) -> bool:
+        return True
 
 
 class Computed(Val[T]):
@@ -133,6 +142,9 @@ class Evaluated(Val[object]):
         except Exception as error:  # free until raised (zero-cost try)
             _locate(error, self.location)
             raise
+
+    def cannot_fail(self) -> bool:
+        return self.expression.header_read
 
     @property
     def names(self) -> frozenset[str]:

@@ -11,18 +11,22 @@ evaluated once per request whichever way the request goes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any, NamedTuple
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aiohttp_apim.pipeline import runner
 from aiohttp_apim.pipeline.exchange import Exchange
 from aiohttp_apim.web import middleware
 from tests.pipeline.fakes import Pipeline
-from tests.web.conftest import Serve, policies_xml, set_header
+from tests.web.conftest import FakeClock, Serve, Served, build_app, policies_xml, set_header
 
 LOOKUP = (
     '<cache-lookup vary-by-developer="false" vary-by-developer-groups="false">'
@@ -92,43 +96,50 @@ async def observe(
     preludes: PreludeCounter,
     policies: dict[str, str],
     requests: Sequence[Request],
+    *,
+    ahead: bool = True,
     **options: Any,
 ) -> list[Seen]:
     """Send ``requests`` through the early lane and through the whole pipeline: what a user
-    sees of each, for comparison."""
+    sees of each, for comparison. ``ahead``: the plan has set-variable steps that run before
+    its early lookup (else those it has all wait for the runner)."""
     seen = []
     for forced in (False, True):
         counted = preludes.calls
         app = await serve(policies, cache_status=forced, **options)
-        answers: list[Seen] = []
-        for path, headers in requests:
-            answer = await app.get(path, headers=dict(headers))
-            shown = {
-                name: value
-                for name, value in answer.headers.items()
-                if name not in ("Date", "Cache-Status")
-            }
-            body = answer.text
-            if answer.status == 500:  # the activity id is the request's own
-                payload = json.loads(body)
-                payload.pop("activityId", None)
-                body = json.dumps(payload)
-            backend = app.backends["shop:list"]
-            answers.append(
-                Seen(
-                    answer.status,
-                    shown,
-                    body,
-                    backend.calls,
-                    backend.last.headers.get("X-Seen") if backend.calls else None,
-                )
-            )
-        stats = asdict(app.gateway.stats())  # type: ignore[attr-defined]
-        seen.append((answers, stats))
+        seen.append(await _answers(app, requests))
         # (the comparison is between the two lanes: each request took the one meant)
-        assert preludes.calls - counted == (0 if forced else len(requests))
+        assert preludes.calls - counted == (len(requests) if ahead and not forced else 0)
     assert seen[0] == seen[1]
     return seen[0][0]
+
+
+async def _answers(app: Served, requests: Sequence[Request]) -> tuple[list[Seen], dict[str, Any]]:
+    """What a user sees of each of ``requests`` sent to ``app``, and what the gateway counted."""
+    answers: list[Seen] = []
+    for path, headers in requests:
+        answer = await app.get(path, headers=list(headers.items()))
+        shown = {
+            name: value
+            for name, value in answer.headers.items()
+            if name not in ("Date", "Cache-Status")
+        }
+        body = answer.text
+        if answer.status == 500:  # the activity id is the request's own
+            payload = json.loads(body)
+            payload.pop("activityId", None)
+            body = json.dumps(payload)
+        backend = app.backends["shop:list"]
+        answers.append(
+            Seen(
+                answer.status,
+                shown,
+                body,
+                backend.calls,
+                backend.last.headers.get("X-Seen") if backend.calls else None,
+            )
+        )
+    return answers, asdict(app.gateway.stats())  # type: ignore[attr-defined]
 
 
 class PreludeCounter:
@@ -150,15 +161,41 @@ def preludes(monkeypatch: pytest.MonkeyPatch) -> PreludeCounter:
     return PreludeCounter(monkeypatch)
 
 
-@pytest.mark.parametrize(
-    ("before", "prelude"),
-    [(TENANT, 1), (TENANT + COUNT + PARSE, 3), ("", 0), (set_header("X", "1") + TENANT, 0)],
-    ids=["one-variable", "three-variables", "lookup-first", "set-header-first"],
+LITERAL = '<set-variable name="plain" value="text" />'
+UPPER = (
+    '<set-variable name="upper" '
+    'value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Tenant&quot;, &quot;none&quot;)'
+    '.ToUpper())" />'
 )
-def test_the_plan_knows_which_steps_run_before_its_early_lookup(before: str, prelude: int) -> None:
+
+
+@pytest.mark.parametrize(
+    ("before", "early", "prelude"),
+    [
+        (TENANT, True, 0),
+        (TENANT + COUNT + PARSE, True, 3),
+        (COUNT + TENANT + LITERAL, True, 1),
+        (TENANT + COUNT, True, 2),
+        (UPPER, True, 1),
+        ("", True, 0),
+        (set_header("X", "1") + TENANT, False, 0),
+    ],
+    ids=[
+        "header-read",
+        "three-variables",
+        "header-read-and-literal-after-a-count",
+        "header-read-before-a-count",
+        "header-read-and-more",
+        "lookup-first",
+        "set-header-first",
+    ],
+)
+def test_the_plan_knows_which_steps_run_before_its_early_lookup(
+    before: str, early: bool, prelude: int
+) -> None:
+    # (the set-variable steps that cannot fail and come after any that can wait for the runner)
     plan = Pipeline(policy(before)).plan()
-    early = plan.early_lookup is not None
-    assert early == (prelude > 0 or not before)
+    assert (plan.early_lookup is not None) == early
     assert len(plan.early_prelude) == prelude
     assert plan.after_prelude == plan.inbound[prelude:]
 
@@ -235,3 +272,130 @@ async def test_a_runaway_variable_exhausts_the_budget_as_in_the_whole_pipeline(
         assert answer.status == 418
         assert "1000 steps" in answer.body
         assert answer.calls == 0
+
+
+ALL_VARIABLES = set_header(
+    "X-Seen",
+    '@(string.Join("/", context.Variables.Select('
+    'p => p.Key + "=" + (p.Value ?? "null").ToString())))',
+)
+"""Every variable of the request, in the order they were set."""
+
+
+async def test_variables_that_cannot_fail_wait_for_the_runner(
+    serve: Serve, preludes: PreludeCounter
+) -> None:
+    requests: list[Request] = [
+        ("/shop/items", {"X-Tenant": "a"}),
+        ("/shop/items", {"X-Tenant": "a"}),
+        ("/shop/items", {"X-Tenant": "b"}),
+        ("/shop/items", {}),
+        ("/shop/items", {"X-Tenant": "b"}),
+    ]
+    answers = await observe(
+        serve, preludes, policy(TENANT + LITERAL, after_lookup=ALL_VARIABLES), requests, ahead=False
+    )
+    # A miss still set them, in their order, before the statements after the lookup.
+    assert [answer.backend_saw for answer in answers] == [
+        "tenant=a/plain=text",
+        "tenant=a/plain=text",
+        "tenant=b/plain=text",
+        "tenant=none/plain=text",
+        "tenant=none/plain=text",
+    ]
+    assert [answer.calls for answer in answers] == [1, 1, 2, 3, 3]
+
+
+def _variable(value: str) -> str:
+    escaped = value.replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'value="{escaped}"'
+
+
+_HEADERS = "context.Request.Headers."
+_CANNOT_FAIL = (
+    f'@({_HEADERS}GetValueOrDefault("X-Tenant", "none"))',
+    f'@({_HEADERS}GetValueOrDefault("x-tenant"))',
+    f'@({_HEADERS}GetValueOrDefault("X-Tenant", null))',
+    f'@({_HEADERS}ContainsKey("X-N"))',
+    "text",
+    "@(60 * 5)",
+)
+_MAY_FAIL = (
+    f'@(int.Parse({_HEADERS}GetValueOrDefault("X-N", "1")))',
+    '@(context.Variables.GetValueOrDefault<string>("v0", "-") + "!")',
+    f'@({_HEADERS}GetValueOrDefault("X-Tenant", "none").ToUpper())',
+    "@{ var n = 0; while (true) { n++; } }",
+)
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> Request:
+    headers = {}
+    tenant = draw(st.sampled_from([None, "a", "b"]))
+    if tenant is not None:
+        headers["X-Tenant"] = tenant
+    n = draw(st.sampled_from([None, None, "1", "nope"]))
+    if n is not None:
+        headers["X-N"] = n
+    if draw(st.integers(0, 5)) == 0:
+        headers["Authorization"] = "Bearer x"  # never looked up
+    return "/shop/items", headers
+
+
+async def _both_lanes(
+    policies: dict[str, str], requests: Sequence[Request]
+) -> tuple[list[tuple[list[Seen], dict[str, Any]]], int]:
+    """What a user sees of ``requests`` on the early lane and on the whole pipeline, and how
+    often the set-variable steps ran ahead of the early lookup."""
+    ran = 0
+    original = runner.run_prelude
+
+    def counted(x: Exchange) -> bool:
+        nonlocal ran
+        ran += 1
+        return original(x)
+
+    seen = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(middleware, "run_prelude", counted)
+        for forced in (False, True):
+            app, gateway, backends = build_app(
+                policies, clock=FakeClock(), cache_status=forced, expression_step_budget=1000
+            )
+            async with TestClient(TestServer(app)) as client:
+                seen.append(await _answers(Served(client, gateway, backends), requests))
+    return seen, ran
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    variables=st.lists(st.sampled_from(_CANNOT_FAIL + _MAY_FAIL), max_size=4),
+    on_error=st.sampled_from(["", ECHO_LAST_ERROR]),
+    after_store=st.booleans(),
+    requests=st.lists(_requests(), min_size=1, max_size=8),
+)
+def test_any_prelude_answers_as_the_whole_pipeline(
+    variables: list[str], on_error: str, after_store: bool, requests: list[Request]
+) -> None:
+    # set-variable steps that may fail and ones that cannot, in any order, before the lookup;
+    # whether a hit then ends the request or resumes outbound to show the variables
+    before = "".join(
+        f'<set-variable name="v{i}" {_variable(value)} />' for i, value in enumerate(variables)
+    )
+    policies = policy(
+        before,
+        after_lookup=ALL_VARIABLES,
+        after_store=ALL_VARIABLES if after_store else "",
+        on_error=on_error,
+    )
+    plan = Pipeline(policies).plan()
+    assert plan.early_lookup is not None
+    may_fail = [i for i, value in enumerate(variables) if value in _MAY_FAIL]
+    assert len(plan.early_prelude) == (max(may_fail) + 1 if may_fail else 0)
+    seen, ran = asyncio.run(_both_lanes(policies, requests))
+    assert seen[0] == seen[1]
+    assert ran == (len(requests) if plan.early_prelude else 0)

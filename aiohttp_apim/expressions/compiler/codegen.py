@@ -71,6 +71,8 @@ class CodeGen:
         self.overflow: Overflow = "default"
         # the member read compiled as a method group when it names a method (see `delegate`)
         self.method_group: n.Member | None = None
+        # the last call compiled to a fast read of a request header (see `header_read`)
+        self.fast_header_read: n.Expr | None = None
 
     # ------------------------------------------------------------- implemented by the generators
 

@@ -96,6 +96,7 @@ class MemberGen(CodeGen):
             return None
         general = self.chain(e)
         t = self.fresh("t")
+        self.fast_header_read = e
         return Code(f"({t} if ({t} := {fast}) is not _unserved else {general.src})", general.kind)
 
     def chain(self, e: n.Member | n.Index | n.Call) -> Code:

@@ -245,4 +245,5 @@ def compile_program(source: str, *, check_types: bool = True) -> CompiledExpress
         python_source=python_source,
         constant=None if constant is None else constant.value,
         is_constant=constant is not None,
+        header_read=compiler.fast_header_read is program.body,
     )

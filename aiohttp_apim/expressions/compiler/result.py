@@ -15,9 +15,23 @@ class CompiledExpression:
 
     ``names`` holds every identifier and member name the source mentions (the pipeline uses it,
     e.g., to know whether the request body is read). ``is_constant``/``constant`` tell whether the
-    whole expression folded to a value at compile time (``@(1800)``, ``@("a" + "b")``)."""
+    whole expression folded to a value at compile time (``@(1800)``, ``@("a" + "b")``).
+    ``header_read`` tells that it is one read of a request header by literal name and nothing
+    else (``context.Request.Headers.GetValueOrDefault("X-Tenant", "none")``, with a literal or
+    null default or none, or ``ContainsKey("X-Tenant")``): against a context that has a request
+    -- every context the pipeline makes -- it cannot fail, takes no budget and changes nothing,
+    so the pipeline may run it later than its place (see ``Plan.early_prelude``)."""
 
-    __slots__ = ("_fn", "constant", "is_block", "is_constant", "names", "python_source", "source")
+    __slots__ = (
+        "_fn",
+        "constant",
+        "header_read",
+        "is_block",
+        "is_constant",
+        "names",
+        "python_source",
+        "source",
+    )
 
     def __init__(
         self,
@@ -29,6 +43,7 @@ class CompiledExpression:
         python_source: str,
         constant: object = None,
         is_constant: bool = False,
+        header_read: bool = False,
     ) -> None:
         self.source = source
         self.is_block = is_block
@@ -37,6 +52,7 @@ class CompiledExpression:
         self.python_source = python_source
         self.constant = constant
         self.is_constant = is_constant
+        self.header_read = header_read
 
     def __call__(self, context: object) -> object:
         """Evaluate; raises ``errors.ExpressionError`` and nothing else.

@@ -223,6 +223,13 @@ class Step:
         self.meta = meta
         self.is_async = is_async
 
+    def cannot_fail(self) -> bool:
+        """Whether running this :attr:`before_lookup` step can never fail: then an early
+        cache-lookup after it need not wait for it (see
+        :attr:`~aiohttp_apim.pipeline.plan.Plan.early_prelude`). Asked once, when the plan is
+        made."""
+        return False
+
     def run(self, x: Exchange) -> Signal | None:
         raise NotImplementedError(f"{type(self).__name__} is asynchronous")
 

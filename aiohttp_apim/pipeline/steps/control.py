@@ -24,6 +24,9 @@ class SetVariableStep(Step):
         self.name = name
         self.value = value
 
+    def cannot_fail(self) -> bool:
+        return self.value.cannot_fail()
+
     def run(self, x: Exchange) -> Signal | None:
         x.variables.set(self.name, self.value.get(x))
         return None
