@@ -119,3 +119,21 @@ def test_a_context_without_a_request_fails_as_the_general_form_does() -> None:
                 errors.append((type(error), str(error)))
         assert len(errors) == 2
         assert errors[0] == errors[1]
+
+
+def test_only_a_whole_fast_read_is_a_header_read() -> None:
+    # (the plan lets a set-variable of one run after an early cache-lookup: it cannot fail)
+    for read in ('GetValueOrDefault("X-Tenant", "none")', 'GetValueOrDefault("X-Tenant", null)'):
+        assert compile_expression(_fast(read)).header_read
+    assert compile_expression(_fast('GetValueOrDefault("X-Tenant")')).header_read
+    assert compile_expression(_fast('ContainsKey("X-Tenant")')).header_read
+    for source in (
+        _general('GetValueOrDefault("X-Tenant", "none")'),
+        _fast('GetValueOrDefault("X-Tenant", "none").ToUpper()'),
+        '@(context.Request.Headers.GetValueOrDefault("X-Tenant", "none") + "")',
+        '@((context.Request.Headers.ContainsKey("X-Tenant")))',
+        '@(context.Request.Headers.ContainsKey("X-Tenant") ? "a" : "b")',
+        '@(context.Variables.GetValueOrDefault<string>("tenant", "none"))',
+        "@(60 * 5)",
+    ):
+        assert not compile_expression(source).header_read, source
