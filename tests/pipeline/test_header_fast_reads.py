@@ -137,3 +137,38 @@ def test_only_a_whole_fast_read_is_a_header_read() -> None:
         "@(60 * 5)",
     ):
         assert not compile_expression(source).header_read, source
+
+
+SUFFIXES = (".ToUpper()", "?.ToLower()", ".Length", "?.Length", '.Split(",")[0]', ".Trim()")
+"""What chains go on with after a read: a read of a missing header with a null default makes
+some of them fail (NullReferenceException), as the general form does."""
+
+
+def _outcome(source: str, context: ctx.ExpressionContext) -> object:
+    try:
+        return ("value", compile_expression(source)(context))
+    except ExpressionError as error:
+        return ("error", error.exception_type, str(error))
+
+
+@settings(max_examples=60, deadline=None)
+@given(headers, reads, defaults, st.sampled_from(SUFFIXES), st.booleans())
+async def test_a_chain_that_goes_on_from_a_read_is_the_general_form_s(
+    request_headers: list[tuple[str, str]],
+    name: str,
+    default: str | None,
+    suffix: str,
+    made: bool,
+) -> None:
+    read = _call(name, default) + suffix
+    fast = compile_expression(_fast(read))
+    assert "_rhd(" in fast.python_source
+    assert not fast.header_read
+    # a context the pipeline makes (its request's view not made yet) and one made with a request
+    if made:
+        context = ctx.ExpressionContext(request=ctx.Request(headers=request_headers))
+    else:
+        pipeline = Pipeline({"policy.xml": doc(inbound="")})
+        x = await pipeline.run(headers=CIMultiDict(request_headers))
+        context = x.runtime.contexts(x)
+    assert _outcome(_fast(read), context) == _outcome(_general(read), context)

@@ -118,6 +118,16 @@ class MemberGen(CodeGen):
             and root.name != "context"
         ):
             static, start = self.static_prefix(root, links)
+        if (
+            static is None
+            and len(links) > 4
+            and isinstance(root, n.Name)
+            and isinstance(read := links[3], n.Call)
+            and (fast := self.header_read(read)) is not None
+        ):
+            # a chain that goes on from a fast header read (``...GetValueOrDefault("X-Tenant",
+            # "").ToLower()``): the rest works on the fast read's value
+            return self.links(fast, None, links, 4, e)
         if static is None:
             base = self.expr(root)
             local = self.scope.lookup(root.name) if isinstance(root, n.Name) else None
