@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "KEY_MEMO_ENTRIES",
+    "KEY_MEMO_MAX_CHARS",
     "RATE_LIMIT_NAMESPACE",
     "RESPONSE_NAMESPACE",
     "VALUE_NAMESPACE",
@@ -29,6 +31,7 @@ __all__ = [
     "host_name",
     "key_of",
     "rate_limit_key",
+    "remember_key",
     "response_cache_key",
     "value_cache_key",
 ]
@@ -97,10 +100,14 @@ class KeyShape:
     # component of an absent one), so that a request only escapes its own values.
     header_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
     query_parts: tuple[tuple[str, str, str], ...] = field(init=False, repr=False, compare=False)
+    memo: dict[str, str] = field(init=False, repr=False, compare=False)
+    """The keys of the requests seen lately, by what of the request they depend on (see
+    :func:`remember_key`): a rebuilt shape (a purge) starts with an empty one."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "header_parts", _parts("h:", self.headers))
         object.__setattr__(self, "query_parts", _parts("q:", self.query))
+        object.__setattr__(self, "memo", {})
 
     @classmethod
     def build(
@@ -140,6 +147,26 @@ class KeyShape:
         """The request headers (lower-cased) whose values are part of the key: what a response's
         ``Vary`` may name and still be stored."""
         return frozenset(self.headers + (("host",) if self.host else ()))
+
+
+KEY_MEMO_ENTRIES = 512
+"""How many keys one shape remembers (then it forgets them all and starts again)."""
+KEY_MEMO_MAX_CHARS = 256
+"""Requests whose request target (or host) is longer than this are not remembered: with
+:data:`KEY_MEMO_ENTRIES`, a shape's memo stays within a few hundred KiB whatever clients send."""
+
+
+def remember_key(memo: dict[str, str], request: str, key: str) -> None:
+    """Remember ``key`` in a shape's ``memo`` as the key of ``request`` -- the raw request target
+    (with the host, as a pair, for a shape varying by host; with the vary-by header values for
+    one varying by headers), which the key is a pure function of for a shape that does not vary
+    by the caller. Building a key parses the query string and escapes every value: about 14k
+    instructions a request that a repeated request does not have to spend."""
+    if len(memo) >= KEY_MEMO_ENTRIES:
+        # Forgotten all at once: popping the oldest one at a time would leave the dict's
+        # deleted slots at its front for every later oldest-first scan to step over.
+        memo.clear()
+    memo[request] = key
 
 
 def host_name(host: str) -> str:

@@ -51,7 +51,13 @@ from aiohttp_apim.pipeline.exchange import (
     Runtime,
     Signal,
 )
-from aiohttp_apim.pipeline.keys import KeyShape, ValuesLookup, key_of
+from aiohttp_apim.pipeline.keys import (
+    KEY_MEMO_MAX_CHARS,
+    KeyShape,
+    ValuesLookup,
+    key_of,
+    remember_key,
+)
 from aiohttp_apim.pipeline.responsecodec import CodecError
 from aiohttp_apim.pipeline.responseentries import CachedResponse
 from aiohttp_apim.pipeline.runner import run_exchange
@@ -99,6 +105,42 @@ class _NoQuery:
 
 
 _NO_QUERY = _NoQuery()
+
+
+def _memo_target(http: HttpRequest, shape: KeyShape) -> str | None:
+    """What the key of ``http`` depends on when the shape does not vary by the caller, as one
+    string: the raw request target (the path and query string as the client sent them, which
+    the key's path and query values are parsed from), then the host and each vary-by header's
+    value when the shape varies by them, each after a NUL (a field that holds none, so the
+    string names one request alone; "\x00" alone marks an absent header, "\x00=" prefixes a
+    present value). None when the request is not to be remembered: a long target or value, a
+    NUL in one, a repeated header."""
+    target = http.raw_path
+    if len(target) > KEY_MEMO_MAX_CHARS:
+        return None
+    if not shape.host and not shape.header_parts:
+        return target
+    if "\x00" in target:
+        return None
+    if shape.host:
+        host = http.host
+        if len(host) > KEY_MEMO_MAX_CHARS or "\x00" in host:
+            return None
+        target += "\x00" + host
+    if shape.header_parts:
+        headers = http.headers
+        for name, _, _ in shape.header_parts:
+            values = headers.getall(name, None)
+            if values is None:
+                target += "\x00"
+            elif len(values) == 1:
+                value = values[0]
+                if len(value) > KEY_MEMO_MAX_CHARS or "\x00" in value:
+                    return None
+                target += "\x00=" + value
+            else:
+                return None
+    return target
 
 
 class EarlyHit:
@@ -261,13 +303,22 @@ class CacheLookupStep(Step):
             return None
         cache = self.cache
         assert cache is not None
-        key = self._key(
-            http,
-            _Values(http.headers) if self.shape.header_parts else _NO_QUERY,
-            caller,
-            vary_by_developer,
-            vary_by_groups,
-        )
+        shape = self.shape
+        # A key that is a function of the request alone (not of the caller) is remembered by
+        # what it is made of (_memo_target) once it finds an entry: a repeated request skips
+        # parsing and escaping.
+        target = None if vary_by_developer or vary_by_groups else _memo_target(http, shape)
+        key = None if target is None else shape.memo.get(target)
+        if key is None:
+            key = self._key(
+                http,
+                _Values(http.headers) if shape.header_parts else _NO_QUERY,
+                caller,
+                vary_by_developer,
+                vary_by_groups,
+            )
+        else:
+            target = None  # (remembered already)
         try:  # (cache_get's rule, without its frame when there is no timer)
             if self.timeout is None:
                 hit = await cache.get(key)
@@ -279,6 +330,8 @@ class CacheLookupStep(Step):
             hit = None
         if hit is None:
             return Prefetched(key, None)
+        if target is not None:  # only a key that found an entry: a miss has no later hit to speed
+            remember_key(shape.memo, target, key)
         try:
             entry = self.entries.read(key, hit.value, self._local)
         except Exception:  # the lookup step finds it bad again, and says so
