@@ -98,6 +98,38 @@ class _Values:
         return self._values.getall(name, None)
 
 
+class _PlainQuery:
+    """A query string without percent-escapes as the key reads it: the values of one name,
+    found by one scan of its fields, without the multidict ``request.query`` builds. The same
+    values as that multidict's (``yarl``'s parse, which this is for such a string: ``+`` is a
+    space, fields split on ``&``, empty fields skipped, a field without ``=`` an empty value;
+    a test compares the two)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, query: str) -> None:
+        self._fields = query.replace("+", " ").split("&")
+
+    def get(self, name: str, /) -> Sequence[str] | None:
+        values: list[str] | None = None
+        for field in self._fields:
+            if field:
+                field_name, _, value = field.partition("=")
+                if field_name == name:
+                    if values is None:
+                        values = [value]
+                    else:
+                        values.append(value)
+        return values
+
+
+def _query_values(http: HttpRequest) -> ValuesLookup:
+    """The request's query values for the key: scanned from the raw query string when it has no
+    percent-escape to decode (:class:`_PlainQuery`), else read from ``request.query``."""
+    query = http.rel_url.raw_query_string
+    return _Values(http.query) if "%" in query else _PlainQuery(query)
+
+
 class _NoQuery:
     @staticmethod
     def get(name: str, /) -> Sequence[str] | None:
@@ -274,7 +306,7 @@ class CacheLookupStep(Step):
             # cache share entries; the host name splits them by site.
             http.rel_url.raw_path,
             headers,
-            _Values(http.query) if shape.query else _NO_QUERY,
+            _query_values(http) if shape.query else _NO_QUERY,
             http.host if shape.host else "",
             vary_by_developer,
             None if user is None else user.id,
