@@ -33,10 +33,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class WebAdapter:
     """The pipeline's :class:`~aiohttp_apim.pipeline.exchange.Adapter` on aiohttp."""
 
-    __slots__ = ("_deadlines",)
+    __slots__ = ("deadlines",)
 
     def __init__(self) -> None:
-        self._deadlines = Deadlines()
+        self.deadlines = Deadlines()
+        """The handler's time limits (the forward-only lane keeps them itself, see there)."""
 
     def new_response(
         self,
@@ -87,7 +88,7 @@ class WebAdapter:
         if timeout is None:
             return handler(request)
         # (request.task is the connection's task, not this request's, but on the same loop)
-        return self._deadlines.call(timeout, handler, request, request.task.get_loop())
+        return self.deadlines.call(timeout, handler, request, request.task.get_loop())
 
 
 _HEADER_COLLECTIONS = (tuple, list, CIMultiDict)

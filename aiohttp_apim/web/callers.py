@@ -17,7 +17,10 @@ from aiohttp_apim.pipeline.failures import (
     LastError,
 )
 
-__all__ = ["Callers"]
+__all__ = ["ADMITTED", "Callers"]
+
+ADMITTED: tuple[Caller, LastError | None] = (ANONYMOUS, None)
+"""An anonymous caller, admitted."""
 
 
 class Callers:
@@ -29,11 +32,17 @@ class Callers:
         self._subscriptions = subscriptions
         self._callers: dict[str, Caller] = {}
 
+    @property
+    def anyone(self) -> bool:
+        """Whether every caller is anonymous and admitted (no subscriptions): then
+        :meth:`identify` always answers :data:`ADMITTED`, and need not be asked."""
+        return self._subscriptions is None
+
     def identify(self, request: web.Request, api: str | None) -> tuple[Caller, LastError | None]:
         """The caller of ``request`` to ``api``, or the error that refuses it."""
         subscriptions = self._subscriptions
         if subscriptions is None:
-            return ANONYMOUS, None
+            return ADMITTED
         key = request.headers.get(subscriptions.header_name) or request.query.get(
             subscriptions.query_name
         )

@@ -13,6 +13,11 @@ calls still running past theirs, exactly as ``asyncio.timeout()`` would (the han
 A finished call leaves nothing behind: memory follows the calls in flight. (An earlier version
 kept finished calls on a heap until it was rebuilt; the garbage it left cost a forwarded
 request about 3 us under load.)
+
+A call is :meth:`Deadlines.call` (a coroutine), or its three synchronous steps written out around
+the caller's own ``await`` (:meth:`~Deadlines.start`, :meth:`~Deadlines.cancelled`,
+:meth:`~Deadlines.end`): the forward-only lane does that, as each coroutine awaited costs a
+request about 1,200 instructions.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import time
+from asyncio import current_task
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -38,25 +45,43 @@ class HandlerTimeout(PolicyRuntimeError):
     """The handler did not answer within forward-request's timeout (Reason ``Timeout``)."""
 
 
-_Running = dict[int, tuple[float, "asyncio.Task[object]"]]
+_Running = dict[int, tuple[float, "asyncio.Task[object]", int]]
 """The calls running with one timeout, by call number, in the order they started: each one's
-deadline and task."""
+deadline, task, and how many cancellations that task had pending when the call started."""
+
+_Expired = dict[int, tuple["asyncio.Task[object]", int, float]]
+"""The calls cancelled for their deadline that have not yet seen it, by call number: each one's
+task, its pending cancellations when the call started, and its timeout."""
 
 
 class Deadlines:
-    """Time limits for the calls made on one event loop (see the module docstring)."""
+    """Time limits for the calls made on one event loop (see the module docstring).
 
-    __slots__ = ("_expired", "_loop", "_numbers", "_running", "_timer", "_wake_at")
+    A call is :meth:`call`, or, to spare a coroutine per call, the same written out around the
+    caller's own ``await``::
+
+        number = deadlines.start(timeout, loop)
+        try:
+            return await function(arg)
+        except asyncio.CancelledError as exc:
+            deadlines.cancelled(number, exc)  # raises HandlerTimeout when it was the deadline
+            raise
+        finally:
+            deadlines.end(number, timeout)
+    """
+
+    __slots__ = ("_clock", "_expired", "_loop", "_numbers", "_running", "_timer", "_wake_at")
 
     def __init__(self) -> None:
         self._running: dict[float, _Running] = {}
         """By timeout: the calls running with it."""
-        self._expired: set[int] = set()
-        """The calls cancelled for their deadline that have not yet seen it."""
+        self._expired: _Expired = {}
         self._numbers = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock: Callable[[], float] = time.monotonic
         self._timer: asyncio.TimerHandle | None = None
-        self._wake_at = 0.0
+        self._wake_at = math.inf
+        """When the timer wakes up (infinity: there is none)."""
 
     async def call(
         self,
@@ -69,47 +94,76 @@ class Deadlines:
         :class:`HandlerTimeout`. ``loop`` is the running loop, when the caller knows it: finding
         it costs a system call (``asyncio.get_running_loop`` checks the process id, and
         ``getpid`` is not cached), about a tenth of this call's cost."""
-        task = None if loop is None else asyncio.current_task(loop)
-        if task is None or loop is None:  # (none given, or not that loop's: find the running one)
-            task = asyncio.current_task()
-            assert task is not None
-            loop = task.get_loop()
-        if loop is not self._loop:  # a new loop (tests make one each): the old one is gone
-            self._reset(loop)
-        deadline = loop.time() + timeout
+        number = self.start(timeout, loop)
+        try:
+            return await function(arg)
+        except asyncio.CancelledError as exc:
+            self.cancelled(number, exc)
+            raise
+        finally:
+            self.end(number, timeout)
+
+    def start(self, timeout: float, loop: asyncio.AbstractEventLoop | None) -> int:
+        """Start a call of the current task with ``timeout`` seconds; its number, for
+        :meth:`cancelled` and :meth:`end`. ``loop``: as for :meth:`call`."""
+        if loop is not self._loop or loop is None:
+            return self._start_anew(timeout, loop)
+        task = current_task(loop)
+        if task is None:  # (not that loop's call: find the running one)
+            return self._start_anew(timeout, None)
+        deadline = self._clock() + timeout
         running = self._running.get(timeout)
         if running is None:
             running = self._running[timeout] = {}
         number = next(self._numbers)
-        running[number] = (deadline, task)
-        if self._timer is None or deadline < self._wake_at:
+        running[number] = (deadline, task, task.cancelling())
+        if deadline < self._wake_at:  # (no timer: it wakes at infinity)
             self._schedule(loop, deadline)
-        cancelling = task.cancelling()
-        try:
-            return await function(arg)
-        except asyncio.CancelledError as exc:
-            if number in self._expired:
-                self._expired.discard(number)  # (the cancellation is taken back here)
-                if task.uncancel() <= cancelling:
-                    raise HandlerTimeout(
-                        f"The backend (the route's handler) did not answer within {timeout} "
-                        "seconds",
-                        reason="Timeout",
-                    ) from exc
-            raise
-        finally:
-            if running.pop(number, None) is None and number in self._expired:
-                # Expired as it finished: take the cancellation back.
-                self._expired.discard(number)
-                task.uncancel()
+        return number
+
+    def _start_anew(self, timeout: float, loop: asyncio.AbstractEventLoop | None) -> int:
+        task = None if loop is None else current_task(loop)
+        if task is None or loop is None:  # (none given, or not that loop's: find the running one)
+            task = current_task()
+            assert task is not None
+            loop = task.get_loop()
+        if loop is not self._loop:  # a new loop (tests make one each): the old one is gone
+            self._reset(loop)
+        return self.start(timeout, loop)
+
+    def cancelled(self, number: int, exc: asyncio.CancelledError) -> None:
+        """Call ``number`` was cancelled (``exc``): when its deadline did it, and no one else
+        did too, the cancellation is taken back and :class:`HandlerTimeout` raised; otherwise
+        nothing happens (the caller raises ``exc`` on)."""
+        expired = self._expired.pop(number, None)
+        if expired is not None:
+            task, cancelling, timeout = expired
+            if task.uncancel() <= cancelling:
+                raise HandlerTimeout(
+                    f"The backend (the route's handler) did not answer within {timeout} seconds",
+                    reason="Timeout",
+                ) from exc
+
+    def end(self, number: int, timeout: float) -> None:
+        """Call ``number`` (started with ``timeout``) ended, however it did."""
+        running = self._running.get(timeout)
+        if running is not None and running.pop(number, None) is not None:
+            return
+        expired = self._expired.pop(number, None)
+        if expired is not None:  # expired as it finished: take the cancellation back
+            expired[0].uncancel()
 
     def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._loop = loop
+        # The standard loop's clock, read without the Python call (exactly what loop.time() is).
+        standard = getattr(type(loop), "time", None) is asyncio.BaseEventLoop.time
+        self._clock = time.monotonic if standard else loop.time
         self._timer = None
+        self._wake_at = math.inf
         self._running = {}
-        self._expired = set()
+        self._expired = {}
 
     def _schedule(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:
@@ -119,6 +173,7 @@ class Deadlines:
 
     def _expire(self) -> None:
         self._timer = None
+        self._wake_at = math.inf
         loop = self._loop
         assert loop is not None
         now = loop.time()
@@ -126,13 +181,13 @@ class Deadlines:
         for timeout, running in list(self._running.items()):
             while running:  # the oldest first: their deadlines come first
                 number = next(iter(running))
-                deadline, task = running[number]
+                deadline, task, cancelling = running[number]
                 if deadline > now:
                     earliest = min(earliest, deadline)
                     break
                 del running[number]
                 if not task.done():
-                    self._expired.add(number)
+                    self._expired[number] = (task, cancelling, timeout)
                     task.cancel()
             if not running:
                 del self._running[timeout]

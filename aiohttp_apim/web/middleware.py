@@ -15,6 +15,7 @@ policies to rewrite or cache.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -26,7 +27,7 @@ from aiohttp_apim.pipeline.exchange import Exchange, Runtime
 from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_prelude, run_step_failure
 from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.adapters import WebAdapter, cached_response, finish
-from aiohttp_apim.web.callers import Callers
+from aiohttp_apim.web.callers import ADMITTED, Callers
 from aiohttp_apim.web.misslane import answer_miss
 from aiohttp_apim.web.routes import Router
 
@@ -39,6 +40,8 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
     """The ``@web.middleware`` running ``router``'s plans."""
     adapter = runtime.adapter
     assert isinstance(adapter, WebAdapter)
+    deadlines = adapter.deadlines
+    anyone = callers.anyone  # (a gateway's subscriptions are fixed: only reloads change plans)
 
     @web.middleware
     async def apim_policies(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -47,15 +50,29 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
         match_info = request.match_info
         route = match_info.route
         binding = router.by_route.get(route) or router.route(route.name, route)
-        caller, refused = callers.identify(request, binding.api)
+        caller, refused = ADMITTED if anyone else callers.identify(request, binding.api)
         prefetched = None
         x: Exchange | None = None
         if refused is None:
             product = caller.product
             plan = binding.plan(None if product is None else product.id)
             if plan.forwards_only:  # the handler alone (a websocket upgrade too)
+                # adapter.call_handler written out: no coroutine of its own per request.
+                timeout = plan.forward_timeout
                 try:
-                    return await adapter.call_handler(handler, request, plan.forward_timeout)
+                    if timeout is None:
+                        return await handler(request)
+                    # (request.task is the connection's task, not this request's: same loop)
+                    number = deadlines.start(timeout, request.task.get_loop())
+                    try:
+                        return await handler(request)
+                    except asyncio.CancelledError as cancelled:
+                        deadlines.cancelled(
+                            number, cancelled
+                        )  # HandlerTimeout if it was the deadline
+                        raise
+                    finally:
+                        deadlines.end(number, timeout)
                 except Exception as exc:
                     x = Exchange(runtime, plan, request, handler, caller, match_info)
                     return await _handler_failed(x, adapter, exc)

@@ -74,3 +74,59 @@ async def test_a_cancellation_from_outside_is_not_a_timeout() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+class _ShiftedClock(asyncio.SelectorEventLoop):
+    """A loop whose clock is not the standard one (deadlines must keep to the loop's clock)."""
+
+    def __init__(self, shift: float) -> None:
+        super().__init__()
+        self.shift = shift
+
+    def time(self) -> float:
+        return super().time() + self.shift
+
+
+@pytest.mark.parametrize("shift", [1000.0, -1000.0])
+def test_deadlines_keep_to_the_clock_of_a_loop_of_its_own(shift: float) -> None:
+    async def main() -> None:
+        deadlines = Deadlines()
+        loop = asyncio.get_running_loop()
+
+        async def slow(seconds: float) -> float:
+            await asyncio.sleep(seconds)
+            return seconds
+
+        assert await deadlines.call(300, slow, 0.01, loop) == 0.01  # not expired at once
+        async with asyncio.timeout(10):  # (turns a deadline that never comes into a failure)
+            with pytest.raises(HandlerTimeout):
+                await deadlines.call(0.02, slow, 300.0, loop)
+
+    loop = _ShiftedClock(shift)
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+async def test_the_written_out_form_times_out_as_a_call_does() -> None:
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+
+    async def waits() -> None:
+        number = deadlines.start(0.02, loop)
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError as exc:
+            deadlines.cancelled(number, exc)
+            raise
+        finally:
+            deadlines.end(number, 0.02)
+
+    with pytest.raises(HandlerTimeout):
+        await waits()
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0
+    assert not any(deadlines._running.values())
+    assert not deadlines._expired
