@@ -25,6 +25,7 @@ __all__ = [
     "ChangeListener",
     "Clock",
     "ClockBindable",
+    "ReadsInProcess",
     "ReportsBreakers",
     "ReportsUsage",
     "SupportsLocks",
@@ -162,6 +163,25 @@ class Cache(Protocol):
 
         Whoever created a cache closes it: the gateway closes only the caches it made itself.
         """
+        ...
+
+
+@runtime_checkable
+class ReadsInProcess(Protocol):
+    """A cache that holds entries in this process (all of them, or copies of some) and can read
+    them there without awaiting (:class:`~aiohttp_apim.MemoryCache`, a
+    :class:`~aiohttp_apim.NearCache`'s near tier).
+
+    A hit costs a memory hit's work, and awaiting :meth:`Cache.get` for it would add a coroutine
+    to every hit: the pipeline reads here first, and awaits :meth:`Cache.get` only for what this
+    process does not hold.
+    """
+
+    def get_in_process(self, key: str) -> CacheHit | None:
+        """What :meth:`Cache.get` returns for ``key`` when this process holds an unexpired entry
+        for it (counted as a hit, as :meth:`Cache.get` counts it); else None, which is not a
+        miss: the entry may be elsewhere, and :meth:`Cache.get` must then answer (and count
+        the miss). Never waits for I/O, never raises for a key :meth:`Cache.get` accepts."""
         ...
 
 

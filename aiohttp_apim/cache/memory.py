@@ -163,16 +163,25 @@ class MemoryCache(Cache):
 
     async def get(self, key: str) -> CacheHit | None:
         """See :meth:`Cache.get`. The hit path copies nothing: the stored bytes are returned."""
-        entry = self._entries.get(key)
+        # (MemoryCache's own read, whatever a subclass makes of the capability)
+        hit = MemoryCache.get_in_process(self, key)
+        if hit is None:
+            self._misses += 1
+        return hit
+
+    def get_in_process(self, key: str) -> CacheHit | None:
+        """See :meth:`~aiohttp_apim.cache.base.ReadsInProcess.get_in_process`: every entry is
+        in process, so None is a miss here (which :meth:`get` counts)."""
+        entries = self._entries
+        entry = entries.get(key)
         if entry is not None:
             remaining = entry[1] - self._clock()
             if remaining > 0:
-                self._entries.move_to_end(key)
+                entries.move_to_end(key)
                 self._hits += 1
                 return CacheHit(entry[0], remaining)
             self._discard(key, entry)
             self._expired += 1
-        self._misses += 1
         return None
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:

@@ -170,6 +170,12 @@ class NearCache(Cache, SupportsLocks):
             await self._keep(key, hit)
         return hit
 
+    def get_in_process(self, key: str) -> CacheHit | None:
+        """See :meth:`~aiohttp_apim.cache.base.ReadsInProcess.get_in_process`: the near tier's
+        copy (what :meth:`get` returns first), else None: :meth:`get` then asks the remote
+        cache."""
+        return self._local.get_in_process(key)
+
     async def get_many(self, keys: Sequence[str]) -> list[CacheHit | None]:
         """See :meth:`Cache.get_many`: the near tier's copies, and the rest from the remote
         cache in one call."""

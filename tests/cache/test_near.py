@@ -30,9 +30,16 @@ from tests.redis_server import RedisClusterServers, RedisServer
 
 
 async def near_copy(near: NearCache, key: str) -> bytes | None:
-    """What the near tier holds for ``key`` (looked at without going to the remote cache)."""
+    """What the near tier holds for ``key`` (looked at without going to the remote cache), as
+    the pipeline's synchronous read (``get_in_process``) sees it: every rule below is checked
+    on that read too, which must agree with the near tier's own :meth:`MemoryCache.get`."""
+    fast = near.get_in_process(key)
     hit = await near.local.get(key)
-    return None if hit is None else hit.value
+    assert (fast is None) == (hit is None), "the synchronous read disagrees with the near tier"
+    if fast is None or hit is None:
+        return None
+    assert fast.value is hit.value
+    return hit.value
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 5.0) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 
 from multidict import MultiMapping
 
-from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.cache.base import Cache, CacheHit, ReadsInProcess
 from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.cacheio import (
     cache_get,
@@ -194,6 +194,7 @@ class CacheLookupStep(Step):
         "_cache_control",
         "_constants",
         "_local",
+        "_read_now",
         "allow_private",
         "cache",
         "coalescer",
@@ -231,6 +232,8 @@ class CacheLookupStep(Step):
         self.timeout = call_timeout(cache, timeout)
         self._local = cache is not None and cache.in_process
         """Whether entries are read from a cache that keeps them in this process's memory."""
+        self._read_now = cache.get_in_process if isinstance(cache, ReadsInProcess) else None
+        """The cache's read of what this process holds, without an await (the early lookup's)."""
         self.vary_by_developer = vary_by_developer
         self.vary_by_groups = vary_by_groups
         self.downstream = downstream
@@ -351,12 +354,16 @@ class CacheLookupStep(Step):
             )
         else:
             target = None  # (remembered already)
+        read_now = self._read_now
         try:  # (cache_get's rule, without its frame when there is no timer)
-            if self.timeout is None:
-                hit = await cache.get(key)
-            else:
-                async with asyncio.timeout(self.timeout):
+            # What this process holds needs no await; the rest is the cache's to answer.
+            hit = None if read_now is None else read_now(key)
+            if hit is None:
+                if self.timeout is None:
                     hit = await cache.get(key)
+                else:
+                    async with asyncio.timeout(self.timeout):
+                        hit = await cache.get(key)
         except Exception as error:
             runtime.failures.failed("read", cache, error)
             hit = None
