@@ -200,15 +200,21 @@ def test_the_plan_knows_which_steps_run_before_its_early_lookup(
     assert plan.after_prelude == plan.inbound[prelude:]
 
 
+TENANTS: list[Request] = [
+    ("/shop/items", {"X-Tenant": "a"}),
+    ("/shop/items", {"X-Tenant": "a"}),
+    ("/shop/items", {"X-Tenant": "b"}),
+    ("/shop/items", {}),
+    ("/shop/items", {"X-Tenant": "b"}),
+]
+"""Hits and misses of two tenants and of a request without the header."""
+
+
 async def test_hits_and_misses_answer_as_the_whole_pipeline(
     serve: Serve, preludes: PreludeCounter
 ) -> None:
     requests: list[Request] = [
-        ("/shop/items", {"X-Tenant": "a"}),
-        ("/shop/items", {"X-Tenant": "a"}),
-        ("/shop/items", {"X-Tenant": "b"}),
-        ("/shop/items", {}),
-        ("/shop/items", {"X-Tenant": "b"}),
+        *TENANTS,
         ("/shop/items", {"X-Tenant": "a", "Authorization": "Bearer x"}),  # never looked up
     ]
     answers = await observe(serve, preludes, policy(TENANT + COUNT, after_lookup=SEEN), requests)
@@ -285,13 +291,7 @@ ALL_VARIABLES = set_header(
 async def test_variables_that_cannot_fail_wait_for_the_runner(
     serve: Serve, preludes: PreludeCounter
 ) -> None:
-    requests: list[Request] = [
-        ("/shop/items", {"X-Tenant": "a"}),
-        ("/shop/items", {"X-Tenant": "a"}),
-        ("/shop/items", {"X-Tenant": "b"}),
-        ("/shop/items", {}),
-        ("/shop/items", {"X-Tenant": "b"}),
-    ]
+    requests = TENANTS
     answers = await observe(
         serve, preludes, policy(TENANT + LITERAL, after_lookup=ALL_VARIABLES), requests, ahead=False
     )

@@ -25,7 +25,7 @@ from aiohttp_apim.cache import Cache, MemoryCache, NearCache
 from aiohttp_apim.cache.base import ReadsInProcess
 from aiohttp_apim.testing import FakeClock
 from tests.doubles import TrackedCache
-from tests.web.test_scenario_miss_lane import _ACTIVITY, _IGNORED, _POLICIES, Scripted, Step, steps
+from tests.web.test_scenario_miss_lane import _POLICIES, Scripted, Seen, Step, answer_to, steps
 
 
 class AwaitingMemoryCache(MemoryCache):
@@ -50,8 +50,6 @@ def _near(clock: FakeClock, fast: bool) -> Cache:
 
 
 _CACHES: list[Callable[[FakeClock, bool], Cache]] = [_memory, _near]
-
-Seen = tuple[int, dict[str, list[str]], bytes]
 
 
 async def _run(
@@ -90,16 +88,7 @@ async def _run(
         for step in sequence:
             clock.advance(step.advance)
             scripted.step = step
-            headers = [step.request_header] if step.request_header else []
-            async with client.request(
-                step.method, "/shop/items", params={"id": step.key}, headers=headers
-            ) as response:
-                body = _ACTIVITY.sub(b'"activityId": "-"', await response.read())
-                lines: dict[str, list[str]] = {}
-                for name, value in response.headers.items():
-                    if name.lower() not in _IGNORED:
-                        lines.setdefault(name.lower(), []).append(value)
-                seen.append((response.status, lines, body))
+            seen.append(await answer_to(client, step))
             await gateway.drain()
     tier = cache.local if isinstance(cache, NearCache) else cache
     assert isinstance(tier, MemoryCache)

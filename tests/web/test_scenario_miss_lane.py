@@ -178,6 +178,21 @@ _IGNORED = frozenset({"date", "cache-status"})
 Seen = tuple[int, dict[str, list[str]], bytes]
 
 
+async def answer_to(client: TestClient[Any, Any], step: Step) -> Seen:
+    """What the client saw for ``step``'s request: status, headers (lower-cased, without those
+    that differ between runs) and body (its activity id masked)."""
+    headers = [step.request_header] if step.request_header else []
+    async with client.request(
+        step.method, "/shop/items", params={"id": step.key}, headers=headers
+    ) as response:
+        body = _ACTIVITY.sub(b'"activityId": "-"', await response.read())
+        lines: dict[str, list[str]] = {}
+        for name, value in response.headers.items():
+            if name.lower() not in _IGNORED:
+                lines.setdefault(name.lower(), []).append(value)
+        return response.status, lines, body
+
+
 async def _run(
     policy: str, steps: list[Step], make_cache: Callable[[FakeClock], Cache], **options: Any
 ) -> tuple[list[Seen], dict[str, Any], dict[str, tuple[bytes, float]], int, int]:
@@ -217,16 +232,7 @@ async def _run(
             for step in steps:
                 clock.advance(step.advance)
                 scripted.step = step
-                headers = [step.request_header] if step.request_header else []
-                async with client.request(
-                    step.method, "/shop/items", params={"id": step.key}, headers=headers
-                ) as response:
-                    body = _ACTIVITY.sub(b'"activityId": "-"', await response.read())
-                    lines: dict[str, list[str]] = {}
-                    for name, value in response.headers.items():
-                        if name.lower() not in _IGNORED:
-                            lines.setdefault(name.lower(), []).append(value)
-                    seen.append((response.status, lines, body))
+                seen.append(await answer_to(client, step))
                 await gateway.drain()
     counted = asdict(gateway.stats())
     return seen, counted, dict(cache.entries), scripted.calls, answered
