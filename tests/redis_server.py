@@ -325,6 +325,14 @@ class RedisClusterServers:
         for server in self.servers:
             server.stop()
 
+    def replica_of(self, master: RedisServer) -> RedisServer:
+        """The replica of ``master`` (the failover tests)."""
+        for server in self.servers[len(self.masters) :]:
+            info = server.command("INFO", "replication")
+            if info.get("role") == "slave" and info.get("master_port") == master.port:
+                return server
+        raise ValueError(f"{master!r} has no replica")
+
     def node_for_slot(self, slot: int) -> RedisServer:
         """The master that the harness gave ``slot`` to."""
         count = len(self.masters)

@@ -6,7 +6,9 @@ opens, its failures stay at one per outage for a connection that cannot be made)
 comes back once Redis does. On both client libraries.
 
 No timed assertions: each phase waits for a condition (the breaker open, a repeat that is a hit)
-up to a generous deadline, which only a stalled gateway misses.
+up to a generous deadline, which only a stalled gateway misses. The breaker's cool-down runs on a
+clock of the test's own, so that an open breaker stays open (no probe goes) however long a burst
+takes on a busy machine, until the test moves the clock on to let caching come back.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from aiohttp_apim.cache.redis import ClientChoice, RedisCache
 from tests.conftest import RedisServerFactory
 from tests.faultproxy import FaultProxy
 from tests.redis_server import HOST, free_port
-from tests.web.conftest import policies_xml
+from tests.web.conftest import FakeClock, policies_xml
 
 CACHED = {
     "policy.xml": policies_xml(
@@ -52,6 +54,8 @@ class Site:
     client: TestClient[web.Request, web.Application]
     gateway: aiohttp_apim.Gateway
     cache: RedisCache
+    clock: FakeClock
+    """The breaker's clock: its cool-down passes only when the test moves it on."""
     calls: dict[str, int] = field(default_factory=dict)
 
     async def get(self, item: str) -> int:
@@ -83,17 +87,18 @@ OpenSite = Callable[..., Awaitable[Site]]
 async def open_site(
     aiohttp_client: AiohttpClient, library: ClientChoice
 ) -> AsyncIterator[OpenSite]:
-    """Opens a site on a RedisCache of ``library`` for a URL; the caches are closed after the
-    test."""
+    """Opens a site on a RedisCache of ``library`` for a URL, its breaker on a clock of the
+    site's own; the caches are closed after the test."""
     made: list[Site] = []
 
     async def open_(url: str, **options: Any) -> Site:
+        clock = FakeClock()
         cache = RedisCache.from_url(
             url,
             client=library,
             **{
                 "connect_timeout": 0.5,
-                "breaker": CircuitBreaker(cooldown=0.3, max_cooldown=0.3),
+                "breaker": CircuitBreaker(cooldown=1.0, max_cooldown=1.0, clock=clock),
                 **options,
             },
         )
@@ -107,7 +112,7 @@ async def open_site(
 
         app.router.add_get("/items/{id}", item, name="items:get")
         gateway = aiohttp_apim.setup(app, policies=CACHED, external_cache=cache)
-        made.append(Site(await aiohttp_client(app), gateway, cache, calls))
+        made.append(Site(await aiohttp_client(app), gateway, cache, clock, calls))
         return made[-1]
 
     yield open_
@@ -128,10 +133,13 @@ async def until_open(site: Site) -> int:
 
 
 async def until_cached(site: Site) -> None:
+    """Repeat requests until a repeat is a hit, each round after the breaker's cool-down (an
+    open breaker lets its probe through then)."""
     deadline = time.monotonic() + DEADLINE
     n = 0
     while True:
         n += 1
+        site.clock.advance(site.cache.breaker.cooldown)
         if await site.cached(f"back{n}"):
             return
         assert time.monotonic() < deadline, f"caching never came back: {site.cache.breaker}"
