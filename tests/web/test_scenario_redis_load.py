@@ -422,23 +422,26 @@ async def test_no_request_fails_under_a_fault_and_caching_comes_back(
 
     apply()
     during: list[int] = []
-    started = time.monotonic()
     for round_ in range(4):
+        began = time.monotonic()
         during += await asyncio.gather(
             *(site.get(f"during{round_}-{i}") for i in range(30)), site.get("before")
         )
+        # No request waited the fault out (5 s of latency, or for ever), however slow the
+        # machine makes the rest.
+        assert time.monotonic() - began < 4.5, "a request waited the fault out"
         if fault == "reset":
             proxy.reset()
         # Every write ends within its budget: those of the round before at most are pending.
         pending = site.gateway.stats().pending_writes
         assert pending <= 2 * 31, "background writes pile up"
     assert set(during) == {200}
-    assert time.monotonic() - started < 6
     undo()
     await asyncio.wait_for(site.gateway.drain(), 2.0)
 
-    # Caching comes back soon after the fault ends.
-    deadline = time.monotonic() + 3.0
+    # Caching comes back after the fault ends (within the breaker's cool-down of 0.3 s and
+    # the client's reconnection; the deadline only catches a cache that never comes back).
+    deadline = time.monotonic() + 20.0
     n = 0
     while True:
         n += 1
