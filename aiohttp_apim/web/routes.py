@@ -61,6 +61,10 @@ class Router:
         self._routes: dict[str, RouteBinding] = {}
         self.by_route: dict[web.AbstractRoute, RouteBinding] = {}
         """The binding of each route of the app (by the route object: the fastest lookup)."""
+        self.forwarding: dict[web.AbstractRoute, float] = {}
+        """The routes whose every request only forwards, nobody to identify first: each one's
+        handler time limit (``math.inf``: none). The middleware fills it in (it knows the
+        callers) and goes straight to the handler for these."""
         self.bound = False
         self.binding_error: PolicyError | None = None
         """Set when binding on a first request failed (``policy_middleware``): every request
@@ -132,6 +136,7 @@ class Router:
         self._outside = other._outside
         self._routes = other._routes
         self.by_route = other.by_route
+        self.forwarding = other.forwarding
         self.app = other.app
         self.binding_error = other.binding_error
         self.bound = other.bound
