@@ -197,6 +197,27 @@ async def test_a_purge_after_a_reload_reaches_the_new_plans(serve: Serve, tmp_pa
     assert not await hit(served)
 
 
+async def test_a_reload_into_and_out_of_forwarding_only_takes_effect_at_once(
+    serve: Serve, tmp_path: Path
+) -> None:
+    # (a route that only forwards is remembered as such: a reload must forget it)
+    forward_only = policies_xml()
+    (tmp_path / "policy.xml").write_text(forward_only)
+    served = await serve(str(tmp_path))
+    gateway = served.gateway
+    assert isinstance(gateway, aiohttp_apim.Gateway)
+    await served.get()
+    assert not await hit(served)
+    write_policy(tmp_path, "1")
+    await gateway.reload()
+    await served.get()
+    assert await hit(served)
+    (tmp_path / "policy.xml").write_text(forward_only)
+    await gateway.reload()
+    assert "X-Version" not in (await served.get()).headers
+    assert not await hit(served)
+
+
 def test_a_gateway_made_from_a_policy_set_does_not_reload_or_watch() -> None:
     loaded = aiohttp_apim.load_policies(CACHED)
     gateway = aiohttp_apim.Gateway(loaded)
