@@ -3,16 +3,21 @@
 Every forward-request has a timeout (APIM's default is 300 seconds), and nearly every call ends
 long before it. ``asyncio.timeout()`` schedules and cancels a timer per call (about 4 us, more
 than the rest of a forwarded request through the gateway). Here the calls running with one
-timeout are kept in a dict in the order they started -- which, for one timeout, is the order of
-their deadlines -- so a call costs one insertion and one removal, and one timer per event loop
-wakes up when the earliest deadline is due (at most once per :data:`RESOLUTION`) and cancels the
-calls still running past theirs, exactly as ``asyncio.timeout()`` would (the handler sees
-``CancelledError``; the caller gets :class:`HandlerTimeout`). A deadline fires at most
-:data:`RESOLUTION` late.
+timeout are kept in a dict in the order they started (by a call number that grows), so a call
+costs one insertion and one removal -- and no clock: a call does not note when it started.
+Instead one timer per event loop, while calls keep starting, marks the time every so often (the
+:func:`resolution` of the shortest timeout running) together with the next call number: every call numbered below a mark
+started at or before its time, so its deadline is at most that time plus its timeout. The timer
+wakes when the oldest call's deadline so bounded is due and cancels the calls still running
+past it, exactly as ``asyncio.timeout()`` would (the handler sees ``CancelledError``; the caller
+gets :class:`HandlerTimeout`). A deadline never fires early, and at most its resolution late
+(plus however late the event loop runs the timer): :data:`RESOLUTION` of the timeout, at least
+:data:`FINEST` and at most :data:`COARSEST` seconds. A start after a quiet spell marks the
+time itself, once, so the timer never wakes while nothing starts or expires.
 
-A finished call leaves nothing behind: memory follows the calls in flight. (An earlier version
-kept finished calls on a heap until it was rebuilt; the garbage it left cost a forwarded
-request about 3 us under load.)
+A finished call leaves nothing behind: memory follows the calls in flight (and the marks between
+them, a few per running call at most). (An earlier version kept finished calls on a heap
+until it was rebuilt; the garbage it left cost a forwarded request about 3 us under load.)
 
 A call is :meth:`Deadlines.call` (a coroutine), or its three synchronous steps written out around
 the caller's own ``await`` (:meth:`~Deadlines.start`, :meth:`~Deadlines.cancelled`,
@@ -24,23 +29,41 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.tasks
+import bisect
 import inspect
 import itertools
 import math
-import time
 from asyncio import current_task
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiohttp_apim.errors import PolicyRuntimeError
 
-__all__ = ["RESOLUTION", "Deadlines", "HandlerTimeout"]
+__all__ = ["COARSEST", "FINEST", "RESOLUTION", "Deadlines", "HandlerTimeout", "resolution"]
 
 T = TypeVar("T")
 A = TypeVar("A")
 
-RESOLUTION = 0.001
-"""Seconds: the timer wakes at most this often, so a deadline fires at most this late."""
+RESOLUTION = 1 / 256
+"""A deadline fires at most this share of its timeout late (1.2 s of APIM's default 300 s), but
+never need be less than :data:`FINEST` seconds, nor is it more than :data:`COARSEST`: while calls
+start, the timer marks the time (and so wakes) once per the shortest timeout running times
+this."""
+
+FINEST = 0.001
+"""Seconds: the timer marks the time at most this often."""
+
+COARSEST = 1.0
+"""Seconds: a deadline fires at most this late, however long its timeout."""
+
+
+def resolution(timeout: float) -> float:
+    """How late (seconds) a deadline of ``timeout`` seconds may fire (see :data:`RESOLUTION`)."""
+    return min(max(timeout * RESOLUTION, FINEST), COARSEST)
+
+
+_SPARE_MARKS = 64
+"""Marks kept beyond two per running call before the ones no call needs are dropped."""
 
 _TaskOf = Callable[[asyncio.AbstractEventLoop], "asyncio.Task[object] | None"]
 
@@ -63,9 +86,9 @@ class HandlerTimeout(PolicyRuntimeError):
     """The handler did not answer within forward-request's timeout (Reason ``Timeout``)."""
 
 
-_Running = dict[int, tuple[float, "asyncio.Task[object]", int]]
+_Running = dict[int, tuple["asyncio.Task[object]", int]]
 """The calls running with one timeout, by call number, in the order they started: each one's
-deadline, task, and how many cancellations that task had pending when the call started."""
+task, and how many cancellations that task had pending when the call started."""
 
 _Expired = dict[int, tuple["asyncio.Task[object]", int, float]]
 """The calls cancelled for their deadline that have not yet seen it, by call number: each one's
@@ -86,15 +109,25 @@ class Deadlines:
             raise
         finally:
             deadlines.end(number, timeout)
+
+    The forward-only lane (``web/middleware.py``) writes ``start`` and ``end`` out too, for
+    the usual case: when the bound loop's task is running (``_task_of(_loop)``), calls of
+    the timeout are running (``_running[timeout]``) and the timer is marking (``_ticking``),
+    a start is only ``running[next(_numbers)] = (task, task.cancelling())``, and an end
+    ``running.pop(number)`` (calling :meth:`end` when that finds nothing). Anything else goes
+    through :meth:`start`.
     """
 
     __slots__ = (
-        "_clock",
         "_expired",
         "_loop",
+        "_mark_numbers",
+        "_mark_times",
         "_numbers",
+        "_period",
         "_running",
         "_task_of",
+        "_ticking",
         "_timer",
         "_wake_at",
     )
@@ -105,9 +138,16 @@ class Deadlines:
         self._expired: _Expired = {}
         self._numbers = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._clock: Callable[[], float] = time.monotonic
         self._task_of: _TaskOf = current_task
         """The task running on the bound loop (None: none is), checked for that loop."""
+        self._mark_times: list[float] = []
+        self._mark_numbers: list[int] = []
+        """The marks, oldest first: every call numbered below ``_mark_numbers[i]`` started at
+        or before ``_mark_times[i]`` (the loop's time)."""
+        self._ticking = False
+        """Whether the timer marks the time every :attr:`_period` (calls keep starting)."""
+        self._period = COARSEST
+        """Seconds between marks: the resolution of the shortest timeout running."""
         self._timer: asyncio.TimerHandle | None = None
         self._wake_at = math.inf
         """When the timer wakes up (infinity: there is none)."""
@@ -120,9 +160,8 @@ class Deadlines:
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> T:
         """``await function(arg)``, cancelled after ``timeout`` seconds: then raises
-        :class:`HandlerTimeout`. ``loop`` is the running loop, when the caller knows it: finding
-        it costs a system call (``asyncio.get_running_loop`` checks the process id, and
-        ``getpid`` is not cached), about a tenth of this call's cost."""
+        :class:`HandlerTimeout`. ``loop`` is the running loop, when the caller knows it (it
+        costs nothing to leave out while the calls keep to one loop)."""
         number = self.start(timeout, loop)
         try:
             return await function(arg)
@@ -134,8 +173,7 @@ class Deadlines:
 
     def start(self, timeout: float, loop: asyncio.AbstractEventLoop | None) -> int:
         """Start a call of the current task with ``timeout`` seconds; its number, for
-        :meth:`cancelled` and :meth:`end`. ``loop``: as for :meth:`call`; None costs nothing
-        here when the call runs on the loop of the previous one."""
+        :meth:`cancelled` and :meth:`end`. ``loop``: as for :meth:`call`."""
         bound = self._loop
         if (loop is not bound and loop is not None) or bound is None:
             return self._start_anew(timeout, loop)
@@ -144,14 +182,14 @@ class Deadlines:
         task = self._task_of(bound)
         if task is None:  # (not that loop's call: find the running one)
             return self._start_anew(timeout, None)
-        deadline = self._clock() + timeout
         running = self._running.get(timeout)
-        if running is None:
+        if running is None:  # (a timeout new to the running calls: marks at its resolution)
             running = self._running[timeout] = {}
+            self._ticking = False
         number = next(self._numbers)
-        running[number] = (deadline, task, task.cancelling())
-        if deadline < self._wake_at:  # (no timer: it wakes at infinity)
-            self._schedule(bound, deadline)
+        running[number] = (task, task.cancelling())
+        if not self._ticking:  # the first call after a quiet spell: mark its start now
+            self._mark(bound)
         return number
 
     def _start_anew(self, timeout: float, loop: asyncio.AbstractEventLoop | None) -> int:
@@ -190,41 +228,93 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
         self._loop = loop
-        # The standard loop's clock, read without the Python call (exactly what loop.time() is).
-        standard = getattr(type(loop), "time", None) is asyncio.BaseEventLoop.time
-        self._clock = time.monotonic if standard else loop.time
         task = current_task(loop)
         self._task_of = _TASK_OF if task is not None and _TASK_OF(loop) is task else current_task
         self._timer = None
         self._wake_at = math.inf
+        self._ticking = False
+        self._period = COARSEST
+        self._mark_times = []
+        self._mark_numbers = []
         self._running = {}
         self._expired = {}
+
+    def _mark(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Mark the time: every call started so far started by now. The timer then marks it
+        again every :attr:`_period` while calls keep starting."""
+        now = loop.time()
+        self._mark_times.append(now)
+        self._mark_numbers.append(next(self._numbers))
+        self._ticking = True
+        self._period = resolution(min(self._running, default=math.inf))
+        if now + self._period < self._wake_at:
+            self._schedule(loop, now + self._period)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop, when: float) -> None:
         if self._timer is not None:
             self._timer.cancel()
         self._wake_at = when
-        self._timer = loop.call_at(when, self._expire)
+        self._timer = loop.call_at(when, self._tick)
 
-    def _expire(self) -> None:
+    def _tick(self) -> None:
         self._timer = None
         self._wake_at = math.inf
         loop = self._loop
         assert loop is not None
         now = loop.time()
-        earliest = math.inf
+        times, numbers = self._mark_times, self._mark_numbers
+        number = next(self._numbers)
+        if numbers and number == numbers[-1] + 1:  # nothing started since the last mark
+            self._ticking = False
+        else:
+            times.append(now)
+            numbers.append(number)
+        due = self._expire(now)
+        self._forget_marks()
+        if self._ticking:
+            self._period = resolution(min(self._running, default=math.inf))
+            due = min(due, now + self._period)
+        if due < math.inf:
+            self._schedule(loop, max(due, now))
+
+    def _expire(self, now: float) -> float:
+        """Cancel the calls past their deadline; when the next one is due."""
+        times, numbers = self._mark_times, self._mark_numbers
+        due = math.inf
         for timeout, running in list(self._running.items()):
             while running:  # the oldest first: their deadlines come first
                 number = next(iter(running))
-                deadline, task, cancelling = running[number]
-                if deadline > now:
-                    earliest = min(earliest, deadline)
+                mark = bisect.bisect(numbers, number)
+                if mark == len(numbers):  # started after the last mark: not due yet
                     break
-                del running[number]
+                deadline = times[mark] + timeout
+                if deadline > now:
+                    due = min(due, deadline)
+                    break
+                task, cancelling = running.pop(number)
                 if not task.done():
                     self._expired[number] = (task, cancelling, timeout)
                     task.cancel()
             if not running:
                 del self._running[timeout]
-        if earliest < math.inf:
-            self._schedule(loop, max(earliest, now + RESOLUTION))
+        return due
+
+    def _forget_marks(self) -> None:
+        """Drop the marks no running call needs: those before the oldest one's, and, when a
+        few calls run long while many others come and go, all but each call's own."""
+        numbers = self._mark_numbers
+        runs = self._running.values()  # (none empty after _expire)
+        if not runs:  # (the last mark tells whether calls started since)
+            del numbers[:-1], self._mark_times[:-1]
+            return
+        first = bisect.bisect(numbers, min(next(iter(running)) for running in runs))
+        if first:
+            del numbers[:first], self._mark_times[:first]
+        if len(numbers) > _SPARE_MARKS + 2 * sum(map(len, runs)):
+            times = self._mark_times
+            # (a call's mark is the first one past its number: keeping a subset of the marks
+            # that holds each call's keeps every call's)
+            needed = {bisect.bisect(numbers, number) for running in runs for number in running}
+            kept = sorted({i for i in needed if i < len(numbers)} | {len(numbers) - 1})
+            self._mark_numbers = [numbers[i] for i in kept]
+            self._mark_times = [times[i] for i in kept]
