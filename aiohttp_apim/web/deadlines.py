@@ -45,10 +45,10 @@ T = TypeVar("T")
 A = TypeVar("A")
 
 RESOLUTION = 1 / 256
-"""A deadline fires at most this share of its timeout late (1.2 s of APIM's default 300 s), but
-never need be less than :data:`FINEST` seconds, nor is it more than :data:`COARSEST`: while calls
-start, the timer marks the time (and so wakes) once per the shortest timeout running times
-this."""
+"""A deadline fires at most this share of its timeout late, kept within :data:`FINEST` and
+:data:`COARSEST` seconds (:func:`resolution`; 1 s for APIM's default 300 s): while calls start,
+the timer marks the time (and so wakes) once per the resolution of the shortest timeout
+running."""
 
 FINEST = 0.001
 """Seconds: the timer marks the time at most this often."""
