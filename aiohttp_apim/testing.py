@@ -98,6 +98,13 @@ class RecordingCache(MemoryCache):
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         await super().set(key, value, ttl)
+        self._record(key)
+
+    def set_now(self, key: str, value: bytes, ttl: float) -> None:
+        super().set_now(key, value, ttl)
+        self._record(key)
+
+    def _record(self, key: str) -> None:
         if key.startswith(RESPONSE_NAMESPACE):
             self.stored_keys.append(key)
 

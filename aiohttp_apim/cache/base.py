@@ -25,6 +25,7 @@ __all__ = [
     "ChangeListener",
     "Clock",
     "ClockBindable",
+    "HoldsInProcess",
     "ReadsInProcess",
     "ReportsBreakers",
     "ReportsUsage",
@@ -182,6 +183,28 @@ class ReadsInProcess(Protocol):
         for it (counted as a hit, as :meth:`Cache.get` counts it); else None, which is not a
         miss: the entry may be elsewhere, and :meth:`Cache.get` must then answer (and count
         the miss). Never waits for I/O, never raises for a key :meth:`Cache.get` accepts."""
+        ...
+
+
+@runtime_checkable
+class HoldsInProcess(Protocol):
+    """A cache that holds every entry in this process (:class:`~aiohttp_apim.MemoryCache`), so
+    that its reads and writes need no await: :meth:`get_now` and :meth:`set_now` are
+    :meth:`Cache.get` and :meth:`Cache.set` as plain calls -- the same results, counts, checks
+    and errors.
+
+    A request that misses reads once and stores once; on an in-process cache, awaiting each of
+    those costs a coroutine (about 1,200 instructions) for nothing that can wait. A cache whose
+    :meth:`Cache.get` or :meth:`Cache.set` does more than these (a subclass that counts or fails
+    them) must not declare this, or must do the same here.
+    """
+
+    def get_now(self, key: str) -> CacheHit | None:
+        """What :meth:`Cache.get` returns for ``key``, without awaiting (None: a miss)."""
+        ...
+
+    def set_now(self, key: str, value: bytes, ttl: float) -> None:
+        """What :meth:`Cache.set` does, without awaiting."""
         ...
 
 

@@ -44,6 +44,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp_apim.cache.base import Cache, CacheHit, Clock
 
@@ -161,9 +162,22 @@ class MemoryCache(Cache):
 
     # -- the Cache protocol -----------------------------------------------------------------
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass that changes get or set (a double that counts or fails them) keeps them
+        # in the way: it declares no synchronous form of one it changed unless it gives its own
+        # (HoldsInProcess), so that nobody calls around what it does.
+        super().__init_subclass__(**kwargs)
+        for method, now in (("get", "get_now"), ("set", "set_now")):
+            if method in cls.__dict__ and now not in cls.__dict__:
+                setattr(cls, now, None)
+
     async def get(self, key: str) -> CacheHit | None:
         """See :meth:`Cache.get`. The hit path copies nothing: the stored bytes are returned."""
         # (MemoryCache's own read, whatever a subclass makes of the capability)
+        return MemoryCache.get_now(self, key)
+
+    def get_now(self, key: str) -> CacheHit | None:
+        """See :meth:`~aiohttp_apim.cache.base.HoldsInProcess.get_now`."""
         hit = MemoryCache.get_in_process(self, key)
         if hit is None:
             self._misses += 1
@@ -186,6 +200,10 @@ class MemoryCache(Cache):
 
     async def set(self, key: str, value: bytes, ttl: float) -> None:
         """See :meth:`Cache.set`; values larger than ``max_entry_bytes`` are not kept."""
+        MemoryCache.set_now(self, key, value, ttl)
+
+    def set_now(self, key: str, value: bytes, ttl: float) -> None:
+        """See :meth:`~aiohttp_apim.cache.base.HoldsInProcess.set_now`."""
         _check_ttl(ttl)
         if type(value) is not bytes:
             # Hits hand out the stored object itself, so it must be immutable: copy a

@@ -30,6 +30,7 @@ __all__ = [
     "escape",
     "host_name",
     "key_of",
+    "plain_key",
     "rate_limit_key",
     "remember_key",
     "response_cache_key",
@@ -269,4 +270,43 @@ def key_of(
             parts.append(present + escape(values[0]))
         else:
             parts.append(present + ",".join([escape(value) for value in values]))
+    return "|".join(parts)
+
+
+def plain_key(shape: KeyShape, target: str, host: str) -> str | None:
+    """:func:`key_of` for a shape that varies by neither headers nor the caller, read straight
+    from the request ``target`` as the client sent it (origin form: the path, then ``?`` and the
+    query string) and ``host``; None when the target is not that plain (not in origin form, or
+    holding a percent-escape to decode or a fragment): :func:`key_of` then makes it. The same
+    key in one call instead of several layers, as a miss makes a new key every time (a test
+    holds the two to the same keys).
+
+    aiohttp makes ``request.rel_url`` of an origin-form target by splitting it at the first
+    ``?`` without decoding; the query values are yarl's for a string without escapes: ``+`` is
+    a space, fields split on ``&``, a field without ``=`` an empty
+    value."""
+    if shape.header_parts or target[:1] != "/" or "%" in target or "#" in target:
+        return None
+    path, _, query = target.partition("?")
+    parts = (
+        [shape.prefix, _host_part(host), "u=" + escape(path)]
+        if shape.host
+        else [
+            shape.prefix,
+            "u=" + escape(path),
+        ]
+    )
+    query_parts = shape.query_parts
+    if query_parts:
+        fields = query.replace("+", " ").split("&")
+        for name, present, absent in query_parts:
+            values: list[str] = []
+            for field in fields:  # (an empty field names "", which no shape varies by)
+                field_name, _, value = field.partition("=")
+                if field_name == name:
+                    values.append(escape(value))
+            if not values:
+                parts.append(absent)
+            else:
+                parts.append(present + ",".join(values))
     return "|".join(parts)

@@ -13,11 +13,11 @@ definition of what a miss does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from multidict import CIMultiDictProxy
 
-from aiohttp_apim.cache.base import Cache, CacheHit
+from aiohttp_apim.cache.base import Cache, CacheHit, HoldsInProcess
 from aiohttp_apim.pipeline.cacheio import write_entry
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_NAMES,
@@ -46,6 +46,7 @@ class MissLane:
         "_downstream",
         "_local",
         "_must_revalidate",
+        "_set_now",
         "_store",
         "_ttl",
         "_varied",
@@ -71,6 +72,10 @@ class MissLane:
         self._cache = cache
         self._local = cache.in_process
         """Whether the cache keeps entries in this process (written at once, sealed locally)."""
+        self._set_now: Callable[[str, bytes, float], None] | None = (
+            cache.set_now if isinstance(cache, HoldsInProcess) else None
+        )
+        """The cache's write without an await, when it holds everything in this process."""
         self._varied = lookup.varied
         self._store = store
         self.coalescer: Coalescer | None = lookup.coalescer
@@ -115,6 +120,42 @@ class MissLane:
         # eight lookups cost less than lower-casing every header of the request.)
         return not headers.keys().isdisjoint(CACHE_REQUEST_NAMES)
 
+    @property
+    def stores_now(self) -> bool:
+        """Whether the cache holds everything in this process: then :meth:`store_now` stores
+        without an await, else :meth:`store` does."""
+        return self._set_now is not None
+
+    def store_now(
+        self,
+        runtime: Runtime,
+        key: str,
+        lead: Lead | None,
+        status: int,
+        reason: str,
+        lines: Iterable[tuple[str, str]],
+        body: bytes,
+    ) -> str | None:
+        """:meth:`store` on a cache that holds everything in this process (:attr:`stores_now`):
+        the same, without a coroutine (every miss stores)."""
+        set_now = self._set_now
+        assert set_now is not None
+        self.counts.response_misses += 1
+        stored: CacheHit | None = None
+        try:
+            data = self._entry(runtime, key, status, reason, lines, body)
+            if data is None:
+                return None
+            try:  # (write_entry's rule for an in-process cache: a failure loses the write only)
+                set_now(key, data, self._ttl or 0)  # (a positive duration: there is an entry)
+            except Exception as error:
+                runtime.failures.failed("write", self._cache, error)
+            stored = self._stored(lead, data)
+            return self._cache_control
+        finally:
+            if lead is not None:
+                lead.settle(stored)
+
     async def store(
         self,
         runtime: Runtime,
@@ -131,16 +172,12 @@ class MissLane:
         self.counts.response_misses += 1
         stored: CacheHit | None = None
         try:
-            if status != 200 and not self._any_status:
+            data = self._entry(runtime, key, status, reason, lines, body)
+            if data is None:
                 return None
-            store, cache, ttl, local = self._store, self._cache, self._ttl, self._local
-            data = store.entry(
-                runtime, cache, key, self._varied, ttl, status, reason, lines, body, local
-            )
-            if isinstance(data, str):
-                return None
-            assert ttl is not None  # (else entry() said why not)
-            if local:  # (write_entry's rule, without a coroutine of its own: every miss stores)
+            cache, ttl = self._cache, self._ttl
+            assert ttl is not None  # (else there is no entry)
+            if self._local:  # (write_entry's rule, without a coroutine of its own)
                 try:
                     await cache.set(key, data, ttl)
                 except Exception as error:
@@ -155,10 +192,39 @@ class MissLane:
                 runtime.cache_write_timeout,
             ):
                 return None
-            store.counts.response_stores += 1
-            if lead is not None:
-                stored = CacheHit(data, float(ttl))
+            stored = self._stored(lead, data)
             return self._cache_control
         finally:
             if lead is not None:
                 lead.settle(stored)
+
+    def _entry(
+        self,
+        runtime: Runtime,
+        key: str,
+        status: int,
+        reason: str,
+        lines: Iterable[tuple[str, str]],
+        body: bytes,
+    ) -> bytes | None:
+        """The entry to store for the handler's answer under cache-store's rules, or None."""
+        if status != 200 and not self._any_status:
+            return None
+        data = self._store.entry(
+            runtime,
+            self._cache,
+            key,
+            self._varied,
+            self._ttl,
+            status,
+            reason,
+            lines,
+            body,
+            self._local,
+        )
+        return None if isinstance(data, str) else data
+
+    def _stored(self, lead: Lead | None, data: bytes) -> CacheHit | None:
+        """Counts the store of ``data``: what ``lead``'s waiters get (None: no lead)."""
+        self._store.counts.response_stores += 1
+        return None if lead is None else CacheHit(data, float(self._ttl or 0))

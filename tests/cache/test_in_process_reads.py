@@ -1,7 +1,8 @@
 """The synchronous read of what a process holds (``ReadsInProcess.get_in_process``), which the
 early cache lookup makes instead of awaiting ``get``: held to what ``get`` answers, and, for a
-near cache, to the rules that keep a copy from going stale. Random sequences of operations,
-with a clock the test steps."""
+near cache, to the rules that keep a copy from going stale; and the synchronous read and write
+of a cache that holds everything in process (``HoldsInProcess``), held to ``get`` and ``set``.
+Random sequences of operations, with a clock the test steps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiohttp_apim.cache import MemoryCache, NearCache
-from aiohttp_apim.cache.base import ReadsInProcess
+from aiohttp_apim.cache.base import HoldsInProcess, ReadsInProcess
+from aiohttp_apim.testing import RecordingCache
 from tests.cache.contract import ManualClock
 from tests.doubles import TrackedCache
 
@@ -39,6 +41,41 @@ def test_the_caches_that_hold_entries_in_process_declare_it() -> None:
     assert isinstance(MemoryCache(), ReadsInProcess)
     assert isinstance(NearCache(remote), ReadsInProcess)
     assert not isinstance(remote, ReadsInProcess)
+    assert isinstance(MemoryCache(), HoldsInProcess)
+    assert not isinstance(NearCache(remote), HoldsInProcess)  # (most of it is elsewhere)
+    assert not isinstance(remote, HoldsInProcess)
+
+
+class _CountingWrites(MemoryCache):
+    """A double that changes ``set`` only (counts the calls)."""
+
+    writes = 0
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        self.writes += 1
+        await super().set(key, value, ttl)
+
+
+class _FailingReads(MemoryCache):
+    async def get(self, key: str) -> None:
+        raise OSError("down")
+
+
+def test_a_subclass_that_changes_get_or_set_is_not_called_around() -> None:
+    """A memory cache subclass that changes ``get`` or ``set`` declares no synchronous form of
+    it, so the pipeline awaits what the subclass does; one that gives both forms keeps them."""
+    assert not isinstance(_CountingWrites(), HoldsInProcess)
+    assert _CountingWrites().get_now is not None  # (the other form stays its own)
+    assert not isinstance(_FailingReads(), HoldsInProcess)
+    assert isinstance(RecordingCache(), HoldsInProcess)
+
+    async def run() -> None:
+        recording = RecordingCache()
+        recording.set_now("resp|a", b"v", 1.0)
+        await recording.set("resp|b", b"v", 1.0)
+        assert recording.stored_keys == ["resp|a", "resp|b"]
+
+    asyncio.run(run())
 
 
 @settings(max_examples=200, deadline=None)
@@ -46,17 +83,18 @@ def test_the_caches_that_hold_entries_in_process_declare_it() -> None:
 def test_a_memory_cache_read_first_in_process_answers_and_counts_as_get_alone(
     ops: list[tuple[Any, ...]],
 ) -> None:
-    """Two caches given the same operations; one reads as the early lookup does (the
-    synchronous read, ``get`` only when it finds nothing), the other with ``get`` alone: the
-    same answers and the same counters (hits, misses, expired) throughout."""
+    """Two caches given the same operations; one reads and writes as the early lookup and the
+    miss lane do (the synchronous read, ``get_now`` when it finds nothing, ``set_now``), the
+    other with ``get`` and ``set`` alone: the same answers and the same counters (hits, misses,
+    expired) throughout."""
 
     async def run() -> None:
         clock = ManualClock()
         fast, plain = MemoryCache(clock=clock), MemoryCache(clock=clock)
         for op in ops:
-            if op[0] == "set":
-                for cache in (fast, plain):
-                    await cache.set(op[1], op[2], op[3])
+            if op[0] == "set":  # (written as the miss lane writes, and awaited)
+                fast.set_now(op[1], op[2], op[3])
+                await plain.set(op[1], op[2], op[3])
             elif op[0] == "delete":
                 assert await fast.delete(op[1]) == await plain.delete(op[1])
             elif op[0] == "increment":
@@ -67,8 +105,8 @@ def test_a_memory_cache_read_first_in_process_answers_and_counts_as_get_alone(
                 clock.advance(op[1])
             else:
                 got = fast.get_in_process(op[1])
-                if got is None:
-                    got = await fast.get(op[1])
+                if got is None:  # (as the early lookup reads: the rest at once, the miss counted)
+                    got = fast.get_now(op[1])
                 expected = await plain.get(op[1])
                 assert got == expected
             assert fast.stats() == plain.stats()

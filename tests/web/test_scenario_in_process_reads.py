@@ -32,6 +32,7 @@ class AwaitingMemoryCache(MemoryCache):
     """A memory cache without the synchronous read: every lookup awaits ``get``."""
 
     get_in_process = None  # type: ignore[assignment]  # (a protocol member set to None: absent)
+    get_now = None  # type: ignore[assignment]
 
 
 class AwaitingNearCache(NearCache):

@@ -28,6 +28,7 @@ from pytest_aiohttp import AiohttpClient
 import aiohttp_apim
 import aiohttp_apim.web.middleware as middleware_module
 from aiohttp_apim.cache import Cache
+from aiohttp_apim.cache.base import CacheHit
 from aiohttp_apim.web import misslane
 from aiohttp_apim.web.deadlines import HandlerTimeout
 from tests.doubles import DictCache
@@ -105,6 +106,24 @@ class InProcessDictCache(DictCache):
     @property
     def in_process(self) -> bool:
         return True
+
+
+class HoldingDictCache(InProcessDictCache):
+    """An in-process dict cache that holds everything here (``HoldsInProcess``): read and
+    written without an await, and counting the writes made so."""
+
+    def __init__(self, *, clock: Callable[[], float]) -> None:
+        super().__init__(clock=clock)
+        self.writes_now = 0
+
+    def get_now(self, key: str) -> CacheHit | None:
+        entry = self._live(key)
+        return None if entry is None else CacheHit(entry[0], entry[1] - self.clock())
+
+    def set_now(self, key: str, value: bytes, ttl: float) -> None:
+        self._check_ttl(ttl)
+        self.writes_now += 1
+        self.entries[key] = (bytes(value), self.clock() + ttl)
 
 
 @dataclass(frozen=True)
@@ -300,6 +319,7 @@ _POLICIES = [
 ]
 _CACHES: list[Callable[[FakeClock], Cache]] = [
     lambda clock: InProcessDictCache(clock=clock),
+    lambda clock: HoldingDictCache(clock=clock),
     lambda clock: DictCache(clock=clock),
 ]
 
@@ -340,12 +360,20 @@ def test_the_lane_answers_stores_and_counts_exactly_as_the_whole_pipeline(
     assert lane[1:4] == full[1:4]
 
 
-def test_the_differential_test_sees_the_lane_answer() -> None:
-    """(The comparison above means something: plain misses are the lane's own answers.)"""
+@pytest.mark.parametrize("kind", [InProcessDictCache, HoldingDictCache])
+def test_the_differential_test_sees_the_lane_answer(kind: type[InProcessDictCache]) -> None:
+    """(The comparison above means something: plain misses are the lane's own answers, and a
+    cache that holds everything in process is written without an await.)"""
     sequence = [Step("1"), Step("2"), Step("1"), Step("3", status=404)]
-    answers, counted, entries, calls, answered = asyncio.run(
-        _run(lane_policy(), sequence, lambda clock: InProcessDictCache(clock=clock))
-    )
+    made: list[InProcessDictCache] = []
+
+    def make(clock: FakeClock) -> Cache:
+        made.append(kind(clock=clock))
+        return made[-1]
+
+    answers, counted, entries, calls, answered = asyncio.run(_run(lane_policy(), sequence, make))
+    if isinstance(made[0], HoldingDictCache):  # both stores written at once, no await
+        assert made[0].writes_now == 2
     assert answered == 3
     assert calls == 3
     assert len(entries) == 2

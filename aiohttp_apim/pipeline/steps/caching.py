@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from multidict import MultiMapping
 
-from aiohttp_apim.cache.base import Cache, CacheHit, ReadsInProcess
+from aiohttp_apim.cache.base import Cache, CacheHit, HoldsInProcess, ReadsInProcess
 from aiohttp_apim.identity import Caller
 from aiohttp_apim.pipeline.cacheio import (
     cache_get,
@@ -56,6 +56,7 @@ from aiohttp_apim.pipeline.keys import (
     KeyShape,
     ValuesLookup,
     key_of,
+    plain_key,
     remember_key,
 )
 from aiohttp_apim.pipeline.responsecodec import CodecError
@@ -193,6 +194,7 @@ class CacheLookupStep(Step):
     __slots__ = (
         "_cache_control",
         "_constants",
+        "_get_now",
         "_local",
         "_read_now",
         "allow_private",
@@ -234,6 +236,11 @@ class CacheLookupStep(Step):
         """Whether entries are read from a cache that keeps them in this process's memory."""
         self._read_now = cache.get_in_process if isinstance(cache, ReadsInProcess) else None
         """The cache's read of what this process holds, without an await (the early lookup's)."""
+        self._get_now: Callable[[str], CacheHit | None] | None = (
+            cache.get_now if isinstance(cache, HoldsInProcess) else None
+        )
+        """The whole cache's read without an await, when it holds everything in this process:
+        what a miss of the read above costs then (the early lookup's)."""
         self.vary_by_developer = vary_by_developer
         self.vary_by_groups = vary_by_groups
         self.downstream = downstream
@@ -345,6 +352,11 @@ class CacheLookupStep(Step):
         target = None if vary_by_developer or vary_by_groups else _memo_target(http, shape)
         key = None if target is None else shape.memo.get(target)
         if key is None:
+            if target is not None:  # (not by the caller: perhaps straight from the target)
+                key = plain_key(shape, http.raw_path, http.host if shape.host else "")
+        else:
+            target = None  # (remembered already)
+        if key is None:
             key = self._key(
                 http,
                 _Values(http.headers) if shape.header_parts else _NO_QUERY,
@@ -352,14 +364,15 @@ class CacheLookupStep(Step):
                 vary_by_developer,
                 vary_by_groups,
             )
-        else:
-            target = None  # (remembered already)
         read_now = self._read_now
         try:  # (cache_get's rule, without its frame when there is no timer)
             # What this process holds needs no await; the rest is the cache's to answer.
             hit = None if read_now is None else read_now(key)
             if hit is None:
-                if self.timeout is None:
+                get_now = self._get_now
+                if get_now is not None:  # (the whole cache is here: the miss is counted)
+                    hit = get_now(key)
+                elif self.timeout is None:
                     hit = await cache.get(key)
                 else:
                     async with asyncio.timeout(self.timeout):
