@@ -3,9 +3,9 @@
 Per request it only looks things up -- the route's binding, the caller, the plan for the
 caller's product -- and runs the plan, on the shortest lane the plan allows: a plan that only
 forwards (:attr:`~aiohttp_apim.pipeline.plan.Plan.forwards_only`) calls the handler directly
-and makes no exchange unless the handler fails (without subscriptions, such a route is found
-in one lookup, :attr:`~aiohttp_apim.web.routes.Router.forwarding`, with nothing else looked
-up); a plan that starts with a cache-lookup of
+and makes no exchange unless the handler fails (without subscriptions, every route's plan is
+found in one lookup, :attr:`~aiohttp_apim.web.routes.Router.anonymous`, with nothing else
+looked up); a plan that starts with a cache-lookup of
 literal attributes (:attr:`~aiohttp_apim.pipeline.plan.Plan.early_lookup`) looks the cache up
 first and answers a hit with nothing left to run straight from the entry; a plan that only
 looks up, forwards and stores (:attr:`~aiohttp_apim.pipeline.plan.Plan.miss_lane`) answers a
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
@@ -29,7 +28,6 @@ from aiohttp_apim.errors import ApimRuntimeError, PolicyError
 from aiohttp_apim.identity import ANONYMOUS
 from aiohttp_apim.pipeline.exchange import Exchange, Runtime
 from aiohttp_apim.pipeline.failures import LastError
-from aiohttp_apim.pipeline.plan import Plan
 from aiohttp_apim.pipeline.runner import run_exchange, run_failure, run_prelude, run_step_failure
 from aiohttp_apim.pipeline.steps.caching import EarlyHit
 from aiohttp_apim.web.adapters import WebAdapter, cached_response, finish
@@ -40,9 +38,6 @@ from aiohttp_apim.web.routes import Router
 __all__ = ["make_middleware"]
 
 logger = logging.getLogger(__name__)
-
-NO_LIMIT = math.inf
-"""A forward-only route's handler time limit when forward-request has none."""
 
 
 def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middleware:
@@ -58,28 +53,25 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
             return _internal_error()
         match_info = request.match_info
         route = match_info.route
-        plan: Plan | None = None
         caller = ANONYMOUS
         refused: LastError | None = None
-        timeout = router.forwarding.get(route)
-        if timeout is None:  # not known to only forward: find the caller and its plan
+        plan = router.anonymous.get(route)  # (filled only when nobody is identified)
+        if plan is None:  # find the caller and its plan
             binding = router.by_route.get(route) or router.route(route.name, route)
             if not anyone:
                 caller, refused = callers.identify(request, binding.api)
             if refused is None:
                 product = caller.product
                 plan = binding.plan(None if product is None else product.id)
-                if plan.forwards_only:
-                    limit = plan.forward_timeout
-                    timeout = NO_LIMIT if limit is None else limit
-                    if anyone and route.resource is not None:  # (not a 404's or 405's route)
-                        router.forwarding[route] = timeout  # one lookup for the next ones
+                if anyone and route.resource is not None:  # (not a 404's or 405's route)
+                    router.anonymous[route] = plan  # one lookup for the next ones
             else:
                 plan = binding.plan(None)
-        if timeout is not None:  # the handler alone (a websocket upgrade too)
+        if plan.forwards_only and refused is None:  # the handler alone (a websocket upgrade too)
             # adapter.call_handler written out: no coroutine of its own per request.
             try:
-                if timeout == NO_LIMIT:
+                timeout = plan.forward_timeout
+                if timeout is None:
                     return await handler(request)
                 # Deadlines.start and .end written out as well, for the usual case (a call on
                 # the loop of the previous one, with calls of this timeout running, the timer
@@ -101,13 +93,8 @@ def make_middleware(router: Router, runtime: Runtime, callers: Callers) -> Middl
                     if running is None or running.pop(number, None) is None:
                         deadlines.end(number, timeout)  # (expired, or started the long way)
             except Exception as exc:
-                if plan is None:  # (known to only forward: the anonymous caller's plan)
-                    plan = (router.by_route.get(route) or router.route(route.name, route)).plan(
-                        None
-                    )
                 failed = Exchange(runtime, plan, request, handler, caller, match_info)
                 return await _handler_failed(failed, adapter, exc)
-        assert plan is not None
         prefetched = None
         x: Exchange | None = None
         if refused is None:

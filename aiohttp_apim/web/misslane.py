@@ -74,7 +74,7 @@ async def answer_miss(
             answer = await handler(request)
         else:  # (adapter.call_handler written out: a coroutine less per miss)
             deadlines = adapter.deadlines
-            number = deadlines.start(timeout, request.task.get_loop())
+            number = deadlines.start(timeout, None)  # (the loop of the calls before: cheap)
             try:
                 answer = await handler(request)
             except asyncio.CancelledError as cancelled:

@@ -61,10 +61,10 @@ class Router:
         self._routes: dict[str, RouteBinding] = {}
         self.by_route: dict[web.AbstractRoute, RouteBinding] = {}
         """The binding of each route of the app (by the route object: the fastest lookup)."""
-        self.forwarding: dict[web.AbstractRoute, float] = {}
-        """The routes whose every request only forwards, nobody to identify first: each one's
-        handler time limit (``math.inf``: none). The middleware fills it in (it knows the
-        callers) and goes straight to the handler for these."""
+        self.anonymous: dict[web.AbstractRoute, Plan] = {}
+        """When nobody is identified (no subscriptions), the plan of each route served so far:
+        every request of a route then has that plan, found in one lookup. The middleware fills
+        it in (it knows the callers)."""
         self.bound = False
         self.binding_error: PolicyError | None = None
         """Set when binding on a first request failed (``policy_middleware``): every request
@@ -136,7 +136,7 @@ class Router:
         self._outside = other._outside
         self._routes = other._routes
         self.by_route = other.by_route
-        self.forwarding = other.forwarding
+        self.anonymous = other.anonymous
         self.app = other.app
         self.binding_error = other.binding_error
         self.bound = other.bound
