@@ -5,10 +5,11 @@ a backend that only forwards (literal timeout, never failing on the status) and 
 only stores (literal attributes), with nothing observing any of them, has nothing to do on a
 miss but call the handler and store its answer. The web layer does that for such a plan
 (``aiohttp_apim.web.misslane``) with what this module gives it: the coalescer to join, the
-handler's time limit, and :meth:`MissLane.store`, which applies ``cache-store``'s rules through
-the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.entry`) and counts as
-the two steps count. Whatever the lane does not handle goes to the pipeline, which stays the one
-definition of what a miss does.
+handler's time limit, and :meth:`MissLane.store` (:meth:`MissLane.store_now`, without an await,
+on a cache that holds everything in this process), which applies ``cache-store``'s rules
+through the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.entry`)
+and counts as the two steps count. Whatever the lane does not handle goes to the pipeline,
+which stays the one definition of what a miss does.
 """
 
 from __future__ import annotations
