@@ -264,6 +264,20 @@ async def write_entry(
         except Exception as error:
             failures.failed("write", cache, error)
         return True
+    return start_write(background, failures, cache, key, data, ttl, timeout)
+
+
+def start_write(
+    background: BackgroundWrites,
+    failures: FailureLog,
+    cache: Cache,
+    key: str,
+    data: bytes,
+    ttl: float,
+    timeout: float,
+) -> bool:
+    """:func:`write_entry` for a cache that is not in process: the background write started,
+    without an await; False when it was dropped (too many pending)."""
     bounded = call_timeout(cache, timeout)
     return background.start(lambda: cache_set(cache, key, data, ttl, bounded, failures))
 

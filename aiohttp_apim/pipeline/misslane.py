@@ -5,11 +5,11 @@ a backend that only forwards (literal timeout, never failing on the status) and 
 only stores (literal attributes), with nothing observing any of them, has nothing to do on a
 miss but call the handler and store its answer. The web layer does that for such a plan
 (``aiohttp_apim.web.misslane``) with what this module gives it: the coalescer to join, the
-handler's time limit, and :meth:`MissLane.store` (:meth:`MissLane.store_now`, without an await,
-on a cache that holds everything in this process), which applies ``cache-store``'s rules
-through the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.entry`)
-and counts as the two steps count. Whatever the lane does not handle goes to the pipeline,
-which stays the one definition of what a miss does.
+handler's time limit, and :meth:`MissLane.store`, which applies ``cache-store``'s rules through
+the step itself (:meth:`~aiohttp_apim.pipeline.steps.caching.CacheStoreStep.entry`), writes
+without an await (a cache that holds everything in process at once, any other in the
+background) and counts as the two steps count. Whatever the lane does not handle goes to the
+pipeline, which stays the one definition of what a miss does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from multidict import CIMultiDictProxy
 
 from aiohttp_apim.cache.base import Cache, CacheHit, HoldsInProcess
-from aiohttp_apim.pipeline.cacheio import write_entry
+from aiohttp_apim.pipeline.cacheio import start_write
 from aiohttp_apim.pipeline.cacherules import (
     CACHE_REQUEST_NAMES,
     downstream_cache_control,
@@ -109,6 +109,9 @@ class MissLane:
             or store.observer is not None
             or store.constants is None
             or lookup.cache is None
+            # (an in-process cache is written at once: without set_now that takes an await,
+            # which only the pipeline's store makes)
+            or (lookup.cache.in_process and not isinstance(lookup.cache, HoldsInProcess))
         ):
             return None
         return cls(lookup, store, lookup.cache, forward.constant_seconds())
@@ -121,43 +124,7 @@ class MissLane:
         # eight lookups cost less than lower-casing every header of the request.)
         return not headers.keys().isdisjoint(CACHE_REQUEST_NAMES)
 
-    @property
-    def stores_now(self) -> bool:
-        """Whether the cache holds everything in this process: then :meth:`store_now` stores
-        without an await, else :meth:`store` does."""
-        return self._set_now is not None
-
-    def store_now(
-        self,
-        runtime: Runtime,
-        key: str,
-        lead: Lead | None,
-        status: int,
-        reason: str,
-        lines: Iterable[tuple[str, str]],
-        body: bytes,
-    ) -> str | None:
-        """:meth:`store` on a cache that holds everything in this process (:attr:`stores_now`):
-        the same, without a coroutine (every miss stores)."""
-        set_now = self._set_now
-        assert set_now is not None
-        self.counts.response_misses += 1
-        stored: CacheHit | None = None
-        try:
-            data = self._entry(runtime, key, status, reason, lines, body)
-            if data is None:
-                return None
-            try:  # (write_entry's rule for an in-process cache: a failure loses the write only)
-                set_now(key, data, self._ttl or 0)  # (a positive duration: there is an entry)
-            except Exception as error:
-                runtime.failures.failed("write", self._cache, error)
-            stored = self._stored(lead, data)
-            return self._cache_control
-        finally:
-            if lead is not None:
-                lead.settle(stored)
-
-    async def store(
+    def store(
         self,
         runtime: Runtime,
         key: str,
@@ -169,21 +136,27 @@ class MissLane:
     ) -> str | None:
         """The miss is counted and the handler's answer stored under ``key`` as the lookup and
         the store steps would (``lead`` settled with what was stored, however it ends): the
-        ``Cache-Control`` the answer goes out with when it was stored, else None."""
+        ``Cache-Control`` the answer goes out with when it was stored, else None. Nothing here
+        awaits (see :meth:`of`)."""
         self.counts.response_misses += 1
         stored: CacheHit | None = None
         try:
-            data = self._entry(runtime, key, status, reason, lines, body)
-            if data is None:
+            if status != 200 and not self._any_status:
                 return None
-            cache, ttl = self._cache, self._ttl
-            assert ttl is not None  # (else there is no entry)
-            if self._local:  # (write_entry's rule, without a coroutine of its own)
+            store, cache, ttl = self._store, self._cache, self._ttl
+            data = store.entry(
+                runtime, cache, key, self._varied, ttl, status, reason, lines, body, self._local
+            )
+            if isinstance(data, str):
+                return None
+            assert ttl is not None  # (else entry() said why not)
+            set_now = self._set_now
+            if set_now is not None:  # (write_entry's rule: at once, a failure loses the write)
                 try:
-                    await cache.set(key, data, ttl)
+                    set_now(key, data, ttl)
                 except Exception as error:
                     runtime.failures.failed("write", cache, error)
-            elif not await write_entry(
+            elif not start_write(
                 runtime.background,
                 runtime.failures,
                 cache,
@@ -193,39 +166,10 @@ class MissLane:
                 runtime.cache_write_timeout,
             ):
                 return None
-            stored = self._stored(lead, data)
+            store.counts.response_stores += 1
+            if lead is not None:
+                stored = CacheHit(data, float(ttl))
             return self._cache_control
         finally:
             if lead is not None:
                 lead.settle(stored)
-
-    def _entry(
-        self,
-        runtime: Runtime,
-        key: str,
-        status: int,
-        reason: str,
-        lines: Iterable[tuple[str, str]],
-        body: bytes,
-    ) -> bytes | None:
-        """The entry to store for the handler's answer under cache-store's rules, or None."""
-        if status != 200 and not self._any_status:
-            return None
-        data = self._store.entry(
-            runtime,
-            self._cache,
-            key,
-            self._varied,
-            self._ttl,
-            status,
-            reason,
-            lines,
-            body,
-            self._local,
-        )
-        return None if isinstance(data, str) else data
-
-    def _stored(self, lead: Lead | None, data: bytes) -> CacheHit | None:
-        """Counts the store of ``data``: what ``lead``'s waiters get (None: no lead)."""
-        self._store.counts.response_stores += 1
-        return None if lead is None else CacheHit(data, float(self._ttl or 0))

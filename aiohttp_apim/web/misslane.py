@@ -94,14 +94,9 @@ async def answer_miss(
         prefetched.joined = (lead,)
         return _Replay(answer, None)
     headers = answer.headers
-    if lane.stores_now:
-        cache_control = lane.store_now(
-            runtime, key, lead, answer.status, answer.reason, headers.items(), body
-        )
-    else:
-        cache_control = await lane.store(
-            runtime, key, lead, answer.status, answer.reason, headers.items(), body
-        )
+    cache_control = lane.store(
+        runtime, key, lead, answer.status, answer.reason, headers.items(), body
+    )
     if cache_control is not None:  # (set as the pipeline sets it: the line goes last)
         headers.popall(hdrs.CACHE_CONTROL, None)
         headers.add(hdrs.CACHE_CONTROL, cache_control)

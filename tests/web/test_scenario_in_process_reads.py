@@ -15,17 +15,23 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import aiohttp_apim
 from aiohttp_apim.cache import Cache, MemoryCache, NearCache
 from aiohttp_apim.cache.base import ReadsInProcess
 from aiohttp_apim.testing import FakeClock
 from tests.doubles import TrackedCache
-from tests.web.test_scenario_miss_lane import _POLICIES, Scripted, Seen, Step, answer_to, steps
+from tests.web.test_scenario_miss_lane import (
+    _POLICIES,
+    Scripted,
+    Seen,
+    Step,
+    answer_to,
+    scripted_app,
+    steps,
+)
 
 
 class AwaitingMemoryCache(MemoryCache):
@@ -73,17 +79,7 @@ async def _run(
 
         cache.get_in_process = counting  # type: ignore[method-assign]
     scripted = Scripted()
-    app = web.Application()
-    app.router.add_route("*", "/shop/items", scripted.handle, name="shop:list")
-    local = cache.in_process
-    gateway = aiohttp_apim.setup(
-        app,
-        policies={"policy.xml": policy},
-        clock=clock,
-        internal_cache=cache if local else None,
-        external_cache=None if local else cache,
-        max_response_bytes=100,
-    )
+    app, gateway = scripted_app(scripted, policy, cache, clock, max_response_bytes=100)
     seen: list[Seen] = []
     async with TestClient(TestServer(app)) as client:
         for step in sequence:
